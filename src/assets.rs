@@ -1,0 +1,63 @@
+//! The client script shipped with the crate, and its hashed file name.
+//!
+//! ```
+//! use auto_logout::assets;
+//!
+//! assert!(assets::SCRIPT.contains("data-auto-logout"));
+//! // The file name carries a hash of the content, so it can be cached forever.
+//! assert!(assets::script_file_name().starts_with("auto-logout."));
+//! assert!(assets::script_file_name().ends_with(".js"));
+//! ```
+//!
+//! `assets/auto-logout.js` in the crate is the one source of the script: the
+//! inline tag embeds it and integrations serve it as a file.
+
+use std::sync::OnceLock;
+
+/// The client script, exactly as in `assets/auto-logout.js`.
+pub const SCRIPT: &str = include_str!("../assets/auto-logout.js");
+
+/// FNV-1a, 64 bit: a stable content hash for cache-busting file names (not
+/// for security), computed without a dependency.
+const fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u64;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        i += 1;
+    }
+    hash
+}
+
+fn hashed_name(stem: &str, content: &str, ext: &str) -> String {
+    // 12 hex digits (48 bits) are plenty to tell versions of one file apart.
+    format!("{stem}.{:012x}.{ext}", fnv1a(content.as_bytes()) >> 16)
+}
+
+/// `auto-logout.<hash>.js`: the script's file name, changing whenever its content does.
+pub fn script_file_name() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| hashed_name("auto-logout", SCRIPT, "js"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_depend_on_content() {
+        assert_ne!(hashed_name("a", "x", "js"), hashed_name("a", "y", "js"));
+        assert_eq!(script_file_name().len(), "auto-logout..js".len() + 12);
+    }
+
+    #[test]
+    fn the_script_can_be_inlined_safely() {
+        // The inline tag embeds the file verbatim: it must not end the script
+        // element or open an HTML comment inside it.
+        let lower = SCRIPT.to_ascii_lowercase();
+        assert!(!lower.contains("</script"));
+        assert!(!lower.contains("<!--"));
+        assert!(!lower.contains("<script"));
+    }
+}

@@ -1,0 +1,629 @@
+//! Configuration: built in code or read from the Django-style map, validated once.
+//!
+//! ```
+//! use auto_logout::Config;
+//!
+//! // In code...
+//! let config = Config::builder()
+//!     .idle_time("10m")
+//!     .session_time(3600)
+//!     .message("The session has expired. Please login again to continue.")
+//!     .redirect_to_login_immediately(true)
+//!     .build()?;
+//!
+//! // ...or from the same map django-auto-logout reads (lower-case keys work too).
+//! let same: Config = serde_json::from_str(r#"{
+//!     "IDLE_TIME": 600,
+//!     "SESSION_TIME": 3600,
+//!     "MESSAGE": "The session has expired. Please login again to continue.",
+//!     "REDIRECT_TO_LOGIN_IMMEDIATELY": true
+//! }"#)?;
+//! assert_eq!(config, same);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Like Django, a limit is on when its key is present. Every key and its meaning
+//! is listed in the crate's README; [`ConfigError`] says what went wrong.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use crate::error::ConfigError;
+use crate::script;
+use crate::time_value::TimeValue;
+
+/// Every key the map may hold, for the unknown-key error.
+const ALLOWED_KEYS: &str = "IDLE_TIME, SESSION_TIME, MESSAGE, IDLE_MESSAGE, SESSION_MESSAGE, \
+REDIRECT_TO_LOGIN_IMMEDIATELY, WARN_BEFORE, LOGIN_URL, PASSIVE_PATHS, WRITE_RESOLUTION, \
+ENDPOINT_PREFIX, WARN_TITLE, WARN_IDLE_TEXT, WARN_SESSION_TEXT, WARN_STAY_LABEL, WARN_CLASS";
+
+const EXPECT_TEXT: &str = "a string";
+const EXPECT_BOOL: &str = "true or false";
+const EXPECT_PATH: &str = "a path on this site starting with a single `/`, like \"/login\" \
+(no scheme, host, backslash, `#`, space or control character)";
+const EXPECT_PREFIX: &str = "a path that starts and ends with `/`, made of letters, digits, \
+`-`, `_`, `.` and `/`, like \"/auto-logout/\"";
+const EXPECT_PATHS: &str =
+    "a list of path prefixes, each starting with `/`, like [\"/static/\", \"/health\"]";
+const EXPECT_CLASS: &str =
+    "a CSS class name: a letter, `_` or `-` first, then letters, digits, `_` or `-`";
+
+/// The default prefix of the endpoints an integration serves.
+pub const DEFAULT_ENDPOINT_PREFIX: &str = "/auto-logout/";
+
+/// The validated configuration. Cheap to clone (one reference count).
+///
+/// Build it with [`Config::builder`] or deserialize it from the Django-style
+/// map ([`Config::from_json`], or any serde format through `Deserialize`).
+#[derive(Clone)]
+pub struct Config(Arc<Inner>);
+
+#[derive(PartialEq)]
+struct Inner {
+    idle_millis: Option<i64>,
+    session_millis: Option<i64>,
+    message: Option<String>,
+    idle_message: Option<String>,
+    session_message: Option<String>,
+    redirect_to_login_immediately: bool,
+    warn_before_millis: Option<i64>,
+    login_url: Option<String>,
+    passive_paths: Vec<String>,
+    write_resolution_millis: i64,
+    endpoint_prefix: String,
+    warning: WarningTexts,
+    /// The constant part of the script tag's attributes, escaped once here so
+    /// rendering a tag per request only copies it.
+    script_attrs: script::PreparedAttrs,
+}
+
+/// The texts and class name of the warning dialog (`WARN_*` keys).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WarningTexts {
+    /// `WARN_TITLE`: the dialog's title.
+    pub title: Option<String>,
+    /// `WARN_IDLE_TEXT`: the text when the idle limit is ending.
+    pub idle_text: Option<String>,
+    /// `WARN_SESSION_TEXT`: the text when the absolute limit is ending.
+    pub session_text: Option<String>,
+    /// `WARN_STAY_LABEL`: the label of the "Stay signed in" button.
+    pub stay_label: Option<String>,
+    /// `WARN_CLASS`: the CSS class of the dialog (children get suffixes).
+    pub class: Option<String>,
+}
+
+impl PartialEq for Config {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("idle_time", &self.idle_time())
+            .field("session_time", &self.session_time())
+            .field("message", &self.0.message)
+            .field("idle_message", &self.0.idle_message)
+            .field("session_message", &self.0.session_message)
+            .field(
+                "redirect_to_login_immediately",
+                &self.0.redirect_to_login_immediately,
+            )
+            .field("warn_before", &self.warn_before())
+            .field("login_url", &self.0.login_url)
+            .field("passive_paths", &self.0.passive_paths)
+            .field("write_resolution", &self.write_resolution())
+            .field("endpoint_prefix", &self.0.endpoint_prefix)
+            .field("warning", &self.0.warning)
+            .finish()
+    }
+}
+
+fn millis_to_duration(millis: i64) -> Duration {
+    Duration::from_millis(millis.max(0) as u64)
+}
+
+impl Config {
+    /// Starts a configuration in code. Nothing is checked until [`ConfigBuilder::build`].
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// Reads the Django-style map from JSON text, e.g. `{"IDLE_TIME": 600}`.
+    pub fn from_json(json: &str) -> Result<Config, ConfigError> {
+        let value: Value = serde_json::from_str(json).map_err(|e| ConfigError::Syntax {
+            reason: e.to_string(),
+        })?;
+        Config::from_value(value)
+    }
+
+    /// Reads the Django-style map from an already parsed JSON value.
+    pub fn from_value(value: Value) -> Result<Config, ConfigError> {
+        ConfigBuilder::from_map(value)?.build()
+    }
+
+    /// `IDLE_TIME`: log out after this long without an activity-counting request.
+    pub fn idle_time(&self) -> Option<Duration> {
+        self.0.idle_millis.map(millis_to_duration)
+    }
+
+    /// `SESSION_TIME`: log out this long after login, activity or not.
+    pub fn session_time(&self) -> Option<Duration> {
+        self.0.session_millis.map(millis_to_duration)
+    }
+
+    pub(crate) fn idle_millis(&self) -> Option<i64> {
+        self.0.idle_millis
+    }
+
+    pub(crate) fn session_millis(&self) -> Option<i64> {
+        self.0.session_millis
+    }
+
+    /// `true` when at least one limit is configured, so sessions are tracked.
+    pub fn has_limit(&self) -> bool {
+        self.0.idle_millis.is_some() || self.0.session_millis.is_some()
+    }
+
+    /// `MESSAGE`: the message flashed after an automatic logout, whatever the reason.
+    pub fn message(&self) -> Option<&str> {
+        self.0.message.as_deref()
+    }
+
+    /// The message to flash after a logout for `reason`: `IDLE_MESSAGE` or
+    /// `SESSION_MESSAGE` when set, else `MESSAGE`, else none.
+    pub fn message_for(&self, reason: crate::ExpiryReason) -> Option<&str> {
+        use crate::ExpiryReason::*;
+        let specific = match reason {
+            Idle => self.0.idle_message.as_deref(),
+            Session => self.0.session_message.as_deref(),
+            Invalid => None,
+        };
+        specific.or(self.0.message.as_deref())
+    }
+
+    /// `REDIRECT_TO_LOGIN_IMMEDIATELY`: whether pages get the client script.
+    pub fn redirect_to_login_immediately(&self) -> bool {
+        self.0.redirect_to_login_immediately
+    }
+
+    /// `WARN_BEFORE`: how long before the deadline the client shows a warning.
+    pub fn warn_before(&self) -> Option<Duration> {
+        self.0.warn_before_millis.map(millis_to_duration)
+    }
+
+    /// `LOGIN_URL`: where integrations send expired users themselves. Without
+    /// it the request goes on as anonymous and the app's own login guard acts,
+    /// as in Django.
+    pub fn login_url(&self) -> Option<&str> {
+        self.0.login_url.as_deref()
+    }
+
+    /// `PASSIVE_PATHS`: path prefixes whose requests never count as activity.
+    pub fn passive_paths(&self) -> &[String] {
+        &self.0.passive_paths
+    }
+
+    /// `WRITE_RESOLUTION`: last activity is written only when it moves forward
+    /// by at least this much (default one second).
+    pub fn write_resolution(&self) -> Duration {
+        millis_to_duration(self.0.write_resolution_millis)
+    }
+
+    pub(crate) fn write_resolution_millis(&self) -> i64 {
+        self.0.write_resolution_millis
+    }
+
+    /// `ENDPOINT_PREFIX`: where an integration serves `status`, `keepalive` and
+    /// the script file (default `/auto-logout/`).
+    pub fn endpoint_prefix(&self) -> &str {
+        &self.0.endpoint_prefix
+    }
+
+    /// The `WARN_*` texts of the warning dialog.
+    pub fn warning_texts(&self) -> &WarningTexts {
+        &self.0.warning
+    }
+
+    pub(crate) fn script_attrs(&self) -> &script::PreparedAttrs {
+        &self.0.script_attrs
+    }
+}
+
+impl<'de> Deserialize<'de> for Config {
+    /// Deserializes the Django-style map from any self-describing serde format
+    /// (JSON, TOML, YAML...), with the same validation as the builder.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Config::from_value(value).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Builds a [`Config`] in code; [`ConfigBuilder::build`] validates everything at once.
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct ConfigBuilder {
+    idle_time: Option<TimeValue>,
+    session_time: Option<TimeValue>,
+    message: Option<String>,
+    idle_message: Option<String>,
+    session_message: Option<String>,
+    redirect_to_login_immediately: bool,
+    warn_before: Option<TimeValue>,
+    login_url: Option<String>,
+    passive_paths: Vec<String>,
+    write_resolution: Option<TimeValue>,
+    endpoint_prefix: Option<String>,
+    warning: WarningTexts,
+}
+
+impl ConfigBuilder {
+    /// `IDLE_TIME`: seconds, a `Duration`, or a string like `"10m"`.
+    pub fn idle_time(mut self, time: impl Into<TimeValue>) -> Self {
+        self.idle_time = Some(time.into());
+        self
+    }
+
+    /// `SESSION_TIME`: seconds, a `Duration`, or a string like `"1h 30m"`.
+    pub fn session_time(mut self, time: impl Into<TimeValue>) -> Self {
+        self.session_time = Some(time.into());
+        self
+    }
+
+    /// `MESSAGE`: flashed after any automatic logout.
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// `IDLE_MESSAGE`: flashed after a logout for inactivity (overrides `MESSAGE`).
+    pub fn idle_message(mut self, message: impl Into<String>) -> Self {
+        self.idle_message = Some(message.into());
+        self
+    }
+
+    /// `SESSION_MESSAGE`: flashed when the absolute limit ended the session
+    /// (overrides `MESSAGE`).
+    pub fn session_message(mut self, message: impl Into<String>) -> Self {
+        self.session_message = Some(message.into());
+        self
+    }
+
+    /// `REDIRECT_TO_LOGIN_IMMEDIATELY`: render the client script into pages.
+    pub fn redirect_to_login_immediately(mut self, on: bool) -> Self {
+        self.redirect_to_login_immediately = on;
+        self
+    }
+
+    /// `WARN_BEFORE`: warn this long before the deadline (needs the script).
+    pub fn warn_before(mut self, time: impl Into<TimeValue>) -> Self {
+        self.warn_before = Some(time.into());
+        self
+    }
+
+    /// `LOGIN_URL`: a same-origin path such as `/login`.
+    pub fn login_url(mut self, path: impl Into<String>) -> Self {
+        self.login_url = Some(path.into());
+        self
+    }
+
+    /// `PASSIVE_PATHS`: adds a path prefix whose requests never count as activity.
+    pub fn passive_path(mut self, prefix: impl Into<String>) -> Self {
+        self.passive_paths.push(prefix.into());
+        self
+    }
+
+    /// `WRITE_RESOLUTION`: the smallest step by which last activity is rewritten.
+    pub fn write_resolution(mut self, time: impl Into<TimeValue>) -> Self {
+        self.write_resolution = Some(time.into());
+        self
+    }
+
+    /// `ENDPOINT_PREFIX`: where integrations serve their endpoints.
+    pub fn endpoint_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.endpoint_prefix = Some(prefix.into());
+        self
+    }
+
+    /// `WARN_*`: the warning dialog's texts and class name.
+    pub fn warning_texts(mut self, texts: WarningTexts) -> Self {
+        self.warning = texts;
+        self
+    }
+
+    /// Reads the Django-style map into a builder (keys in any case).
+    fn from_map(value: Value) -> Result<ConfigBuilder, ConfigError> {
+        let map = match value {
+            Value::Object(map) => map,
+            other => {
+                return Err(ConfigError::NotAMap {
+                    found: kind_of(&other).to_owned(),
+                });
+            }
+        };
+        let mut builder = ConfigBuilder::default();
+        let mut seen: Vec<&'static str> = Vec::with_capacity(map.len());
+        for (key, value) in map {
+            let upper = key.to_ascii_uppercase();
+            let Some(canonical) = canonical_key(&upper) else {
+                return Err(ConfigError::UnknownKey {
+                    key,
+                    allowed: ALLOWED_KEYS,
+                });
+            };
+            if seen.contains(&canonical) {
+                return Err(ConfigError::DuplicateKey { key: canonical });
+            }
+            seen.push(canonical);
+            builder.set(canonical, value)?;
+        }
+        Ok(builder)
+    }
+
+    fn set(&mut self, key: &'static str, value: Value) -> Result<(), ConfigError> {
+        match key {
+            "IDLE_TIME" => self.idle_time = Some(time_from_json(key, value)?),
+            "SESSION_TIME" => self.session_time = Some(time_from_json(key, value)?),
+            "WARN_BEFORE" => self.warn_before = Some(time_from_json(key, value)?),
+            "WRITE_RESOLUTION" => self.write_resolution = Some(time_from_json(key, value)?),
+            "MESSAGE" => self.message = Some(text_from_json(key, value)?),
+            "IDLE_MESSAGE" => self.idle_message = Some(text_from_json(key, value)?),
+            "SESSION_MESSAGE" => self.session_message = Some(text_from_json(key, value)?),
+            "LOGIN_URL" => self.login_url = Some(text_from_json(key, value)?),
+            "ENDPOINT_PREFIX" => self.endpoint_prefix = Some(text_from_json(key, value)?),
+            "WARN_TITLE" => self.warning.title = Some(text_from_json(key, value)?),
+            "WARN_IDLE_TEXT" => self.warning.idle_text = Some(text_from_json(key, value)?),
+            "WARN_SESSION_TEXT" => self.warning.session_text = Some(text_from_json(key, value)?),
+            "WARN_STAY_LABEL" => self.warning.stay_label = Some(text_from_json(key, value)?),
+            "WARN_CLASS" => self.warning.class = Some(text_from_json(key, value)?),
+            "REDIRECT_TO_LOGIN_IMMEDIATELY" => match value {
+                Value::Bool(on) => self.redirect_to_login_immediately = on,
+                other => return Err(invalid(key, &other, EXPECT_BOOL)),
+            },
+            "PASSIVE_PATHS" => match value {
+                Value::Array(items) => {
+                    for item in items {
+                        match item {
+                            Value::String(path) => self.passive_paths.push(path),
+                            other => return Err(invalid(key, &other, EXPECT_PATHS)),
+                        }
+                    }
+                }
+                other => return Err(invalid(key, &other, EXPECT_PATHS)),
+            },
+            _ => unreachable!("canonical_key only returns keys handled here"),
+        }
+        Ok(())
+    }
+
+    /// Validates every key and their combinations, once.
+    pub fn build(self) -> Result<Config, ConfigError> {
+        let idle_millis = time_millis("IDLE_TIME", self.idle_time.as_ref())?;
+        let session_millis = time_millis("SESSION_TIME", self.session_time.as_ref())?;
+        let warn_before_millis = time_millis("WARN_BEFORE", self.warn_before.as_ref())?;
+        let write_resolution_millis =
+            time_millis("WRITE_RESOLUTION", self.write_resolution.as_ref())?.unwrap_or(1000);
+        let has_limit = idle_millis.is_some() || session_millis.is_some();
+        const A_LIMIT: &str = "IDLE_TIME or SESSION_TIME to be set";
+
+        if self.redirect_to_login_immediately && !has_limit {
+            return Err(ConfigError::Requires {
+                key: "REDIRECT_TO_LOGIN_IMMEDIATELY",
+                needs: A_LIMIT,
+            });
+        }
+        if self.message.is_some() && !has_limit {
+            return Err(ConfigError::Requires {
+                key: "MESSAGE",
+                needs: A_LIMIT,
+            });
+        }
+        if self.idle_message.is_some() && idle_millis.is_none() {
+            return Err(ConfigError::Requires {
+                key: "IDLE_MESSAGE",
+                needs: "IDLE_TIME to be set",
+            });
+        }
+        if self.session_message.is_some() && session_millis.is_none() {
+            return Err(ConfigError::Requires {
+                key: "SESSION_MESSAGE",
+                needs: "SESSION_TIME to be set",
+            });
+        }
+        if let Some(warn) = warn_before_millis {
+            if !self.redirect_to_login_immediately {
+                return Err(ConfigError::Requires {
+                    key: "WARN_BEFORE",
+                    needs: "REDIRECT_TO_LOGIN_IMMEDIATELY: true (the warning is shown by the client script)",
+                });
+            }
+            for (limit, millis) in [("IDLE_TIME", idle_millis), ("SESSION_TIME", session_millis)] {
+                if let Some(millis) = millis.filter(|&m| warn >= m) {
+                    return Err(ConfigError::WarnTooLong {
+                        warn_before: (warn / 1000) as u64,
+                        limit,
+                        limit_seconds: (millis / 1000) as u64,
+                    });
+                }
+            }
+        }
+        let w = &self.warning;
+        for (key, set) in [
+            ("WARN_TITLE", w.title.is_some()),
+            ("WARN_IDLE_TEXT", w.idle_text.is_some()),
+            ("WARN_SESSION_TEXT", w.session_text.is_some()),
+            ("WARN_STAY_LABEL", w.stay_label.is_some()),
+            ("WARN_CLASS", w.class.is_some()),
+        ] {
+            if set && warn_before_millis.is_none() {
+                return Err(ConfigError::Requires {
+                    key,
+                    needs: "WARN_BEFORE to be set",
+                });
+            }
+        }
+        if let Some(class) = &w.class
+            && !is_css_class(class)
+        {
+            return Err(invalid_text("WARN_CLASS", class, EXPECT_CLASS));
+        }
+        if let Some(url) = &self.login_url
+            && !is_same_origin_path(url)
+        {
+            return Err(invalid_text("LOGIN_URL", url, EXPECT_PATH));
+        }
+        for path in &self.passive_paths {
+            if !is_same_origin_path(path) {
+                return Err(invalid_text("PASSIVE_PATHS", path, EXPECT_PATHS));
+            }
+        }
+        let endpoint_prefix = self
+            .endpoint_prefix
+            .unwrap_or_else(|| DEFAULT_ENDPOINT_PREFIX.to_owned());
+        if !is_endpoint_prefix(&endpoint_prefix) {
+            return Err(invalid_text(
+                "ENDPOINT_PREFIX",
+                &endpoint_prefix,
+                EXPECT_PREFIX,
+            ));
+        }
+        let script_attrs = script::PreparedAttrs::new(
+            warn_before_millis,
+            self.login_url.as_deref(),
+            &endpoint_prefix,
+            &self.warning,
+        );
+        Ok(Config(Arc::new(Inner {
+            idle_millis,
+            session_millis,
+            message: self.message,
+            idle_message: self.idle_message,
+            session_message: self.session_message,
+            redirect_to_login_immediately: self.redirect_to_login_immediately,
+            warn_before_millis,
+            login_url: self.login_url,
+            passive_paths: self.passive_paths,
+            write_resolution_millis,
+            endpoint_prefix,
+            warning: self.warning,
+            script_attrs,
+        })))
+    }
+}
+
+fn canonical_key(upper: &str) -> Option<&'static str> {
+    ALLOWED_KEYS.split(", ").find(|known| *known == upper)
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
+}
+
+fn invalid(key: &'static str, value: &Value, expected: &'static str) -> ConfigError {
+    ConfigError::InvalidValue {
+        key,
+        value: value.to_string(),
+        expected,
+    }
+}
+
+fn invalid_text(key: &'static str, value: &str, expected: &'static str) -> ConfigError {
+    invalid(key, &Value::String(value.to_owned()), expected)
+}
+
+fn time_from_json(key: &'static str, value: Value) -> Result<TimeValue, ConfigError> {
+    const EXPECTED: &str = "a time greater than zero (whole seconds like 600, or a duration like \"10m\" or \"1h 30m\")";
+    match &value {
+        Value::Number(n) => n
+            .as_i64()
+            .map(TimeValue::Seconds)
+            .ok_or_else(|| invalid(key, &value, EXPECTED)),
+        Value::String(s) => Ok(TimeValue::Text(s.clone())),
+        _ => Err(invalid(key, &value, EXPECTED)),
+    }
+}
+
+fn text_from_json(key: &'static str, value: Value) -> Result<String, ConfigError> {
+    match value {
+        Value::String(s) => Ok(s),
+        other => Err(invalid(key, &other, EXPECT_TEXT)),
+    }
+}
+
+fn time_millis(key: &'static str, time: Option<&TimeValue>) -> Result<Option<i64>, ConfigError> {
+    time.map(|t| {
+        t.to_millis().map_err(|expected| ConfigError::InvalidValue {
+            key,
+            value: t.to_string(),
+            expected,
+        })
+    })
+    .transpose()
+}
+
+/// A path on this origin: one leading `/`, never `//` or `/\` (which browsers
+/// read as another host), no characters a browser would strip or reinterpret.
+pub(crate) fn is_same_origin_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && path.len() <= 2048
+        && !path
+            .chars()
+            .any(|c| c == '\\' || c == '#' || c.is_whitespace() || c.is_control())
+}
+
+fn is_endpoint_prefix(prefix: &str) -> bool {
+    prefix.len() >= 2
+        && prefix.len() <= 256
+        && prefix.starts_with('/')
+        && prefix.ends_with('/')
+        && !prefix.starts_with("//")
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+}
+
+fn is_css_class(class: &str) -> bool {
+    let mut bytes = class.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_' || b == b'-')
+        && class.len() <= 64
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_origin_paths() {
+        for ok in ["/", "/login", "/accounts/login/?a=1&b=2", "/a%20b"] {
+            assert!(is_same_origin_path(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "login",
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example/",
+            "/a b",
+            "/a\tb",
+            "/a#b",
+            "/\u{2028}",
+            "javascript:alert(1)",
+        ] {
+            assert!(!is_same_origin_path(bad), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The template context: the three values Django's context processor provides.
+//!
+//! ```
+//! use auto_logout::{Config, Remaining, TemplateContext};
+//!
+//! let config = Config::builder().idle_time(600).session_time(3600).build()?;
+//! let ctx = config.context(Remaining::new(Some(599_400), Some(3_000_000)));
+//! assert_eq!(ctx.seconds_until_idle_end(), 600); // whole seconds, rounded up
+//! assert_eq!(ctx.seconds_until_session_end(), 3000);
+//! assert_eq!(ctx.redirect_to_login_immediately().to_string(), ""); // option off
+//!
+//! // Anonymous visitors get zeros and no script: `var idleEnd = 0;` is still valid JS.
+//! let anon = TemplateContext::anonymous();
+//! assert_eq!(anon.seconds_until_idle_end(), 0);
+//! assert_eq!(
+//!     serde_json::to_string(&anon)?,
+//!     r#"{"seconds_until_idle_end":0,"seconds_until_session_end":0,"redirect_to_login_immediately":""}"#
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The numbers are whole, non-negative integers in every case (unconfigured
+//! limit: 0), so `var idleEnd = {{ seconds_until_idle_end }};` is valid
+//! JavaScript whatever happens — where Django writes `var idleEnd = ;` for
+//! anonymous users and `599,99` under comma locales.
+
+use crate::config::Config;
+use crate::decision::{Remaining, RequestOutcome};
+use crate::script::{Nonce, ScriptTag};
+
+/// The values a page template uses: `seconds_until_idle_end`,
+/// `seconds_until_session_end` and `redirect_to_login_immediately`.
+///
+/// Small and `Copy`; it borrows the [`Config`]. Serializes (serde) as a map of
+/// those three names, the script tag as a string.
+#[derive(Clone, Copy, Debug)]
+pub struct TemplateContext<'a> {
+    remaining: Remaining,
+    script: ScriptTag<'a>,
+}
+
+impl TemplateContext<'static> {
+    /// The context for a visitor who is not logged in: zeros, no script.
+    pub const fn anonymous() -> Self {
+        TemplateContext {
+            remaining: Remaining::NONE,
+            script: ScriptTag::EMPTY,
+        }
+    }
+}
+
+impl<'a> TemplateContext<'a> {
+    /// Seconds until the idle limit ends, rounded up; 0 when not configured or anonymous.
+    pub fn seconds_until_idle_end(&self) -> u64 {
+        self.remaining.seconds_until_idle_end()
+    }
+
+    /// Seconds until the absolute limit ends, rounded up; 0 when not configured or anonymous.
+    pub fn seconds_until_session_end(&self) -> u64 {
+        self.remaining.seconds_until_session_end()
+    }
+
+    /// The client script tag, empty when anonymous or when
+    /// `REDIRECT_TO_LOGIN_IMMEDIATELY` is off.
+    pub fn redirect_to_login_immediately(&self) -> ScriptTag<'a> {
+        self.script
+    }
+
+    /// The remaining time this context was made from.
+    pub fn remaining(&self) -> Remaining {
+        self.remaining
+    }
+
+    /// Tells the script that an integration serves the `status` and
+    /// `keepalive` endpoints, so it asks the server before leaving the page
+    /// and can offer "Stay signed in". Framework integrations call this.
+    pub fn with_endpoints(mut self) -> Self {
+        self.script = self.script.with_endpoints();
+        self
+    }
+
+    /// Renders the script as `<script src=...>` pointing at the file an
+    /// integration serves, for `Content-Security-Policy: script-src 'self'`.
+    /// Implies [`TemplateContext::with_endpoints`].
+    pub fn external(mut self) -> Self {
+        self.script = self.script.external();
+        self
+    }
+
+    /// Adds a CSP nonce to the script tag (inline or external).
+    pub fn with_nonce(mut self, nonce: Nonce<'a>) -> Self {
+        self.script = self.script.with_nonce(nonce);
+        self
+    }
+}
+
+impl Config {
+    /// The context for a logged-in user with this much time left.
+    pub fn context(&self, remaining: Remaining) -> TemplateContext<'_> {
+        if !self.has_limit() {
+            return TemplateContext::anonymous();
+        }
+        TemplateContext {
+            remaining,
+            script: ScriptTag::new(self, remaining),
+        }
+    }
+
+    /// The context after [`Config::check_request`]: the user's remaining time
+    /// when active, the anonymous context otherwise.
+    pub fn context_for(&self, outcome: &RequestOutcome) -> TemplateContext<'_> {
+        match outcome {
+            RequestOutcome::Active { remaining, .. } => self.context(*remaining),
+            RequestOutcome::Untracked | RequestOutcome::Expired(_) => TemplateContext::anonymous(),
+        }
+    }
+}
+
+impl serde::Serialize for TemplateContext<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("TemplateContext", 3)?;
+        s.serialize_field("seconds_until_idle_end", &self.seconds_until_idle_end())?;
+        s.serialize_field(
+            "seconds_until_session_end",
+            &self.seconds_until_session_end(),
+        )?;
+        s.serialize_field("redirect_to_login_immediately", &self.script)?;
+        s.end()
+    }
+}

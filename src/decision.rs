@@ -1,0 +1,359 @@
+//! The decision: from configuration, stamps and one `now`, active or expired (and why).
+//!
+//! ```
+//! use auto_logout::{Activity, Config, ExpiryReason, RequestOutcome, Stamps, Timestamp};
+//!
+//! let config = Config::builder().idle_time(60).session_time(3600).build()?;
+//! let login = Timestamp::from_unix_millis(1_700_000_000_000);
+//! let stored = Stamps::at_login(login).encode();
+//!
+//! // 30 s later: active, 30 s of idle time left, and the store must be written.
+//! let now = login.saturating_add_millis(30_000);
+//! match config.check_request(Some(&stored), now, Activity::Counts) {
+//!     RequestOutcome::Active { remaining, write } => {
+//!         assert_eq!(remaining.seconds_until_idle_end(), 60); // activity just restarted it
+//!         assert!(write.is_some());
+//!     }
+//!     other => panic!("{other:?}"),
+//! }
+//!
+//! // 61 s without activity: expired for inactivity.
+//! let later = login.saturating_add_millis(61_000);
+//! assert_eq!(
+//!     config.check_request(Some(&stored), later, Activity::Counts),
+//!     RequestOutcome::Expired(ExpiryReason::Idle),
+//! );
+//! # Ok::<(), auto_logout::ConfigError>(())
+//! ```
+//!
+//! Expiry is strict, as in Django: a session expires when the remaining time is
+//! below zero, so at exactly the limit it is still active.
+
+use crate::clock::Timestamp;
+use crate::config::Config;
+use crate::stamps::Stamps;
+
+/// How far in the future a stored stamp may lie before it is treated as forged:
+/// enough for the clock skew between app instances sharing one store.
+pub const FUTURE_TOLERANCE_MILLIS: i64 = 5_000;
+
+/// Why a session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExpiryReason {
+    /// No activity-counting request for `IDLE_TIME`.
+    Idle,
+    /// `SESSION_TIME` has passed since login.
+    Session,
+    /// The stored stamps were corrupt, foreign or dated in the future (fail closed).
+    Invalid,
+}
+
+impl ExpiryReason {
+    /// `"idle"`, `"session"` or `"invalid"`, as in the JSON answers.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ExpiryReason::Idle => "idle",
+            ExpiryReason::Session => "session",
+            ExpiryReason::Invalid => "invalid",
+        }
+    }
+}
+
+/// Whether a request counts as user activity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activity {
+    /// A request the user made: it restarts the idle time.
+    Counts,
+    /// A passive request (status polling, `HEAD`, prefetch, ...): checked for
+    /// expiry, but it does not keep the session alive.
+    Passive,
+}
+
+/// Time left on each configured limit, in milliseconds, never negative.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Remaining {
+    idle_millis: Option<i64>,
+    session_millis: Option<i64>,
+}
+
+impl Remaining {
+    /// No limit configured.
+    pub(crate) const NONE: Remaining = Remaining {
+        idle_millis: None,
+        session_millis: None,
+    };
+
+    /// Remaining from explicit values; negative values are clamped to zero.
+    pub fn new(idle_millis: Option<i64>, session_millis: Option<i64>) -> Self {
+        Remaining {
+            idle_millis: idle_millis.map(|m| m.max(0)),
+            session_millis: session_millis.map(|m| m.max(0)),
+        }
+    }
+
+    /// Milliseconds until the idle limit ends, if it is configured.
+    pub fn idle_millis(&self) -> Option<i64> {
+        self.idle_millis
+    }
+
+    /// Milliseconds until the absolute limit ends, if it is configured.
+    pub fn session_millis(&self) -> Option<i64> {
+        self.session_millis
+    }
+
+    /// Milliseconds until the first configured limit ends.
+    pub fn shortest_millis(&self) -> Option<i64> {
+        match (self.idle_millis, self.session_millis) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whole seconds until the idle limit ends, rounded up (so a session that is
+    /// still alive never shows 0 before its last second); 0 when the idle limit
+    /// is not configured.
+    pub fn seconds_until_idle_end(&self) -> u64 {
+        ceil_seconds(self.idle_millis)
+    }
+
+    /// Whole seconds until the absolute limit ends, rounded up; 0 when not configured.
+    pub fn seconds_until_session_end(&self) -> u64 {
+        ceil_seconds(self.session_millis)
+    }
+}
+
+fn ceil_seconds(millis: Option<i64>) -> u64 {
+    millis.map_or(0, |m| (m.max(0) as u64).div_ceil(1000))
+}
+
+/// The state of a session at one instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Still logged in, with this much time left.
+    Active(Remaining),
+    /// Logged out for this reason.
+    Expired(ExpiryReason),
+}
+
+/// What an integration must do with one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestOutcome {
+    /// No login stamp in the session (anonymous, or no limit configured): touch nothing.
+    Untracked,
+    /// Logged in. When `write` is set, store its encoded form in the session.
+    Active {
+        /// Time left, after this request's activity was recorded.
+        remaining: Remaining,
+        /// New stamps to write, only when last activity moved by at least the
+        /// write resolution.
+        write: Option<Stamps>,
+    },
+    /// Log the user out: flush the session, cycle its id, flash the message.
+    Expired(ExpiryReason),
+}
+
+impl Config {
+    /// Decides whether a session with these stamps is active at `now`.
+    ///
+    /// When both limits have run out, the reason is the one that ran out first
+    /// (on a tie, the absolute limit). Stamps dated more than
+    /// [`FUTURE_TOLERANCE_MILLIS`] after `now` are treated as forged.
+    pub fn decide(&self, stamps: &Stamps, now: Timestamp) -> Decision {
+        let future_limit = now.saturating_add_millis(FUTURE_TOLERANCE_MILLIS);
+        if stamps.login_at() > future_limit || stamps.last_activity_at() > future_limit {
+            return Decision::Expired(ExpiryReason::Invalid);
+        }
+        // remaining = limit - elapsed; capped at the limit so a stamp slightly in
+        // the future (clock skew) never grants more than a whole limit.
+        let remaining =
+            |start: Timestamp, limit: i64| limit.saturating_sub(now.millis_since(start)).min(limit);
+        let idle = self
+            .idle_millis()
+            .map(|limit| remaining(stamps.last_activity_at(), limit));
+        let session = self
+            .session_millis()
+            .map(|limit| remaining(stamps.login_at(), limit));
+        match (idle.filter(|&r| r < 0), session.filter(|&r| r < 0)) {
+            (None, None) => Decision::Active(Remaining::new(idle, session)),
+            (Some(idle_over), Some(session_over)) if idle_over < session_over => {
+                Decision::Expired(ExpiryReason::Idle)
+            }
+            (Some(_), None) => Decision::Expired(ExpiryReason::Idle),
+            (_, Some(_)) => Decision::Expired(ExpiryReason::Session),
+        }
+    }
+
+    /// The whole per-request step for an integration: read the stored stamps
+    /// (`None` when the session has none), decide, and record activity.
+    ///
+    /// Anything stored that cannot be read is treated as expired, never as a
+    /// panic. The activity is recorded only for an active session, so a
+    /// logged-out session never comes back.
+    pub fn check_request(
+        &self,
+        stored: Option<&str>,
+        now: Timestamp,
+        activity: Activity,
+    ) -> RequestOutcome {
+        let Some(stored) = stored else {
+            return RequestOutcome::Untracked;
+        };
+        if !self.has_limit() {
+            return RequestOutcome::Untracked;
+        }
+        let Ok(mut stamps) = Stamps::decode(stored) else {
+            return RequestOutcome::Expired(ExpiryReason::Invalid);
+        };
+        match self.decide(&stamps, now) {
+            Decision::Expired(reason) => RequestOutcome::Expired(reason),
+            Decision::Active(remaining) => {
+                if activity == Activity::Counts
+                    && stamps.record_activity(now, self.write_resolution_millis())
+                {
+                    let remaining = match self.decide(&stamps, now) {
+                        Decision::Active(after) => after,
+                        Decision::Expired(_) => remaining,
+                    };
+                    RequestOutcome::Active {
+                        remaining,
+                        write: Some(stamps),
+                    }
+                } else {
+                    RequestOutcome::Active {
+                        remaining,
+                        write: None,
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(ms: i64) -> Timestamp {
+        Timestamp::from_unix_millis(ms)
+    }
+
+    fn config(idle: Option<i64>, session: Option<i64>) -> Config {
+        let mut b = Config::builder();
+        if let Some(i) = idle {
+            b = b.idle_time(i);
+        }
+        if let Some(s) = session {
+            b = b.session_time(s);
+        }
+        b.build().unwrap()
+    }
+
+    #[test]
+    fn strict_boundary_like_django() {
+        let c = config(Some(60), None);
+        let s = Stamps::at_login(t(0));
+        assert_eq!(
+            c.decide(&s, t(60_000)),
+            Decision::Active(Remaining::new(Some(0), None)),
+            "remaining == 0 is still active"
+        );
+        assert_eq!(
+            c.decide(&s, t(60_001)),
+            Decision::Expired(ExpiryReason::Idle)
+        );
+    }
+
+    #[test]
+    fn reason_is_the_limit_that_ran_out_first() {
+        let c = config(Some(60), Some(100));
+        // Active until 50 s, then quiet: idle ends at 110 s, session at 100 s.
+        let s = Stamps::new(t(0), t(50_000)).unwrap();
+        assert_eq!(
+            c.decide(&s, t(200_000)),
+            Decision::Expired(ExpiryReason::Session)
+        );
+        // Quiet from the start: idle ends at 60 s, first.
+        let s = Stamps::at_login(t(0));
+        assert_eq!(
+            c.decide(&s, t(200_000)),
+            Decision::Expired(ExpiryReason::Idle)
+        );
+        // A tie goes to the absolute limit.
+        let s = Stamps::new(t(0), t(40_000)).unwrap();
+        assert_eq!(
+            c.decide(&s, t(100_001)),
+            Decision::Expired(ExpiryReason::Session)
+        );
+    }
+
+    #[test]
+    fn future_dated_stamps_fail_closed_but_small_skew_is_tolerated() {
+        let c = config(Some(60), None);
+        let s = Stamps::at_login(t(10_000 + FUTURE_TOLERANCE_MILLIS + 1));
+        assert_eq!(
+            c.decide(&s, t(10_000)),
+            Decision::Expired(ExpiryReason::Invalid)
+        );
+        let s = Stamps::at_login(t(12_000));
+        assert_eq!(
+            c.decide(&s, t(10_000)),
+            Decision::Active(Remaining::new(Some(60_000), None)),
+            "skew never grants more than the whole limit"
+        );
+    }
+
+    #[test]
+    fn check_request_paths() {
+        let c = config(Some(60), Some(3600));
+        let login = Stamps::at_login(t(0)).encode();
+        assert_eq!(
+            c.check_request(None, t(0), Activity::Counts),
+            RequestOutcome::Untracked
+        );
+        assert_eq!(
+            c.check_request(Some("garbage"), t(0), Activity::Counts),
+            RequestOutcome::Expired(ExpiryReason::Invalid)
+        );
+        // Passive: no write, idle keeps running.
+        assert_eq!(
+            c.check_request(Some(&login), t(30_000), Activity::Passive),
+            RequestOutcome::Active {
+                remaining: Remaining::new(Some(30_000), Some(3_570_000)),
+                write: None
+            }
+        );
+        // Within the write resolution: no write.
+        assert_eq!(
+            c.check_request(Some(&login), t(500), Activity::Counts),
+            RequestOutcome::Active {
+                remaining: Remaining::new(Some(59_500), Some(3_599_500)),
+                write: None
+            }
+        );
+        // Counts: written, idle restarted.
+        assert_eq!(
+            c.check_request(Some(&login), t(30_000), Activity::Counts),
+            RequestOutcome::Active {
+                remaining: Remaining::new(Some(60_000), Some(3_570_000)),
+                write: Some(Stamps::new(t(0), t(30_000)).unwrap())
+            }
+        );
+        // No limits configured: nothing is tracked.
+        let none = Config::builder().build().unwrap();
+        assert_eq!(
+            none.check_request(Some(&login), t(0), Activity::Counts),
+            RequestOutcome::Untracked
+        );
+    }
+
+    #[test]
+    fn seconds_round_up_and_are_zero_when_unconfigured() {
+        let r = Remaining::new(Some(59_001), None);
+        assert_eq!(r.seconds_until_idle_end(), 60);
+        assert_eq!(r.seconds_until_session_end(), 0);
+        assert_eq!(
+            Remaining::new(Some(-5), Some(0)).seconds_until_idle_end(),
+            0
+        );
+    }
+}

@@ -1,0 +1,56 @@
+//! Log web users out automatically: after an idle time, after an absolute time
+//! since login, with a message that says why, and with a client script that
+//! takes the browser to the login page the moment time runs out.
+//!
+//! The Rust answer to Django's *django-auto-logout*, reading the same settings:
+//!
+//! ```
+//! use auto_logout::{Activity, Config, RequestOutcome, Stamps, SystemClock, Clock};
+//!
+//! let config = Config::from_json(r#"{"IDLE_TIME": 600, "SESSION_TIME": 3600,
+//!     "MESSAGE": "The session has expired. Please login again to continue.",
+//!     "REDIRECT_TO_LOGIN_IMMEDIATELY": true}"#)?;
+//!
+//! // At login, store the stamps in the session (integrations do this for you).
+//! let now = SystemClock.now();
+//! let stored = Stamps::at_login(now).encode();
+//!
+//! // On each request: one call decides, and says whether to write the session.
+//! let outcome = config.check_request(Some(&stored), now, Activity::Counts);
+//! assert!(matches!(outcome, RequestOutcome::Active { .. }));
+//!
+//! // The template values, as Django's context processor gives them.
+//! let ctx = config.context_for(&outcome);
+//! assert_eq!(ctx.seconds_until_idle_end(), 600);
+//! assert!(ctx.redirect_to_login_immediately().to_string().starts_with("<script"));
+//! # Ok::<(), auto_logout::ConfigError>(())
+//! ```
+//!
+//! This crate is a pure core: configuration ([`Config`]), the clock
+//! ([`Clock`]), the per-session [`Stamps`], the decision
+//! ([`Config::check_request`]), the [`TemplateContext`] and the [`ScriptTag`].
+//! It knows no web framework and no template engine; each integration is a
+//! thin module behind its own feature flag.
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod assets;
+pub mod clock;
+pub mod config;
+pub mod context;
+pub mod decision;
+mod error;
+pub mod request;
+pub mod script;
+pub mod stamps;
+mod time_value;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use config::{Config, ConfigBuilder, WarningTexts};
+pub use context::TemplateContext;
+pub use decision::{Activity, Decision, ExpiryReason, Remaining, RequestOutcome};
+pub use error::ConfigError;
+pub use request::Answer;
+pub use script::{Nonce, NonceError, ScriptTag};
+pub use stamps::{StampError, Stamps};
+pub use time_value::TimeValue;

@@ -1,0 +1,181 @@
+//! The two instants kept in each session: login and last activity.
+//!
+//! ```
+//! use auto_logout::{Stamps, Timestamp};
+//!
+//! let login = Timestamp::from_unix_millis(1_700_000_000_000);
+//! let stamps = Stamps::at_login(login);
+//! let stored = stamps.encode(); // a short string for any session store
+//! assert_eq!(Stamps::decode(&stored), Ok(stamps));
+//! // Anything else in that slot is refused, never a panic:
+//! assert!(Stamps::decode("not ours").is_err());
+//! ```
+//!
+//! They live under one session key ([`Stamps::SESSION_KEY`]) as one string, so an
+//! activity update is one small write, and a session without the key is simply
+//! not tracked.
+
+use std::fmt;
+
+use crate::clock::Timestamp;
+
+/// The login instant and the last activity of one session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Stamps {
+    login_at: Timestamp,
+    last_activity_at: Timestamp,
+}
+
+/// Why stored stamps were refused. Integrations treat every case as an
+/// expired session (fail closed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StampError {
+    /// The stored text is not in this crate's format (or is another version of it).
+    #[error("the session's auto-logout stamps are not in a format this version reads")]
+    Foreign,
+    /// The format is right but the values are impossible (e.g. activity before login).
+    #[error("the session's auto-logout stamps are inconsistent")]
+    Inconsistent,
+}
+
+/// Longest encoded form: "1." + two i64 in decimal + ".", with room to spare.
+const MAX_ENCODED_LEN: usize = 48;
+
+impl Stamps {
+    /// The session key integrations store the encoded stamps under.
+    pub const SESSION_KEY: &'static str = "_auto_logout";
+
+    /// Stamps for a session whose user logged in at `now`.
+    pub const fn at_login(now: Timestamp) -> Self {
+        Stamps {
+            login_at: now,
+            last_activity_at: now,
+        }
+    }
+
+    /// Stamps from two instants, if they are consistent (activity not before login).
+    pub fn new(login_at: Timestamp, last_activity_at: Timestamp) -> Option<Self> {
+        (last_activity_at >= login_at).then_some(Stamps {
+            login_at,
+            last_activity_at,
+        })
+    }
+
+    /// When the user logged in (start of the absolute limit).
+    pub const fn login_at(&self) -> Timestamp {
+        self.login_at
+    }
+
+    /// The last request that counted as activity (start of the idle limit).
+    pub const fn last_activity_at(&self) -> Timestamp {
+        self.last_activity_at
+    }
+
+    /// Records activity at `now`, coalesced: last activity moves only forward,
+    /// and only when it moves by at least `resolution_millis`. Returns whether
+    /// it moved, i.e. whether the session store must be written.
+    pub fn record_activity(&mut self, now: Timestamp, resolution_millis: i64) -> bool {
+        if now.millis_since(self.last_activity_at) >= resolution_millis.max(1) {
+            self.last_activity_at = now;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The compact stored form: `1.<login ms>.<last activity ms>`.
+    pub fn encode(&self) -> String {
+        self.to_string()
+    }
+
+    /// Reads the stored form. Anything that is not exactly what [`Stamps::encode`]
+    /// writes is refused; this never panics, whatever the input.
+    pub fn decode(stored: &str) -> Result<Stamps, StampError> {
+        if stored.len() > MAX_ENCODED_LEN {
+            return Err(StampError::Foreign);
+        }
+        let mut parts = stored.split('.');
+        let (Some("1"), Some(login), Some(last), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(StampError::Foreign);
+        };
+        let login = parse_millis(login).ok_or(StampError::Foreign)?;
+        let last = parse_millis(last).ok_or(StampError::Foreign)?;
+        Stamps::new(login, last).ok_or(StampError::Inconsistent)
+    }
+}
+
+/// Strict decimal: digits only (no sign, no spaces), so there is one spelling per value.
+fn parse_millis(text: &str) -> Option<Timestamp> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<i64>().ok().map(Timestamp::from_unix_millis)
+}
+
+impl fmt::Display for Stamps {
+    /// The stored form, as [`Stamps::encode`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "1.{}.{}",
+            self.login_at.as_unix_millis(),
+            self.last_activity_at.as_unix_millis()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(ms: i64) -> Timestamp {
+        Timestamp::from_unix_millis(ms)
+    }
+
+    #[test]
+    fn round_trip() {
+        let s = Stamps::new(t(1_000), t(61_000)).unwrap();
+        assert_eq!(s.encode(), "1.1000.61000");
+        assert_eq!(Stamps::decode("1.1000.61000"), Ok(s));
+    }
+
+    #[test]
+    fn hostile_stored_values_are_refused() {
+        for bad in [
+            "",
+            "1",
+            "1.",
+            "1..",
+            "1.5",
+            "2.1000.2000",
+            "1.-5.10",
+            "1.+5.10",
+            "1. 5.10",
+            "1.5.10.15",
+            "1.99999999999999999999.1",
+            "</script>",
+            "\u{2028}",
+            &"9".repeat(10_000),
+        ] {
+            assert_eq!(Stamps::decode(bad), Err(StampError::Foreign), "{bad:?}");
+        }
+        assert_eq!(Stamps::decode("1.2000.1000"), Err(StampError::Inconsistent));
+    }
+
+    #[test]
+    fn activity_is_coalesced_and_never_moves_back() {
+        let mut s = Stamps::at_login(t(10_000));
+        assert!(
+            !s.record_activity(t(10_999), 1000),
+            "moved by less than the resolution"
+        );
+        assert_eq!(s.last_activity_at(), t(10_000));
+        assert!(s.record_activity(t(11_000), 1000));
+        assert_eq!(s.last_activity_at(), t(11_000));
+        assert!(!s.record_activity(t(5_000), 1000), "moved backwards");
+        assert_eq!(s.last_activity_at(), t(11_000));
+    }
+}
