@@ -45,6 +45,17 @@ pub mod script;
 pub mod stamps;
 mod time_value;
 
+#[cfg(feature = "askama")]
+pub mod askama;
+#[cfg(feature = "axum")]
+pub mod axum;
+#[cfg(feature = "minijinja")]
+pub mod minijinja;
+#[cfg(feature = "tera")]
+pub mod tera;
+#[cfg(feature = "tera1")]
+pub mod tera1;
+
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use config::{Config, ConfigBuilder, WarningTexts};
 pub use context::TemplateContext;

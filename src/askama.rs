@@ -1,0 +1,1 @@
+//! Integration with `askama` (being written).

@@ -1,0 +1,1 @@
+//! Integration with `axum` (being written).

@@ -1,0 +1,1 @@
+//! Integration with `minijinja` (being written).

@@ -1,0 +1,1 @@
+//! Integration with `tera` (being written).

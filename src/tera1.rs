@@ -1,0 +1,1 @@
+//! Integration with `tera1` (being written).
