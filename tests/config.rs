@@ -1,0 +1,384 @@
+//! Configuration: every setting of django-auto-logout's README, the extra keys,
+//! and one test per error.
+
+use std::time::Duration;
+
+use auto_logout::{Config, ConfigError, ExpiryReason, WarningTexts};
+
+const MESSAGE: &str = "The session has expired. Please login again to continue.";
+
+fn secs(s: u64) -> Option<Duration> {
+    Some(Duration::from_secs(s))
+}
+
+#[test]
+fn every_readme_configuration_parses_from_json_and_matches_its_timedelta_form() {
+    // (JSON with integer seconds, the README's timedelta example written in Rust)
+    let cases: Vec<(&str, Config)> = vec![
+        (
+            r#"{"IDLE_TIME": 600}"#,
+            Config::builder()
+                .idle_time(time::Duration::minutes(10))
+                .build()
+                .unwrap(),
+        ),
+        (
+            r#"{"IDLE_TIME": 600, "REDIRECT_TO_LOGIN_IMMEDIATELY": true}"#,
+            Config::builder()
+                .idle_time(time::Duration::minutes(10))
+                .redirect_to_login_immediately(true)
+                .build()
+                .unwrap(),
+        ),
+        (
+            r#"{"SESSION_TIME": 3600}"#,
+            Config::builder()
+                .session_time(time::Duration::hours(1))
+                .build()
+                .unwrap(),
+        ),
+        (
+            r#"{"SESSION_TIME": 3600, "MESSAGE": "The session has expired. Please login again to continue."}"#,
+            Config::builder()
+                .session_time(3600)
+                .message(MESSAGE)
+                .build()
+                .unwrap(),
+        ),
+        (
+            r#"{"IDLE_TIME": 300, "SESSION_TIME": 1800,
+                "MESSAGE": "The session has expired. Please login again to continue.",
+                "REDIRECT_TO_LOGIN_IMMEDIATELY": true}"#,
+            Config::builder()
+                .idle_time(time::Duration::minutes(5))
+                .session_time(time::Duration::minutes(30))
+                .message(MESSAGE)
+                .redirect_to_login_immediately(true)
+                .build()
+                .unwrap(),
+        ),
+    ];
+    for (json, in_code) in cases {
+        let parsed = Config::from_json(json).unwrap();
+        assert_eq!(parsed, in_code, "{json}");
+        let via_serde: Config = serde_json::from_str(json).unwrap();
+        assert_eq!(via_serde, in_code, "{json}");
+    }
+}
+
+#[test]
+fn readme_values_are_read_back() {
+    let c = Config::from_json(
+        r#"{"IDLE_TIME": 300, "SESSION_TIME": 1800, "MESSAGE": "bye",
+            "REDIRECT_TO_LOGIN_IMMEDIATELY": true}"#,
+    )
+    .unwrap();
+    assert_eq!(c.idle_time(), secs(300));
+    assert_eq!(c.session_time(), secs(1800));
+    assert_eq!(c.message(), Some("bye"));
+    assert!(c.redirect_to_login_immediately());
+    assert_eq!(c.write_resolution(), Duration::from_secs(1));
+    assert_eq!(c.endpoint_prefix(), "/auto-logout/");
+    assert_eq!(c.login_url(), None);
+}
+
+#[test]
+fn lower_case_keys_and_human_times_read_naturally() {
+    let c = Config::from_json(
+        r#"{"idle_time": "10m", "session_time": "1h 30m", "warn_before": "90s",
+            "redirect_to_login_immediately": true, "login_url": "/accounts/login/",
+            "passive_paths": ["/static/", "/health"], "write_resolution": "5s",
+            "endpoint_prefix": "/_al/"}"#,
+    )
+    .unwrap();
+    assert_eq!(c.idle_time(), secs(600));
+    assert_eq!(c.session_time(), secs(5400));
+    assert_eq!(c.warn_before(), secs(90));
+    assert_eq!(c.login_url(), Some("/accounts/login/"));
+    assert_eq!(c.passive_paths(), ["/static/", "/health"]);
+    assert_eq!(c.write_resolution(), Duration::from_secs(5));
+    assert_eq!(c.endpoint_prefix(), "/_al/");
+}
+
+#[test]
+fn reason_specific_messages_fall_back_to_message() {
+    let c = Config::from_json(
+        r#"{"IDLE_TIME": 60, "SESSION_TIME": 600, "MESSAGE": "generic",
+            "IDLE_MESSAGE": "You were away too long."}"#,
+    )
+    .unwrap();
+    assert_eq!(c.message_for(ExpiryReason::Idle), Some("You were away too long."));
+    assert_eq!(c.message_for(ExpiryReason::Session), Some("generic"));
+    assert_eq!(c.message_for(ExpiryReason::Invalid), Some("generic"));
+    let silent = Config::from_json(r#"{"IDLE_TIME": 60}"#).unwrap();
+    assert_eq!(silent.message_for(ExpiryReason::Idle), None);
+}
+
+#[test]
+fn std_and_time_durations_and_seconds_agree() {
+    let a = Config::builder().idle_time(90).build().unwrap();
+    let b = Config::builder()
+        .idle_time(Duration::from_secs(90))
+        .build()
+        .unwrap();
+    let c = Config::builder()
+        .idle_time(time::Duration::seconds(90))
+        .build()
+        .unwrap();
+    let d = Config::builder().idle_time("90s").build().unwrap();
+    assert!(a == b && b == c && c == d);
+}
+
+#[test]
+fn an_empty_map_is_a_valid_inert_configuration() {
+    let c = Config::from_json("{}").unwrap();
+    assert!(!c.has_limit());
+    assert!(!c.redirect_to_login_immediately());
+}
+
+#[test]
+fn toml_style_input_deserializes_through_serde() {
+    // Any self-describing serde format works; serde_json's Value stands in for
+    // a TOML table here.
+    let table = serde_json::json!({"idle_time": 600, "message": "bye"});
+    let c: Config = serde_json::from_value(table).unwrap();
+    assert_eq!(c.idle_time(), secs(600));
+}
+
+// ---- one test per error ---------------------------------------------------
+
+fn err(json: &str) -> ConfigError {
+    Config::from_json(json).unwrap_err()
+}
+
+#[test]
+fn error_not_a_map() {
+    let e = err("[600]");
+    assert_eq!(
+        e,
+        ConfigError::NotAMap {
+            found: "a list".into()
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "the auto-logout configuration must be a map of keys to values, got a list"
+    );
+}
+
+#[test]
+fn error_syntax() {
+    let e = err("{'IDLE_TIME': 600}");
+    assert!(matches!(e, ConfigError::Syntax { .. }));
+    assert!(e.to_string().contains("line 1 column 2"), "{e}");
+}
+
+#[test]
+fn error_unknown_key_names_the_key_and_the_allowed_ones() {
+    let e = err(r#"{"IDLE_TIMEOUT": 600}"#);
+    assert!(matches!(&e, ConfigError::UnknownKey { key, .. } if key == "IDLE_TIMEOUT"));
+    let text = e.to_string();
+    assert!(text.starts_with("unknown key `IDLE_TIMEOUT`: allowed keys are IDLE_TIME, SESSION_TIME"));
+}
+
+#[test]
+fn error_duplicate_key_in_two_cases() {
+    let e = err(r#"{"IDLE_TIME": 600, "idle_time": 60}"#);
+    assert_eq!(e, ConfigError::DuplicateKey { key: "IDLE_TIME" });
+    assert_eq!(
+        e.to_string(),
+        "key `IDLE_TIME` is given twice (keys are case-insensitive)"
+    );
+}
+
+#[test]
+fn error_zero_time() {
+    let e = err(r#"{"IDLE_TIME": 0}"#);
+    assert!(matches!(e, ConfigError::InvalidValue { key: "IDLE_TIME", ref value, .. } if value == "0"));
+}
+
+#[test]
+fn error_negative_time() {
+    assert_eq!(
+        err(r#"{"SESSION_TIME": -5}"#).to_string(),
+        "SESSION_TIME = -5 is not allowed: expected a time greater than zero \
+         (whole seconds like 600, or a duration like \"10m\" or \"1h 30m\")"
+    );
+    let e = Config::builder()
+        .session_time(time::Duration::seconds(-5))
+        .build()
+        .unwrap_err();
+    assert!(matches!(e, ConfigError::InvalidValue { key: "SESSION_TIME", ref value, .. } if value == "-5s"));
+}
+
+#[test]
+fn error_bool_where_a_time_belongs() {
+    let e = err(r#"{"IDLE_TIME": true}"#);
+    assert!(matches!(e, ConfigError::InvalidValue { key: "IDLE_TIME", ref value, .. } if value == "true"));
+}
+
+#[test]
+fn error_float_time() {
+    // Django answers every request with a 500 for a float; we refuse it once.
+    let e = err(r#"{"IDLE_TIME": 600.5}"#);
+    assert!(matches!(e, ConfigError::InvalidValue { key: "IDLE_TIME", ref value, .. } if value == "600.5"));
+}
+
+#[test]
+fn error_unparsable_human_time() {
+    let e = err(r#"{"WARN_BEFORE": "soon", "IDLE_TIME": 60, "REDIRECT_TO_LOGIN_IMMEDIATELY": true}"#);
+    assert_eq!(
+        e.to_string(),
+        "WARN_BEFORE = \"soon\" is not allowed: expected a time greater than zero \
+         (whole seconds like 600, or a duration like \"10m\" or \"1h 30m\")"
+    );
+}
+
+#[test]
+fn error_time_over_ten_years() {
+    let e = err(r#"{"IDLE_TIME": 999999999999}"#);
+    assert!(e.to_string().ends_with("expected a time of at most ten years"), "{e}");
+}
+
+#[test]
+fn error_wrong_type_for_text_and_bool() {
+    let e = err(r#"{"IDLE_TIME": 60, "MESSAGE": 5}"#);
+    assert_eq!(e.to_string(), "MESSAGE = 5 is not allowed: expected a string");
+    let e = err(r#"{"IDLE_TIME": 60, "REDIRECT_TO_LOGIN_IMMEDIATELY": "yes"}"#);
+    assert_eq!(
+        e.to_string(),
+        "REDIRECT_TO_LOGIN_IMMEDIATELY = \"yes\" is not allowed: expected true or false"
+    );
+}
+
+#[test]
+fn error_script_without_a_limit() {
+    let e = err(r#"{"REDIRECT_TO_LOGIN_IMMEDIATELY": true}"#);
+    assert_eq!(
+        e.to_string(),
+        "REDIRECT_TO_LOGIN_IMMEDIATELY needs IDLE_TIME or SESSION_TIME to be set"
+    );
+}
+
+#[test]
+fn error_message_without_a_limit() {
+    assert_eq!(
+        err(r#"{"MESSAGE": "bye"}"#),
+        ConfigError::Requires {
+            key: "MESSAGE",
+            needs: "IDLE_TIME or SESSION_TIME to be set"
+        }
+    );
+}
+
+#[test]
+fn error_reason_message_without_its_limit() {
+    assert_eq!(
+        err(r#"{"SESSION_TIME": 60, "IDLE_MESSAGE": "bye"}"#),
+        ConfigError::Requires {
+            key: "IDLE_MESSAGE",
+            needs: "IDLE_TIME to be set"
+        }
+    );
+    assert_eq!(
+        err(r#"{"IDLE_TIME": 60, "SESSION_MESSAGE": "bye"}"#),
+        ConfigError::Requires {
+            key: "SESSION_MESSAGE",
+            needs: "SESSION_TIME to be set"
+        }
+    );
+}
+
+#[test]
+fn error_warning_without_the_script() {
+    let e = err(r#"{"IDLE_TIME": 600, "WARN_BEFORE": 60}"#);
+    assert!(matches!(e, ConfigError::Requires { key: "WARN_BEFORE", .. }));
+    assert!(e.to_string().contains("REDIRECT_TO_LOGIN_IMMEDIATELY: true"));
+}
+
+#[test]
+fn error_warning_longer_than_a_limit() {
+    let e = err(
+        r#"{"IDLE_TIME": 600, "SESSION_TIME": 60, "WARN_BEFORE": 60, "REDIRECT_TO_LOGIN_IMMEDIATELY": true}"#,
+    );
+    assert_eq!(
+        e.to_string(),
+        "WARN_BEFORE = 60s must be shorter than SESSION_TIME = 60s"
+    );
+}
+
+#[test]
+fn error_warning_texts_without_a_warning() {
+    let e = Config::builder()
+        .idle_time(60)
+        .warning_texts(WarningTexts {
+            title: Some("Still there?".into()),
+            ..WarningTexts::default()
+        })
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        e,
+        ConfigError::Requires {
+            key: "WARN_TITLE",
+            needs: "WARN_BEFORE to be set"
+        }
+    );
+}
+
+#[test]
+fn error_warning_class_that_is_not_a_class_name() {
+    let e = err(
+        r#"{"IDLE_TIME": 600, "WARN_BEFORE": 60, "REDIRECT_TO_LOGIN_IMMEDIATELY": true,
+            "WARN_CLASS": "x\" onclick=\"alert(1)"}"#,
+    );
+    assert!(matches!(e, ConfigError::InvalidValue { key: "WARN_CLASS", .. }), "{e}");
+}
+
+#[test]
+fn error_login_url_that_leaves_the_site() {
+    for bad in [
+        "https://evil.example/login",
+        "//evil.example/login",
+        "/\\evil.example",
+        "login",
+        "javascript:alert(1)",
+        "/login page",
+    ] {
+        let e = Config::builder()
+            .idle_time(60)
+            .login_url(bad)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::InvalidValue { key: "LOGIN_URL", .. }),
+            "{bad}: {e}"
+        );
+        assert!(e.to_string().contains("a path on this site starting with a single `/`"));
+    }
+}
+
+#[test]
+fn error_passive_paths_that_are_not_paths() {
+    let e = err(r#"{"IDLE_TIME": 60, "PASSIVE_PATHS": "/static/"}"#);
+    assert!(matches!(e, ConfigError::InvalidValue { key: "PASSIVE_PATHS", .. }));
+    let e = err(r#"{"IDLE_TIME": 60, "PASSIVE_PATHS": ["static"]}"#);
+    assert!(matches!(e, ConfigError::InvalidValue { key: "PASSIVE_PATHS", .. }));
+}
+
+#[test]
+fn error_endpoint_prefix() {
+    for bad in ["/auto-logout", "auto-logout/", "//x/", "/a b/", "/a\"/"] {
+        let e = Config::builder().endpoint_prefix(bad).build().unwrap_err();
+        assert!(
+            matches!(e, ConfigError::InvalidValue { key: "ENDPOINT_PREFIX", .. }),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn serde_errors_carry_the_same_message() {
+    let e = serde_json::from_str::<Config>(r#"{"IDLE_TIME": -1}"#).unwrap_err();
+    assert!(e.to_string().starts_with("IDLE_TIME = -1 is not allowed"), "{e}");
+}
