@@ -1,0 +1,107 @@
+//! Rendering the context and script tag into a caller's buffer allocates nothing
+//! itself, and a request's decision allocates nothing either (counted with a
+//! global allocator in this test binary).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::fmt::Write;
+
+use auto_logout::{Activity, Config, Nonce, Remaining, Stamps, Timestamp};
+
+struct Counting;
+
+thread_local! {
+    // Per thread, so tests running in parallel do not count each other.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_during(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(Cell::get);
+    f();
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+fn config() -> Config {
+    Config::builder()
+        .idle_time(600)
+        .session_time(3600)
+        .warn_before(60)
+        .login_url("/login")
+        .redirect_to_login_immediately(true)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    let n = allocations_during(|| {
+        std::hint::black_box(String::from("counted"));
+    });
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn rendering_into_a_reserved_buffer_allocates_nothing() {
+    let config = config();
+    let nonce = Nonce::new("r4nd0m").unwrap();
+    let remaining = Remaining::new(Some(599_000), Some(3_000_000));
+    let mut out = String::with_capacity(64 * 1024);
+    for form in ["inline", "endpoints", "external", "nonce"] {
+        out.clear();
+        let n = allocations_during(|| {
+            let ctx = config.context(remaining);
+            let ctx = match form {
+                "inline" => ctx,
+                "endpoints" => ctx.with_endpoints(),
+                "external" => ctx.external(),
+                _ => ctx.with_nonce(nonce),
+            };
+            write!(
+                out,
+                "{} {} ",
+                ctx.seconds_until_idle_end(),
+                ctx.seconds_until_session_end()
+            )
+            .unwrap();
+            ctx.redirect_to_login_immediately()
+                .write_to(&mut out)
+                .unwrap();
+        });
+        assert!(out.contains("<script data-auto-logout"), "{form}");
+        assert_eq!(n, 0, "{form}: allocations while rendering");
+    }
+}
+
+#[test]
+fn a_request_decision_allocates_nothing() {
+    let config = config();
+    let login = Timestamp::from_unix_millis(1_700_000_000_000);
+    let stored = Stamps::at_login(login).encode();
+    let now = login.saturating_add_millis(30_000);
+    let mut outcome = None;
+    let n = allocations_during(|| {
+        outcome = Some(config.check_request(Some(&stored), now, Activity::Counts));
+    });
+    assert!(matches!(
+        outcome,
+        Some(auto_logout::RequestOutcome::Active { write: Some(_), .. })
+    ));
+    assert_eq!(n, 0);
+}
