@@ -107,7 +107,10 @@ fn reason_specific_messages_fall_back_to_message() {
             "IDLE_MESSAGE": "You were away too long."}"#,
     )
     .unwrap();
-    assert_eq!(c.message_for(ExpiryReason::Idle), Some("You were away too long."));
+    assert_eq!(
+        c.message_for(ExpiryReason::Idle),
+        Some("You were away too long.")
+    );
     assert_eq!(c.message_for(ExpiryReason::Session), Some("generic"));
     assert_eq!(c.message_for(ExpiryReason::Invalid), Some("generic"));
     let silent = Config::from_json(r#"{"IDLE_TIME": 60}"#).unwrap();
@@ -178,7 +181,9 @@ fn error_unknown_key_names_the_key_and_the_allowed_ones() {
     let e = err(r#"{"IDLE_TIMEOUT": 600}"#);
     assert!(matches!(&e, ConfigError::UnknownKey { key, .. } if key == "IDLE_TIMEOUT"));
     let text = e.to_string();
-    assert!(text.starts_with("unknown key `IDLE_TIMEOUT`: allowed keys are IDLE_TIME, SESSION_TIME"));
+    assert!(
+        text.starts_with("unknown key `IDLE_TIMEOUT`: allowed keys are IDLE_TIME, SESSION_TIME")
+    );
 }
 
 #[test]
@@ -194,7 +199,9 @@ fn error_duplicate_key_in_two_cases() {
 #[test]
 fn error_zero_time() {
     let e = err(r#"{"IDLE_TIME": 0}"#);
-    assert!(matches!(e, ConfigError::InvalidValue { key: "IDLE_TIME", ref value, .. } if value == "0"));
+    assert!(
+        matches!(e, ConfigError::InvalidValue { key: "IDLE_TIME", ref value, .. } if value == "0")
+    );
 }
 
 #[test]
@@ -208,25 +215,32 @@ fn error_negative_time() {
         .session_time(time::Duration::seconds(-5))
         .build()
         .unwrap_err();
-    assert!(matches!(e, ConfigError::InvalidValue { key: "SESSION_TIME", ref value, .. } if value == "-5s"));
+    assert!(
+        matches!(e, ConfigError::InvalidValue { key: "SESSION_TIME", ref value, .. } if value == "-5s")
+    );
 }
 
 #[test]
 fn error_bool_where_a_time_belongs() {
     let e = err(r#"{"IDLE_TIME": true}"#);
-    assert!(matches!(e, ConfigError::InvalidValue { key: "IDLE_TIME", ref value, .. } if value == "true"));
+    assert!(
+        matches!(e, ConfigError::InvalidValue { key: "IDLE_TIME", ref value, .. } if value == "true")
+    );
 }
 
 #[test]
 fn error_float_time() {
     // Django answers every request with a 500 for a float; we refuse it once.
     let e = err(r#"{"IDLE_TIME": 600.5}"#);
-    assert!(matches!(e, ConfigError::InvalidValue { key: "IDLE_TIME", ref value, .. } if value == "600.5"));
+    assert!(
+        matches!(e, ConfigError::InvalidValue { key: "IDLE_TIME", ref value, .. } if value == "600.5")
+    );
 }
 
 #[test]
 fn error_unparsable_human_time() {
-    let e = err(r#"{"WARN_BEFORE": "soon", "IDLE_TIME": 60, "REDIRECT_TO_LOGIN_IMMEDIATELY": true}"#);
+    let e =
+        err(r#"{"WARN_BEFORE": "soon", "IDLE_TIME": 60, "REDIRECT_TO_LOGIN_IMMEDIATELY": true}"#);
     assert_eq!(
         e.to_string(),
         "WARN_BEFORE = \"soon\" is not allowed: expected a time greater than zero \
@@ -237,13 +251,20 @@ fn error_unparsable_human_time() {
 #[test]
 fn error_time_over_ten_years() {
     let e = err(r#"{"IDLE_TIME": 999999999999}"#);
-    assert!(e.to_string().ends_with("expected a time of at most ten years"), "{e}");
+    assert!(
+        e.to_string()
+            .ends_with("expected a time of at most ten years"),
+        "{e}"
+    );
 }
 
 #[test]
 fn error_wrong_type_for_text_and_bool() {
     let e = err(r#"{"IDLE_TIME": 60, "MESSAGE": 5}"#);
-    assert_eq!(e.to_string(), "MESSAGE = 5 is not allowed: expected a string");
+    assert_eq!(
+        e.to_string(),
+        "MESSAGE = 5 is not allowed: expected a string"
+    );
     let e = err(r#"{"IDLE_TIME": 60, "REDIRECT_TO_LOGIN_IMMEDIATELY": "yes"}"#);
     assert_eq!(
         e.to_string(),
@@ -292,8 +313,17 @@ fn error_reason_message_without_its_limit() {
 #[test]
 fn error_warning_without_the_script() {
     let e = err(r#"{"IDLE_TIME": 600, "WARN_BEFORE": 60}"#);
-    assert!(matches!(e, ConfigError::Requires { key: "WARN_BEFORE", .. }));
-    assert!(e.to_string().contains("REDIRECT_TO_LOGIN_IMMEDIATELY: true"));
+    assert!(matches!(
+        e,
+        ConfigError::Requires {
+            key: "WARN_BEFORE",
+            ..
+        }
+    ));
+    assert!(
+        e.to_string()
+            .contains("REDIRECT_TO_LOGIN_IMMEDIATELY: true")
+    );
 }
 
 #[test]
@@ -332,7 +362,16 @@ fn error_warning_class_that_is_not_a_class_name() {
         r#"{"IDLE_TIME": 600, "WARN_BEFORE": 60, "REDIRECT_TO_LOGIN_IMMEDIATELY": true,
             "WARN_CLASS": "x\" onclick=\"alert(1)"}"#,
     );
-    assert!(matches!(e, ConfigError::InvalidValue { key: "WARN_CLASS", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            ConfigError::InvalidValue {
+                key: "WARN_CLASS",
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
@@ -351,19 +390,40 @@ fn error_login_url_that_leaves_the_site() {
             .build()
             .unwrap_err();
         assert!(
-            matches!(&e, ConfigError::InvalidValue { key: "LOGIN_URL", .. }),
+            matches!(
+                &e,
+                ConfigError::InvalidValue {
+                    key: "LOGIN_URL",
+                    ..
+                }
+            ),
             "{bad}: {e}"
         );
-        assert!(e.to_string().contains("a path on this site starting with a single `/`"));
+        assert!(
+            e.to_string()
+                .contains("a path on this site starting with a single `/`")
+        );
     }
 }
 
 #[test]
 fn error_passive_paths_that_are_not_paths() {
     let e = err(r#"{"IDLE_TIME": 60, "PASSIVE_PATHS": "/static/"}"#);
-    assert!(matches!(e, ConfigError::InvalidValue { key: "PASSIVE_PATHS", .. }));
+    assert!(matches!(
+        e,
+        ConfigError::InvalidValue {
+            key: "PASSIVE_PATHS",
+            ..
+        }
+    ));
     let e = err(r#"{"IDLE_TIME": 60, "PASSIVE_PATHS": ["static"]}"#);
-    assert!(matches!(e, ConfigError::InvalidValue { key: "PASSIVE_PATHS", .. }));
+    assert!(matches!(
+        e,
+        ConfigError::InvalidValue {
+            key: "PASSIVE_PATHS",
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -371,7 +431,13 @@ fn error_endpoint_prefix() {
     for bad in ["/auto-logout", "auto-logout/", "//x/", "/a b/", "/a\"/"] {
         let e = Config::builder().endpoint_prefix(bad).build().unwrap_err();
         assert!(
-            matches!(e, ConfigError::InvalidValue { key: "ENDPOINT_PREFIX", .. }),
+            matches!(
+                e,
+                ConfigError::InvalidValue {
+                    key: "ENDPOINT_PREFIX",
+                    ..
+                }
+            ),
             "{bad}"
         );
     }
@@ -380,5 +446,8 @@ fn error_endpoint_prefix() {
 #[test]
 fn serde_errors_carry_the_same_message() {
     let e = serde_json::from_str::<Config>(r#"{"IDLE_TIME": -1}"#).unwrap_err();
-    assert!(e.to_string().starts_with("IDLE_TIME = -1 is not allowed"), "{e}");
+    assert!(
+        e.to_string().starts_with("IDLE_TIME = -1 is not allowed"),
+        "{e}"
+    );
 }
