@@ -65,3 +65,8 @@ pub use request::Answer;
 pub use script::{Nonce, NonceError, ScriptTag};
 pub use stamps::{StampError, Stamps};
 pub use time_value::TimeValue;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
