@@ -1,0 +1,471 @@
+//! The demo site (axum + MiniJinja + auto-logout), as a library: `examples/demo.rs`
+//! runs it, and the tests build the same stack in-process, with their own
+//! configuration, clock and session store, on a free port.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use auto_logout::axum::{AutoLogout, AutoLogoutContext, AutoLogoutLayer};
+use auto_logout::{Config, ManualClock, Nonce, request};
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use axum_messages::{Messages, MessagesManagerLayer};
+use minijinja::{Environment, Value, context};
+use serde_json::{Map, Value as Json};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Session, SessionManagerLayer, SessionStore};
+
+/// The one user of the demo.
+pub const USERNAME: &str = "demo";
+/// Their password.
+pub const PASSWORD: &str = "demo";
+/// Where the demo keeps the signed-in user in the session.
+pub const USER_KEY: &str = "user";
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "id";
+
+/// The defaults of SPEC §6: short enough to watch it work.
+pub const DEFAULT_IDLE_TIME: i64 = 60;
+pub const DEFAULT_SESSION_TIME: i64 = 300;
+pub const DEFAULT_WARN_BEFORE: i64 = 20;
+pub const DEFAULT_MESSAGE: &str = "The session has expired. Please login again to continue.";
+
+/// How the page carries the script, and the `Content-Security-Policy` it sends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Csp {
+    /// No CSP header; the script inline (the default).
+    #[default]
+    Off,
+    /// `script-src 'self'; style-src 'self'`, the script as a file served by the layer.
+    Strict,
+    /// The script inline with a per-response nonce.
+    Nonce,
+}
+
+/// Everything that makes one demo instance.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub config: Config,
+    /// `None`: the system clock.
+    pub clock: Option<ManualClock>,
+    pub csp: Csp,
+    /// `false` runs the same site without the auto-logout layer (for measuring it).
+    pub auto_logout: bool,
+}
+
+impl Settings {
+    /// The demo with this configuration, the system clock, no CSP.
+    pub fn new(config: Config) -> Self {
+        Settings {
+            config,
+            clock: None,
+            csp: Csp::Off,
+            auto_logout: true,
+        }
+    }
+
+    /// Reads the environment through `var`:
+    /// `AUTO_LOGOUT_<KEY>` for every configuration key (`IDLE_TIME`,
+    /// `SESSION_TIME`, `WARN_BEFORE`, `MESSAGE`, `REDIRECT_TO_LOGIN_IMMEDIATELY`,
+    /// and the others, e.g. `LOGIN_URL`, `IDLE_MESSAGE`, `PASSIVE_PATHS` as a
+    /// comma-separated list), `DEMO_CSP` (`strict`, `nonce` or `off`) and
+    /// `DEMO_AUTO_LOGOUT` (`off` to leave the layer out). An empty value unsets a key.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+        let mut map = Map::new();
+        map.insert("IDLE_TIME".into(), DEFAULT_IDLE_TIME.into());
+        map.insert("SESSION_TIME".into(), DEFAULT_SESSION_TIME.into());
+        map.insert("MESSAGE".into(), DEFAULT_MESSAGE.into());
+        map.insert("REDIRECT_TO_LOGIN_IMMEDIATELY".into(), true.into());
+        map.insert("PASSIVE_PATHS".into(), Json::from(vec!["/static/"]));
+        for key in [
+            "IDLE_TIME",
+            "SESSION_TIME",
+            "MESSAGE",
+            "IDLE_MESSAGE",
+            "SESSION_MESSAGE",
+            "REDIRECT_TO_LOGIN_IMMEDIATELY",
+            "WARN_BEFORE",
+            "LOGIN_URL",
+            "PASSIVE_PATHS",
+            "WRITE_RESOLUTION",
+            "ENDPOINT_PREFIX",
+            "WARN_TITLE",
+            "WARN_IDLE_TEXT",
+            "WARN_SESSION_TEXT",
+            "WARN_STAY_LABEL",
+            "WARN_CLASS",
+        ] {
+            let Some(raw) = var(&format!("AUTO_LOGOUT_{key}")) else {
+                continue;
+            };
+            let raw = raw.trim();
+            if raw.is_empty() {
+                map.remove(key);
+                continue;
+            }
+            let value = match key {
+                "REDIRECT_TO_LOGIN_IMMEDIATELY" => match raw.to_ascii_lowercase().as_str() {
+                    "1" | "true" | "yes" | "on" => Json::Bool(true),
+                    "0" | "false" | "no" | "off" => Json::Bool(false),
+                    _ => Json::String(raw.to_owned()), // the config error names it
+                },
+                "PASSIVE_PATHS" => raw
+                    .split(',')
+                    .map(|p| Json::String(p.trim().to_owned()))
+                    .collect(),
+                _ => match raw.parse::<i64>() {
+                    Ok(n) if key.ends_with("_TIME") || key.ends_with("_BEFORE") => n.into(),
+                    Ok(n) if key == "WRITE_RESOLUTION" => n.into(),
+                    _ => Json::String(raw.to_owned()),
+                },
+            };
+            map.insert(key.to_owned(), value);
+        }
+        // The default warning only where it fits: with the script on, and
+        // shorter than both limits (an explicit WARN_BEFORE is validated as given).
+        if var("AUTO_LOGOUT_WARN_BEFORE").is_none() {
+            let probe = Config::from_value(Json::Object(map.clone())).map_err(|e| e.to_string())?;
+            let warn = std::time::Duration::from_secs(DEFAULT_WARN_BEFORE as u64);
+            let fits = |limit: Option<std::time::Duration>| limit.is_none_or(|l| warn < l);
+            if probe.redirect_to_login_immediately()
+                && fits(probe.idle_time())
+                && fits(probe.session_time())
+            {
+                map.insert("WARN_BEFORE".into(), DEFAULT_WARN_BEFORE.into());
+            }
+        }
+        let config = Config::from_value(Json::Object(map)).map_err(|e| e.to_string())?;
+        let csp = match var("DEMO_CSP").as_deref().map(str::trim) {
+            None | Some("") | Some("off") => Csp::Off,
+            Some("strict") => Csp::Strict,
+            Some("nonce") => Csp::Nonce,
+            Some(other) => {
+                return Err(format!(
+                    "DEMO_CSP = {other:?} is not allowed: expected strict, nonce or off"
+                ));
+            }
+        };
+        let auto_logout = match var("DEMO_AUTO_LOGOUT").as_deref().map(str::trim) {
+            None | Some("") | Some("on") | Some("1") | Some("true") => true,
+            Some("off") | Some("0") | Some("false") => false,
+            Some(other) => {
+                return Err(format!(
+                    "DEMO_AUTO_LOGOUT = {other:?} is not allowed: expected on or off"
+                ));
+            }
+        };
+        Ok(Settings {
+            config,
+            clock: None,
+            csp,
+            auto_logout,
+        })
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    templates: Arc<Environment<'static>>,
+    csp: Csp,
+    nonces: Arc<NonceSource>,
+}
+
+fn templates() -> Environment<'static> {
+    let mut env = Environment::new();
+    for (name, source) in [
+        ("base.html", include_str!("templates/base.html")),
+        ("login.html", include_str!("templates/login.html")),
+        ("home.html", include_str!("templates/home.html")),
+        ("public.html", include_str!("templates/public.html")),
+    ] {
+        env.add_template(name, source)
+            .expect("the demo's templates parse");
+    }
+    env
+}
+
+/// The demo's routes with their layers, over `store`.
+pub fn router<S: SessionStore + Clone>(settings: &Settings, store: S) -> Router {
+    router_with(settings, store, Router::new())
+}
+
+/// [`router`] with `extra` routes behind the same layers (tests add routes here).
+pub fn router_with<S: SessionStore + Clone>(
+    settings: &Settings,
+    store: S,
+    extra: Router,
+) -> Router {
+    let state = AppState {
+        templates: Arc::new(templates()),
+        csp: settings.csp,
+        nonces: Arc::new(NonceSource::default()),
+    };
+    let app = Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_form).post(login_submit))
+        .route("/logout", axum::routing::post(logout))
+        .route("/public", get(public))
+        .route("/static/demo.css", get(css))
+        .route("/static/demo.js", get(js))
+        .with_state(state)
+        .merge(extra);
+    let app = if settings.auto_logout {
+        let mut layer = AutoLogoutLayer::new(settings.config.clone(), store.clone());
+        if let Some(clock) = &settings.clock {
+            layer = layer.with_clock(clock.clone());
+        }
+        app.layer(layer)
+    } else {
+        app
+    };
+    app.layer(MessagesManagerLayer).layer(
+        SessionManagerLayer::new(store)
+            .with_name(SESSION_COOKIE)
+            .with_secure(false)
+            .with_same_site(SameSite::Lax),
+    )
+}
+
+/// Binds `addr` and serves `router` on a background task; returns the bound
+/// address (use `127.0.0.1:0` for a free port).
+pub async fn spawn(router: Router, addr: &str) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok(local)
+}
+
+/// A session store on Redis at `url` (`redis://host:port`), for several instances.
+pub async fn redis_store(
+    url: &str,
+) -> Result<
+    tower_sessions_redis_store::RedisStore<tower_sessions_redis_store::fred::prelude::Pool>,
+    tower_sessions_redis_store::fred::error::Error,
+> {
+    use tower_sessions_redis_store::fred::prelude::{ClientLike, Config as RedisConfig, Pool};
+    let pool = Pool::new(RedisConfig::from_url(url)?, None, None, None, 4)?;
+    pool.init().await?;
+    Ok(tower_sessions_redis_store::RedisStore::new(pool))
+}
+
+#[derive(serde::Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+fn safe_next(next: Option<&str>) -> &str {
+    next.and_then(request::safe_next).unwrap_or("/")
+}
+
+fn render(state: &AppState, name: &str, ctx: Value, nonce: Option<&str>) -> Response {
+    match state
+        .templates
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+    {
+        Ok(html) => {
+            let mut res = Html(html).into_response();
+            let policy = match (state.csp, nonce) {
+                (Csp::Off, _) => None,
+                (Csp::Strict, _) | (Csp::Nonce, None) => {
+                    Some("script-src 'self'; style-src 'self'".to_owned())
+                }
+                (Csp::Nonce, Some(n)) => {
+                    Some(format!("script-src 'self' 'nonce-{n}'; style-src 'self'"))
+                }
+            };
+            if let Some(value) = policy.and_then(|p| HeaderValue::from_str(&p).ok()) {
+                res.headers_mut()
+                    .insert(header::CONTENT_SECURITY_POLICY, value);
+            }
+            res
+        }
+        Err(err) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("template error: {err}"),
+        )
+            .into_response(),
+    }
+}
+
+async fn signed_in_user(session: &Session) -> Option<String> {
+    session.get::<String>(USER_KEY).await.ok().flatten()
+}
+
+/// For `data-` attributes read by the page's script.
+fn on(yes: bool) -> &'static str {
+    if yes { "true" } else { "false" }
+}
+
+async fn home(
+    State(state): State<AppState>,
+    session: Session,
+    ctx: Option<AutoLogoutContext>,
+) -> Response {
+    let Some(user) = signed_in_user(&session).await else {
+        // The app's own login guard, as Django's @login_required.
+        return Redirect::to("/login?next=/").into_response();
+    };
+    let nonce = (state.csp == Csp::Nonce).then(|| state.nonces.next());
+    let (idle, session_left, idle_on, session_on, script) = match &ctx {
+        Some(ctx) => {
+            let tc = match (state.csp, &nonce) {
+                (Csp::Strict, _) => ctx.external(),
+                (Csp::Nonce, Some(n)) => match Nonce::new(n) {
+                    Ok(n) => ctx.with_nonce(n),
+                    Err(_) => ctx.external(),
+                },
+                _ => ctx.context(),
+            };
+            (
+                tc.seconds_until_idle_end(),
+                tc.seconds_until_session_end(),
+                on(ctx.config().idle_time().is_some()),
+                on(ctx.config().session_time().is_some()),
+                tc.redirect_to_login_immediately().to_string(),
+            )
+        }
+        None => (0, 0, on(false), on(false), String::new()),
+    };
+    render(
+        &state,
+        "home.html",
+        context! {
+            user => user,
+            seconds_until_idle_end => idle,
+            seconds_until_session_end => session_left,
+            idle_on => idle_on,
+            session_on => session_on,
+            redirect_to_login_immediately => Value::from_safe_string(script),
+        },
+        nonce.as_deref(),
+    )
+}
+
+async fn login_form(
+    State(state): State<AppState>,
+    messages: Messages,
+    Query(query): Query<NextQuery>,
+) -> Response {
+    let messages: Vec<String> = messages.map(|m| m.message).collect();
+    render(
+        &state,
+        "login.html",
+        context! {
+            messages => messages,
+            next => safe_next(query.next.as_deref()),
+            username => "",
+        },
+        None,
+    )
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    auto_logout: Option<AutoLogout>,
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let next = safe_next(form.next.as_deref()).to_owned();
+    if form.username != USERNAME || form.password != PASSWORD {
+        let mut res = render(
+            &state,
+            "login.html",
+            context! {
+                messages => Vec::<String>::new(),
+                error => "Wrong username or password.",
+                next => next,
+                username => form.username,
+            },
+            None,
+        );
+        *res.status_mut() = StatusCode::UNAUTHORIZED;
+        return res;
+    }
+    let started = async {
+        session.insert(USER_KEY, USERNAME).await?;
+        match auto_logout {
+            // Starts this session's clocks (and cycles its id).
+            Some(auto_logout) => auto_logout.login(&session).await,
+            None => session.cycle_id().await,
+        }
+    };
+    match started.await {
+        Ok(()) => Redirect::to(&next).into_response(),
+        Err(err) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("session store: {err}"),
+        )
+            .into_response(),
+    }
+}
+
+async fn logout(auto_logout: Option<AutoLogout>, session: Session, messages: Messages) -> Response {
+    // The record is deleted; what is stored next (the message) gets a new id.
+    let ended = match auto_logout {
+        Some(auto_logout) => auto_logout.logout(&session).await,
+        None => match session.flush().await {
+            Ok(()) => session.cycle_id().await,
+            Err(err) => Err(err),
+        },
+    };
+    if let Err(err) = ended {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("session store: {err}"),
+        )
+            .into_response();
+    }
+    let _ = messages.info("You have been signed out.");
+    Redirect::to("/login").into_response()
+}
+
+async fn public(State(state): State<AppState>) -> Response {
+    render(&state, "public.html", context! {}, None)
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("static/demo.css"),
+    )
+}
+
+async fn js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("static/demo.js"),
+    )
+}
+
+/// CSP nonces for the demo: 128 bits from the standard library's randomly
+/// keyed SipHash over a counter, as hex (a real app would use its CSPRNG).
+#[derive(Default)]
+struct NonceSource {
+    counter: AtomicU64,
+    keys: std::collections::hash_map::RandomState,
+}
+
+impl NonceSource {
+    fn next(&self) -> String {
+        use std::hash::BuildHasher;
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let a = self.keys.hash_one((n, 0u8));
+        let b = self.keys.hash_one((n, 1u8));
+        format!("{a:016x}{b:016x}")
+    }
+}

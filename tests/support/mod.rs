@@ -1,0 +1,264 @@
+//! Shared helpers of the axum tests: the demo app on a free port, a browser-like
+//! HTTP client with a cookie jar, and a session store that counts its writes.
+#![allow(dead_code)]
+
+#[path = "../../examples/demo/app.rs"]
+pub mod app;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use auto_logout::{Config, ManualClock, Stamps, Timestamp};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store;
+use tower_sessions::{MemoryStore, SessionStore};
+
+/// 2026-01-01T00:00:00Z: where test clocks start.
+pub const T0: Timestamp = Timestamp::from_unix_millis(1_767_225_600_000);
+
+/// A [`MemoryStore`] that counts `save` and `create` calls per session id.
+#[derive(Clone, Debug, Default)]
+pub struct CountingStore {
+    pub inner: MemoryStore,
+    saves: Arc<Mutex<HashMap<Id, usize>>>,
+    creates: Arc<Mutex<usize>>,
+}
+
+impl CountingStore {
+    /// `save` calls for this session id so far.
+    pub fn saves_of(&self, id: Id) -> usize {
+        self.saves.lock().unwrap().get(&id).copied().unwrap_or(0)
+    }
+
+    /// `save` calls for every id so far.
+    pub fn total_saves(&self) -> usize {
+        self.saves.lock().unwrap().values().sum()
+    }
+
+    /// `create` calls so far.
+    pub fn creates(&self) -> usize {
+        *self.creates.lock().unwrap()
+    }
+
+    /// The record stored under `id`, if any.
+    pub async fn record(&self, id: Id) -> Option<Record> {
+        self.inner.load(&id).await.unwrap()
+    }
+
+    /// The stamps stored under `id`, as stored.
+    pub async fn stored_stamps(&self, id: Id) -> Option<serde_json::Value> {
+        self.record(id)
+            .await
+            .and_then(|r| r.data.get(Stamps::SESSION_KEY).cloned())
+    }
+
+    /// Replaces one value in the stored record (to simulate corruption).
+    pub async fn tamper(&self, id: Id, key: &str, value: serde_json::Value) {
+        let mut record = self.record(id).await.expect("a stored session");
+        record.data.insert(key.to_owned(), value);
+        self.inner.save(&record).await.unwrap();
+    }
+}
+
+#[async_trait]
+impl SessionStore for CountingStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        *self.creates.lock().unwrap() += 1;
+        self.inner.create(record).await
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        *self.saves.lock().unwrap().entry(record.id).or_default() += 1;
+        self.inner.save(record).await
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.inner.load(id).await
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.inner.delete(id).await
+    }
+}
+
+/// A running demo app with a manual clock and a counting store.
+pub struct Site {
+    pub addr: SocketAddr,
+    pub clock: ManualClock,
+    pub store: CountingStore,
+}
+
+impl Site {
+    /// The demo app with `config`, on a free loopback port.
+    pub async fn start(config: Config) -> Site {
+        Site::start_with(config, axum::Router::new()).await
+    }
+
+    /// The demo app with `config` and `extra` routes behind the same layers.
+    pub async fn start_with(config: Config, extra: axum::Router) -> Site {
+        Site::start_custom(config, extra, |_| {}).await
+    }
+
+    /// [`Site::start_with`], with the demo's settings changed by `change`.
+    pub async fn start_custom(
+        config: Config,
+        extra: axum::Router,
+        change: impl FnOnce(&mut app::Settings),
+    ) -> Site {
+        let clock = ManualClock::new(T0);
+        let store = CountingStore::default();
+        let mut settings = app::Settings::new(config);
+        settings.clock = Some(clock.clone());
+        change(&mut settings);
+        let router = app::router_with(&settings, store.clone(), extra);
+        let addr = app::spawn(router, "127.0.0.1:0").await.unwrap();
+        Site { addr, clock, store }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A new browser: its own cookie jar, redirects not followed.
+    pub fn browser(&self) -> Browser {
+        Browser::new(self.addr)
+    }
+
+    pub fn advance(&self, millis: u64) {
+        self.clock.advance(Duration::from_millis(millis));
+    }
+}
+
+/// An HTTP client that keeps cookies like a browser and shows redirects as they are.
+#[derive(Clone)]
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub jar: Arc<reqwest::cookie::Jar>,
+    base: String,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.header("location")
+    }
+
+    /// The texts of the elements with class `message`.
+    pub fn messages(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = self.body.as_str();
+        while let Some(at) = rest.find(r#"class="message">"#) {
+            rest = &rest[at + r#"class="message">"#.len()..];
+            let end = rest.find('<').unwrap_or(rest.len());
+            out.push(rest[..end].to_owned());
+        }
+        out
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {:?}", self.body))
+    }
+}
+
+impl Browser {
+    pub fn new(addr: SocketAddr) -> Browser {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Browser {
+            client,
+            jar,
+            base: format!("http://{addr}"),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Page {
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.text().await.unwrap();
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        self.send(self.client.get(self.url(path))).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Page {
+        let mut req = self.client.get(self.url(path));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        self.send(req).await
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send(self.client.post(self.url(path)).form(form)).await
+    }
+
+    /// Signs in as demo/demo; panics unless it worked.
+    pub async fn login(&self) -> Page {
+        let page = self
+            .post_form(
+                "/login",
+                &[("username", "demo"), ("password", "demo"), ("next", "/")],
+            )
+            .await;
+        assert_eq!(page.status, 303, "login failed: {page:?}");
+        page
+    }
+
+    /// `true` when `/` shows the signed-in page (not a redirect to login).
+    pub async fn signed_in(&self) -> bool {
+        let page = self.get("/").await;
+        match page.status {
+            200 => true,
+            303 => false,
+            other => panic!("GET / answered {other}: {page:?}"),
+        }
+    }
+
+    /// The session id in the jar, if any.
+    pub fn session_id(&self) -> Option<Id> {
+        use reqwest::cookie::CookieStore;
+        let url = self.base.parse().unwrap();
+        let header = self.jar.cookies(&url)?;
+        header.to_str().ok()?.split("; ").find_map(|pair| {
+            let (name, value) = pair.split_once('=')?;
+            (name == app::SESSION_COOKIE)
+                .then(|| Id::from_str(value).ok())
+                .flatten()
+        })
+    }
+}
+
+/// The stamps of a stored value, decoded.
+pub fn decode(value: &serde_json::Value) -> Stamps {
+    Stamps::decode(value.as_str().expect("stamps are a string")).unwrap()
+}
