@@ -194,6 +194,15 @@ impl Browser {
         format!("{}{}", self.base, path)
     }
 
+    /// The same browser (same cookie jar) talking to another server on this host.
+    pub fn at(&self, addr: SocketAddr) -> Browser {
+        Browser {
+            client: self.client.clone(),
+            jar: self.jar.clone(),
+            base: format!("http://{addr}"),
+        }
+    }
+
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Page {
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
