@@ -52,7 +52,7 @@
 //! `var idleEnd = 0;`, and no script — and registers the function
 //! `auto_logout_script()`.
 //!
-//! [`insert`] adds, per request, to the render's [`Context`](::tera::Context):
+//! [`insert`] adds, per request, to the render's [`Context`]:
 //!
 //! | variable | value |
 //! |---|---|

@@ -42,7 +42,7 @@
 //!
 //! # What the call does
 //!
-//! [`insert`] adds to the render's [`Context`](::tera1::Context):
+//! [`insert`] adds to the render's [`Context`]:
 //!
 //! | variable | value |
 //! |---|---|
@@ -71,7 +71,7 @@
 //! but the page gets no script. The numbers need no filter. The tag escapes
 //! every configured text itself, once, when the [`Config`](crate::Config) is
 //! built, so `| safe` is sound for this one value; do not apply it to values
-//! users can set. (With the [`tera`](crate::tera) integration, Tera 2 strings
+//! users can set. (With the `tera` integration, Tera 2 strings
 //! carry a safe mark and the plain `{{ redirect_to_login_immediately }}`
 //! works.)
 //!
