@@ -1,66 +1,49 @@
-/*! auto-logout: leave the page when the server-side session runs out.
- * Classic script; configured by the data- attributes of its own tag. */
+/*! auto-logout: configured by data- attributes on its tag */
 (function () {
   'use strict';
-  var w = window, d = document, loc = location;
-  var me = d.currentScript || d.querySelector('script[data-auto-logout]');
-  if (!me || w.autoLogout) return; // one instance per page
+  var w = window, d = document, loc = location, K = 'auto-logout';
+  var me = d.currentScript || d.querySelector('script[data-' + K + ']');
+  if (!me || w.autoLogout) return;
   var ds = me.dataset;
-  var KEY = 'auto-logout';
-  var MARGIN = 25; // the server expires on remaining < 0: act just after
-  var CAP = 60000; // timer chunk: far below 2^31-1, and re-reads the clock after sleep
-  var NEAR = 1000; // deadlines closer than this are the same deadline
+  var MARGIN = 25; // server expiry is strict (< 0)
+  var CAP = 60000; // chunk < 2^31-1; ticks re-read the clock after sleep
 
-  function num(v) {
-    var n = v == null || v === '' ? NaN : +v;
-    return isFinite(n) ? Math.max(0, n) : null;
+  // remaining ms -> local time: clock offsets cancel out
+  function at(v) {
+    return v == null || v === '' || !isFinite(v) ? null : Date.now() + Math.max(0, v);
   }
-  // Remaining ms -> absolute time on this browser's clock (its offset never matters).
-  function at(ms) {
-    return ms == null ? null : Date.now() + ms;
-  }
-  function near(a, b) {
-    return a != null && Math.abs(a - b) < NEAR;
+  function near(a, b) { // same deadline, +-1 s
+    return a != null && Math.abs(a - b) < 1000;
   }
 
-  var idleAt = at(num(ds.idleMs)), sessionAt = at(num(ds.sessionMs));
-  var statusUrl = ds.statusUrl, loginUrl = ds.loginUrl;
-  var timer, busy, gone;
+  var idleAt = at(ds.idleMs), sessionAt = at(ds.sessionMs), warnMs = +ds.warnMs || 0;
+  var statusUrl = ds.statusUrl, keepUrl = ds.keepaliveUrl, loginUrl = ds.loginUrl;
+  var timer, busy, gone, checked, warned, box, prev, clock, live, said, bc, rtf;
 
   function deadline() {
     return idleAt == null ? sessionAt : sessionAt == null ? idleAt : Math.min(idleAt, sessionAt);
   }
   function why() {
-    return idleAt != null && (sessionAt == null || idleAt <= sessionAt) ? 'idle' : 'session';
+    return idleAt === deadline() ? 'idle' : 'session';
   }
   function fire(name, reason) {
-    try {
-      d.dispatchEvent(new CustomEvent(KEY + ':' + name, {
-        detail: { reason: reason || null, idleAt: idleAt, sessionAt: sessionAt }
-      }));
-    } catch (e) {}
+    d.dispatchEvent(new CustomEvent(K + ':' + name, { detail: { reason: reason || null, idleAt, sessionAt } }));
   }
 
-  // Tabs of one origin: BroadcastChannel, else the storage event. Both may be missing or throw.
-  var bc;
+  // tab sync: BroadcastChannel, else storage events; either may throw
   try {
-    bc = new BroadcastChannel(KEY);
-    bc.onmessage = function (e) { hear(e.data); };
-  } catch (e) {
-    bc = null;
-  }
+    bc = new BroadcastChannel(K);
+    bc.onmessage = (e) => hear(e.data);
+  } catch (e) {}
   function send(m) {
     try {
       if (bc) bc.postMessage(m);
-      else localStorage.setItem(KEY, JSON.stringify([m, Math.random()])); // must change to fire
+      else localStorage.setItem(K, JSON.stringify([m, Math.random()])); // must change to fire
     } catch (e) {}
   }
-  function sendDeadlines() {
-    send({ type: 'deadlines', idleAt: idleAt, sessionAt: sessionAt });
-  }
-  w.addEventListener('storage', function (e) {
+  w.addEventListener('storage', (e) => {
     try {
-      if (e.key === KEY && e.newValue) hear(JSON.parse(e.newValue)[0]);
+      if (e.key == K && e.newValue) hear(JSON.parse(e.newValue)[0]);
     } catch (x) {}
   });
   function later(a, b) {
@@ -68,62 +51,60 @@
   }
   function hear(m) {
     if (!m || gone) return;
-    if (m.type === 'logout') leave(m.reason);
-    // Another tab saw a later deadline: take the max per limit, never shorten ours.
-    else if (m.type === 'deadlines') {
+    if (m.type == 'logout') leave(m.reason);
+    else if (m.type == 'deadlines') {
+      // max per limit: a stale tab never shortens ours
       adopt(later(idleAt, m.idleAt), later(sessionAt, m.sessionAt));
       arm();
     }
   }
 
   function adopt(i, s) {
-    var ext = idleAt != null && i != null && i > idleAt + NEAR;
+    var ext = idleAt != null && i > idleAt + 1000;
     idleAt = i;
     sessionAt = s;
     if (ext) fire('extended');
   }
-  // A status or keepalive answer is the server's truth: adopt it as is.
+  // the server's answer: taken as is
   function answer(j) {
     if (!j.active) {
       send({ type: 'logout', reason: j.reason });
       return leave(j.reason || why());
     }
-    adopt(at(num(j.idle_ms)), at(num(j.session_ms)));
-    sendDeadlines();
+    adopt(at(j.idle_ms), at(j.session_ms));
+    checked = deadline();
+    send({ type: 'deadlines', idleAt, sessionAt });
     arm();
   }
 
-  // fetch -> parsed answer or null (network error, non-2xx, not JSON, wrong shape, timeout).
   function call(url, post, cb) {
-    var h = {}, over = 0, k;
+    var h = {}, k = setTimeout(fin, 5000, null);
     function fin(j) {
-      if (over) return;
-      over = 1;
-      clearTimeout(k);
-      cb(j);
+      if (k) clearTimeout(k), k = 0, cb(j);
     }
-    k = setTimeout(fin, 5000, null);
-    h[post ? 'X-Auto-Logout' : 'X-Auto-Logout-Passive'] = '1';
-    Promise.resolve().then(function () {
-      return fetch(url, { method: post ? 'POST' : 'GET', headers: h, credentials: 'same-origin', cache: 'no-store' });
-    }).then(function (r) {
-      return r.ok ? r.json() : null;
-    }).then(function (j) {
-      fin(j && typeof j.active == 'boolean' ? j : null);
-    }, function () {
-      fin(null);
+    h['X-Auto-Logout' + (post ? '' : '-Passive')] = '1';
+    fetch(url, { method: post ? 'POST' : 'GET', headers: h, credentials: 'same-origin', cache: 'no-store' })
+      .then((r) => r.ok && r.json())
+      .then((j) => fin(j && typeof j.active == 'boolean' ? j : null), () => fin(null));
+  }
+
+  // passive; last: the deadline passed
+  function ask(last, n) {
+    busy = 1;
+    call(statusUrl, 0, (j) => {
+      n = n || 0;
+      if (!j && last && n < 2) return (timer = setTimeout(ask, 250 << n, last, n + 1));
+      busy = 0;
+      if (j) answer(j);
+      else if (last) leave(why()); // unknown: the server decides on the GET
+      else checked = deadline(), arm();
     });
   }
 
-  // Passive status check at the deadline; never counts as activity.
-  function ask(n) {
-    busy = 1;
-    call(statusUrl, 0, function (j) {
-      n = n || 0;
-      if (!j && n < 2) return (timer = setTimeout(ask, 250 << n, n + 1));
-      busy = 0;
-      if (j) answer(j);
-      else leave(why()); // unknown: let the server decide on a plain GET
+  // extends the session: on user action only
+  function keep() {
+    if (keepUrl && !gone) call(keepUrl, 1, (j) => {
+      if (j) close(), answer(j);
     });
   }
 
@@ -131,31 +112,98 @@
     if (gone) return;
     gone = 1;
     clearTimeout(timer);
-    fire('before-logout', reason); // synchronous: a page can save a draft now
+    fire('before-logout', reason); // sync: a page can save a draft
     fire('logout', reason);
-    // replace(): no history entry, and a GET even when this page came from a POST.
+    // a GET even after a POST, and no history entry
     loc.replace(loginUrl
       ? loginUrl + (loginUrl.indexOf('?') < 0 ? '?' : '&') + 'next=' + encodeURIComponent(loc.pathname + loc.search)
       : loc.href.split('#')[0]);
   }
 
-  // Every tick and wake-up event lands here; all decisions use the wall clock.
   function arm() {
     if (gone || busy) return;
     clearTimeout(timer);
-    var t = Date.now(), dl = deadline();
-    if (dl == null) return;
-    if (t >= dl + MARGIN) return statusUrl ? ask() : leave(why());
-    timer = setTimeout(arm, Math.min(dl + MARGIN - t, CAP));
+    var t = Date.now(), dl = deadline(), next = dl + MARGIN, fresh;
+    if (dl == null) return close();
+    if (box && dl - t > warnMs) close();
+    if (t >= next) return statusUrl ? ask(1) : leave(why());
+    if (warnMs && !near(warned, dl)) {
+      if (t < dl - warnMs) next = dl - warnMs;
+      // activity elsewhere may have moved it: ask first
+      else if (statusUrl && !near(checked, dl)) return ask();
+      else fresh = show(dl);
+    }
+    if (box) {
+      paint(dl - t, fresh);
+      if (dl > t) next = Math.min(next, t + ((dl - t) % 1000 || 1000));
+    }
+    timer = setTimeout(arm, Math.min(next - t, CAP));
+  }
+
+  try {
+    rtf = new Intl.RelativeTimeFormat(d.documentElement.lang || undefined);
+  } catch (e) {}
+  // countdown: shown each second, spoken per minute then per 20 s
+  function paint(rem, quiet) {
+    var s = Math.ceil(rem / 1000), u = rem > 60000 ? 'minute' : 'second';
+    var n = u == 'minute' ? Math.ceil(rem / 60000) : Math.ceil(rem / 20000) * 20;
+    clock.textContent = Math.floor(s / 60) + ':' + (s % 60 < 10 ? '0' : '') + s % 60;
+    if (!quiet && rem > 0 && said != n + u) {
+      said = n + u;
+      live.textContent = rtf ? rtf.format(n, u) : n + ' ' + u + 's';
+    }
+  }
+
+  function el(tag, cls, attrs, text) {
+    var e = d.createElement(tag);
+    e.className = cls;
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    if (text) e.textContent = text;
+    if (box) box.appendChild(e);
+    return e;
+  }
+  function show(dl) {
+    warned = dl;
+    if (box) return;
+    var c = ds.warnClass || K + '-warning', idle = why() == 'idle', stay = idle && keepUrl, btn;
+    prev = d.activeElement;
+    box = el('div', c, {
+      role: 'alertdialog', 'aria-labelledby': K + '-title', 'aria-describedby': K + '-text', tabindex: '-1'
+    });
+    el('p', c + '__title', { id: K + '-title' }, ds.warnTitle || 'Your session is about to end');
+    el('p', c + '__text', { id: K + '-text' }, idle
+      ? ds.warnIdleText || 'You will be signed out due to inactivity.'
+      : ds.warnSessionText || 'Your session reaches its time limit.');
+    clock = el('p', c + '__time', { 'aria-hidden': 'true' });
+    if (stay) btn = el('button', c + '__button', { type: 'button' }, ds.warnStayLabel || 'Stay signed in');
+    // filled from the next tick, or it is not announced
+    live = el('p', K + '-visually-hidden', { 'aria-live': 'polite' });
+    said = 0;
+    if (btn) btn.addEventListener('click', keep);
+    box.addEventListener('keydown', (e) => {
+      if (e.key == 'Escape') stay ? keep() : close();
+    });
+    d.body.appendChild(box);
+    (btn || box).focus();
+    fire('warning', idle ? 'idle' : 'session');
+    return 1;
+  }
+  function close() {
+    if (!box) return;
+    var inside = box.contains(d.activeElement);
+    box.remove();
+    box = null;
+    if (inside && prev) prev.focus();
   }
 
   d.addEventListener('visibilitychange', arm);
-  // pageshow also covers a back/forward-cache restore: re-check, but broadcast nothing stale.
-  ['focus', 'pageshow', 'online'].forEach(function (n) { w.addEventListener(n, arm); });
+  // pageshow covers bfcache: re-check, broadcast nothing
+  ['focus', 'pageshow', 'online'].forEach((n) => w.addEventListener(n, arm));
 
   w.autoLogout = Object.freeze({
-    deadlines: function () { return { idleAt: idleAt, sessionAt: sessionAt }; }
+    deadlines: () => ({ idleAt, sessionAt }),
+    stay: keep
   });
-  if (deadline() != null) sendDeadlines();
+  if (deadline() != null) send({ type: 'deadlines', idleAt, sessionAt });
   arm();
 })();

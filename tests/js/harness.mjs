@@ -45,6 +45,7 @@ class El extends Target {
     this.children = [];
     this.parentNode = null;
     this.text = '';
+    this.history = []; // every textContent written, for the tests
     this.dataset = {};
   }
   setAttribute(k, v) {
@@ -85,6 +86,7 @@ class El extends Target {
     this.children.forEach((c) => (c.parentNode = null));
     this.children = [];
     this.text = String(v);
+    this.history.push(this.text);
   }
   get textContent() {
     return this.text + this.children.map((c) => c.textContent).join('');
@@ -405,6 +407,30 @@ class Tab {
   get api() {
     return this.sandbox.autoLogout;
   }
+}
+
+// A server that keeps the session's stamps: status is passive, keepalive (POST with
+// X-Auto-Logout: 1) is activity. `touch()` is activity from elsewhere (another device, XHR).
+export function fakeServer(world, { idle = null, session = null } = {}) {
+  const s = { last: world.wall, login: world.wall, touch: () => (s.last = world.wall), keepalives: 0 };
+  const state = () => {
+    const idleEnd = idle == null ? Infinity : s.last + idle;
+    const sessionEnd = session == null ? Infinity : s.login + session;
+    if (world.wall - Math.min(idleEnd, sessionEnd) > 0) return goneReply(idleEnd <= sessionEnd ? 'idle' : 'session');
+    return alive(idle == null ? null : idleEnd - world.wall, session == null ? null : sessionEnd - world.wall);
+  };
+  world.status = () => state();
+  world.keepalive = (req) => {
+    if (req.method !== 'POST' || req.headers['X-Auto-Logout'] !== '1') return { status: 403, body: { error: 'forbidden' } };
+    const st = state();
+    if (st.active) {
+      s.keepalives++;
+      s.last = world.wall;
+      return state();
+    }
+    return st;
+  };
+  return s;
 }
 
 // Replies of the status / keepalive endpoints, in the contract's shape.
