@@ -1,0 +1,734 @@
+//! The scenarios, written once and run per CSP mode by the test files.
+//!
+//! Every scenario prints what it measured (delays in ms from the server's
+//! deadline) and the requests the server saw, and asserts what it names.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+use fantoccini::key::Key;
+
+use crate::{Browser, Csp, Hit, IDLE_MESSAGE, Probe, Recorder, SESSION_MESSAGE, Site, config};
+use crate::{ms_between, until};
+
+/// The looser bound the tests assert; the target for the figure is 250 ms.
+pub const MAX_DELAY_MS: i64 = 1000;
+
+/// The warning dialog as the page shows it.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct Dialog {
+    pub role: String,
+    pub title: Option<String>,
+    pub text: Option<String>,
+    pub buttons: Vec<String>,
+    #[serde(rename = "focusInside")]
+    pub focus_inside: bool,
+    #[serde(rename = "liveMode")]
+    pub live_mode: Option<String>,
+    pub live: Option<String>,
+    pub clock: Option<String>,
+    #[serde(rename = "inlineStyle")]
+    pub inline_style: bool,
+    pub visible: bool,
+}
+
+impl Browser {
+    /// The warning dialog, when one is shown.
+    pub async fn dialog(&self) -> Option<Dialog> {
+        let v = self
+            .client
+            .execute(
+                r#"var d = document.querySelector('[role="alertdialog"]');
+                   if (!d) return null;
+                   function byId(a) { var e = a && document.getElementById(a); return e ? e.textContent : null; }
+                   var live = d.querySelector('[aria-live]'), clock = d.querySelector('[aria-hidden="true"]');
+                   var r = d.getBoundingClientRect();
+                   return { role: d.getAttribute('role'), title: byId(d.getAttribute('aria-labelledby')),
+                            text: byId(d.getAttribute('aria-describedby')),
+                            buttons: Array.prototype.map.call(d.querySelectorAll('button'), function (b) { return b.textContent; }),
+                            focusInside: d.contains(document.activeElement),
+                            liveMode: live && live.getAttribute('aria-live'), live: live && live.textContent,
+                            clock: clock && clock.textContent,
+                            inlineStyle: !!(d.getAttribute('style') || d.querySelector('[style]')),
+                            visible: r.width > 0 && r.height > 0 };"#,
+                vec![],
+            )
+            .await
+            .ok()?;
+        serde_json::from_value(v).ok().flatten()
+    }
+
+    /// Waits for the warning dialog; the moment it was first seen.
+    pub async fn wait_for_dialog(&self, timeout: Duration) -> Option<(Instant, Dialog)> {
+        until(timeout, || async {
+            let d = self.dialog().await?;
+            Some((Instant::now(), d))
+        })
+        .await
+    }
+
+    /// Waits until no warning dialog is shown.
+    pub async fn wait_dialog_gone(&self, timeout: Duration) -> bool {
+        until(timeout, || async {
+            match self.dialog().await {
+                None => Some(()),
+                Some(_) => None,
+            }
+        })
+        .await
+        .is_some()
+    }
+
+    /// The text of every `.message` element.
+    pub async fn messages(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for el in self
+            .client
+            .find_all(Locator::Css(".message"))
+            .await
+            .unwrap_or_default()
+        {
+            out.push(el.text().await.unwrap_or_default());
+        }
+        out
+    }
+
+    /// Console lines and `securitypolicyviolation` events that concern CSP.
+    pub async fn csp_violations(&self) -> Vec<String> {
+        let mut found = self.watched().await.csp;
+        found.extend(
+            self.console()
+                .await
+                .into_iter()
+                .filter(|l| l.contains("Content Security Policy") || l.contains("Refused to")),
+        );
+        found
+    }
+
+    /// How the auto-logout script reached the page: `"src"`, `"nonce"` or `"inline"`.
+    pub async fn script_form(&self) -> String {
+        let v = self
+            .client
+            .execute(
+                "var s = document.querySelector('script[data-auto-logout]');
+                 return !s ? 'none' : s.src ? 'src' : s.nonce ? 'nonce' : 'inline';",
+                vec![],
+            )
+            .await
+            .expect("inspect the script tag");
+        v.as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// Checks the page responses carried the policy of `csp`, and that the page
+/// carries the script in the matching form.
+pub async fn assert_csp_mode(b: &Browser, site: &Site, csp: Csp) {
+    let home: Vec<Hit> = site
+        .log
+        .hits()
+        .into_iter()
+        .filter(|h| h.method == "GET" && h.path_only() == "/" && h.status == 200)
+        .collect();
+    assert!(!home.is_empty(), "no page load of / recorded");
+    let form = b.script_form().await;
+    match csp {
+        Csp::Off => {
+            assert!(home.iter().all(|h| h.csp.is_none()));
+            assert_eq!(form, "inline");
+        }
+        Csp::Strict => {
+            for h in &home {
+                assert_eq!(
+                    h.csp.as_deref(),
+                    Some("script-src 'self'; style-src 'self'"),
+                    "{h}"
+                );
+            }
+            assert_eq!(form, "src", "strict CSP: the script is a file");
+        }
+        Csp::Nonce => {
+            for h in &home {
+                let p = h.csp.as_deref().unwrap_or_default();
+                assert!(
+                    p.starts_with("script-src 'self' 'nonce-") && p.ends_with("; style-src 'self'"),
+                    "{h}: {p}"
+                );
+            }
+            assert_eq!(form, "nonce", "nonce CSP: the script inline with a nonce");
+        }
+    }
+}
+
+/// No violation was seen, and the detector works: a deliberate inline style
+/// under `style-src 'self'` is reported (not under `Csp::Off`).
+pub async fn assert_no_csp_violation(b: &Browser, csp: Csp, context: &str) {
+    let found = b.csp_violations().await;
+    assert!(
+        found.is_empty(),
+        "{context}: CSP violations ({csp:?}): {found:#?}"
+    );
+    if csp != Csp::Off {
+        b.client
+            .execute(
+                "var p = document.createElement('p'); p.setAttribute('style', 'color: red'); document.body.appendChild(p);",
+                vec![],
+            )
+            .await
+            .expect("provoke a violation");
+        let seen = until(Duration::from_secs(2), || async {
+            let w = b.watched().await;
+            (!w.csp.is_empty()).then_some(w.csp)
+        })
+        .await;
+        let console = b.console().await;
+        println!(
+            "control: a deliberate inline style was reported: event {:?}, console {:?}",
+            seen,
+            console
+                .iter()
+                .map(|l| l.chars().take(100).collect::<String>())
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            seen.is_some(),
+            "the securitypolicyviolation listener saw nothing"
+        );
+        assert!(
+            console
+                .iter()
+                .any(|l| l.contains("Content Security Policy")),
+            "the console log showed no violation"
+        );
+    }
+}
+
+/// Every request the script sent was passive, and none was a keepalive
+/// (no user action was taken).
+pub fn assert_script_never_extended(hits: &[Hit], origin: Instant) {
+    let script: Vec<&Hit> = hits.iter().filter(|h| h.is_script()).collect();
+    let bad: Vec<&&Hit> = script
+        .iter()
+        .filter(|h| h.counts || h.is_keepalive())
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "script requests that counted as activity:\n{}",
+        Recorder::dump(
+            &bad.into_iter().map(|h| (*h).clone()).collect::<Vec<_>>(),
+            origin
+        )
+    );
+}
+
+/// Requests that counted as activity in `[from, to)`.
+pub fn activity_between(hits: &[Hit], from: Instant, to: Instant) -> Vec<Hit> {
+    hits.iter()
+        .filter(|h| h.counts && h.at >= from && h.at < to)
+        .cloned()
+        .collect()
+}
+
+/// What an idle logout measured.
+#[derive(Clone, Copy, Debug)]
+pub struct Delay {
+    /// Server deadline -> the browser's URL seen on the login page.
+    pub url_ms: i64,
+    /// Server deadline -> `GET /login` arriving at the server.
+    pub server_ms: i64,
+}
+
+/// After a quiet start at `probe`: waits for the browser to reach `login_path`,
+/// checks nothing happened early and the script sent only passive requests.
+pub async fn await_logout(
+    b: &Browser,
+    site: &Site,
+    deadline: Instant,
+    login_path: &str,
+    label: &str,
+) -> Delay {
+    let quiet_from = Instant::now();
+    let slack = Duration::from_secs(3);
+    let seen = b
+        .wait_for_path(
+            login_path,
+            deadline.saturating_duration_since(Instant::now()) + slack,
+        )
+        .await;
+    let hits = site.log.since(quiet_from);
+    let Some(seen) = seen else {
+        panic!(
+            "{label}: still on {} {:?} after the deadline; requests:\n{}",
+            b.path().await,
+            slack,
+            Recorder::dump(&hits, deadline)
+        );
+    };
+    let login_hit = hits
+        .iter()
+        .find(|h| h.method == "GET" && h.path_only() == login_path)
+        .unwrap_or_else(|| {
+            panic!(
+                "{label}: no GET {login_path}:\n{}",
+                Recorder::dump(&hits, deadline)
+            )
+        });
+    let delay = Delay {
+        url_ms: ms_between(deadline, seen),
+        server_ms: ms_between(deadline, login_hit.at),
+    };
+    println!(
+        "{label}: server deadline -> browser on {login_path}: {} ms (GET {login_path} reached the server at {:+} ms)\n{}",
+        delay.url_ms,
+        delay.server_ms,
+        Recorder::dump(&hits, deadline)
+    );
+    assert!(
+        delay.server_ms >= 0,
+        "{label}: left before the server's deadline"
+    );
+    assert!(
+        delay.url_ms < MAX_DELAY_MS,
+        "{label}: reached {login_path} {} ms after the deadline",
+        delay.url_ms
+    );
+    assert!(
+        activity_between(&hits, quiet_from, deadline).is_empty(),
+        "{label}: activity while quiet"
+    );
+    assert_script_never_extended(&hits, deadline);
+    delay
+}
+
+/// Idle: a signed-in page left alone reaches the login page by itself, with
+/// the idle message in a `.message` element. Returns the delay figures.
+pub async fn idle_logout(b: &Browser, site: &Site, csp: Csp, label: &str) -> Delay {
+    b.login(site).await;
+    assert_csp_mode(b, site, csp).await;
+    // Let the page settle (late sub-resources), then go quiet: from here on the
+    // browser is left alone; the server's deadline is what `status` says.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let probe = b.status(site).await;
+    assert!(probe.active, "{probe:?}");
+    let deadline = probe.idle_deadline().expect("idle time configured");
+    assert!(
+        deadline
+            < probe
+                .session_deadline()
+                .unwrap_or(deadline + Duration::from_secs(1))
+    );
+    let delay = await_logout(b, site, deadline, "/login", label).await;
+    assert_eq!(b.path().await, "/login?next=/");
+    assert_eq!(b.messages().await, vec![IDLE_MESSAGE.to_owned()], "{label}");
+    let events: Vec<(String, Option<String>)> = b
+        .watched()
+        .await
+        .events
+        .into_iter()
+        .filter(|e| e.path == "/")
+        .map(|e| (e.name, e.reason))
+        .collect();
+    let idle = Some("idle".to_owned());
+    assert!(
+        events.ends_with(&[
+            ("before-logout".to_owned(), idle.clone()),
+            ("logout".to_owned(), idle.clone()),
+        ]),
+        "{label}: events {events:?}"
+    );
+    assert_no_csp_violation(b, csp, label).await;
+    delay
+}
+
+/// Idle logout, `rounds` times in one browser (sign in again each time).
+pub async fn idle_logout_rounds(csp: Csp, rounds: usize, label: &str) -> Vec<Delay> {
+    let site = Site::start(config(Some(3), Some(60), Some(2)), csp).await;
+    let Some(b) = Browser::start().await else {
+        return Vec::new();
+    };
+    b.watch().await;
+    let mut delays = Vec::new();
+    for round in 1..=rounds {
+        delays.push(idle_logout(&b, &site, csp, &format!("{label} round {round}")).await);
+    }
+    b.quit().await;
+    let urls: Vec<i64> = delays.iter().map(|d| d.url_ms).collect();
+    let servers: Vec<i64> = delays.iter().map(|d| d.server_ms).collect();
+    println!(
+        "FIGURE {label}: server deadline -> browser on /login (ms): {urls:?}; GET /login at server (ms): {servers:?}"
+    );
+    delays
+}
+
+/// Session limit with continuous activity (page-side requests every 400 ms
+/// and a reload): the session ends at SESSION_TIME anyway, with the session
+/// message; its warning informs without an extend button.
+pub async fn session_limit(csp: Csp, label: &str) {
+    let site = Site::start(config(Some(4), Some(7), Some(2)), csp).await;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    b.watch().await;
+    b.login(&site).await;
+    assert_csp_mode(&b, &site, csp).await;
+    let probe = b.status(&site).await;
+    let deadline = probe.session_deadline().expect("session time configured");
+    let idle_first = probe.idle_deadline().expect("idle configured");
+    assert!(idle_first < deadline);
+    let mut next_activity = Instant::now();
+    let mut reloaded = false;
+    // Each warning shown: when it was first seen, and what it said.
+    let mut episodes: Vec<(Instant, Dialog)> = Vec::new();
+    let mut showing = false;
+    let mut activity_count = 0;
+    // Busy until the session deadline; stop only when the browser has left.
+    let left = loop {
+        let now = Instant::now();
+        if now > deadline + Duration::from_secs(3) {
+            panic!(
+                "{label}: still on {} 3 s after the session deadline:\n{}",
+                b.path().await,
+                Recorder::dump(&site.log.hits(), deadline)
+            );
+        }
+        let url = b.client.current_url().await.expect("URL");
+        if url.path() == "/login" {
+            break Instant::now();
+        }
+        match b.dialog().await {
+            Some(d) => {
+                let changed = episodes
+                    .last()
+                    .is_none_or(|(_, last)| last.text != d.text || last.buttons != d.buttons);
+                if !showing || changed {
+                    episodes.push((Instant::now(), d));
+                }
+                showing = true;
+            }
+            None => showing = false,
+        }
+        if now >= next_activity && now + Duration::from_millis(300) < deadline {
+            if !reloaded && now > idle_first {
+                // A full page load past the first idle deadline.
+                b.client.refresh().await.expect("reload");
+                reloaded = true;
+            } else {
+                b.activity(&site).await;
+                activity_count += 1;
+            }
+            next_activity = now + Duration::from_millis(400);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let hits = site.log.hits();
+    let login_hit = hits
+        .iter()
+        .find(|h| h.method == "GET" && h.path_only() == "/login" && h.at > deadline)
+        .expect("GET /login after the deadline");
+    println!(
+        "{label}: {activity_count} page-side requests and a reload; session deadline -> browser on /login: {} ms (server saw GET /login at {:+} ms)\n{}",
+        ms_between(deadline, left),
+        ms_between(deadline, login_hit.at),
+        Recorder::dump(&hits, deadline)
+    );
+    for (seen, d) in &episodes {
+        println!(
+            "{label}: warning shown {} ms before the session deadline: {d:?}",
+            ms_between(*seen, deadline)
+        );
+    }
+    assert!(reloaded && activity_count >= 8, "{label}: not busy enough");
+    assert!(
+        ms_between(deadline, login_hit.at) >= 0,
+        "{label}: left early"
+    );
+    assert!(ms_between(deadline, left) < MAX_DELAY_MS, "{label}: late");
+    assert_eq!(
+        b.messages().await,
+        vec![SESSION_MESSAGE.to_owned()],
+        "{label}"
+    );
+    // The user was active all along: the idle limit was never near, so the
+    // only warning is the absolute limit's, WARN_BEFORE early, informing only.
+    let (seen, dialog) = episodes.last().expect("a warning before the session limit");
+    let lead = ms_between(*seen, deadline);
+    assert_eq!(
+        episodes.len(),
+        1,
+        "{label}: a warning while the user was active (idle was never within WARN_BEFORE)"
+    );
+    assert!(
+        (1500..=2300).contains(&lead),
+        "{label}: warning lead {lead} ms"
+    );
+    assert_eq!(dialog.role, "alertdialog");
+    assert!(
+        dialog.buttons.is_empty(),
+        "{label}: extend button on the absolute limit: {dialog:?}"
+    );
+    assert!(
+        dialog.title.is_some() && dialog.text.is_some(),
+        "{dialog:?}"
+    );
+    assert!(!dialog.inline_style, "inline style in the dialog");
+    let w = b.watched().await;
+    let warned: Vec<_> = w.events.iter().filter(|e| e.name == "warning").collect();
+    assert!(
+        warned
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("session")),
+        "{label}: events {:?}",
+        w.events
+    );
+    assert!(
+        !hits.iter().any(|h| h.is_keepalive()),
+        "{label}: a keepalive without user action"
+    );
+    assert_script_never_extended(&hits, deadline);
+    assert_no_csp_violation(&b, csp, label).await;
+    b.quit().await;
+}
+
+/// Three windows; one kept busy (reloads) for longer than IDLE_TIME, then all
+/// quiet: nobody leaves while busy, all three reach the login page within 1 s
+/// of the server's idle deadline, and no script request extended the session.
+pub async fn three_tabs(csp: Csp, label: &str) {
+    let site = Site::start(config(Some(3), Some(60), Some(2)), csp).await;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let c = &b.client;
+    b.watch().await;
+    b.login(&site).await;
+    let first = c.window().await.expect("window");
+    let mut windows = vec![first.clone()];
+    for _ in 0..2 {
+        let w = c.new_window(false).await.expect("new window").handle;
+        c.switch_to_window(w.clone()).await.expect("switch");
+        b.watch().await;
+        c.goto(&site.url("/")).await.expect("open /");
+        windows.push(w);
+    }
+    c.switch_to_window(first.clone()).await.expect("switch");
+    // Busy: reload the first window every 700 ms for IDLE_TIME + 1.5 s.
+    let busy_from = Instant::now();
+    let busy_until = busy_from + site.idle() + Duration::from_millis(1500);
+    let mut reloads = 0;
+    while Instant::now() < busy_until {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        c.refresh().await.expect("reload");
+        reloads += 1;
+    }
+    // Nobody was logged out while busy.
+    for w in &windows {
+        c.switch_to_window(w.clone()).await.expect("switch");
+        assert_eq!(
+            b.path().await,
+            "/",
+            "{label}: a window left while another was busy"
+        );
+    }
+    let busy_hits = site.log.since(busy_from);
+    assert!(
+        !busy_hits.iter().any(|h| h.path_only() == "/login"),
+        "{label}: a login page was requested while busy:\n{}",
+        Recorder::dump(&busy_hits, busy_from)
+    );
+    c.switch_to_window(first.clone()).await.expect("switch");
+    let probe: Probe = b.status(&site).await;
+    let deadline = probe.idle_deadline().expect("idle");
+    let quiet_from = probe.at;
+    // Poll every window until each is on the login page.
+    let mut seen: Vec<Option<Instant>> = vec![None; windows.len()];
+    let give_up = deadline + Duration::from_secs(3);
+    while seen.iter().any(Option::is_none) && Instant::now() < give_up {
+        for (i, w) in windows.iter().enumerate() {
+            if seen[i].is_some() {
+                continue;
+            }
+            if c.switch_to_window(w.clone()).await.is_err() {
+                continue;
+            }
+            if let Ok(url) = c.current_url().await
+                && url.path() == "/login"
+            {
+                seen[i] = Some(Instant::now());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let hits = site.log.hits();
+    let delays: Vec<Option<i64>> = seen
+        .iter()
+        .map(|s| s.map(|s| ms_between(deadline, s)))
+        .collect();
+    let server: Vec<i64> = hits
+        .iter()
+        .filter(|h| h.method == "GET" && h.path_only() == "/login" && h.at > deadline)
+        .map(|h| ms_between(deadline, h.at))
+        .collect();
+    println!(
+        "{label}: {reloads} reloads while busy; server idle deadline -> each window on /login (ms): {delays:?}; GET /login at server (ms): {server:?}\n{}",
+        Recorder::dump(&site.log.since(busy_from), deadline)
+    );
+    for (i, d) in delays.iter().enumerate() {
+        let d = d.unwrap_or_else(|| panic!("{label}: window {i} never reached /login"));
+        assert!(
+            (0..MAX_DELAY_MS).contains(&d),
+            "{label}: window {i} reached /login {d} ms from the deadline"
+        );
+    }
+    assert!(
+        activity_between(&hits, quiet_from, deadline).is_empty(),
+        "{label}: activity after the quiet started:\n{}",
+        Recorder::dump(&activity_between(&hits, quiet_from, deadline), deadline)
+    );
+    assert_script_never_extended(&hits, deadline);
+    let script = hits.iter().filter(|h| h.is_script()).count();
+    println!("{label}: {script} script requests, all passive, no keepalive");
+    for w in &windows {
+        c.switch_to_window(w.clone()).await.expect("switch");
+        assert_no_csp_violation(&b, csp, label).await;
+    }
+    b.quit().await;
+}
+
+/// Keepalive requests so far.
+fn keepalives(site: &Site) -> Vec<Hit> {
+    site.log
+        .hits()
+        .into_iter()
+        .filter(Hit::is_keepalive)
+        .collect()
+}
+
+/// Warning: appears WARN_BEFORE early as an `alertdialog` with focus inside;
+/// "Stay signed in" extends the idle deadline (checked through `status`),
+/// Escape does too; then, left alone, the page logs out.
+pub async fn warning(csp: Csp, label: &str) {
+    let site = Site::start(config(Some(4), Some(60), Some(2)), csp).await;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    b.watch().await;
+    b.login(&site).await;
+    assert_csp_mode(&b, &site, csp).await;
+    let warn_ms = site.warn().as_millis() as i64;
+    let idle_ms = site.idle().as_millis() as i64;
+
+    for (round, how) in ["button", "escape"].into_iter().enumerate() {
+        let before = b.status(&site).await;
+        let deadline = before.idle_deadline().expect("idle");
+        let (seen, dialog) = b
+            .wait_for_dialog(deadline.saturating_duration_since(Instant::now()))
+            .await
+            .unwrap_or_else(|| panic!("{label}: no warning before the idle deadline"));
+        let lead = ms_between(seen, deadline);
+        // The page's own measure: the event's time against the deadline it announces.
+        let w = b.watched().await;
+        let ev = w
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.name == "warning")
+            .expect("a warning event")
+            .clone();
+        let page_lead = ev.idle_at.expect("idleAt") - ev.at;
+        println!(
+            "{label} ({how}): warning seen {lead} ms before the server deadline (page: {page_lead:.0} ms before its own): {dialog:?}"
+        );
+        assert!(
+            (warn_ms - 500..=warn_ms + 100).contains(&lead),
+            "{label}: warning {lead} ms before the deadline, expected about {warn_ms}"
+        );
+        assert!((page_lead - warn_ms as f64).abs() < 100.0, "{page_lead}");
+        assert_eq!(ev.reason.as_deref(), Some("idle"));
+        assert_eq!(dialog.role, "alertdialog");
+        assert!(dialog.visible, "{label}: the dialog is not visible");
+        assert!(
+            dialog.focus_inside,
+            "{label}: focus is not inside the dialog"
+        );
+        assert!(dialog.title.as_deref().is_some_and(|t| !t.is_empty()));
+        assert!(dialog.text.as_deref().is_some_and(|t| !t.is_empty()));
+        assert_eq!(dialog.buttons, vec!["Stay signed in".to_owned()]);
+        assert!(matches!(
+            dialog.live_mode.as_deref(),
+            Some("polite" | "assertive")
+        ));
+        assert!(!dialog.inline_style, "inline style in the dialog");
+
+        let kept_before = keepalives(&site).len();
+        let acted = Instant::now();
+        match how {
+            "button" => {
+                c_click(&b, "[role=\"alertdialog\"] button").await;
+            }
+            _ => {
+                let focused = b.client.active_element().await.expect("focused element");
+                focused
+                    .send_keys(&char::from(Key::Escape).to_string())
+                    .await
+                    .expect("press Escape");
+            }
+        }
+        assert!(
+            b.wait_dialog_gone(Duration::from_secs(2)).await,
+            "{label}: the dialog stayed after {how}"
+        );
+        let after = b.status(&site).await;
+        let kept = keepalives(&site);
+        println!(
+            "{label} ({how}): idle remaining {} ms before, {} ms after",
+            ms_between(before.at, deadline) - ms_between(before.at, after.at),
+            after.idle_ms.unwrap_or(0)
+        );
+        assert_eq!(
+            kept.len(),
+            kept_before + 1,
+            "{label}: one keepalive per {how}"
+        );
+        let k = kept.last().expect("keepalive");
+        assert!(k.at >= acted && k.status == 200, "{k}");
+        assert_eq!(k.header("x-auto-logout"), Some("1"));
+        let new_deadline = after.idle_deadline().expect("idle");
+        assert!(
+            ms_between(deadline, new_deadline) > 1000
+                && after.idle_ms.unwrap_or(0) as i64 > idle_ms - 1500,
+            "{label}: {how} did not extend the idle deadline: {after:?}"
+        );
+        // Focus went back out of the (removed) dialog.
+        let focus: serde_json::Value = b
+            .client
+            .execute(
+                "return document.activeElement ? document.activeElement.tagName : null;",
+                vec![],
+            )
+            .await
+            .expect("focus");
+        println!("{label} ({how}): focus after close on {focus}");
+        let w = b.watched().await;
+        assert!(
+            w.events.iter().filter(|e| e.name == "extended").count() > round,
+            "{label}: no extended event: {:?}",
+            w.events
+        );
+        assert_eq!(b.path().await, "/");
+    }
+    // Left alone now: logs out at the deadline.
+    let probe = b.status(&site).await;
+    let deadline = probe.idle_deadline().expect("idle");
+    await_logout(&b, &site, deadline, "/login", label).await;
+    assert_eq!(b.messages().await, vec![IDLE_MESSAGE.to_owned()]);
+    assert_no_csp_violation(&b, csp, label).await;
+    b.quit().await;
+}
+
+async fn c_click(b: &Browser, css: &str) {
+    b.client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("find {css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}

@@ -1,0 +1,59 @@
+//! Logout in a real browser, no CSP: idle (with the delay figure), the session
+//! limit under continuous activity, three tabs, and a configured `LOGIN_URL`.
+//!
+//! `AUTO_LOGOUT_E2E_ROUNDS=10 cargo test -p auto-logout-e2e --test logout -- idle --nocapture`
+//! repeats the idle measurement.
+
+use std::time::Duration;
+
+use auto_logout_e2e::flows::{self, MAX_DELAY_MS};
+use auto_logout_e2e::{Browser, Csp, IDLE_MESSAGE, Site};
+
+fn rounds() -> usize {
+    std::env::var("AUTO_LOGOUT_E2E_ROUNDS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(2)
+}
+
+#[tokio::test]
+async fn idle_logout_reaches_login_with_message() {
+    let delays = flows::idle_logout_rounds(Csp::Off, rounds(), "idle").await;
+    assert!(delays.iter().all(|d| d.url_ms < MAX_DELAY_MS));
+}
+
+#[tokio::test]
+async fn session_limit_despite_continuous_activity() {
+    flows::session_limit(Csp::Off, "session").await;
+}
+
+#[tokio::test]
+async fn three_tabs_one_busy_then_all_quiet() {
+    flows::three_tabs(Csp::Off, "three tabs").await;
+}
+
+/// With `LOGIN_URL` set the script goes straight to `LOGIN_URL?next=<path>`.
+#[tokio::test]
+async fn idle_logout_with_login_url() {
+    let config = auto_logout::Config::builder()
+        .idle_time(3)
+        .session_time(60)
+        .idle_message(IDLE_MESSAGE)
+        .redirect_to_login_immediately(true)
+        .login_url("/login")
+        .build()
+        .unwrap();
+    let site = Site::start(config, Csp::Off).await;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    b.watch().await;
+    b.login(&site).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let probe = b.status(&site).await;
+    let deadline = probe.idle_deadline().unwrap();
+    flows::await_logout(&b, &site, deadline, "/login", "login url").await;
+    assert_eq!(b.path().await, "/login?next=%2F");
+    assert_eq!(b.messages().await, vec![IDLE_MESSAGE.to_owned()]);
+    b.quit().await;
+}

@@ -1,0 +1,39 @@
+//! The warning dialog, no CSP: Stay signed in, Escape; and its screenshot.
+//!
+//! `AUTO_LOGOUT_SCREENSHOT=1 cargo test -p auto-logout-e2e --test warning -- screenshot`
+//! refreshes `docs/warning-dialog.png`.
+
+use std::time::Duration;
+
+use auto_logout_e2e::{Browser, Csp, Site, config, flows, save_screenshot};
+
+#[tokio::test]
+async fn warning_stay_signed_in_and_escape_extend() {
+    flows::warning(Csp::Off, "warning").await;
+}
+
+#[tokio::test]
+async fn warning_dialog_screenshot() {
+    // The demo page with a warning shown about 2 s after loading.
+    let site = Site::start(config(Some(25), Some(300), Some(23)), Csp::Off).await;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    b.login(&site).await;
+    let (_, dialog) = b
+        .wait_for_dialog(Duration::from_secs(10))
+        .await
+        .expect("the warning dialog");
+    assert!(dialog.visible && dialog.focus_inside, "{dialog:?}");
+    // Let the countdown and the announcement settle for a still picture.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let png = b.client.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 5_000);
+    let path = save_screenshot(&png, "warning-dialog.png");
+    println!(
+        "screenshot of the warning dialog: {} ({} bytes)",
+        path.display(),
+        png.len()
+    );
+    b.quit().await;
+}
