@@ -330,8 +330,9 @@ where
             ..
         } => {
             let value = Value::String(stamps.encode());
-            if session
-                .insert_value(Stamps::SESSION_KEY, value)
+            // At most once per second per session: boxed, to keep this
+            // request's future (allocated per request) small.
+            if Box::pin(session.insert_value(Stamps::SESSION_KEY, value))
                 .await
                 .is_err()
             {
@@ -339,7 +340,7 @@ where
             }
         }
         RequestOutcome::Expired(reason) => {
-            if end_session(&session).await.is_err() {
+            if Box::pin(end_session(&session)).await.is_err() {
                 return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, STORE_FAILED));
             }
             if let Some(message) = config.message_for(reason)
@@ -397,6 +398,11 @@ async fn keep_logout_final(shared: &Shared, session: &Session, watched: Option<I
         // request itself (new id).
         return;
     }
+    // Rare (a changed session): boxed, to keep the per-request future small.
+    Box::pin(recheck_store(shared, session, id)).await;
+}
+
+async fn recheck_store(shared: &Shared, session: &Session, id: Id) {
     let mine = match session.get_value(Stamps::SESSION_KEY).await {
         Ok(Some(Value::String(s))) => Stamps::decode(&s).ok(),
         _ => None,
@@ -409,7 +415,7 @@ async fn keep_logout_final(shared: &Shared, session: &Session, watched: Option<I
         Err(_) => {}
         Ok(None) => {
             // Deleted meanwhile: stay logged out. Nothing of this copy is saved.
-            let _ = end_session(&session).await;
+            let _ = end_session(session).await;
         }
         Ok(Some(record)) => {
             let theirs = record

@@ -186,6 +186,8 @@ fn templates() -> Environment<'static> {
         env.add_template(name, source)
             .expect("the demo's templates parse");
     }
+    // `seconds_until_*` and `redirect_to_login_immediately` for every page.
+    auto_logout::minijinja::register(&mut env);
     env
 }
 
@@ -321,36 +323,28 @@ async fn home(
         return Redirect::to("/login?next=/").into_response();
     };
     let nonce = (state.csp == Csp::Nonce).then(|| state.nonces.next());
-    let (idle, session_left, idle_on, session_on, script) = match &ctx {
-        Some(ctx) => {
-            let tc = match (state.csp, &nonce) {
-                (Csp::Strict, _) => ctx.external(),
-                (Csp::Nonce, Some(n)) => match Nonce::new(n) {
-                    Ok(n) => ctx.with_nonce(n),
-                    Err(_) => ctx.external(),
-                },
-                _ => ctx.context(),
-            };
-            (
-                tc.seconds_until_idle_end(),
-                tc.seconds_until_session_end(),
-                on(ctx.config().idle_time().is_some()),
-                on(ctx.config().session_time().is_some()),
-                tc.redirect_to_login_immediately().to_string(),
-            )
-        }
-        None => (0, 0, on(false), on(false), String::new()),
+    let Some(ctx) = ctx else {
+        // Without the layer: the globals `register` added give the anonymous values.
+        return render(
+            &state,
+            "home.html",
+            context! { user => user, idle_on => on(false), session_on => on(false) },
+            None,
+        );
+    };
+    let values = match (state.csp, nonce.as_deref().map(Nonce::new)) {
+        (Csp::Strict, _) => ctx.external(),
+        (Csp::Nonce, Some(Ok(nonce))) => ctx.with_nonce(nonce),
+        _ => ctx.context(),
     };
     render(
         &state,
         "home.html",
         context! {
             user => user,
-            seconds_until_idle_end => idle,
-            seconds_until_session_end => session_left,
-            idle_on => idle_on,
-            session_on => session_on,
-            redirect_to_login_immediately => Value::from_safe_string(script),
+            idle_on => on(ctx.config().idle_time().is_some()),
+            session_on => on(ctx.config().session_time().is_some()),
+            ..auto_logout::minijinja::values(&values)
         },
         nonce.as_deref(),
     )
