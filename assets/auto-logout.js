@@ -72,7 +72,7 @@
       return leave(j.reason || why());
     }
     adopt(at(j.idle_ms), at(j.session_ms));
-    checked = deadline();
+    checked = Date.now();
     send({ type: 'deadlines', idleAt, sessionAt });
     arm();
   }
@@ -97,7 +97,7 @@
       busy = 0;
       if (j) answer(j);
       else if (last) leave(why()); // unknown: the server decides on the GET
-      else checked = deadline(), arm();
+      else checked = Date.now(), arm();
     });
   }
 
@@ -129,8 +129,8 @@
     if (t >= next) return statusUrl ? ask(1) : leave(why());
     if (warnMs && !near(warned, dl)) {
       if (t < dl - warnMs) next = dl - warnMs;
-      // activity elsewhere may have moved it: ask first
-      else if (statusUrl && !near(checked, dl)) return ask();
+      // activity elsewhere may have moved it: ask, unless asked within the window
+      else if (statusUrl && !(checked >= dl - warnMs)) return ask();
       else fresh = show(dl);
     }
     if (box) {

@@ -317,3 +317,20 @@ test('staying signed in until the absolute limit is next: the dialog turns infor
     ['warning', 'idle'], ['extended', null], ['warning', 'session'],
   ]);
 });
+
+test('a user active through requests the script cannot see is never warned about idle', async () => {
+  const { world, tab, server } = page(full({ idleMs: '4000', warnMs: '2000', sessionMs: '30000' }), { idle: 4000, session: 30_000 });
+  for (let t = 0; t < 29_600; t += 400) {
+    await world.advance(400);
+    server.touch(); // an XHR of the page every 400 ms
+  }
+  const warnings = tab.events.filter((e) => e.type === 'auto-logout:warning');
+  assert.equal(warnings.length, 1);
+  assert.equal(warnings[0].detail.reason, 'session');
+  assert.equal(warnings[0].at, T0 + 28_000);
+  await world.advance(500);
+  assert.equal(tab.navigations.length, 1);
+  assert.equal(tab.events.at(-1).detail.reason, 'session');
+  // About one passive check per idle warning moment (every ~2 s here), not a poll.
+  assert.ok(world.requests.length <= 30_000 / 1500, `${world.requests.length} status requests`);
+});
