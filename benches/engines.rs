@@ -8,14 +8,20 @@
 //! Each iteration builds the render context from scratch (the app's values
 //! and, in the "with" runs, the per-request auto-logout call), as a request
 //! handler does, so "with − without" is the whole cost of the integration.
+//! Besides criterion's usual figures, the `pair-*` benchmarks render the page
+//! without and with the values alternately, timing each, so both see the same
+//! machine state; the summary printed at the end gives the median added time
+//! per render, and that time divided by the core's own render.
 
+use std::cell::RefCell;
 use std::fmt::Write;
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use askama::Template;
 use auto_logout::askama::AutoLogoutTemplate;
 use auto_logout::{Config, Remaining, TemplateContext};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 
 const HEAD: &str = r#"<!doctype html>
 <html lang="en">
@@ -141,7 +147,7 @@ struct AskamaWithout<'a> {
     orders: &'a [String],
 }
 
-fn core(c: &mut Criterion) {
+fn core(c: &mut Criterion, report: &mut Report) {
     let config = config();
     let remaining = Remaining::new(Some(599_123), Some(3_012_456));
     let mut group = c.benchmark_group("core");
@@ -149,37 +155,195 @@ fn core(c: &mut Criterion) {
     for (name, form) in FORMS {
         // What every integration must do at least: the context, the two
         // numbers and the tag, written into a buffer.
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                out.clear();
-                let ctx = form(config.context(black_box(remaining)));
-                write!(
-                    out,
-                    "{} {} ",
-                    ctx.seconds_until_idle_end(),
-                    ctx.seconds_until_session_end()
-                )
+        let mut render = || {
+            out.clear();
+            let ctx = form(config.context(black_box(remaining)));
+            write!(
+                out,
+                "{} {} ",
+                ctx.seconds_until_idle_end(),
+                ctx.seconds_until_session_end()
+            )
+            .unwrap();
+            ctx.redirect_to_login_immediately()
+                .write_to(&mut out)
                 .unwrap();
-                ctx.redirect_to_login_immediately()
-                    .write_to(&mut out)
-                    .unwrap();
-                black_box(out.len())
-            })
-        });
+            black_box(out.len())
+        };
+        group.bench_function(name, |b| b.iter(&mut render));
+        let samples = timed(&mut group, &format!("{name}/timed"), &mut render);
+        report.core.push((name, median(&samples)));
     }
     group.finish();
 }
 
-fn tera2(c: &mut Criterion) {
+/// A way to render the page with the values, in a given tag form.
+type With<'a> = (&'static str, Box<dyn FnMut(Form) -> usize + 'a>);
+
+/// Benchmarks one engine: the page without the values, with them in each
+/// form (and each way of passing them), and each of those paired with the
+/// page without (rendered alternately, so both see the same machine state),
+/// which gives the added time.
+fn engine(
+    c: &mut Criterion,
+    report: &mut Report,
+    engine: &'static str,
+    mut without: impl FnMut() -> usize,
+    mut withs: Vec<With<'_>>,
+) {
+    let mut group = c.benchmark_group(engine);
+    group.bench_function("without", |b| b.iter(&mut without));
+    for (variant, with) in &mut withs {
+        for (name, form) in FORMS {
+            let id = format!(
+                "with-{name}{}{variant}",
+                if variant.is_empty() { "" } else { "-" }
+            );
+            group.bench_function(id, |b| b.iter(|| with(form)));
+        }
+    }
+    for (variant, with) in &mut withs {
+        for (name, form) in FORMS {
+            let samples = RefCell::new(Vec::new());
+            let id = format!(
+                "pair-{name}{}{variant}",
+                if variant.is_empty() { "" } else { "-" }
+            );
+            group.bench_function(id, |b| {
+                b.iter_custom(|iters| {
+                    let (mut t_without, mut t_with) = (Duration::ZERO, Duration::ZERO);
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let t0 = Instant::now();
+                        black_box(without());
+                        let t1 = Instant::now();
+                        black_box(with(form));
+                        let t2 = Instant::now();
+                        t_without += t1 - t0;
+                        t_with += t2 - t1;
+                    }
+                    let elapsed = start.elapsed();
+                    let per = |d: Duration| d.as_nanos() as f64 / iters as f64;
+                    samples.borrow_mut().push((per(t_without), per(t_with)));
+                    elapsed
+                })
+            });
+            let samples = samples.into_inner();
+            report.engines.push(Row {
+                engine,
+                variant,
+                form: name,
+                without_ns: median(&samples.iter().map(|s| s.0).collect::<Vec<_>>()),
+                with_ns: median(&samples.iter().map(|s| s.1).collect::<Vec<_>>()),
+                added_ns: median(&samples.iter().map(|s| s.1 - s.0).collect::<Vec<_>>()),
+            });
+        }
+    }
+    group.finish();
+}
+
+/// Times `f` per call with the same timer reads as the pairs, so the core's
+/// figure is on the same footing as the engines' added time.
+fn timed(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: &str,
+    mut f: impl FnMut() -> usize,
+) -> Vec<f64> {
+    let samples = RefCell::new(Vec::new());
+    group.bench_function(id, |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            let start = Instant::now();
+            for _ in 0..iters {
+                let t0 = Instant::now();
+                black_box(f());
+                total += t0.elapsed();
+            }
+            samples
+                .borrow_mut()
+                .push(total.as_nanos() as f64 / iters as f64);
+            start.elapsed()
+        })
+    });
+    samples.into_inner()
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+struct Row {
+    engine: &'static str,
+    variant: &'static str,
+    form: &'static str,
+    without_ns: f64,
+    with_ns: f64,
+    added_ns: f64,
+}
+
+#[derive(Default)]
+struct Report {
+    core: Vec<(&'static str, f64)>,
+    engines: Vec<Row>,
+}
+
+impl Report {
+    fn print(&self) {
+        println!("\nSummary (medians over criterion's samples; pairs rendered alternately):");
+        for (form, ns) in &self.core {
+            println!("  core context + tag, {form:<8} {ns:>9.0} ns per render");
+        }
+        println!(
+            "  {:<16} {:<8} {:>12} {:>12} {:>10} {:>8} {:>14}",
+            "engine", "tag", "without ns", "with ns", "added ns", "ratio", "added / core"
+        );
+        for row in &self.engines {
+            let core = self
+                .core
+                .iter()
+                .find(|(form, _)| *form == row.form)
+                .map_or(f64::NAN, |c| c.1);
+            println!(
+                "  {:<16} {:<8} {:>12.0} {:>12.0} {:>10.0} {:>8.3} {:>14.2}",
+                if row.variant.is_empty() {
+                    row.engine.to_owned()
+                } else {
+                    format!("{} ({})", row.engine, row.variant)
+                },
+                row.form,
+                row.without_ns,
+                row.with_ns,
+                row.added_ns,
+                row.with_ns / row.without_ns,
+                row.added_ns / core
+            );
+        }
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    let mut report = Report::default();
     let (config, app) = (config(), app());
     let remaining = Remaining::new(Some(599_123), Some(3_012_456));
+    let values = |form: Form| form(config.context(black_box(remaining)));
+
+    core(&mut c, &mut report);
+
+    // Tera 2
     let mut tera = tera::Tera::new();
     auto_logout::tera::register(&mut tera);
     tera.add_raw_template("with.html", &format!("{HEAD}{AUTO_LOGOUT}{TAIL}"))
         .unwrap();
     tera.add_raw_template("without.html", &format!("{HEAD}{TAIL}"))
         .unwrap();
-    let app_context = || {
+    let tera_context = || {
         let mut ctx = tera::Context::new();
         ctx.insert("title", &app.title);
         ctx.insert("user", &app.user);
@@ -188,32 +352,30 @@ fn tera2(c: &mut Criterion) {
         ctx.insert("orders", &app.orders);
         ctx
     };
-    let mut group = c.benchmark_group("tera2");
-    group.bench_function("without", |b| {
-        b.iter(|| black_box(tera.render("without.html", &app_context()).unwrap()))
-    });
-    for (name, form) in FORMS {
-        group.bench_function(format!("with-{name}"), |b| {
-            b.iter(|| {
-                let mut ctx = app_context();
-                let values = form(config.context(black_box(remaining)));
-                auto_logout::tera::insert(&mut ctx, &values);
-                black_box(tera.render("with.html", &ctx).unwrap())
-            })
-        });
-    }
-    group.finish();
-}
+    engine(
+        &mut c,
+        &mut report,
+        "tera2",
+        || tera.render("without.html", &tera_context()).unwrap().len(),
+        vec![(
+            "",
+            Box::new(|form| {
+                let mut ctx = tera_context();
+                auto_logout::tera::insert(&mut ctx, &values(form));
+                tera.render("with.html", &ctx).unwrap().len()
+            }),
+        )],
+    );
 
-fn tera1(c: &mut Criterion) {
-    let (config, app) = (config(), app());
-    let remaining = Remaining::new(Some(599_123), Some(3_012_456));
-    let mut tera = tera1::Tera::default();
-    tera.add_raw_template("with.html", &format!("{HEAD}{AUTO_LOGOUT_TERA1}{TAIL}"))
+    // Tera 1
+    let mut tera1 = tera1::Tera::default();
+    tera1
+        .add_raw_template("with.html", &format!("{HEAD}{AUTO_LOGOUT_TERA1}{TAIL}"))
         .unwrap();
-    tera.add_raw_template("without.html", &format!("{HEAD}{TAIL}"))
+    tera1
+        .add_raw_template("without.html", &format!("{HEAD}{TAIL}"))
         .unwrap();
-    let app_context = || {
+    let tera1_context = || {
         let mut ctx = tera1::Context::new();
         ctx.insert("title", &app.title);
         ctx.insert("user", &app.user);
@@ -222,104 +384,125 @@ fn tera1(c: &mut Criterion) {
         ctx.insert("orders", &app.orders);
         ctx
     };
-    let mut group = c.benchmark_group("tera1");
-    group.bench_function("without", |b| {
-        b.iter(|| black_box(tera.render("without.html", &app_context()).unwrap()))
-    });
-    for (name, form) in FORMS {
-        group.bench_function(format!("with-{name}"), |b| {
-            b.iter(|| {
-                let mut ctx = app_context();
-                let values = form(config.context(black_box(remaining)));
-                auto_logout::tera1::insert(&mut ctx, &values);
-                black_box(tera.render("with.html", &ctx).unwrap())
-            })
-        });
-    }
-    group.finish();
-}
+    engine(
+        &mut c,
+        &mut report,
+        "tera1",
+        || {
+            tera1
+                .render("without.html", &tera1_context())
+                .unwrap()
+                .len()
+        },
+        vec![(
+            "",
+            Box::new(|form| {
+                let mut ctx = tera1_context();
+                auto_logout::tera1::insert(&mut ctx, &values(form));
+                tera1.render("with.html", &ctx).unwrap().len()
+            }),
+        )],
+    );
 
-fn minijinja(c: &mut Criterion) {
-    let (config, app) = (config(), app());
-    let remaining = Remaining::new(Some(599_123), Some(3_012_456));
+    // MiniJinja
     let mut env = minijinja::Environment::new();
     auto_logout::minijinja::register(&mut env);
     env.add_template_owned("with.html", format!("{HEAD}{AUTO_LOGOUT}{TAIL}"))
         .unwrap();
     env.add_template_owned("without.html", format!("{HEAD}{TAIL}"))
         .unwrap();
-    let with = env.get_template("with.html").unwrap();
-    let without = env.get_template("without.html").unwrap();
-    let mut group = c.benchmark_group("minijinja");
-    group.bench_function("without", |b| {
-        b.iter(|| {
-            black_box(
-                without
-                    .render(minijinja::context! {
-                        title => app.title.clone(),
-                        user => app.user.clone(),
-                        messages => app.messages.clone(),
-                        nav => app.nav.clone(),
-                        orders => app.orders.clone(),
-                    })
-                    .unwrap(),
-            )
-        })
-    });
-    for (name, form) in FORMS {
-        group.bench_function(format!("with-{name}"), |b| {
-            b.iter(|| {
-                let values = form(config.context(black_box(remaining)));
-                black_box(
-                    with.render(minijinja::context! {
-                        title => app.title.clone(),
-                        user => app.user.clone(),
-                        messages => app.messages.clone(),
-                        nav => app.nav.clone(),
-                        orders => app.orders.clone(),
-                        ..auto_logout::minijinja::values(&values),
-                    })
-                    .unwrap(),
-                )
-            })
-        });
-    }
-    group.finish();
-}
+    let with_template = env.get_template("with.html").unwrap();
+    let without_template = env.get_template("without.html").unwrap();
+    engine(
+        &mut c,
+        &mut report,
+        "minijinja",
+        || {
+            without_template
+                .render(minijinja::context! {
+                    title => app.title.clone(),
+                    user => app.user.clone(),
+                    messages => app.messages.clone(),
+                    nav => app.nav.clone(),
+                    orders => app.orders.clone(),
+                })
+                .unwrap()
+                .len()
+        },
+        vec![
+            (
+                "merged",
+                Box::new(|form| {
+                    with_template
+                        .render(minijinja::context! {
+                            title => app.title.clone(),
+                            user => app.user.clone(),
+                            messages => app.messages.clone(),
+                            nav => app.nav.clone(),
+                            orders => app.orders.clone(),
+                            ..auto_logout::minijinja::values(&values(form)),
+                        })
+                        .unwrap()
+                        .len()
+                }),
+            ),
+            (
+                "keys",
+                Box::new(|form| {
+                    let values = values(form);
+                    with_template
+                        .render(minijinja::context! {
+                            title => app.title.clone(),
+                            user => app.user.clone(),
+                            messages => app.messages.clone(),
+                            nav => app.nav.clone(),
+                            orders => app.orders.clone(),
+                            seconds_until_idle_end => values.seconds_until_idle_end(),
+                            seconds_until_session_end => values.seconds_until_session_end(),
+                            redirect_to_login_immediately => auto_logout::minijinja::script_tag(&values),
+                        })
+                        .unwrap()
+                        .len()
+                }),
+            ),
+        ],
+    );
 
-fn askama(c: &mut Criterion) {
-    let (config, app) = (config(), app());
-    let remaining = Remaining::new(Some(599_123), Some(3_012_456));
-    let mut group = c.benchmark_group("askama");
-    group.bench_function("without", |b| {
-        b.iter(|| {
-            let page = AskamaWithout {
+    // Askama
+    engine(
+        &mut c,
+        &mut report,
+        "askama",
+        || {
+            AskamaWithout {
                 title: &app.title,
                 user: &app.user,
                 messages: &app.messages,
                 nav: &app.nav,
                 orders: &app.orders,
-            };
-            black_box(page.render().unwrap())
-        })
-    });
-    for (name, form) in FORMS {
-        group.bench_function(format!("with-{name}"), |b| {
-            b.iter(|| {
-                let page = AskamaWith {
+            }
+            .render()
+            .unwrap()
+            .len()
+        },
+        vec![(
+            "",
+            Box::new(|form| {
+                AskamaWith {
                     title: &app.title,
                     user: &app.user,
                     messages: &app.messages,
                     nav: &app.nav,
                     orders: &app.orders,
-                    auto_logout: form(config.context(black_box(remaining))),
-                };
-                black_box(page.render().unwrap())
-            })
-        });
-    }
-    group.finish();
-}
+                    auto_logout: values(form),
+                }
+                .render()
+                .unwrap()
+                .len()
+            }),
+        )],
+    );
 
-criterion_group!(benches, core, tera2, tera1, minijinja, askama);
-criterion_main!(benches);
+    c.final_summary();
+    report.print();
+}

@@ -114,13 +114,6 @@ pub trait AutoLogoutTemplate {
     }
 }
 
-/// A page can also hand the [`TemplateContext`] itself to a template.
-impl AutoLogoutTemplate for TemplateContext<'_> {
-    fn auto_logout(&self) -> TemplateContext<'_> {
-        *self
-    }
-}
-
 /// The tag is built from validated numbers, a validated nonce and texts
 /// escaped when the configuration was built: it is safe HTML as it is.
 impl ::askama::filters::HtmlSafe for ScriptTag<'_> {}

@@ -57,6 +57,9 @@
 //! [`values`] makes the per-request values, a map to merge into the render
 //! context with `..` (the last entry of [`context!`](::minijinja::context!)),
 //! or to pass as the whole context. Render-context values win over globals.
+//! MiniJinja looks every variable of a merged context up through the merge;
+//! where that matters, write the three keys into `context!` yourself, with
+//! [`script_tag`] for the tag.
 //!
 //! | variable | value |
 //! |---|---|
@@ -119,6 +122,24 @@ pub fn values(values: &TemplateContext<'_>) -> Value {
         seconds_until_session_end: values.seconds_until_session_end(),
         redirect_to_login_immediately: script_value(values.redirect_to_login_immediately()),
     })
+}
+
+/// The script tag alone, as a MiniJinja safe string (empty when there is
+/// nothing to do), for a context written key by key instead of merged:
+///
+/// ```
+/// # use auto_logout::TemplateContext;
+/// # let values = TemplateContext::anonymous();
+/// let ctx = minijinja::context! {
+///     user => "ada",
+///     seconds_until_idle_end => values.seconds_until_idle_end(),
+///     seconds_until_session_end => values.seconds_until_session_end(),
+///     redirect_to_login_immediately => auto_logout::minijinja::script_tag(&values),
+/// };
+/// # let _ = ctx;
+/// ```
+pub fn script_tag(values: &TemplateContext<'_>) -> Value {
+    script_value(values.redirect_to_login_immediately())
 }
 
 /// The tag as a MiniJinja safe string.

@@ -261,13 +261,12 @@ fn askama_tag_is_html_safe_and_safe_filter_changes_nothing() {
     assert_eq!(page, format!("{tag}|{tag}|{tag}"));
 
     // Anonymous: nothing, zeros.
-    let anonymous = TemplateContext::anonymous();
-    assert_eq!(
-        AutoLogoutTemplate::redirect_to_login_immediately(&anonymous).to_string(),
-        ""
-    );
-    assert_eq!(AutoLogoutTemplate::seconds_until_idle_end(&anonymous), 0);
-    assert_eq!(AutoLogoutTemplate::seconds_until_session_end(&anonymous), 0);
+    let page = Page {
+        auto_logout: TemplateContext::anonymous(),
+    };
+    assert_eq!(askama::Template::render(&page).unwrap(), "||");
+    assert_eq!(page.seconds_until_idle_end(), 0);
+    assert_eq!(page.seconds_until_session_end(), 0);
 }
 
 // ---- custom delimiters (`[[ ]]`, `[% %]`, `[# #]`): one test per engine that supports them (Tera 1 does not) ----
@@ -409,5 +408,26 @@ fn node_check_catches_the_line_django_writes_for_anonymous_users() {
     let result = std::panic::catch_unwind(move || js.run("a broken line"));
     if support::node_available() {
         assert!(result.is_err(), "node --check accepted `var idleEnd = ;`");
+    }
+}
+
+#[test]
+fn minijinja_context_written_key_by_key_renders_the_same_page() {
+    let engines = Engines::new();
+    let template = engines.minijinja.get_template("page.html").unwrap();
+    for case in cases() {
+        let values = case.context();
+        let merged = engines.render(Engine::MiniJinja, &case.app, &values);
+        let keys = template
+            .render(minijinja::context! {
+                title => case.app.title.clone(),
+                user => case.app.user.clone(),
+                messages => case.app.messages.clone(),
+                seconds_until_idle_end => values.seconds_until_idle_end(),
+                seconds_until_session_end => values.seconds_until_session_end(),
+                redirect_to_login_immediately => auto_logout::minijinja::script_tag(&values),
+            })
+            .unwrap();
+        assert_eq!(keys, merged, "case {:?}", case.name);
     }
 }
