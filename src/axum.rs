@@ -91,6 +91,14 @@
 //! `with_always_save(true)` saves unchanged sessions too, which this check
 //! does not see; leave it off.)
 //!
+//! # With axum-login
+//!
+//! With the feature `axum-login` (axum-login 0.18),
+//! `AutoLogoutLayer::with_axum_login::<Backend>()` makes the login call
+//! unnecessary: a user signed in through `AuthSession::login` starts the
+//! session's clocks, and an expiry also clears the request's `AuthSession`,
+//! so `login_required!` and handlers see an anonymous visitor.
+//!
 //! [tower-sessions]: https://docs.rs/tower-sessions/0.14
 
 use std::fmt;
@@ -138,6 +146,18 @@ struct Shared {
     status_path: String,
     keepalive_path: String,
     script_path: String,
+    /// Set by `with_axum_login`: how to see its logins and log it out.
+    auth: Option<Arc<dyn AuthHook>>,
+}
+
+/// What the layer needs from an authentication crate (axum-login).
+trait AuthHook: Send + Sync + 'static {
+    /// The signed-in user's id at the start of the request, as JSON.
+    fn user_id(&self, extensions: &http::Extensions) -> Option<Value>;
+    /// Makes the request's authentication state anonymous after an expiry.
+    fn log_out(&self, extensions: &mut http::Extensions);
+    /// The session key the crate keeps its data under.
+    fn data_key(&self) -> &'static str;
 }
 
 impl fmt::Debug for Shared {
@@ -174,6 +194,7 @@ impl AutoLogoutLayer {
             config,
             clock: Arc::new(SystemClock),
             store: Arc::new(store),
+            auth: None,
         };
         AutoLogoutLayer {
             shared: Arc::new(shared),
@@ -184,6 +205,41 @@ impl AutoLogoutLayer {
     /// [`ManualClock`](crate::ManualClock) in tests.
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
         Arc::make_mut(&mut self.shared).clock = Arc::new(clock);
+        self
+    }
+
+    /// Works with [axum-login] 0.18 (feature `axum-login`): no call at login
+    /// is needed, and an expiry logs out the request's `AuthSession` too.
+    ///
+    /// - A login through `AuthSession::login` (a new signed-in user at the end
+    ///   of a request) starts the session's clocks.
+    /// - A session whose user is signed in but that has no stamps (signed in
+    ///   before the layer was installed) is tracked from now on.
+    /// - On expiry, besides flushing the session, the request's `AuthSession`
+    ///   gets `user: None`, so handlers and `login_required!` see an anonymous
+    ///   visitor.
+    ///
+    /// Use `with_axum_login_data_key` when the `AuthManagerLayerBuilder` has
+    /// its own `with_data_key`. Layer order, outermost last:
+    /// `.layer(auto_logout).layer(MessagesManagerLayer).layer(auth_layer)`.
+    ///
+    /// [axum-login]: https://docs.rs/axum-login/0.18
+    #[cfg(feature = "axum-login")]
+    pub fn with_axum_login<B: axum_login::AuthnBackend + 'static>(self) -> Self {
+        self.with_axum_login_data_key::<B>("axum-login.data")
+    }
+
+    /// [`AutoLogoutLayer::with_axum_login`] for an `AuthManagerLayerBuilder`
+    /// built `with_data_key(data_key)`.
+    #[cfg(feature = "axum-login")]
+    pub fn with_axum_login_data_key<B: axum_login::AuthnBackend + 'static>(
+        mut self,
+        data_key: &'static str,
+    ) -> Self {
+        Arc::make_mut(&mut self.shared).auth = Some(Arc::new(axum_login_hook::Hook::<B> {
+            data_key,
+            backend: std::marker::PhantomData,
+        }));
         self
     }
 
@@ -313,7 +369,11 @@ where
     let activity = config.activity_of(req.method().as_str(), req.uri().path(), |name| {
         header_str(req.headers(), name)
     });
-    let outcome = match session.get_value(Stamps::SESSION_KEY).await {
+    let auth_user = match &shared.auth {
+        Some(hook) => hook.user_id(req.extensions()),
+        None => None,
+    };
+    let mut outcome = match session.get_value(Stamps::SESSION_KEY).await {
         Ok(None) => RequestOutcome::Untracked,
         Ok(Some(Value::String(stored))) => config.check_request(Some(&stored), now, activity),
         // Something else under our key: not ours to trust (fail closed).
@@ -324,6 +384,20 @@ where
         Err(_) => return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, STORE_FAILED)),
     };
 
+    let mut started_now = false;
+    if auth_user.is_some() && outcome == RequestOutcome::Untracked && config.has_limit() {
+        // Signed in through axum-login, but not tracked yet (signed in before
+        // the layer was installed): the clocks start now.
+        let stamps = Stamps::at_login(now).encode();
+        outcome = config.check_request(Some(&stamps), now, activity);
+        started_now = true;
+        if Box::pin(session.insert_value(Stamps::SESSION_KEY, Value::String(stamps)))
+            .await
+            .is_err()
+        {
+            return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, STORE_FAILED));
+        }
+    }
     match outcome {
         RequestOutcome::Active {
             write: Some(stamps),
@@ -348,13 +422,18 @@ where
             {
                 let _ = messages.clone().info(message);
             }
+            if let Some(hook) = &shared.auth {
+                hook.log_out(req.extensions_mut());
+            }
         }
         _ => {}
     }
     // Only a session that was logged in and still is can be brought back by
     // this request's save; remember its id to check at the end.
+    // (A session whose clocks start in this request has no stamps in the
+    // store yet: nothing to compare with.)
     let watched = match outcome {
-        RequestOutcome::Active { .. } => session.id(),
+        RequestOutcome::Active { .. } if !started_now => session.id(),
         _ => None,
     };
 
@@ -384,7 +463,35 @@ where
     });
     let res = inner.call(req).await?;
     keep_logout_final(&shared, &session, watched).await;
+    if let Some(hook) = &shared.auth
+        && session.is_modified()
+    {
+        Box::pin(start_clocks_at_login(&**hook, &session, auth_user, now)).await;
+    }
     Ok(res)
+}
+
+/// After a request that changed the session: when an authentication crate
+/// signed a (different) user in, start the session's clocks.
+async fn start_clocks_at_login(
+    hook: &dyn AuthHook,
+    session: &Session,
+    before: Option<Value>,
+    now: Timestamp,
+) {
+    let Ok(Some(data)) = session.get_value(hook.data_key()).await else {
+        return;
+    };
+    let after = match data.get("user_id") {
+        Some(Value::Null) | None => return,
+        Some(id) => id,
+    };
+    if before.as_ref() != Some(after) {
+        let stamps = Stamps::at_login(now).encode();
+        let _ = session
+            .insert_value(Stamps::SESSION_KEY, Value::String(stamps))
+            .await;
+    }
 }
 
 /// At the end of a request that changed a logged-in session: when the store
@@ -772,5 +879,39 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for AutoLogout {
                 .await
                 .ok(),
         )
+    }
+}
+
+#[cfg(feature = "axum-login")]
+mod axum_login_hook {
+    use std::marker::PhantomData;
+
+    use axum_login::{AuthSession, AuthUser, AuthnBackend};
+    use serde_json::Value;
+
+    use super::AuthHook;
+
+    pub(super) struct Hook<B> {
+        pub(super) data_key: &'static str,
+        pub(super) backend: PhantomData<fn() -> B>,
+    }
+
+    impl<B: AuthnBackend + 'static> AuthHook for Hook<B> {
+        fn user_id(&self, extensions: &http::Extensions) -> Option<Value> {
+            let user = extensions.get::<AuthSession<B>>()?.user.as_ref()?;
+            serde_json::to_value(user.id()).ok()
+        }
+
+        fn log_out(&self, extensions: &mut http::Extensions) {
+            // axum-login clones its AuthSession out of the extensions for each
+            // extractor: the copy there must say "nobody" from now on.
+            if let Some(auth) = extensions.get_mut::<AuthSession<B>>() {
+                auth.user = None;
+            }
+        }
+
+        fn data_key(&self) -> &'static str {
+            self.data_key
+        }
     }
 }
