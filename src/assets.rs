@@ -1,4 +1,4 @@
-//! The client script shipped with the crate, and its hashed file name.
+//! The client script and its stylesheet, shipped with the crate, and their hashed file names.
 //!
 //! ```
 //! use auto_logout::assets;
@@ -7,6 +7,7 @@
 //! // The file name carries a hash of the content, so it can be cached forever.
 //! assert!(assets::script_file_name().starts_with("auto-logout."));
 //! assert!(assets::script_file_name().ends_with(".js"));
+//! assert!(assets::stylesheet_file_name().ends_with(".css"));
 //! ```
 //!
 //! `assets/auto-logout.js` in the crate is the one source of the script: the
@@ -16,6 +17,12 @@ use std::sync::OnceLock;
 
 /// The client script, exactly as in `assets/auto-logout.js`.
 pub const SCRIPT: &str = include_str!("../assets/auto-logout.js");
+
+/// The warning dialog's default stylesheet, exactly as in `assets/auto-logout.css`.
+///
+/// Plain CSS over the dialog's class names (`WARN_CLASS`, default
+/// `auto-logout-warning`); serve it as a file so `style-src 'self'` allows it.
+pub const STYLESHEET: &str = include_str!("../assets/auto-logout.css");
 
 /// FNV-1a, 64 bit: a stable content hash for cache-busting file names (not
 /// for security), computed without a dependency.
@@ -39,6 +46,12 @@ fn hashed_name(stem: &str, content: &str, ext: &str) -> String {
 pub fn script_file_name() -> &'static str {
     static NAME: OnceLock<String> = OnceLock::new();
     NAME.get_or_init(|| hashed_name("auto-logout", SCRIPT, "js"))
+}
+
+/// `auto-logout.<hash>.css`: the stylesheet's file name, changing with its content.
+pub fn stylesheet_file_name() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| hashed_name("auto-logout", STYLESHEET, "css"))
 }
 
 #[cfg(test)]
