@@ -76,6 +76,9 @@ struct Inner {
     write_resolution_millis: i64,
     endpoint_prefix: String,
     warning: WarningTexts,
+    /// `<prefix>auto-logout.<hash>.js` and `.css`, where integrations serve the files.
+    script_url: String,
+    stylesheet_url: String,
     /// The constant part of the script tag's attributes, escaped once here so
     /// rendering a tag per request only copies it.
     script_attrs: script::PreparedAttrs,
@@ -223,6 +226,20 @@ impl Config {
     /// the script file (default `/auto-logout/`).
     pub fn endpoint_prefix(&self) -> &str {
         &self.0.endpoint_prefix
+    }
+
+    /// Where an integration serves the client script:
+    /// `<ENDPOINT_PREFIX>auto-logout.<content hash>.js`.
+    pub fn script_url(&self) -> &str {
+        &self.0.script_url
+    }
+
+    /// Where an integration serves the warning's default stylesheet:
+    /// `<ENDPOINT_PREFIX>auto-logout.<content hash>.css`. Link it from pages
+    /// that show the warning (`<link rel="stylesheet" href="...">`), or style
+    /// the dialog's classes yourself.
+    pub fn stylesheet_url(&self) -> &str {
+        &self.0.stylesheet_url
     }
 
     /// The `WARN_*` texts of the warning dialog.
@@ -492,10 +509,13 @@ impl ConfigBuilder {
                 EXPECT_PREFIX,
             ));
         }
+        let script_url = format!("{endpoint_prefix}{}", crate::assets::script_file_name());
+        let stylesheet_url = format!("{endpoint_prefix}{}", crate::assets::stylesheet_file_name());
         let script_attrs = script::PreparedAttrs::new(
             warn_before_millis,
             self.login_url.as_deref(),
             &endpoint_prefix,
+            &script_url,
             &self.warning,
         );
         Ok(Config(Arc::new(Inner {
@@ -511,6 +531,8 @@ impl ConfigBuilder {
             write_resolution_millis,
             endpoint_prefix,
             warning: self.warning,
+            script_url,
+            stylesheet_url,
             script_attrs,
         })))
     }

@@ -89,6 +89,7 @@ impl PreparedAttrs {
         warn_before_millis: Option<i64>,
         login_url: Option<&str>,
         endpoint_prefix: &str,
+        script_url: &str,
         warning: &WarningTexts,
     ) -> Self {
         let mut common = String::new();
@@ -125,11 +126,7 @@ impl PreparedAttrs {
             &format!("{endpoint_prefix}keepalive"),
         );
         let mut src = String::new();
-        push_attr(
-            &mut src,
-            "src",
-            &format!("{endpoint_prefix}{}", assets::script_file_name()),
-        );
+        push_attr(&mut src, "src", script_url);
         PreparedAttrs {
             common,
             endpoints,

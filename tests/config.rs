@@ -98,6 +98,14 @@ fn lower_case_keys_and_human_times_read_naturally() {
     assert_eq!(c.passive_paths(), ["/static/", "/health"]);
     assert_eq!(c.write_resolution(), Duration::from_secs(5));
     assert_eq!(c.endpoint_prefix(), "/_al/");
+    assert_eq!(
+        c.script_url(),
+        format!("/_al/{}", auto_logout::assets::script_file_name())
+    );
+    assert_eq!(
+        c.stylesheet_url(),
+        format!("/_al/{}", auto_logout::assets::stylesheet_file_name())
+    );
 }
 
 #[test]
