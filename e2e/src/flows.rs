@@ -93,15 +93,15 @@ impl Browser {
         out
     }
 
-    /// Console lines and `securitypolicyviolation` events that concern CSP.
+    /// `securitypolicyviolation` events, and console errors (CSP reports,
+    /// uncaught exceptions; a missing favicon aside) since the last call.
     pub async fn csp_violations(&self) -> Vec<String> {
         let mut found = self.watched().await.csp;
-        found.extend(
-            self.console()
-                .await
-                .into_iter()
-                .filter(|l| l.contains("Content Security Policy") || l.contains("Refused to")),
-        );
+        found.extend(self.console().await.into_iter().filter(|l| {
+            l.contains("Content Security Policy")
+                || l.contains("Refused to")
+                || (l.starts_with("SEVERE") && !l.contains("favicon.ico"))
+        }));
         found
     }
 
@@ -165,7 +165,7 @@ pub async fn assert_no_csp_violation(b: &Browser, csp: Csp, context: &str) {
     let found = b.csp_violations().await;
     assert!(
         found.is_empty(),
-        "{context}: CSP violations ({csp:?}): {found:#?}"
+        "{context}: CSP violations or page errors ({csp:?}): {found:#?}"
     );
     if csp != Csp::Off {
         b.client
