@@ -9,8 +9,8 @@
 //! and, in the "with" runs, the per-request auto-logout call), as a request
 //! handler does, so "with − without" is the whole cost of the integration.
 //! Besides criterion's usual figures, the `pair-*` benchmarks render the page
-//! without and with the values alternately, timing each, so both see the same
-//! machine state; the summary printed at the end gives the median added time
+//! without and with the values alternately (in alternating order), timing
+//! each, so both see the same machine state; the summary printed at the end gives the median added time
 //! per render, and that time divided by the core's own render.
 
 use std::cell::RefCell;
@@ -213,14 +213,30 @@ fn engine(
                 b.iter_custom(|iters| {
                     let (mut t_without, mut t_with) = (Duration::ZERO, Duration::ZERO);
                     let start = Instant::now();
-                    for _ in 0..iters {
+                    for i in 0..iters {
+                        // Alternate the order (without, with / with, without)
+                        // so neither render always runs first.
                         let t0 = Instant::now();
-                        black_box(without());
+                        if i % 2 == 0 {
+                            black_box(without());
+                        } else {
+                            black_box(with(form));
+                        }
                         let t1 = Instant::now();
-                        black_box(with(form));
+                        if i % 2 == 0 {
+                            black_box(with(form));
+                        } else {
+                            black_box(without());
+                        }
                         let t2 = Instant::now();
-                        t_without += t1 - t0;
-                        t_with += t2 - t1;
+                        let (first, second) = (t1 - t0, t2 - t1);
+                        if i % 2 == 0 {
+                            t_without += first;
+                            t_with += second;
+                        } else {
+                            t_with += first;
+                            t_without += second;
+                        }
                     }
                     let elapsed = start.elapsed();
                     let per = |d: Duration| d.as_nanos() as f64 / iters as f64;
