@@ -129,7 +129,7 @@
     if (t >= next) return statusUrl ? ask(1) : leave(why());
     if (warnMs && !near(warned, dl)) {
       if (t < dl - warnMs) next = dl - warnMs;
-      // activity elsewhere may have moved it: ask, unless asked within the window
+      // activity elsewhere may have moved it: ask, once per window
       else if (statusUrl && !(checked >= dl - warnMs)) return ask();
       else fresh = show(dl);
     }
@@ -145,8 +145,8 @@
   } catch (e) {}
   // countdown: shown each second, spoken per minute then per 20 s
   function paint(rem, quiet) {
-    var s = Math.ceil(rem / 1000), u = rem > 60000 ? 'minute' : 'second';
-    var n = u == 'minute' ? Math.ceil(rem / 60000) : Math.ceil(rem / 20000) * 20;
+    var s = Math.ceil(rem / 1000), m = rem > 60000, u = m ? 'minute' : 'second';
+    var n = m ? Math.ceil(s / 60) : Math.ceil(s / 20) * 20;
     clock.textContent = Math.floor(s / 60) + ':' + (s % 60 < 10 ? '0' : '') + s % 60;
     if (!quiet && rem > 0 && said != n + u) {
       said = n + u;
@@ -197,8 +197,9 @@
   }
 
   d.addEventListener('visibilitychange', arm);
-  // pageshow covers bfcache: re-check, broadcast nothing
-  ['focus', 'pageshow', 'online'].forEach((n) => w.addEventListener(n, arm));
+  ['focus', 'online'].forEach((n) => w.addEventListener(n, arm));
+  // bfcache restore: maybe signed out meanwhile, so ask
+  w.addEventListener('pageshow', (e) => (e.persisted && statusUrl && !busy && !gone ? ask() : arm()));
 
   w.autoLogout = Object.freeze({
     deadlines: () => ({ idleAt, sessionAt }),

@@ -148,3 +148,43 @@ test('three tabs, one busy then all quiet: idle is enforced on time', async () =
   // Passive only: nothing this script sent moved the server's idle stamp.
   assert.ok(world.requests.every((r) => r.method === 'GET'));
 });
+
+test('restored from the back/forward cache after a sign-out elsewhere: leaves at once', async () => {
+  const world = new World();
+  const tab = world.tab({ idleMs: String(10 * MIN), statusUrl: STATUS, loginUrl: '/login' }).run();
+  await world.advance(MIN);
+  tab.fire('pagehide', { persisted: true });
+  world.status = () => goneReply(null); // signed out on another page, long before the deadline
+  world.sleep(10_000);
+  tab.fire('pageshow', { persisted: true });
+  await world.advance(0);
+  assert.equal(world.requests.length, 1);
+  assert.deepEqual(world.requests[0].headers, { 'X-Auto-Logout-Passive': '1' });
+  assert.deepEqual(tab.navigations, ['/login?next=%2Forders%2F7%3Ftab%3D2']);
+});
+
+test('restored from the back/forward cache, still signed in: adopts, no navigation', async () => {
+  const world = new World();
+  const tab = world.tab({ idleMs: String(10 * MIN), statusUrl: STATUS }).run();
+  await world.advance(MIN);
+  world.status = () => alive(8 * MIN);
+  tab.fire('pageshow', { persisted: true });
+  await world.advance(0);
+  assert.deepEqual(tab.navigations, []);
+  assert.equal(tab.api.deadlines().idleAt, T0 + 9 * MIN);
+  tab.fire('pageshow', { persisted: false }); // a normal load event: no request
+  await world.advance(0);
+  assert.equal(world.requests.length, 1);
+});
+
+test('restored from the back/forward cache without a status URL: nothing to ask, deadline kept', async () => {
+  const world = new World();
+  const tab = world.tab({ idleMs: String(10 * MIN), loginUrl: '/login' }).run();
+  await world.advance(MIN);
+  tab.fire('pageshow', { persisted: true });
+  await world.advance(0);
+  assert.equal(world.requests.length, 0);
+  assert.deepEqual(tab.navigations, []);
+  await world.advance(9 * MIN + 25);
+  assert.equal(tab.navigations.length, 1);
+});
