@@ -431,3 +431,126 @@ fn minijinja_context_written_key_by_key_renders_the_same_page() {
         assert_eq!(keys, merged, "case {:?}", case.name);
     }
 }
+
+// ---- allocations: the glue adds none beyond what each engine makes itself ----
+
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    pub struct Counting;
+
+    thread_local! {
+        // Per thread, so tests running in parallel do not count each other.
+        static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    pub fn allocations_during<T>(f: impl FnOnce() -> T) -> (usize, T) {
+        let before = ALLOCATIONS.with(Cell::get);
+        let out = f();
+        (ALLOCATIONS.with(Cell::get) - before, out)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: counting::Counting = counting::Counting;
+
+use counting::allocations_during;
+
+fn allocation_config() -> Config {
+    Config::builder()
+        .idle_time(600)
+        .session_time(3600)
+        .warn_before(60)
+        .login_url("/login")
+        .redirect_to_login_immediately(true)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn tera2_glue_allocates_only_the_string_tera_keeps() {
+    let config = allocation_config();
+    let remaining = Remaining::new(Some(600_000), Some(3_600_000));
+    for (values, expected) in [
+        (config.context(remaining), 1), // the tag's Arc<str> inside tera::Value
+        (config.context(remaining).external(), 1),
+        (TemplateContext::anonymous(), 0), // empty: an inline string
+    ] {
+        let mut ctx = tera::Context::new();
+        auto_logout::tera::insert(&mut ctx, &values); // keys exist, buffer warm
+        let (n, ()) = allocations_during(|| auto_logout::tera::insert(&mut ctx, &values));
+        assert_eq!(n, expected, "{values:?}");
+        // What Tera itself allocates for the same safe string.
+        let tag = values.redirect_to_login_immediately().to_string();
+        let (by_hand, _) = allocations_during(|| tera::Value::safe_string(&tag));
+        assert_eq!(n, by_hand);
+    }
+}
+
+#[test]
+fn tera1_glue_allocates_only_what_tera1_keeps() {
+    let config = allocation_config();
+    let values = config.context(Remaining::new(Some(600_000), Some(3_600_000)));
+    let mut ctx = tera1::Context::new();
+    auto_logout::tera1::insert(&mut ctx, &values); // buffer warm
+    let (n, ()) = allocations_during(|| auto_logout::tera1::insert(&mut ctx, &values));
+    // Tera 1 keys are Strings (3) and the tag is a serde_json String (1).
+    assert_eq!(n, 4);
+}
+
+#[test]
+fn minijinja_glue_allocates_only_what_minijinja_requires() {
+    let config = allocation_config();
+    let values = config.context(Remaining::new(Some(600_000), Some(3_600_000)));
+    // The map object (1); the tag: the String MiniJinja's API takes (1), sized
+    // exactly, and the Arc<str> it copies it into (1).
+    let (n, _) = allocations_during(|| auto_logout::minijinja::values(&values));
+    assert_eq!(n, 3);
+    let (n, _) = allocations_during(|| auto_logout::minijinja::script_tag(&values));
+    assert_eq!(n, 2);
+    let (n, _) =
+        allocations_during(|| auto_logout::minijinja::values(&TemplateContext::anonymous()));
+    assert_eq!(n, 1, "anonymous: the map only");
+}
+
+#[test]
+fn askama_glue_allocates_nothing() {
+    #[derive(askama::Template)]
+    #[template(
+        ext = "html",
+        source = "var sessionEnd = {{ seconds_until_session_end() }};\
+var idleEnd = {{ seconds_until_idle_end() }};{{ redirect_to_login_immediately() }}"
+    )]
+    struct Page<'a> {
+        auto_logout: TemplateContext<'a>,
+    }
+    impl AutoLogoutTemplate for Page<'_> {
+        fn auto_logout(&self) -> TemplateContext<'_> {
+            self.auto_logout
+        }
+    }
+    let config = allocation_config();
+    let page = Page {
+        auto_logout: config.context(Remaining::new(Some(600_000), Some(3_600_000))),
+    };
+    let mut out = String::with_capacity(64 * 1024);
+    let (n, result) = allocations_during(|| askama::Template::render_into(&page, &mut out));
+    result.unwrap();
+    assert_eq!(n, 0);
+    assert!(out.ends_with("</script>"));
+}
