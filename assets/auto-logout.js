@@ -12,11 +12,8 @@
   function at(v) {
     return v == null || v === '' || !isFinite(v) ? null : Date.now() + Math.max(0, v);
   }
-  function near(a, b) { // same deadline, +-1 s
-    return a != null && Math.abs(a - b) < 1000;
-  }
 
-  var idleAt = at(ds.idleMs), sessionAt = at(ds.sessionMs), warnMs = +ds.warnMs || 0;
+  var idleAt = at(ds.idleMs), sessionAt = at(ds.sessionMs), warnMs = Math.max(0, ds.warnMs) || 0;
   var statusUrl = ds.statusUrl, keepUrl = ds.keepaliveUrl, loginUrl = ds.loginUrl;
   var timer, busy, gone, checked, warned, box, prev, clock, live, said, bc, rtf;
 
@@ -78,21 +75,19 @@
   }
 
   function call(url, post, cb) {
-    var h = {}, k = setTimeout(fin, 5000, null);
+    var k = setTimeout(fin, 5000, null), h = { ['X-Auto-Logout' + (post ? '' : '-Passive')]: '1' };
     function fin(j) {
       if (k) clearTimeout(k), k = 0, cb(j);
     }
-    h['X-Auto-Logout' + (post ? '' : '-Passive')] = '1';
     fetch(url, { method: post ? 'POST' : 'GET', headers: h, credentials: 'same-origin', cache: 'no-store' })
       .then((r) => r.ok && r.json())
       .then((j) => fin(j && typeof j.active == 'boolean' ? j : null), () => fin(null));
   }
 
   // passive; last: the deadline passed
-  function ask(last, n) {
+  function ask(last, n = 0) {
     busy = 1;
     call(statusUrl, 0, (j) => {
-      n = n || 0;
       if (!j && last && n < 2) return (timer = setTimeout(ask, 250 << n, last, n + 1));
       busy = 0;
       if (j) answer(j);
@@ -127,15 +122,16 @@
     if (dl == null) return close();
     if (box && dl - t > warnMs) close();
     if (t >= next) return statusUrl ? ask(1) : leave(why());
-    if (warnMs && !near(warned, dl)) {
+    if (warnMs && !(Math.abs(warned - dl) < 1000)) { // a new deadline (+-1 s)
       if (t < dl - warnMs) next = dl - warnMs;
       // activity elsewhere may have moved it: ask, once per window
       else if (statusUrl && !(checked >= dl - warnMs)) return ask();
       else fresh = show(dl);
     }
     if (box) {
-      paint(dl - t, fresh);
-      if (dl > t) next = Math.min(next, t + ((dl - t) % 1000 || 1000));
+      // first paint 0.1 s after showing: a live region must exist before it changes
+      if (!fresh) paint(dl - t);
+      if (dl > t) next = Math.min(next, t + (fresh ? 100 : (dl - t) % 1000 || 1000));
     }
     timer = setTimeout(arm, Math.min(next - t, CAP));
   }
@@ -143,13 +139,13 @@
   try {
     rtf = new Intl.RelativeTimeFormat(d.documentElement.lang || undefined);
   } catch (e) {}
-  // countdown: shown each second, spoken per minute then per 20 s
-  function paint(rem, quiet) {
-    var s = Math.ceil(rem / 1000), m = rem > 60000, u = m ? 'minute' : 'second';
-    var n = m ? Math.ceil(s / 60) : Math.ceil(s / 20) * 20;
-    clock.textContent = Math.floor(s / 60) + ':' + (s % 60 < 10 ? '0' : '') + s % 60;
-    if (!quiet && rem > 0 && said != n + u) {
-      said = n + u;
+  // spoken per minute, then per 20 s; never more than is left
+  function paint(rem) {
+    var s = Math.ceil(rem / 1000), m = s > 60, u = m ? 'minute' : 'second', n = m ? Math.floor(s / 60) : s;
+    var step = m ? Math.ceil(s / 60) : -Math.ceil(s / 20);
+    clock.textContent = Math.floor(s / 60) + ':' + ('0' + s % 60).slice(-2);
+    if (s > 0 && said != step) {
+      said = step;
       live.textContent = rtf ? rtf.format(n, u) : n + ' ' + u + 's';
     }
   }
@@ -176,7 +172,6 @@
       : ds.warnSessionText || 'Your session reaches its time limit.');
     clock = el('p', c + '__time', { 'aria-hidden': 'true' });
     if (stay) btn = el('button', c + '__button', { type: 'button' }, ds.warnStayLabel || 'Stay signed in');
-    // filled from the next tick, or it is not announced
     live = el('p', K + '-visually-hidden', { 'aria-live': 'polite' });
     said = 0;
     if (btn) btn.addEventListener('click', keep);
@@ -197,7 +192,8 @@
   }
 
   d.addEventListener('visibilitychange', arm);
-  ['focus', 'online'].forEach((n) => w.addEventListener(n, arm));
+  w.addEventListener('focus', arm);
+  w.addEventListener('online', arm);
   // bfcache restore: maybe signed out meanwhile, so ask
   w.addEventListener('pageshow', (e) => (e.persisted && statusUrl && !busy && !gone ? ask() : arm()));
 

@@ -54,10 +54,14 @@ test('the warning is an accessible alertdialog, with focus moved into it', async
   const clock = tab.byClass('auto-logout-warning__time');
   assert.equal(clock.getAttribute('aria-hidden'), 'true');
   assert.equal(clock.getAttribute('aria-live'), null);
-  assert.equal(clock.textContent, '2:00');
   // A passive status check came first, so activity elsewhere would have been noticed.
   assert.equal(world.requests.length, 1);
   assert.equal(world.requests[0].method, 'GET');
+  // The live region is in the page, empty, before its first text arrives.
+  assert.equal(region.textContent, '');
+  await world.advance(100);
+  assert.equal(clock.textContent, '2:00');
+  assert.equal(region.textContent, 'in 2 minutes');
 });
 
 test('countdown: visible every second, announced at whole minutes then every 20 s', async () => {
@@ -287,7 +291,7 @@ test('no warning without WARN_BEFORE', async () => {
 
 test('a warning longer than the limit shows at once', async () => {
   const { world, tab } = page(full({ idleMs: String(MIN) }), { idle: MIN });
-  await world.advance(0);
+  await world.advance(100);
   assert.ok(tab.dialog);
   assert.equal(tab.byClass('auto-logout-warning__time').textContent, '1:00');
 });
@@ -334,3 +338,38 @@ test('a user active through requests the script cannot see is never warned about
   // About one passive check per idle warning moment (every ~2 s here), not a poll.
   assert.ok(world.requests.length <= 30_000 / 1500, `${world.requests.length} status requests`);
 });
+
+test('a negative or malformed WARN_BEFORE means no warning, and the logout stays on time', async () => {
+  for (const warnMs of ['-5000', 'soon']) {
+    const { world, tab } = page(full({ warnMs }));
+    await world.advance(10 * MIN + 25);
+    assert.equal(tab.navigations.length, 1, warnMs);
+    assert.ok(!tab.eventTypes().includes('warning'), warnMs);
+  }
+});
+
+for (const warn of [23_000, 45_000, 60_000, 90_000, 150_000, 5 * MIN]) {
+  test(`WARN_BEFORE ${warn / 1000} s: every announcement promises at most the time left`, async () => {
+    const { world, tab } = page(full({ warnMs: String(warn) }));
+    await world.advance(10 * MIN - warn);
+    const region = live(tab);
+    const said = [];
+    let prevText = '';
+    while (world.wall < T0 + 10 * MIN) {
+      await world.advance(100);
+      if (region.textContent !== prevText) {
+        prevText = region.textContent;
+        const [, n, unit] = prevText.match(/^in (\d+) (minute|second)s?$/);
+        const secs = Number(n) * (unit === 'minute' ? 60 : 1);
+        const left = (T0 + 10 * MIN - world.wall) / 1000;
+        assert.ok(secs <= Math.ceil(left), `"${prevText}" with ${left} s left`);
+        said.push([prevText, Math.round(left)]);
+      }
+    }
+    assert.ok(said.length >= 2 && said.length <= Math.ceil(warn / 60_000) + 3, JSON.stringify(said));
+    assert.ok(Math.round(warn / 1000) - said[0][1] <= 1, 'the first announcement comes at once');
+    // Steps of 20 s or a minute; only a warning starting between steps has a shorter first gap.
+    const gaps = said.slice(1).map((x, i) => said[i][1] - x[1]);
+    assert.ok(gaps.slice(1).every((g) => g >= 19) && gaps[0] >= 2, `announced too often: ${JSON.stringify(said)}`);
+  });
+}
