@@ -28,12 +28,39 @@ async fn warning_dialog_screenshot() {
     // Let the countdown and the announcement settle for a still picture.
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let png = b.client.screenshot().await.expect("screenshot");
+    let shown = b.dialog().await.expect("the dialog, still shown");
+    println!(
+        "dialog at the screenshot: clock {:?}, announced {:?}",
+        shown.clock, shown.live
+    );
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 5_000);
     let path = save_screenshot(&png, "warning-dialog.png");
     println!(
         "screenshot of the warning dialog: {} ({} bytes)",
         path.display(),
         png.len()
+    );
+    // The spoken countdown never promises more time than is left.
+    let left = shown
+        .clock
+        .as_deref()
+        .and_then(|c| c.split_once(':'))
+        .and_then(|(m, s)| Some(m.parse::<u64>().ok()? * 60 + s.parse::<u64>().ok()?))
+        .expect("the visible countdown m:ss");
+    let live = shown.live.unwrap_or_default();
+    let said: u64 = live
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| !w.is_empty())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number in the announcement {live:?}"));
+    let said_secs = if live.contains("minute") {
+        said * 60
+    } else {
+        said
+    };
+    assert!(
+        said_secs <= left + 1,
+        "announced {live:?} while the countdown shows {left} s"
     );
     b.quit().await;
 }
