@@ -12,6 +12,9 @@
 
 use std::hint::black_box;
 
+#[path = "../examples/demo/app.rs"]
+mod app;
+
 use auto_logout::Config;
 use auto_logout::axum::{AutoLogout, AutoLogoutContext, AutoLogoutLayer};
 use axum::Router;
@@ -139,6 +142,57 @@ fn bench(c: &mut Criterion) {
                 rt.block_on(async {
                     let res = app.clone().oneshot(request(&cookie)).await.unwrap();
                     black_box(res)
+                })
+            })
+        });
+    }
+    group.finish();
+
+    // The whole demo stack (sessions, messages, MiniJinja page), as `wrk` sees it.
+    let mut group = c.benchmark_group("demo request");
+    for (name, on, csp) in [
+        ("without layer", false, app::Csp::Strict),
+        ("with layer, external script", true, app::Csp::Strict),
+        ("with layer, inline script", true, app::Csp::Off),
+    ] {
+        let config = Config::builder()
+            .idle_time(60)
+            .session_time(3600)
+            .message(app::DEFAULT_MESSAGE)
+            .redirect_to_login_immediately(true)
+            .warn_before(20)
+            .passive_path("/static/")
+            .build()
+            .unwrap();
+        let mut settings = app::Settings::new(config);
+        settings.auto_logout = on;
+        settings.csp = csp;
+        let app = app::router(&settings, MemoryStore::default());
+        let cookie = rt.block_on(async {
+            let login = Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("username=demo&password=demo"))
+                .unwrap();
+            let res = app.clone().oneshot(login).await.unwrap();
+            let set = res.headers()[header::SET_COOKIE].to_str().unwrap();
+            set.split(';').next().unwrap().to_owned()
+        });
+        let status = rt.block_on(async {
+            app.clone()
+                .oneshot(request(&cookie))
+                .await
+                .unwrap()
+                .status()
+        });
+        assert_eq!(status, 200);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let res = app.clone().oneshot(request(&cookie)).await.unwrap();
+                    let body = http_body_util::BodyExt::collect(res.into_body())
+                        .await
+                        .unwrap();
+                    black_box(body.to_bytes())
                 })
             })
         });

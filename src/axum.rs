@@ -331,6 +331,21 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// [`header_str`] for the names every request is asked about, without
+/// parsing the name each time.
+fn passive_header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    const PASSIVE: header::HeaderName = header::HeaderName::from_static(request::PASSIVE_HEADER);
+    const SEC_PURPOSE: header::HeaderName = header::HeaderName::from_static("sec-purpose");
+    const PURPOSE: header::HeaderName = header::HeaderName::from_static("purpose");
+    let value = match name {
+        request::PASSIVE_HEADER => headers.get(PASSIVE),
+        "sec-purpose" => headers.get(SEC_PURPOSE),
+        "purpose" => headers.get(PURPOSE),
+        other => headers.get(other),
+    };
+    value.and_then(|v| v.to_str().ok())
+}
+
 async fn run<S, B, ResBody>(
     shared: Arc<Shared>,
     mut inner: S,
@@ -367,7 +382,7 @@ where
     let now = shared.clock.now();
     let config = &shared.config;
     let activity = config.activity_of(req.method().as_str(), req.uri().path(), |name| {
-        header_str(req.headers(), name)
+        passive_header_str(req.headers(), name)
     });
     let auth_user = match &shared.auth {
         Some(hook) => hook.user_id(req.extensions()),

@@ -344,7 +344,9 @@ async fn home(
             user => user,
             idle_on => on(ctx.config().idle_time().is_some()),
             session_on => on(ctx.config().session_time().is_some()),
-            ..auto_logout::minijinja::values(&values)
+            seconds_until_idle_end => values.seconds_until_idle_end(),
+            seconds_until_session_end => values.seconds_until_session_end(),
+            redirect_to_login_immediately => auto_logout::minijinja::script_tag(&values),
         },
         nonce.as_deref(),
     )
