@@ -175,6 +175,48 @@ fn core(c: &mut Criterion, report: &mut Report) {
         report.core.push((name, median(&samples)));
     }
     group.finish();
+
+    // The per-request call of each integration alone, without a render: the
+    // core's work plus turning the values into the engine's own values.
+    let mut group = c.benchmark_group("glue");
+    let mut tera2_ctx = tera::Context::new();
+    let mut tera1_ctx = tera1::Context::new();
+    for (name, form) in FORMS {
+        let values = || form(config.context(black_box(remaining)));
+        let mut calls: Vec<(&'static str, Box<dyn FnMut() -> usize + '_>)> = vec![
+            (
+                "tera::insert",
+                Box::new(|| {
+                    auto_logout::tera::insert(&mut tera2_ctx, &values());
+                    tera2_ctx.contains_key("title") as usize
+                }),
+            ),
+            (
+                "tera1::insert",
+                Box::new(|| {
+                    auto_logout::tera1::insert(&mut tera1_ctx, &values());
+                    tera1_ctx.contains_key("title") as usize
+                }),
+            ),
+            (
+                "minijinja::values",
+                Box::new(|| auto_logout::minijinja::values(&values()).is_true() as usize),
+            ),
+            (
+                "minijinja::script_tag",
+                Box::new(|| {
+                    auto_logout::minijinja::script_tag(&values())
+                        .len()
+                        .unwrap_or(0)
+                }),
+            ),
+        ];
+        for (call, f) in &mut calls {
+            let samples = timed(&mut group, &format!("{call}/{name}"), f);
+            report.glue.push((call, name, median(&samples)));
+        }
+    }
+    group.finish();
 }
 
 /// A way to render the page with the values, in a given tag form.
@@ -306,6 +348,7 @@ struct Row {
 #[derive(Default)]
 struct Report {
     core: Vec<(&'static str, f64)>,
+    glue: Vec<(&'static str, &'static str, f64)>,
     engines: Vec<Row>,
 }
 
@@ -314,6 +357,9 @@ impl Report {
         println!("\nSummary (medians over criterion's samples; pairs rendered alternately):");
         for (form, ns) in &self.core {
             println!("  core context + tag, {form:<8} {ns:>9.0} ns per render");
+        }
+        for (call, form, ns) in &self.glue {
+            println!("  {call:<22} {form:<8} {ns:>6.0} ns per call, no render");
         }
         println!(
             "  {:<16} {:<8} {:>12} {:>12} {:>10} {:>8} {:>14}",
