@@ -183,7 +183,7 @@ fn core(c: &mut Criterion, report: &mut Report) {
     let mut tera1_ctx = tera1::Context::new();
     for (name, form) in FORMS {
         let values = || form(config.context(black_box(remaining)));
-        let mut calls: Vec<(&'static str, Box<dyn FnMut() -> usize + '_>)> = vec![
+        let mut calls: Vec<Call<'_>> = vec![
             (
                 "tera::insert",
                 Box::new(|| {
@@ -218,6 +218,9 @@ fn core(c: &mut Criterion, report: &mut Report) {
     }
     group.finish();
 }
+
+/// An integration's per-request call, by name.
+type Call<'a> = (&'static str, Box<dyn FnMut() -> usize + 'a>);
 
 /// A way to render the page with the values, in a given tag form.
 type With<'a> = (&'static str, Box<dyn FnMut(Form) -> usize + 'a>);
