@@ -55,7 +55,10 @@ pub enum Answer {
 impl Config {
     /// Whether a request counts as activity. Passive: the crate's own status
     /// endpoint and files, `HEAD`/`OPTIONS`, prefetch and prerender
-    /// (`Sec-Purpose`, `Purpose`), `X-Auto-Logout-Passive: 1`, and `PASSIVE_PATHS`.
+    /// (`Sec-Purpose`, `Purpose`), `X-Auto-Logout-Passive: 1`, `PASSIVE_PATHS`,
+    /// and subresources the browser loads by itself (`Sec-Fetch-Dest` of
+    /// `image`, `style`, `script`, `font` and the like, e.g. the automatic
+    /// `/favicon.ico`): the page or `fetch` that caused them is the activity.
     pub fn activity_of<'h>(
         &self,
         method: &str,
@@ -68,6 +71,7 @@ impl Config {
             || header("sec-purpose")
                 .is_some_and(|v| contains_token(v, "prefetch") || contains_token(v, "prerender"))
             || header("purpose").is_some_and(|v| contains_token(v, "prefetch"))
+            || header("sec-fetch-dest").is_some_and(is_subresource)
             || self.is_own_passive_path(path)
             || self
                 .passive_paths()
@@ -86,6 +90,30 @@ impl Config {
         path.strip_prefix(self.endpoint_prefix())
             .is_some_and(|rest| rest != "keepalive")
     }
+}
+
+/// `Sec-Fetch-Dest` values of loads a page triggers without the user:
+/// everything but documents (`document`, `iframe`, `frame`...) and script
+/// requests (`empty`, the value of `fetch` and XHR).
+fn is_subresource(dest: &str) -> bool {
+    matches!(
+        dest.trim().to_ascii_lowercase().as_str(),
+        "image"
+            | "style"
+            | "script"
+            | "font"
+            | "manifest"
+            | "audio"
+            | "video"
+            | "track"
+            | "worker"
+            | "sharedworker"
+            | "serviceworker"
+            | "xslt"
+            | "audioworklet"
+            | "paintworklet"
+            | "report"
+    )
 }
 
 fn contains_token(value: &str, token: &str) -> bool {
@@ -196,6 +224,22 @@ mod tests {
             Activity::Passive
         );
         assert_eq!(p("GET", "/", &[("purpose", "prefetch")]), Activity::Passive);
+        assert_eq!(
+            p("GET", "/favicon.ico", &[("sec-fetch-dest", "image")]),
+            Activity::Passive
+        );
+        assert_eq!(
+            p("GET", "/app.css", &[("sec-fetch-dest", "style")]),
+            Activity::Passive
+        );
+        assert_eq!(
+            p("GET", "/", &[("sec-fetch-dest", "document")]),
+            Activity::Counts
+        );
+        assert_eq!(
+            p("POST", "/api", &[("sec-fetch-dest", "empty")]),
+            Activity::Counts
+        );
     }
 
     #[test]
