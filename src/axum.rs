@@ -337,10 +337,12 @@ fn passive_header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str>
     const PASSIVE: header::HeaderName = header::HeaderName::from_static(request::PASSIVE_HEADER);
     const SEC_PURPOSE: header::HeaderName = header::HeaderName::from_static("sec-purpose");
     const PURPOSE: header::HeaderName = header::HeaderName::from_static("purpose");
+    const SEC_FETCH_DEST: header::HeaderName = header::HeaderName::from_static("sec-fetch-dest");
     let value = match name {
         request::PASSIVE_HEADER => headers.get(PASSIVE),
         "sec-purpose" => headers.get(SEC_PURPOSE),
         "purpose" => headers.get(PURPOSE),
+        "sec-fetch-dest" => headers.get(SEC_FETCH_DEST),
         other => headers.get(other),
     };
     value.and_then(|v| v.to_str().ok())
