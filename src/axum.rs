@@ -75,7 +75,9 @@
 //! `POST keepalive` (activity; refused with `403` unless the request carries
 //! `X-Auto-Logout: 1`, which a cross-site form cannot send) and the client
 //! script as a file named after its content hash, cached for a year
-//! (used by [`AutoLogoutContext::external`] for a strict CSP).
+//! (used by [`AutoLogoutContext::external`] for a strict CSP), and the
+//! default stylesheet of the warning dialog the same way, at
+//! [`Config::stylesheet_url`].
 //!
 //! # A logout stays final
 //!
@@ -131,6 +133,7 @@ const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const JAVASCRIPT: HeaderValue = HeaderValue::from_static("text/javascript; charset=utf-8");
+const CSS: HeaderValue = HeaderValue::from_static("text/css; charset=utf-8");
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
 const MISSING_SESSION: &str = "auto-logout: no tower_sessions::Session in the request; \
@@ -146,6 +149,7 @@ struct Shared {
     status_path: String,
     keepalive_path: String,
     script_path: String,
+    stylesheet_path: String,
     /// Set by `with_axum_login`: how to see its logins and log it out.
     auth: Option<Arc<dyn AuthHook>>,
 }
@@ -191,6 +195,7 @@ impl AutoLogoutLayer {
             status_path: format!("{prefix}status"),
             keepalive_path: format!("{prefix}keepalive"),
             script_path: format!("{prefix}{}", assets::script_file_name()),
+            stylesheet_path: config.stylesheet_url().to_owned(),
             config,
             clock: Arc::new(SystemClock),
             store: Arc::new(store),
@@ -261,6 +266,12 @@ impl AutoLogoutLayer {
     pub fn script_path(&self) -> &str {
         &self.shared.script_path
     }
+
+    /// The path the default warning stylesheet is served at
+    /// (`<prefix>auto-logout.<hash>.css`, as [`Config::stylesheet_url`]).
+    pub fn stylesheet_path(&self) -> &str {
+        &self.shared.stylesheet_path
+    }
 }
 
 impl<S> Layer<S> for AutoLogoutLayer {
@@ -309,6 +320,7 @@ enum Endpoint {
     Status,
     Keepalive,
     Script,
+    Stylesheet,
 }
 
 impl Shared {
@@ -321,6 +333,8 @@ impl Shared {
             Some(Endpoint::Keepalive)
         } else if path == self.script_path {
             Some(Endpoint::Script)
+        } else if path == self.stylesheet_path {
+            Some(Endpoint::Stylesheet)
         } else {
             None
         }
@@ -359,7 +373,12 @@ where
 {
     let endpoint = shared.endpoint(req.uri().path());
     match endpoint {
-        Some(Endpoint::Script) => return Ok(script_file(req.method())),
+        Some(Endpoint::Script) => {
+            return Ok(static_file(req.method(), JAVASCRIPT, assets::SCRIPT));
+        }
+        Some(Endpoint::Stylesheet) => {
+            return Ok(static_file(req.method(), CSS, assets::STYLESHEET));
+        }
         Some(Endpoint::Status) if !matches!(*req.method(), Method::GET | Method::HEAD) => {
             return Ok(not_allowed("GET, HEAD"));
         }
@@ -614,21 +633,26 @@ fn json<ResBody: From<String>>(status: StatusCode, body: String) -> Response<Res
     )
 }
 
-fn script_file<ResBody: From<&'static str>>(method: &Method) -> Response<ResBody> {
+/// The script or the stylesheet: named after its content hash, so cached for a year.
+fn static_file<ResBody: From<&'static str>>(
+    method: &Method,
+    content_type: HeaderValue,
+    content: &'static str,
+) -> Response<ResBody> {
     if !matches!(*method, Method::GET | Method::HEAD) {
         return not_allowed("GET, HEAD");
     }
     response(
         StatusCode::OK,
         &[
-            (header::CONTENT_TYPE, JAVASCRIPT),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, IMMUTABLE),
             (
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
             ),
         ],
-        ResBody::from(assets::SCRIPT),
+        ResBody::from(content),
     )
 }
 

@@ -171,7 +171,7 @@ async fn status_answers_for_every_kind_of_session() {
 }
 
 #[tokio::test]
-async fn the_script_file_is_served_under_its_content_hash() {
+async fn the_script_and_stylesheet_are_served_under_their_content_hash() {
     let site = Site::start(config()).await;
     let b = site.browser();
     let path = format!("/auto-logout/{}", auto_logout::assets::script_file_name());
@@ -186,6 +186,15 @@ async fn the_script_file_is_served_under_its_content_hash() {
     assert_eq!(res.header("set-cookie"), None);
     assert_eq!(b.send(b.client.head(b.url(&path))).await.status, 200);
     assert_eq!(b.send(b.client.post(b.url(&path))).await.status, 405);
+    // The warning's default stylesheet, the same way.
+    let css = b.get(config().stylesheet_url()).await;
+    assert_eq!(css.status, 200);
+    assert_eq!(css.body, auto_logout::assets::STYLESHEET);
+    assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
+    assert_eq!(
+        css.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
     // Other names under the prefix are the app's (here: not found).
     assert_eq!(
         b.get("/auto-logout/auto-logout.000000000000.js")
