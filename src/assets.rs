@@ -3,7 +3,8 @@
 //! ```
 //! use auto_logout::assets;
 //!
-//! assert!(assets::SCRIPT.contains("data-auto-logout"));
+//! // The script finds its own tag and reads the per-request `data-` values there.
+//! assert!(assets::SCRIPT.contains("currentScript"));
 //! // The file name carries a hash of the content, so it can be cached forever.
 //! assert!(assets::script_file_name().starts_with("auto-logout."));
 //! assert!(assets::script_file_name().ends_with(".js"));
