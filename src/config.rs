@@ -34,7 +34,7 @@ use serde_json::Value;
 
 use crate::error::ConfigError;
 use crate::script;
-use crate::time_value::TimeValue;
+use crate::time_value::{EXPECT_TIME, TimeValue};
 
 /// Every key the map may hold, for the unknown-key error.
 const ALLOWED_KEYS: &str = "IDLE_TIME, SESSION_TIME, MESSAGE, IDLE_MESSAGE, SESSION_MESSAGE, \
@@ -566,14 +566,13 @@ fn invalid_text(key: &'static str, value: &str, expected: &'static str) -> Confi
 }
 
 fn time_from_json(key: &'static str, value: Value) -> Result<TimeValue, ConfigError> {
-    const EXPECTED: &str = "a time greater than zero (whole seconds like 600, or a duration like \"10m\" or \"1h 30m\")";
     match &value {
         Value::Number(n) => n
             .as_i64()
             .map(TimeValue::Seconds)
-            .ok_or_else(|| invalid(key, &value, EXPECTED)),
+            .ok_or_else(|| invalid(key, &value, EXPECT_TIME)),
         Value::String(s) => Ok(TimeValue::Text(s.clone())),
-        _ => Err(invalid(key, &value, EXPECTED)),
+        _ => Err(invalid(key, &value, EXPECT_TIME)),
     }
 }
 

@@ -6,6 +6,10 @@ use std::time::Duration;
 /// The longest limit accepted: ten years. Longer values are almost certainly a
 /// unit mistake (milliseconds given as seconds), and refusing them keeps every
 /// deadline far from integer overflow.
+/// What a time key accepts, for error messages.
+pub(crate) const EXPECT_TIME: &str =
+    "a time greater than zero (whole seconds like 600, or a duration like \"10m\" or \"1h 30m\")";
+
 pub(crate) const MAX_TIME_MILLIS: i64 = 10 * 365 * 24 * 60 * 60 * 1000;
 
 /// A time as given to the builder: seconds, a [`std::time::Duration`], a
@@ -44,7 +48,6 @@ pub enum TimeValue {
 impl TimeValue {
     /// The value in milliseconds, or the description of what is allowed.
     pub(crate) fn to_millis(&self) -> Result<i64, &'static str> {
-        const EXPECTED: &str = "a time greater than zero (whole seconds like 600, or a duration like \"10m\" or \"1h 30m\")";
         const TOO_LONG: &str = "a time of at most ten years";
         let millis: i128 = match self {
             TimeValue::Seconds(s) => i128::from(*s) * 1000,
@@ -56,13 +59,13 @@ impl TimeValue {
                     text.parse::<i128>().map_err(|_| TOO_LONG)? * 1000
                 } else {
                     humantime::parse_duration(text)
-                        .map_err(|_| EXPECTED)?
+                        .map_err(|_| EXPECT_TIME)?
                         .as_millis() as i128
                 }
             }
         };
         if millis <= 0 {
-            Err(EXPECTED)
+            Err(EXPECT_TIME)
         } else if millis > i128::from(MAX_TIME_MILLIS) {
             Err(TOO_LONG)
         } else {
