@@ -434,37 +434,8 @@ fn minijinja_context_written_key_by_key_renders_the_same_page() {
 
 // ---- allocations: the glue adds none beyond what each engine makes itself ----
 
-mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
-
-    pub struct Counting;
-
-    thread_local! {
-        // Per thread, so tests running in parallel do not count each other.
-        static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-    }
-
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-            unsafe { System.alloc(layout) }
-        }
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            unsafe { System.dealloc(ptr, layout) }
-        }
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-            unsafe { System.realloc(ptr, layout, new_size) }
-        }
-    }
-
-    pub fn allocations_during<T>(f: impl FnOnce() -> T) -> (usize, T) {
-        let before = ALLOCATIONS.with(Cell::get);
-        let out = f();
-        (ALLOCATIONS.with(Cell::get) - before, out)
-    }
-}
+#[path = "counting_alloc/mod.rs"]
+mod counting;
 
 #[global_allocator]
 static GLOBAL: counting::Counting = counting::Counting;
