@@ -1,0 +1,158 @@
+//! axum / tower integration: [`AutoLogoutLayer`], a tower layer over
+//! [tower-sessions] 0.14 that logs users out when a limit runs out.
+//!
+//! ```
+//! use auto_logout::Config;
+//! use auto_logout::axum::{AutoLogout, AutoLogoutContext, AutoLogoutLayer};
+//! use axum::{Form, Router, response::{Html, IntoResponse, Redirect, Response}, routing::get};
+//! use axum_messages::MessagesManagerLayer;
+//! use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
+//!
+//! async fn home(session: Session, ctx: AutoLogoutContext) -> Response {
+//!     if session.get::<String>("user").await.ok().flatten().is_none() {
+//!         return Redirect::to("/login?next=/").into_response();
+//!     }
+//!     let ctx = ctx.context(); // hand this to Tera, MiniJinja or Askama
+//!     Html(format!(
+//!         "<p>Idle logout in {} s</p>{}",
+//!         ctx.seconds_until_idle_end(),
+//!         ctx.redirect_to_login_immediately(),
+//!     ))
+//!     .into_response()
+//! }
+//!
+//! async fn login(auto_logout: AutoLogout, session: Session) -> Result<Redirect, String> {
+//!     // ...after checking the password:
+//!     session.insert("user", "demo").await.map_err(|e| e.to_string())?;
+//!     auto_logout.login(&session).await.map_err(|e| e.to_string())?; // starts the clocks
+//!     Ok(Redirect::to("/"))
+//! }
+//!
+//! # fn main() -> Result<(), auto_logout::ConfigError> {
+//! let config = Config::builder()
+//!     .idle_time("15m")
+//!     .session_time("8h")
+//!     .message("The session has expired. Please login again to continue.")
+//!     .redirect_to_login_immediately(true)
+//!     .build()?;
+//! let store = MemoryStore::default();
+//!
+//! let app: Router = Router::new()
+//!     .route("/", get(home))
+//!     .route("/login", get(|| async { "login form" }).post(login))
+//!     // The last layer added is the outermost: sessions, then messages, then auto-logout.
+//!     .layer(AutoLogoutLayer::new(config, store.clone()))
+//!     .layer(MessagesManagerLayer)
+//!     .layer(SessionManagerLayer::new(store));
+//! # let _ = app;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What the layer does, per request
+//!
+//! It reads the clock once, then the session's stamps ([`Stamps::SESSION_KEY`]).
+//! A session without stamps (anonymous, or logged in before the layer was
+//! installed) is not touched. For a logged-in session:
+//!
+//! - **Active**: activity is recorded with coalesced writes (at most one per
+//!   `WRITE_RESOLUTION`, default one second). Passive requests — the `status`
+//!   endpoint, `HEAD`/`OPTIONS`, prefetch, `X-Auto-Logout-Passive: 1`,
+//!   `PASSIVE_PATHS` — are checked but never counted.
+//! - **Expired** (or stamps that cannot be read): the session is flushed, so
+//!   its record is deleted and the next save gets a new id; the message for
+//!   the reason is flashed at info level through [`axum_messages`] when its
+//!   `MessagesManagerLayer` is installed; and the request goes on as
+//!   anonymous, so the app's own login guard answers, as in Django. With
+//!   `LOGIN_URL` configured the layer answers itself: `303` to
+//!   `LOGIN_URL?next=<path>` for page navigations, `401`
+//!   `{"error":"session_expired","reason":..}` for `fetch`/XHR, `HX-Redirect`
+//!   for htmx; all with `Cache-Control: no-store`. A request for the login
+//!   page itself goes on, so it can show the message.
+//!
+//! Under the endpoint prefix (default `/auto-logout/`) the layer serves
+//! `GET status` (passive: the remaining time or why the session is gone),
+//! `POST keepalive` (activity; refused with `403` unless the request carries
+//! `X-Auto-Logout: 1`, which a cross-site form cannot send) and the client
+//! script as a file named after its content hash, cached for a year
+//! (used by [`AutoLogoutContext::external`] for a strict CSP), and the
+//! default stylesheet of the warning dialog the same way, at
+//! [`Config::stylesheet_url`].
+//!
+//! # A logout stays final
+//!
+//! tower-sessions writes a request's whole session record back at the end of
+//! the request when anything in it changed. A slow request that loaded the
+//! record before a logout (on another tab, or an expiry seen by another
+//! request) would write it back afterwards and bring the session back. That is
+//! why the layer takes the session store: at the end of a request that changed
+//! a logged-in session, it reads the record again, and when the record is gone
+//! or was logged out meanwhile, it drops this request's copy instead of letting
+//! it be saved; when another request recorded later activity, it keeps the
+//! later stamp, so last activity never moves backwards. (tower-sessions'
+//! `with_always_save(true)` saves unchanged sessions too, which this check
+//! does not see; leave it off.)
+//!
+//! # With axum-login
+//!
+//! With the feature `axum-login` (axum-login 0.18),
+//! `AutoLogoutLayer::with_axum_login::<Backend>()` makes the login call
+//! unnecessary: a user signed in through `AuthSession::login` starts the
+//! session's clocks, and an expiry also clears the request's `AuthSession`,
+//! so `login_required!` and handlers see an anonymous visitor.
+//!
+//! [tower-sessions]: https://docs.rs/tower-sessions/0.14
+
+mod extract;
+mod layer;
+#[cfg(feature = "axum-login")]
+mod login;
+mod response;
+mod service;
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::Value;
+use tower_sessions::SessionStore;
+
+use crate::clock::Clock;
+use crate::config::Config;
+
+pub use extract::{AutoLogout, AutoLogoutContext, MissingAutoLogoutLayer};
+pub use layer::AutoLogoutLayer;
+pub use service::AutoLogoutService;
+
+/// What the layer shares with its services and the request extractors.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) store: Arc<dyn SessionStore>,
+    pub(crate) status_path: String,
+    pub(crate) keepalive_path: String,
+    pub(crate) script_path: String,
+    pub(crate) stylesheet_path: String,
+    /// Set by `with_axum_login`: how to see its logins and log it out.
+    pub(crate) auth: Option<Arc<dyn AuthHook>>,
+}
+
+/// What the layer needs from an authentication crate (axum-login).
+pub(crate) trait AuthHook: Send + Sync + 'static {
+    /// The signed-in user's id at the start of the request, as JSON.
+    fn user_id(&self, extensions: &http::Extensions) -> Option<Value>;
+    /// Makes the request's authentication state anonymous after an expiry.
+    fn log_out(&self, extensions: &mut http::Extensions);
+    /// The session key the crate keeps its data under.
+    fn data_key(&self) -> &'static str;
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AutoLogout")
+            .field("config", &self.config)
+            .field("now", &self.clock.now())
+            .field("store", &self.store)
+            .finish()
+    }
+}

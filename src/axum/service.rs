@@ -1,0 +1,331 @@
+//! [`AutoLogoutService`]: the per-request work of the layer.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{HeaderMap, Method, Request, Response, StatusCode, header};
+use serde_json::Value;
+use tower_service::Service;
+use tower_sessions::session::{self, Id};
+use tower_sessions::{Session, session_store};
+
+use super::extract::RequestState;
+use super::response::{CSS, JAVASCRIPT, expired_answer, json, not_allowed, plain, static_file};
+use super::{AuthHook, Shared};
+use crate::assets;
+use crate::clock::Timestamp;
+use crate::decision::{ExpiryReason, RequestOutcome};
+use crate::request::{self, KEEPALIVE_HEADER};
+use crate::stamps::Stamps;
+
+const MISSING_SESSION: &str = "auto-logout: no tower_sessions::Session in the request; \
+add SessionManagerLayer outside AutoLogoutLayer (with Router::layer, add it after)";
+const STORE_FAILED: &str = "auto-logout: the session store failed";
+
+/// The [`Service`] made by [`AutoLogoutLayer`].
+#[derive(Clone, Debug)]
+pub struct AutoLogoutService<S> {
+    pub(super) inner: S,
+    pub(super) shared: Arc<Shared>,
+}
+
+impl<S, B, ResBody> Service<Request<B>> for AutoLogoutService<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+    ResBody: From<String> + From<&'static str> + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        // Use the service that was driven to readiness; leave a clone behind.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(run(self.shared.clone(), inner, req))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Status,
+    Keepalive,
+    Script,
+    Stylesheet,
+}
+
+impl Shared {
+    fn endpoint(&self, path: &str) -> Option<Endpoint> {
+        if !path.starts_with(self.config.endpoint_prefix()) {
+            None
+        } else if path == self.status_path {
+            Some(Endpoint::Status)
+        } else if path == self.keepalive_path {
+            Some(Endpoint::Keepalive)
+        } else if path == self.script_path {
+            Some(Endpoint::Script)
+        } else if path == self.stylesheet_path {
+            Some(Endpoint::Stylesheet)
+        } else {
+            None
+        }
+    }
+}
+
+pub(super) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// [`header_str`] for the names every request is asked about, without
+/// parsing the name each time.
+fn passive_header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    const PASSIVE: header::HeaderName = header::HeaderName::from_static(request::PASSIVE_HEADER);
+    const SEC_PURPOSE: header::HeaderName = header::HeaderName::from_static("sec-purpose");
+    const PURPOSE: header::HeaderName = header::HeaderName::from_static("purpose");
+    const SEC_FETCH_DEST: header::HeaderName = header::HeaderName::from_static("sec-fetch-dest");
+    let value = match name {
+        request::PASSIVE_HEADER => headers.get(PASSIVE),
+        "sec-purpose" => headers.get(SEC_PURPOSE),
+        "purpose" => headers.get(PURPOSE),
+        "sec-fetch-dest" => headers.get(SEC_FETCH_DEST),
+        other => headers.get(other),
+    };
+    value.and_then(|v| v.to_str().ok())
+}
+
+async fn run<S, B, ResBody>(
+    shared: Arc<Shared>,
+    mut inner: S,
+    mut req: Request<B>,
+) -> Result<Response<ResBody>, S::Error>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+    ResBody: From<String> + From<&'static str>,
+{
+    let endpoint = shared.endpoint(req.uri().path());
+    match endpoint {
+        Some(Endpoint::Script) => {
+            return Ok(static_file(req.method(), JAVASCRIPT, assets::SCRIPT));
+        }
+        Some(Endpoint::Stylesheet) => {
+            return Ok(static_file(req.method(), CSS, assets::STYLESHEET));
+        }
+        Some(Endpoint::Status) if !matches!(*req.method(), Method::GET | Method::HEAD) => {
+            return Ok(not_allowed("GET, HEAD"));
+        }
+        Some(Endpoint::Keepalive) if req.method() != Method::POST => {
+            return Ok(not_allowed("POST"));
+        }
+        Some(Endpoint::Keepalive)
+            if header_str(req.headers(), KEEPALIVE_HEADER).map(str::trim) != Some("1") =>
+        {
+            return Ok(plain(
+                StatusCode::FORBIDDEN,
+                "auto-logout: keepalive needs the header X-Auto-Logout: 1",
+            ));
+        }
+        _ => {}
+    }
+    let Some(session) = req.extensions().get::<Session>().cloned() else {
+        return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, MISSING_SESSION));
+    };
+
+    // One `now` for the whole request.
+    let now = shared.clock.now();
+    let config = &shared.config;
+    let activity = config.activity_of(req.method().as_str(), req.uri().path(), |name| {
+        passive_header_str(req.headers(), name)
+    });
+    let auth_user = match &shared.auth {
+        Some(hook) => hook.user_id(req.extensions()),
+        None => None,
+    };
+    let mut outcome = match session.get_value(Stamps::SESSION_KEY).await {
+        Ok(None) => RequestOutcome::Untracked,
+        Ok(Some(Value::String(stored))) => config.check_request(Some(&stored), now, activity),
+        // Something else under our key: not ours to trust (fail closed).
+        Ok(Some(_)) => config.check_request(Some(""), now, activity),
+        // A record the store cannot decode: fail closed, flush it.
+        Err(session::Error::Store(session_store::Error::Decode(_)))
+        | Err(session::Error::SerdeJson(_)) => RequestOutcome::Expired(ExpiryReason::Invalid),
+        Err(_) => return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, STORE_FAILED)),
+    };
+
+    let mut started_now = false;
+    if auth_user.is_some() && outcome == RequestOutcome::Untracked && config.has_limit() {
+        // Signed in through axum-login, but not tracked yet (signed in before
+        // the layer was installed): the clocks start now.
+        let stamps = Stamps::at_login(now).encode();
+        outcome = config.check_request(Some(&stamps), now, activity);
+        started_now = true;
+        if Box::pin(session.insert_value(Stamps::SESSION_KEY, Value::String(stamps)))
+            .await
+            .is_err()
+        {
+            return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, STORE_FAILED));
+        }
+    }
+    match outcome {
+        RequestOutcome::Active {
+            write: Some(stamps),
+            ..
+        } => {
+            let value = Value::String(stamps.encode());
+            // At most once per second per session: boxed, to keep this
+            // request's future (allocated per request) small.
+            if Box::pin(session.insert_value(Stamps::SESSION_KEY, value))
+                .await
+                .is_err()
+            {
+                return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, STORE_FAILED));
+            }
+        }
+        RequestOutcome::Expired(reason) => {
+            if Box::pin(end_session(&session)).await.is_err() {
+                return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, STORE_FAILED));
+            }
+            if let Some(message) = config.message_for(reason)
+                && let Some(messages) = req.extensions().get::<axum_messages::Messages>()
+            {
+                let _ = messages.clone().info(message);
+            }
+            if let Some(hook) = &shared.auth {
+                hook.log_out(req.extensions_mut());
+            }
+        }
+        _ => {}
+    }
+    // Only a session that was logged in and still is can be brought back by
+    // this request's save; remember its id to check at the end.
+    // (A session whose clocks start in this request has no stamps in the
+    // store yet: nothing to compare with.)
+    let watched = match outcome {
+        RequestOutcome::Active { .. } if !started_now => session.id(),
+        _ => None,
+    };
+
+    if let Some(Endpoint::Status | Endpoint::Keepalive) = endpoint {
+        let res = json(StatusCode::OK, request::status_json(&outcome));
+        keep_logout_final(&shared, &session, watched).await;
+        return Ok(res);
+    }
+
+    if let (RequestOutcome::Expired(reason), Some(login_url)) = (outcome, config.login_url()) {
+        let login_path = login_url.split('?').next().unwrap_or(login_url);
+        if req.uri().path() != login_path {
+            let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+            return Ok(expired_answer(
+                login_url,
+                reason,
+                req.headers(),
+                path_and_query,
+            ));
+        }
+    }
+
+    req.extensions_mut().insert(RequestState {
+        shared: shared.clone(),
+        now,
+        outcome,
+    });
+    let res = inner.call(req).await?;
+    keep_logout_final(&shared, &session, watched).await;
+    if let Some(hook) = &shared.auth
+        && session.is_modified()
+    {
+        Box::pin(start_clocks_at_login(&**hook, &session, auth_user, now)).await;
+    }
+    Ok(res)
+}
+
+/// After a request that changed the session: when an authentication crate
+/// signed a (different) user in, start the session's clocks.
+async fn start_clocks_at_login(
+    hook: &dyn AuthHook,
+    session: &Session,
+    before: Option<Value>,
+    now: Timestamp,
+) {
+    let Ok(Some(data)) = session.get_value(hook.data_key()).await else {
+        return;
+    };
+    let after = match data.get("user_id") {
+        Some(Value::Null) | None => return,
+        Some(id) => id,
+    };
+    if before.as_ref() != Some(after) {
+        let stamps = Stamps::at_login(now).encode();
+        let _ = session
+            .insert_value(Stamps::SESSION_KEY, Value::String(stamps))
+            .await;
+    }
+}
+
+/// At the end of a request that changed a logged-in session: when the store
+/// no longer holds that login (logout or expiry elsewhere meanwhile), drop this
+/// request's copy so the session layer cannot save it back; when another
+/// request recorded later activity, keep that later stamp.
+async fn keep_logout_final(shared: &Shared, session: &Session, watched: Option<Id>) {
+    let Some(id) = watched else { return };
+    if !session.is_modified() || session.id() != Some(id) {
+        // Unchanged (nothing will be saved), or logged out / in again by this
+        // request itself (new id).
+        return;
+    }
+    // Rare (a changed session): boxed, to keep the per-request future small.
+    Box::pin(recheck_store(shared, session, id)).await;
+}
+
+async fn recheck_store(shared: &Shared, session: &Session, id: Id) {
+    let mine = match session.get_value(Stamps::SESSION_KEY).await {
+        Ok(Some(Value::String(s))) => Stamps::decode(&s).ok(),
+        _ => None,
+    };
+    let Some(mine) = mine else {
+        return; // The handler removed the stamps itself.
+    };
+    match shared.store.load(&id).await {
+        // Store trouble: the session layer's own save will report it.
+        Err(_) => {}
+        Ok(None) => {
+            // Deleted meanwhile: stay logged out. Nothing of this copy is saved.
+            let _ = end_session(session).await;
+        }
+        Ok(Some(record)) => {
+            let theirs = record
+                .data
+                .get(Stamps::SESSION_KEY)
+                .and_then(Value::as_str)
+                .and_then(|s| Stamps::decode(s).ok());
+            match theirs {
+                Some(theirs) if theirs.login_at() == mine.login_at() => {
+                    if theirs.last_activity_at() > mine.last_activity_at() {
+                        let _ = session
+                            .insert_value(Stamps::SESSION_KEY, Value::String(theirs.encode()))
+                            .await;
+                    }
+                }
+                // Logged out (or in again) meanwhile: the stored record wins.
+                _ => {
+                    let _ = session.load().await;
+                }
+            }
+        }
+    }
+}
+
+/// Flush, then give the (empty) record a new id: tower-sessions' `flush`
+/// keeps the record's id, so data inserted after it (the flash message)
+/// would be saved under the old id again.
+pub(super) async fn end_session(session: &Session) -> Result<(), session::Error> {
+    session.flush().await?;
+    session.cycle_id().await
+}
