@@ -84,11 +84,16 @@ impl Config {
         }
     }
 
-    /// The crate's own endpoints that never count as activity: `status` and the
-    /// static files. (`keepalive` is activity by design.)
+    /// The crate's own endpoints that never count as activity: `status`, the
+    /// script file and the stylesheet file. (`keepalive` is activity by design.)
+    /// Only these: any other path under `ENDPOINT_PREFIX` (say the app's own
+    /// API under `/api/`) counts like every other request.
     fn is_own_passive_path(&self, path: &str) -> bool {
-        path.strip_prefix(self.endpoint_prefix())
-            .is_some_and(|rest| rest != "keepalive")
+        path == self.script_url()
+            || path == self.stylesheet_url()
+            || path
+                .strip_prefix(self.endpoint_prefix())
+                .is_some_and(|rest| rest == "status")
     }
 }
 
@@ -168,6 +173,129 @@ pub fn safe_next(next: &str) -> Option<&str> {
 /// The `401` body for an expired fetch/XHR: `{"error":"session_expired","reason":"idle"}`.
 pub fn expired_json(reason: ExpiryReason) -> String {
     serde_json::json!({"error": "session_expired", "reason": reason.as_str()}).to_string()
+}
+
+/// [`expired_json`] with the login location the page should go to (from
+/// [`expired_login_location`]) in a `login` field:
+/// `{"error":"session_expired","login":"/login?next=%2Forders","reason":"idle"}`.
+/// Application code leaves with one line:
+/// `if (r.status === 401) { const b = await r.json(); if (b.login) location.assign(b.login); }`
+pub fn expired_json_with_login(reason: ExpiryReason, login: &str) -> String {
+    serde_json::json!({"error": "session_expired", "reason": reason.as_str(), "login": login})
+        .to_string()
+}
+
+/// The request header that names the page an expired request was made from,
+/// for each [`Answer`]: `HX-Current-URL` (sent by htmx 2 and 4) for
+/// [`Answer::HtmxRedirect`], `Referer` for [`Answer::Unauthorized`] (a
+/// same-origin `fetch` sends the page's full URL under the default referrer
+/// policy), none for a page navigation (the request is the page).
+pub fn page_url_header(answer: Answer) -> Option<&'static str> {
+    match answer {
+        Answer::Redirect => None,
+        Answer::HtmxRedirect => Some("hx-current-url"),
+        Answer::Unauthorized => Some("referer"),
+    }
+}
+
+/// The path and query of `url` when `url` is an absolute `http`/`https` URL on
+/// `host` (the request's `Host`, compared byte for byte up to ASCII case, port
+/// included) and that path is a same-site path for [`safe_next`]; `None`
+/// otherwise. The fragment is dropped; an empty path is `/`.
+///
+/// Strict on purpose, since `None` only means "use the fallback": anything but
+/// printable ASCII (tabs, newlines, spaces, Unicode hosts — browsers send IDN
+/// hosts as `xn--` ASCII), a backslash anywhere, userinfo (`http://good@evil/`),
+/// a protocol-relative or scheme-less URL, or a port that is written
+/// differently from `Host` gives `None`.
+///
+/// ```
+/// use auto_logout::request::page_path;
+///
+/// assert_eq!(page_path("http://shop.example/orders?page=2#top", "shop.example"), Some("/orders?page=2"));
+/// assert_eq!(page_path("https://shop.example:8443", "shop.example:8443"), Some("/"));
+/// assert_eq!(page_path("https://evil.example/orders", "shop.example"), None);
+/// assert_eq!(page_path("http://shop.example@evil.example/", "shop.example"), None);
+/// assert_eq!(page_path("//shop.example/orders", "shop.example"), None);
+/// ```
+pub fn page_path<'u>(url: &'u str, host: &str) -> Option<&'u str> {
+    if url.len() > 4096 || !url.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
+        return None;
+    }
+    let (scheme, rest) = url.split_once("://")?;
+    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+        return None;
+    }
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    let host = host.trim();
+    if authority.is_empty()
+        || authority.contains('@')
+        || !host.bytes().all(|b| b.is_ascii_graphic())
+        || !authority.eq_ignore_ascii_case(host)
+    {
+        return None;
+    }
+    let path = path.split('#').next().unwrap_or_default();
+    if path.is_empty() {
+        return Some("/");
+    }
+    safe_next(path)
+}
+
+/// What to use as `next` for an expired request answered with `answer`
+/// ([`answer_expired`]), whose own path and query is `path_and_query`:
+///
+/// - a page navigation: its own path;
+/// - htmx: the page from `HX-Current-URL` ([`page_path`] against `Host`),
+///   else the htmx request's own path;
+/// - `fetch`/XHR: the page from `Referer`, else nothing (the request's own
+///   path is an API, no place to send a user back to).
+///
+/// `header` must answer `"host"` with the request's authority (the `Host`
+/// header; for HTTP/2 the `:authority`). Behind a proxy that rewrites `Host`,
+/// the page never matches and the fallback is used. The result is always a
+/// path on this site or `None`, whatever the headers say.
+pub fn expired_next<'a>(
+    answer: Answer,
+    path_and_query: &'a str,
+    header: impl Fn(&str) -> Option<&'a str>,
+) -> Option<&'a str> {
+    let page = page_url_header(answer)
+        .and_then(|name| Some((header(name)?, header("host")?)))
+        .and_then(|(url, host)| page_path(url, host));
+    match answer {
+        Answer::Unauthorized => page,
+        Answer::Redirect | Answer::HtmxRedirect => page.or_else(|| safe_next(path_and_query)),
+    }
+}
+
+/// Where an expired request sends the user when `LOGIN_URL` is set:
+/// `login_url?next=<`[`expired_next`]`>`, or `login_url` alone when there is
+/// no safe `next`. For [`Answer::Redirect`] the `Location`, for
+/// [`Answer::HtmxRedirect`] the `HX-Redirect`, for [`Answer::Unauthorized`]
+/// the `login` field of [`expired_json_with_login`].
+///
+/// ```
+/// use auto_logout::request::{Answer, expired_login_location};
+///
+/// let headers = [("host", "shop.example"), ("hx-current-url", "http://shop.example/orders")];
+/// let header = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+/// assert_eq!(
+///     expired_login_location("/login", Answer::HtmxRedirect, "/orders/table", header),
+///     "/login?next=%2Forders"
+/// );
+/// ```
+pub fn expired_login_location<'a>(
+    login_url: &str,
+    answer: Answer,
+    path_and_query: &'a str,
+    header: impl Fn(&str) -> Option<&'a str>,
+) -> String {
+    match expired_next(answer, path_and_query, header) {
+        Some(next) => login_location(login_url, next),
+        None => login_url.to_owned(),
+    }
 }
 
 /// The JSON body of the `status` and `keepalive` endpoints:
@@ -284,6 +412,183 @@ mod tests {
             assert_eq!(safe_next(bad), None, "{bad:?}");
             assert_eq!(login_location("/login", bad), "/login");
         }
+    }
+
+    #[test]
+    fn only_the_crates_own_endpoints_are_passive() {
+        let c = Config::builder()
+            .idle_time(60)
+            .endpoint_prefix("/api/")
+            .build()
+            .unwrap();
+        let p = |m, path: &str| c.activity_of(m, path, headers(&[]));
+        assert_eq!(p("GET", "/api/status"), Activity::Passive);
+        assert_eq!(p("GET", c.script_url()), Activity::Passive);
+        assert_eq!(p("GET", c.stylesheet_url()), Activity::Passive);
+        assert_eq!(p("POST", "/api/keepalive"), Activity::Counts);
+        // The app's own API under the same prefix counts.
+        for path in [
+            "/api/orders",
+            "/api/status/x",
+            "/api/statusx",
+            "/api/",
+            "/api/auto-logout.js",
+        ] {
+            assert_eq!(p("GET", path), Activity::Counts, "{path}");
+            assert_eq!(p("POST", path), Activity::Counts, "{path}");
+        }
+    }
+
+    const HOST: &str = "shop.example:8080";
+
+    #[test]
+    fn page_path_accepts_the_own_host_only() {
+        let ok = |url| page_path(url, HOST);
+        assert_eq!(ok("http://shop.example:8080/orders"), Some("/orders"));
+        assert_eq!(
+            ok("https://shop.example:8080/a?b=c&d=%2F"),
+            Some("/a?b=c&d=%2F")
+        );
+        assert_eq!(ok("HTTP://SHOP.example:8080/x#frag"), Some("/x"));
+        assert_eq!(ok("http://shop.example:8080"), Some("/"));
+        assert_eq!(ok("http://shop.example:8080#f"), Some("/"));
+        assert_eq!(
+            ok("http://shop.example:8080/%2F%2Fevil.example"),
+            Some("/%2F%2Fevil.example")
+        );
+        assert_eq!(page_path("http://[::1]:3000/p", "[::1]:3000"), Some("/p"));
+        assert_eq!(
+            page_path("http://xn--bcher-kva.example/p", "xn--bcher-kva.example"),
+            Some("/p")
+        );
+        assert_eq!(
+            page_path("http://shop.example/p", " shop.example "),
+            Some("/p")
+        );
+    }
+
+    #[test]
+    fn page_path_refuses_hostile_urls() {
+        for bad in [
+            // another host, or the own host as a prefix or suffix of another
+            "http://evil.example/orders",
+            "http://shop.example:8080.evil.example/",
+            "http://evil.shop.example:8080/",
+            "http://shop.example/orders",
+            "http://shop.example:80/orders",
+            "http://shop.example:08080/orders",
+            // userinfo
+            "http://shop.example:8080@evil.example/",
+            "http://user@shop.example:8080/",
+            "http://shop.example:8080:x@evil.example/",
+            // protocol-relative, scheme-less, other schemes
+            "//shop.example:8080/orders",
+            "/orders",
+            "orders",
+            "shop.example:8080/orders",
+            "javascript://shop.example:8080/%0aalert(1)",
+            "ftp://shop.example:8080/",
+            "http:/shop.example:8080/",
+            "http:shop.example:8080/",
+            "http:///shop.example:8080/",
+            // a path that browsers read as another host
+            "http://shop.example:8080//evil.example/",
+            "http://shop.example:8080/\\evil.example/",
+            "http://shop.example:8080\\@evil.example/",
+            "http:\\\\shop.example:8080/",
+            // whitespace and control characters, which URL parsers drop or keep
+            "http://shop.example:8080/a\tb",
+            "http://shop.example:8080/a\nb",
+            "http://shop.example:8080/a\rb",
+            "http://shop.\texample:8080/",
+            "http://shop.example:8080/a b",
+            "http://shop.example:8080/\u{0}",
+            " http://shop.example:8080/",
+            "http://shop.example:8080/\u{7f}",
+            // encoded hosts and Unicode
+            "http://shop%2Eexample:8080/",
+            "http://%73hop.example:8080/",
+            "http://shop.example:8080/caf\u{e9}",
+            "http://b\u{fc}cher.example/",
+            "http://shop\u{3002}example:8080/",
+            "",
+            "http://",
+        ] {
+            assert_eq!(page_path(bad, HOST), None, "{bad:?}");
+        }
+        // A Host that is itself odd matches nothing.
+        assert_eq!(page_path("http://a b/", "a b"), None);
+        assert_eq!(page_path("http:///x", ""), None);
+        assert_eq!(
+            page_path("http://b\u{fc}cher.example/", "b\u{fc}cher.example"),
+            None
+        );
+        let long = format!("http://{HOST}/{}", "a".repeat(5000));
+        assert_eq!(page_path(&long, HOST), None);
+    }
+
+    #[test]
+    fn expired_requests_go_back_to_their_page() {
+        let login = |answer, h: &[(&str, &str)]| {
+            expired_login_location("/login", answer, "/orders/rows?p=2", headers(h))
+        };
+        let page = [
+            ("host", HOST),
+            ("hx-current-url", "http://shop.example:8080/orders?p=2"),
+        ];
+        assert_eq!(
+            login(Answer::HtmxRedirect, &page),
+            "/login?next=%2Forders%3Fp%3D2"
+        );
+        // Spoofed, missing or unusable page URL: the htmx request's own path.
+        let fallback = "/login?next=%2Forders%2Frows%3Fp%3D2";
+        for h in [
+            &[("host", HOST), ("hx-current-url", "http://evil.example/x")][..],
+            &[("host", HOST), ("hx-current-url", "//evil.example/x")],
+            &[
+                ("host", HOST),
+                ("hx-current-url", "http://shop.example:8080@evil.example/"),
+            ],
+            &[
+                ("host", HOST),
+                ("hx-current-url", "http://shop.example:8080//evil.example/"),
+            ],
+            &[("host", HOST)],
+            &[("hx-current-url", "http://shop.example:8080/orders")],
+        ] {
+            assert_eq!(login(Answer::HtmxRedirect, h), fallback, "{h:?}");
+        }
+        // A page navigation is its own page, whatever the headers say.
+        let spoof = [
+            ("host", HOST),
+            ("hx-current-url", "http://shop.example:8080/x"),
+            ("referer", "http://shop.example:8080/y"),
+        ];
+        assert_eq!(login(Answer::Redirect, &spoof), fallback);
+        // fetch: the Referer page, else no next at all.
+        assert_eq!(login(Answer::Unauthorized, &spoof), "/login?next=%2Fy");
+        assert_eq!(
+            login(
+                Answer::Unauthorized,
+                &[("host", HOST), ("referer", "https://evil.example/y")]
+            ),
+            "/login"
+        );
+        assert_eq!(login(Answer::Unauthorized, &[("host", HOST)]), "/login");
+        assert_eq!(
+            expired_json_with_login(ExpiryReason::Idle, "/login?next=%2Fy"),
+            r#"{"error":"session_expired","login":"/login?next=%2Fy","reason":"idle"}"#
+        );
+        // An unsafe own path and no usable page: LOGIN_URL alone.
+        assert_eq!(
+            expired_login_location(
+                "/login",
+                Answer::HtmxRedirect,
+                "//evil.example",
+                headers(&[])
+            ),
+            "/login"
+        );
     }
 
     #[test]

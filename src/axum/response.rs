@@ -15,6 +15,7 @@ pub(super) const JAVASCRIPT: HeaderValue =
     HeaderValue::from_static("text/javascript; charset=utf-8");
 pub(super) const CSS: HeaderValue = HeaderValue::from_static("text/css; charset=utf-8");
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 
 fn response<ResBody>(
     status: StatusCode,
@@ -50,12 +51,15 @@ pub(super) fn not_allowed<ResBody: From<&'static str>>(allow: &'static str) -> R
     res
 }
 
+/// A JSON answer (`status`, `keepalive`, an expired `fetch`): never cached,
+/// never sniffed as anything else.
 pub(super) fn json<ResBody: From<String>>(status: StatusCode, body: String) -> Response<ResBody> {
     response(
         status,
         &[
             (header::CONTENT_TYPE, JSON),
             (header::CACHE_CONTROL, NO_STORE),
+            (header::X_CONTENT_TYPE_OPTIONS, NOSNIFF),
         ],
         ResBody::from(body),
     )
@@ -75,27 +79,28 @@ pub(super) fn static_file<ResBody: From<&'static str>>(
         &[
             (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, IMMUTABLE),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
+            (header::X_CONTENT_TYPE_OPTIONS, NOSNIFF),
         ],
         ResBody::from(content),
     )
 }
 
-/// The layer's own answer to an expired request when `LOGIN_URL` is set.
+/// The layer's own answer to an expired request when `LOGIN_URL` is set: the
+/// core decides the kind of answer and where it points
+/// ([`request::answer_expired`], [`request::expired_login_location`]); this
+/// only writes it as HTTP.
 pub(super) fn expired_answer<ResBody: From<String> + From<&'static str>>(
     login_url: &str,
     reason: ExpiryReason,
     headers: &HeaderMap,
     path_and_query: &str,
 ) -> Response<ResBody> {
-    let location = || {
-        HeaderValue::from_bytes(request::login_location(login_url, path_and_query).as_bytes())
-            .unwrap_or(HeaderValue::from_static("/"))
-    };
-    match request::answer_expired(|name| header_str(headers, name)) {
+    let header = |name: &str| header_str(headers, name);
+    let answer = request::answer_expired(header);
+    let login = request::expired_login_location(login_url, answer, path_and_query, header);
+    let location =
+        || HeaderValue::from_bytes(login.as_bytes()).unwrap_or(HeaderValue::from_static("/"));
+    match answer {
         Answer::Redirect => response(
             StatusCode::SEE_OTHER,
             &[
@@ -104,7 +109,10 @@ pub(super) fn expired_answer<ResBody: From<String> + From<&'static str>>(
             ],
             ResBody::from(""),
         ),
-        Answer::Unauthorized => json(StatusCode::UNAUTHORIZED, request::expired_json(reason)),
+        Answer::Unauthorized => json(
+            StatusCode::UNAUTHORIZED,
+            request::expired_json_with_login(reason, &login),
+        ),
         // htmx acts on HX-Redirect whatever the status; 200 keeps it away from
         // error handlers.
         Answer::HtmxRedirect => response(
