@@ -34,7 +34,7 @@ use serde_json::Value;
 
 use crate::error::ConfigError;
 use crate::script;
-use crate::time_value::{EXPECT_TIME, TimeValue};
+use crate::time_value::{self, TimeValue};
 
 /// Every key the map may hold, for the unknown-key error.
 const ALLOWED_KEYS: &str = "IDLE_TIME, SESSION_TIME, MESSAGE, IDLE_MESSAGE, SESSION_MESSAGE, \
@@ -51,6 +51,11 @@ const EXPECT_PATHS: &str =
     "a list of path prefixes, each starting with `/`, like [\"/static/\", \"/health\"]";
 const EXPECT_CLASS: &str =
     "a CSS class name: a letter, `_` or `-` first, then letters, digits, `_` or `-`";
+const EXPECT_CLEAN_PATH: &str = "a path without `.` or `..` segments and without empty segments \
+(`//`): browsers rewrite those, so requests would not reach the path configured";
+
+/// The write resolution when no idle limit is set (only the idle limit depends on it).
+const WRITE_RESOLUTION_WITHOUT_IDLE_MILLIS: i64 = 1000;
 
 /// The default prefix of the endpoints an integration serves.
 pub const DEFAULT_ENDPOINT_PREFIX: &str = "/auto-logout/";
@@ -212,8 +217,30 @@ impl Config {
         &self.0.passive_paths
     }
 
-    /// `WRITE_RESOLUTION`: last activity is written only when it moves forward
-    /// by at least this much (default one second).
+    /// `WRITE_RESOLUTION`, the effective value: last activity is written only
+    /// when it moves forward by at least this much.
+    ///
+    /// The default is 1 % of `IDLE_TIME` (floored to whole milliseconds, at
+    /// least 1 ms), or one second when no idle limit is set. A request that is
+    /// not written leaves the stored last activity up to this much behind the
+    /// real one, so this is how much earlier than `IDLE_TIME` after the last
+    /// request an idle logout can come; it is never allowed above 1 % of
+    /// `IDLE_TIME`. It is also the write budget: at most one store write per
+    /// session per resolution (one per second at `IDLE_TIME` 100 s, one per 9 s
+    /// at 15 minutes, one per 0.6 s at 60 s).
+    ///
+    /// ```
+    /// use auto_logout::Config;
+    /// use std::time::Duration;
+    ///
+    /// let fifteen_minutes = Config::builder().idle_time("15m").build()?;
+    /// assert_eq!(fifteen_minutes.write_resolution(), Duration::from_secs(9));
+    /// let one_minute = Config::builder().idle_time(60).build()?;
+    /// assert_eq!(one_minute.write_resolution(), Duration::from_millis(600));
+    /// // Coarser than 1 % of IDLE_TIME would log active users out early: refused.
+    /// assert!(Config::builder().idle_time(60).write_resolution("1s").build().is_err());
+    /// # Ok::<(), auto_logout::ConfigError>(())
+    /// ```
     pub fn write_resolution(&self) -> Duration {
         millis_to_duration(self.0.write_resolution_millis)
     }
@@ -335,7 +362,9 @@ impl ConfigBuilder {
         self
     }
 
-    /// `WRITE_RESOLUTION`: the smallest step by which last activity is rewritten.
+    /// `WRITE_RESOLUTION`: the smallest step by which last activity is
+    /// rewritten. At most 1 % of `IDLE_TIME` (the default); see
+    /// [`Config::write_resolution`].
     pub fn write_resolution(mut self, time: impl Into<TimeValue>) -> Self {
         self.write_resolution = Some(time.into());
         self
@@ -423,8 +452,11 @@ impl ConfigBuilder {
         let idle_millis = time_millis("IDLE_TIME", self.idle_time.as_ref())?;
         let session_millis = time_millis("SESSION_TIME", self.session_time.as_ref())?;
         let warn_before_millis = time_millis("WARN_BEFORE", self.warn_before.as_ref())?;
-        let write_resolution_millis =
-            time_millis("WRITE_RESOLUTION", self.write_resolution.as_ref())?.unwrap_or(1000);
+        let write_resolution_millis = write_resolution_millis(
+            idle_millis,
+            self.write_resolution.as_ref(),
+            time_millis("WRITE_RESOLUTION", self.write_resolution.as_ref())?,
+        )?;
         let has_limit = idle_millis.is_some() || session_millis.is_some();
         const A_LIMIT: &str = "IDLE_TIME or SESSION_TIME to be set";
 
@@ -489,14 +521,20 @@ impl ConfigBuilder {
         {
             return Err(invalid_text("WARN_CLASS", class, EXPECT_CLASS));
         }
-        if let Some(url) = &self.login_url
-            && !is_same_origin_path(url)
-        {
-            return Err(invalid_text("LOGIN_URL", url, EXPECT_PATH));
+        if let Some(url) = &self.login_url {
+            if !is_same_origin_path(url) {
+                return Err(invalid_text("LOGIN_URL", url, EXPECT_PATH));
+            }
+            if !has_clean_segments(url) {
+                return Err(invalid_text("LOGIN_URL", url, EXPECT_CLEAN_PATH));
+            }
         }
         for path in &self.passive_paths {
             if !is_same_origin_path(path) {
                 return Err(invalid_text("PASSIVE_PATHS", path, EXPECT_PATHS));
+            }
+            if !has_clean_segments(path) {
+                return Err(invalid_text("PASSIVE_PATHS", path, EXPECT_CLEAN_PATH));
             }
         }
         let endpoint_prefix = self
@@ -507,6 +545,13 @@ impl ConfigBuilder {
                 "ENDPOINT_PREFIX",
                 &endpoint_prefix,
                 EXPECT_PREFIX,
+            ));
+        }
+        if !has_clean_segments(&endpoint_prefix) {
+            return Err(invalid_text(
+                "ENDPOINT_PREFIX",
+                &endpoint_prefix,
+                EXPECT_CLEAN_PATH,
             ));
         }
         let script_url = format!("{endpoint_prefix}{}", crate::assets::script_file_name());
@@ -565,22 +610,77 @@ fn invalid_text(key: &'static str, value: &str, expected: &'static str) -> Confi
     invalid(key, &Value::String(value.to_owned()), expected)
 }
 
+/// A time key's JSON value; a refusal names what is wrong with this value.
 fn time_from_json(key: &'static str, value: Value) -> Result<TimeValue, ConfigError> {
-    match &value {
-        Value::Number(n) => n
-            .as_i64()
-            .map(TimeValue::Seconds)
-            .ok_or_else(|| invalid(key, &value, EXPECT_TIME)),
-        Value::String(s) => Ok(TimeValue::Text(s.clone())),
-        _ => Err(invalid(key, &value, EXPECT_TIME)),
-    }
+    let expected = match &value {
+        Value::Number(n) => {
+            if let Some(seconds) = n.as_i64() {
+                return Ok(TimeValue::Seconds(seconds));
+            }
+            match n.as_f64() {
+                _ if n.is_u64() => time_value::EXPECT_AT_MOST_TEN_YEARS,
+                Some(f) if f <= 0.0 => time_value::EXPECT_TIME,
+                Some(f) if f > time_value::MAX_TIME_MILLIS as f64 / 1000.0 => {
+                    time_value::EXPECT_AT_MOST_TEN_YEARS
+                }
+                _ => time_value::EXPECT_WHOLE_SECONDS,
+            }
+        }
+        Value::String(s) => return Ok(TimeValue::Text(s.clone())),
+        Value::Bool(_) => EXPECT_TIME_NOT_BOOL,
+        Value::Null => EXPECT_TIME_NOT_NULL,
+        Value::Array(_) => EXPECT_TIME_NOT_LIST,
+        Value::Object(_) => EXPECT_TIME_NOT_MAP,
+    };
+    Err(invalid(key, &value, expected))
 }
+
+const EXPECT_TIME_NOT_BOOL: &str = "a time, not true or false: whole seconds like 600, \
+or a string such as \"10m\" or \"1h 30m\"";
+const EXPECT_TIME_NOT_NULL: &str = "a time, not null: whole seconds like 600, or a string \
+such as \"10m\" (leave the key out to turn the limit off)";
+const EXPECT_TIME_NOT_LIST: &str = "one time, not a list: whole seconds like 600, or a string \
+such as \"10m\" or \"1h 30m\"";
+const EXPECT_TIME_NOT_MAP: &str = "a time, not a map: whole seconds like 600, or a string \
+such as \"10m\" or \"1h 30m\"";
 
 fn text_from_json(key: &'static str, value: Value) -> Result<String, ConfigError> {
     match value {
         Value::String(s) => Ok(s),
         other => Err(invalid(key, &other, EXPECT_TEXT)),
     }
+}
+
+/// The effective write resolution: 1 % of `IDLE_TIME` unless a finer one is
+/// given; a coarser one is refused, as it would log active users out early.
+fn write_resolution_millis(
+    idle_millis: Option<i64>,
+    given: Option<&TimeValue>,
+    given_millis: Option<i64>,
+) -> Result<i64, ConfigError> {
+    let Some(idle) = idle_millis else {
+        return Ok(given_millis.unwrap_or(WRITE_RESOLUTION_WITHOUT_IDLE_MILLIS));
+    };
+    let largest = largest_write_resolution_millis(idle);
+    match (given, given_millis) {
+        (Some(given), Some(millis)) if millis > largest => {
+            Err(ConfigError::WriteResolutionTooCoarse {
+                value: given.to_string(),
+                resolution: millis_to_duration(millis),
+                idle_time: millis_to_duration(idle),
+                largest: millis_to_duration(largest),
+            })
+        }
+        (_, Some(millis)) => Ok(millis),
+        (_, None) => Ok(largest),
+    }
+}
+
+/// 1 % of `IDLE_TIME`, floored to whole milliseconds, at least 1 ms: the
+/// coarsest write resolution that keeps an idle logout within 1 % of
+/// `IDLE_TIME` after the user's last activity-counting request.
+fn largest_write_resolution_millis(idle_millis: i64) -> i64 {
+    (idle_millis / 100).max(1)
 }
 
 fn time_millis(key: &'static str, time: Option<&TimeValue>) -> Result<Option<i64>, ConfigError> {
@@ -603,6 +703,21 @@ pub(crate) fn is_same_origin_path(path: &str) -> bool {
         && !path
             .chars()
             .any(|c| c == '\\' || c == '#' || c.is_whitespace() || c.is_control())
+}
+
+/// No `.` or `..` segment (also percent-encoded, as browsers read them) and no
+/// empty segment (`//`) in the path part (before any `?`). The root `/` and a
+/// trailing `/` are fine.
+fn has_clean_segments(path: &str) -> bool {
+    let path = path.split_once('?').map_or(path, |(path, _query)| path);
+    !path.contains("//")
+        && path.split('/').all(|segment| {
+            let segment = segment.to_ascii_lowercase();
+            !matches!(
+                segment.as_str(),
+                "." | ".." | "%2e" | ".%2e" | "%2e." | "%2e%2e"
+            )
+        })
 }
 
 fn is_endpoint_prefix(prefix: &str) -> bool {
@@ -645,6 +760,51 @@ mod tests {
             "javascript:alert(1)",
         ] {
             assert!(!is_same_origin_path(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn clean_segments() {
+        for ok in [
+            "/",
+            "/login",
+            "/static/",
+            "/a.b/c..d/",
+            "/login?next=/x/../y",
+            "/.well-known/",
+        ] {
+            assert!(has_clean_segments(ok), "{ok:?}");
+        }
+        for bad in [
+            "/x/../login",
+            "/./login",
+            "/x/..",
+            "/x/.",
+            "/x/%2e%2E/login",
+            "/x/.%2e/",
+            "/%2E/",
+            "/a//b",
+            "/a/b//",
+            "//",
+        ] {
+            assert!(!has_clean_segments(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn largest_write_resolution_is_one_percent_floored_at_least_one_millisecond() {
+        for (idle, largest) in [
+            (1, 1),
+            (150, 1),
+            (199, 1),
+            (200, 2),
+            (1_000, 10),
+            (60_000, 600),
+            (100_000, 1_000),
+            (900_000, 9_000),
+            (86_400_000, 864_000),
+        ] {
+            assert_eq!(largest_write_resolution_millis(idle), largest, "{idle}");
         }
     }
 }

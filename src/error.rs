@@ -61,6 +61,31 @@ pub enum ConfigError {
         /// What else must be set for it to work.
         needs: &'static str,
     },
+    /// `WRITE_RESOLUTION` is coarser than 1 % of `IDLE_TIME`. A request that
+    /// moves last activity by less than the resolution is not written, so the
+    /// next decision measures idle time from an older stamp: a coarser
+    /// resolution would log active users out that much before `IDLE_TIME`
+    /// has passed since their last request.
+    #[error(
+        "WRITE_RESOLUTION = {value} is not allowed with IDLE_TIME = {}: the largest allowed \
+         value is {} (1 % of IDLE_TIME), because a resolution of {} would log active users \
+         out up to {} before IDLE_TIME has passed since their last request",
+        humantime::format_duration(*idle_time),
+        humantime::format_duration(*largest),
+        humantime::format_duration(*resolution),
+        humantime::format_duration(*resolution)
+    )]
+    WriteResolutionTooCoarse {
+        /// The value as given (JSON number, or the string in quotes).
+        value: String,
+        /// The value given, as a duration.
+        resolution: std::time::Duration,
+        /// The configured `IDLE_TIME`.
+        idle_time: std::time::Duration,
+        /// The largest resolution allowed with this `IDLE_TIME`: 1 % of it,
+        /// floored to whole milliseconds, at least 1 ms.
+        largest: std::time::Duration,
+    },
     /// The warning would start before the shortest limit could even begin.
     #[error("WARN_BEFORE = {warn_before}s must be shorter than {limit} = {limit_seconds}s")]
     WarnTooLong {

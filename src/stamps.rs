@@ -75,6 +75,10 @@ impl Stamps {
     /// Records activity at `now`, coalesced: last activity moves only forward,
     /// and only when it moves by at least `resolution_millis`. Returns whether
     /// it moved, i.e. whether the session store must be written.
+    ///
+    /// After any sequence of calls with non-decreasing `now`, last activity
+    /// lags the latest `now` by less than `resolution_millis` (at least 1 ms):
+    /// that lag is all an idle logout can be early by.
     pub fn record_activity(&mut self, now: Timestamp, resolution_millis: i64) -> bool {
         if now.millis_since(self.last_activity_at) >= resolution_millis.max(1) {
             self.last_activity_at = now;
@@ -90,7 +94,8 @@ impl Stamps {
     }
 
     /// Reads the stored form. Anything that is not exactly what [`Stamps::encode`]
-    /// writes is refused; this never panics, whatever the input.
+    /// writes is refused (so `decode(s) == Ok(x)` implies `x.encode() == s`);
+    /// this never panics, whatever the input.
     pub fn decode(stored: &str) -> Result<Stamps, StampError> {
         if stored.len() > MAX_ENCODED_LEN {
             return Err(StampError::Foreign);
@@ -107,9 +112,13 @@ impl Stamps {
     }
 }
 
-/// Strict decimal: digits only (no sign, no spaces), so there is one spelling per value.
+/// Strict decimal: digits only (no sign, no spaces, no leading zero except in
+/// `0` itself), so there is one spelling per value: the one [`Stamps::encode`] writes.
 fn parse_millis(text: &str) -> Option<Timestamp> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if text.is_empty()
+        || !text.bytes().all(|b| b.is_ascii_digit())
+        || (text.len() > 1 && text.starts_with('0'))
+    {
         return None;
     }
     text.parse::<i64>().ok().map(Timestamp::from_unix_millis)
@@ -156,6 +165,10 @@ mod tests {
             "1. 5.10",
             "1.5.10.15",
             "1.99999999999999999999.1",
+            "1.01000.61000",
+            "1.1000.061000",
+            "1.00.0",
+            "01.1000.61000",
             "</script>",
             "\u{2028}",
             &"9".repeat(10_000),
@@ -163,6 +176,12 @@ mod tests {
             assert_eq!(Stamps::decode(bad), Err(StampError::Foreign), "{bad:?}");
         }
         assert_eq!(Stamps::decode("1.2000.1000"), Err(StampError::Inconsistent));
+    }
+
+    #[test]
+    fn zero_itself_is_one_spelling() {
+        assert_eq!(Stamps::decode("1.0.0"), Ok(Stamps::at_login(t(0))));
+        assert_eq!(Stamps::at_login(t(0)).encode(), "1.0.0");
     }
 
     #[test]

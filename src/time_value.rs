@@ -3,13 +3,24 @@
 use std::fmt;
 use std::time::Duration;
 
+/// What a time key accepts, for the refusal of zero and negative times.
+pub(crate) const EXPECT_TIME: &str =
+    "a time greater than zero (whole seconds like 600, or a duration like \"10m\" or \"1h 30m\")";
+/// For a number with a fraction or a decimal point (`20.0`, `0.5`).
+pub(crate) const EXPECT_WHOLE_SECONDS: &str = "a whole number of seconds, or a string such as \
+\"20s\" or \"1500ms\" (a number with a decimal point is not read as a time)";
+/// For a time beyond [`MAX_TIME_MILLIS`].
+pub(crate) const EXPECT_AT_MOST_TEN_YEARS: &str = "a time of at most ten years";
+/// For a positive time below one millisecond.
+const EXPECT_AT_LEAST_A_MILLISECOND: &str =
+    "a time of at least one millisecond (times are counted in whole milliseconds)";
+/// For a string that is no time at all.
+const EXPECT_READABLE_TIME: &str = "a time written as whole seconds like \"600\" or as a \
+duration like \"90s\", \"10m\", \"1h 30m\" or \"500ms\" (units: ms, s, m, h, d)";
+
 /// The longest limit accepted: ten years. Longer values are almost certainly a
 /// unit mistake (milliseconds given as seconds), and refusing them keeps every
 /// deadline far from integer overflow.
-/// What a time key accepts, for error messages.
-pub(crate) const EXPECT_TIME: &str =
-    "a time greater than zero (whole seconds like 600, or a duration like \"10m\" or \"1h 30m\")";
-
 pub(crate) const MAX_TIME_MILLIS: i64 = 10 * 365 * 24 * 60 * 60 * 1000;
 
 /// A time as given to the builder: seconds, a [`std::time::Duration`], a
@@ -46,28 +57,38 @@ pub enum TimeValue {
 }
 
 impl TimeValue {
-    /// The value in milliseconds, or the description of what is allowed.
+    /// The value in milliseconds, or what is allowed, worded for what is wrong
+    /// with this value (its sign, a decimal point, its size, its spelling).
     pub(crate) fn to_millis(&self) -> Result<i64, &'static str> {
-        const TOO_LONG: &str = "a time of at most ten years";
-        let millis: i128 = match self {
-            TimeValue::Seconds(s) => i128::from(*s) * 1000,
-            TimeValue::Std(d) => d.as_millis() as i128,
-            TimeValue::Time(d) => d.whole_milliseconds(),
+        // (whole milliseconds, whether there was a positive part below 1 ms)
+        let (millis, sub_millisecond): (i128, bool) = match self {
+            TimeValue::Seconds(s) => (i128::from(*s) * 1000, false),
+            TimeValue::Std(d) => (d.as_millis() as i128, !d.is_zero()),
+            TimeValue::Time(d) => (d.whole_milliseconds(), d.is_positive()),
             TimeValue::Text(text) => {
                 let text = text.trim();
                 if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-                    text.parse::<i128>().map_err(|_| TOO_LONG)? * 1000
+                    let seconds = text.parse::<i128>().map_err(|_| EXPECT_AT_MOST_TEN_YEARS)?;
+                    (seconds.saturating_mul(1000), false)
+                } else if text.starts_with('-') {
+                    return Err(EXPECT_TIME);
+                } else if text.parse::<f64>().is_ok_and(f64::is_finite) {
+                    return Err(EXPECT_WHOLE_SECONDS);
                 } else {
-                    humantime::parse_duration(text)
-                        .map_err(|_| EXPECT_TIME)?
-                        .as_millis() as i128
+                    let d = humantime::parse_duration(text).map_err(|e| match e {
+                        humantime::DurationError::NumberOverflow => EXPECT_AT_MOST_TEN_YEARS,
+                        _ => EXPECT_READABLE_TIME,
+                    })?;
+                    (d.as_millis() as i128, !d.is_zero())
                 }
             }
         };
-        if millis <= 0 {
+        if millis <= 0 && sub_millisecond {
+            Err(EXPECT_AT_LEAST_A_MILLISECOND)
+        } else if millis <= 0 {
             Err(EXPECT_TIME)
         } else if millis > i128::from(MAX_TIME_MILLIS) {
-            Err(TOO_LONG)
+            Err(EXPECT_AT_MOST_TEN_YEARS)
         } else {
             Ok(millis as i64)
         }
@@ -137,6 +158,30 @@ mod tests {
         ];
         for (text, millis) in cases {
             assert_eq!(TimeValue::from(text).to_millis(), Ok(millis), "{text}");
+        }
+    }
+
+    #[test]
+    fn each_refusal_names_what_is_wrong() {
+        let cases: [(TimeValue, &str); 12] = [
+            (TimeValue::Seconds(0), EXPECT_TIME),
+            (TimeValue::Seconds(-5), EXPECT_TIME),
+            (TimeValue::from("-5"), EXPECT_TIME),
+            (TimeValue::from("-5s"), EXPECT_TIME),
+            (TimeValue::from("0s"), EXPECT_TIME),
+            (TimeValue::from("20.0"), EXPECT_WHOLE_SECONDS),
+            (TimeValue::from("0.5"), EXPECT_WHOLE_SECONDS),
+            (TimeValue::from("soon"), EXPECT_READABLE_TIME),
+            (TimeValue::from("500us"), EXPECT_AT_LEAST_A_MILLISECOND),
+            (
+                TimeValue::Std(Duration::from_micros(1)),
+                EXPECT_AT_LEAST_A_MILLISECOND,
+            ),
+            (TimeValue::from("11y"), EXPECT_AT_MOST_TEN_YEARS),
+            (TimeValue::Seconds(i64::MAX), EXPECT_AT_MOST_TEN_YEARS),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(value.to_millis(), Err(expected), "{value:?}");
         }
     }
 

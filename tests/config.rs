@@ -77,7 +77,11 @@ fn readme_values_are_read_back() {
     assert_eq!(c.session_time(), secs(1800));
     assert_eq!(c.message(), Some("bye"));
     assert!(c.redirect_to_login_immediately());
-    assert_eq!(c.write_resolution(), Duration::from_secs(1));
+    assert_eq!(
+        c.write_resolution(),
+        Duration::from_secs(3),
+        "1 % of IDLE_TIME"
+    );
     assert_eq!(c.endpoint_prefix(), "/auto-logout/");
     assert_eq!(c.login_url(), None);
 }
@@ -245,14 +249,136 @@ fn error_float_time() {
     );
 }
 
+const WHOLE_SECONDS: &str = "expected a whole number of seconds, or a string such as \"20s\" \
+     or \"1500ms\" (a number with a decimal point is not read as a time)";
+
+#[test]
+fn error_float_time_says_the_decimal_point_is_the_problem() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": 20.0}"#).to_string(),
+        format!("IDLE_TIME = 20.0 is not allowed: {WHOLE_SECONDS}")
+    );
+}
+
+#[test]
+fn error_fraction_of_a_second_says_whole_seconds() {
+    assert_eq!(
+        err(r#"{"SESSION_TIME": 0.5}"#).to_string(),
+        format!("SESSION_TIME = 0.5 is not allowed: {WHOLE_SECONDS}")
+    );
+}
+
+#[test]
+fn error_float_in_a_string_says_whole_seconds() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": "20.5"}"#).to_string(),
+        format!("IDLE_TIME = \"20.5\" is not allowed: {WHOLE_SECONDS}")
+    );
+}
+
+#[test]
+fn error_negative_float_says_greater_than_zero() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": -20.5}"#).to_string(),
+        "IDLE_TIME = -20.5 is not allowed: expected a time greater than zero \
+         (whole seconds like 600, or a duration like \"10m\" or \"1h 30m\")"
+    );
+}
+
+#[test]
+fn error_negative_string_says_greater_than_zero() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": "-5m"}"#).to_string(),
+        "IDLE_TIME = \"-5m\" is not allowed: expected a time greater than zero \
+         (whole seconds like 600, or a duration like \"10m\" or \"1h 30m\")"
+    );
+}
+
+#[test]
+fn error_zero_says_greater_than_zero() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": "0s"}"#).to_string(),
+        "IDLE_TIME = \"0s\" is not allowed: expected a time greater than zero \
+         (whole seconds like 600, or a duration like \"10m\" or \"1h 30m\")"
+    );
+}
+
+#[test]
+fn error_bool_time_says_not_true_or_false() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": true}"#).to_string(),
+        "IDLE_TIME = true is not allowed: expected a time, not true or false: whole seconds \
+         like 600, or a string such as \"10m\" or \"1h 30m\""
+    );
+}
+
+#[test]
+fn error_null_time_says_leave_the_key_out() {
+    assert_eq!(
+        err(r#"{"SESSION_TIME": null}"#).to_string(),
+        "SESSION_TIME = null is not allowed: expected a time, not null: whole seconds like \
+         600, or a string such as \"10m\" (leave the key out to turn the limit off)"
+    );
+}
+
+#[test]
+fn error_list_time_says_one_time() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": [600]}"#).to_string(),
+        "IDLE_TIME = [600] is not allowed: expected one time, not a list: whole seconds \
+         like 600, or a string such as \"10m\" or \"1h 30m\""
+    );
+}
+
+#[test]
+fn error_map_time_says_not_a_map() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": {"minutes": 10}}"#).to_string(),
+        "IDLE_TIME = {\"minutes\":10} is not allowed: expected a time, not a map: whole \
+         seconds like 600, or a string such as \"10m\" or \"1h 30m\""
+    );
+}
+
+#[test]
+fn error_unreadable_string_lists_the_units() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": "ten minutes"}"#).to_string(),
+        "IDLE_TIME = \"ten minutes\" is not allowed: expected a time written as whole \
+         seconds like \"600\" or as a duration like \"90s\", \"10m\", \"1h 30m\" or \
+         \"500ms\" (units: ms, s, m, h, d)"
+    );
+}
+
+#[test]
+fn error_below_a_millisecond_says_at_least_one_millisecond() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": "500us"}"#).to_string(),
+        "IDLE_TIME = \"500us\" is not allowed: expected a time of at least one millisecond \
+         (times are counted in whole milliseconds)"
+    );
+}
+
+#[test]
+fn error_huge_integer_says_at_most_ten_years() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": 18446744073709551615}"#).to_string(),
+        "IDLE_TIME = 18446744073709551615 is not allowed: expected a time of at most ten years"
+    );
+    assert_eq!(
+        err(r#"{"IDLE_TIME": 1e300}"#).to_string(),
+        "IDLE_TIME = 1e+300 is not allowed: expected a time of at most ten years"
+    );
+}
+
 #[test]
 fn error_unparsable_human_time() {
     let e =
         err(r#"{"WARN_BEFORE": "soon", "IDLE_TIME": 60, "REDIRECT_TO_LOGIN_IMMEDIATELY": true}"#);
     assert_eq!(
         e.to_string(),
-        "WARN_BEFORE = \"soon\" is not allowed: expected a time greater than zero \
-         (whole seconds like 600, or a duration like \"10m\" or \"1h 30m\")"
+        "WARN_BEFORE = \"soon\" is not allowed: expected a time written as whole seconds \
+         like \"600\" or as a duration like \"90s\", \"10m\", \"1h 30m\" or \"500ms\" \
+         (units: ms, s, m, h, d)"
     );
 }
 
@@ -458,4 +584,199 @@ fn serde_errors_carry_the_same_message() {
         e.to_string().starts_with("IDLE_TIME = -1 is not allowed"),
         "{e}"
     );
+}
+
+// ---- WRITE_RESOLUTION and the idle-time promise ------------------------------
+
+#[test]
+fn default_write_resolution_is_one_percent_of_idle_time() {
+    for (idle, resolution) in [
+        ("1s", Duration::from_millis(10)),
+        ("60s", Duration::from_millis(600)),
+        ("100s", Duration::from_secs(1)),
+        ("15m", Duration::from_secs(9)),
+        ("1d", Duration::from_secs(864)),
+        ("1234ms", Duration::from_millis(12)),
+        ("50ms", Duration::from_millis(1)),
+    ] {
+        let c = Config::builder().idle_time(idle).build().unwrap();
+        assert_eq!(c.write_resolution(), resolution, "IDLE_TIME {idle}");
+    }
+}
+
+#[test]
+fn without_an_idle_limit_the_write_resolution_stays_one_second() {
+    let c = Config::from_json(r#"{"SESSION_TIME": 3600}"#).unwrap();
+    assert_eq!(c.write_resolution(), Duration::from_secs(1));
+    let c = Config::from_json(r#"{"SESSION_TIME": 3600, "WRITE_RESOLUTION": "1h"}"#).unwrap();
+    assert_eq!(c.write_resolution(), Duration::from_secs(3600));
+    assert_eq!(
+        Config::from_json("{}").unwrap().write_resolution(),
+        Duration::from_secs(1)
+    );
+}
+
+#[test]
+fn an_explicit_write_resolution_up_to_one_percent_is_kept() {
+    let c = Config::from_json(r#"{"IDLE_TIME": 60, "WRITE_RESOLUTION": "600ms"}"#).unwrap();
+    assert_eq!(c.write_resolution(), Duration::from_millis(600));
+    let c = Config::from_json(r#"{"IDLE_TIME": 60, "WRITE_RESOLUTION": "1ms"}"#).unwrap();
+    assert_eq!(c.write_resolution(), Duration::from_millis(1));
+    let c = Config::builder()
+        .idle_time("15m")
+        .write_resolution(9)
+        .build()
+        .unwrap();
+    assert_eq!(c.write_resolution(), Duration::from_secs(9));
+}
+
+#[test]
+fn error_write_resolution_above_one_percent_of_idle_time() {
+    let e = err(r#"{"IDLE_TIME": 60, "WRITE_RESOLUTION": "601ms"}"#);
+    assert_eq!(
+        e,
+        ConfigError::WriteResolutionTooCoarse {
+            value: "\"601ms\"".into(),
+            resolution: Duration::from_millis(601),
+            idle_time: Duration::from_secs(60),
+            largest: Duration::from_millis(600),
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "WRITE_RESOLUTION = \"601ms\" is not allowed with IDLE_TIME = 1m: the largest allowed \
+         value is 600ms (1 % of IDLE_TIME), because a resolution of 601ms would log active \
+         users out up to 601ms before IDLE_TIME has passed since their last request"
+    );
+}
+
+#[test]
+fn error_write_resolution_at_or_above_idle_time() {
+    // IDLE 4 s, resolution 1 h: requests every second were logged out at 4 s.
+    let e = err(r#"{"IDLE_TIME": 4, "WRITE_RESOLUTION": "1h"}"#);
+    assert_eq!(
+        e.to_string(),
+        "WRITE_RESOLUTION = \"1h\" is not allowed with IDLE_TIME = 4s: the largest allowed \
+         value is 40ms (1 % of IDLE_TIME), because a resolution of 1h would log active users \
+         out up to 1h before IDLE_TIME has passed since their last request"
+    );
+    let e = err(r#"{"IDLE_TIME": 1, "WRITE_RESOLUTION": 1}"#);
+    assert!(
+        e.to_string().starts_with(
+            "WRITE_RESOLUTION = 1 is not allowed with IDLE_TIME = 1s: the largest allowed \
+             value is 10ms"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn error_write_resolution_the_old_default_under_a_short_idle_time() {
+    let e = Config::builder()
+        .idle_time(60)
+        .write_resolution(Duration::from_secs(1))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ConfigError::WriteResolutionTooCoarse { largest, .. }
+                if largest == Duration::from_millis(600)
+        ),
+        "{e}"
+    );
+}
+
+// ---- paths that browsers would rewrite ----------------------------------------
+
+const CLEAN_PATH: &str = "expected a path without `.` or `..` segments and without empty \
+     segments (`//`): browsers rewrite those, so requests would not reach the path configured";
+
+#[test]
+fn error_endpoint_prefix_with_a_dot_dot_segment() {
+    assert_eq!(
+        Config::builder()
+            .endpoint_prefix("/x/../")
+            .build()
+            .unwrap_err()
+            .to_string(),
+        format!("ENDPOINT_PREFIX = \"/x/../\" is not allowed: {CLEAN_PATH}")
+    );
+}
+
+#[test]
+fn error_endpoint_prefix_with_a_dot_segment() {
+    assert_eq!(
+        err(r#"{"ENDPOINT_PREFIX": "/./auto-logout/"}"#).to_string(),
+        format!("ENDPOINT_PREFIX = \"/./auto-logout/\" is not allowed: {CLEAN_PATH}")
+    );
+}
+
+#[test]
+fn error_endpoint_prefix_with_an_empty_segment() {
+    assert_eq!(
+        err(r#"{"ENDPOINT_PREFIX": "/auto//logout/"}"#).to_string(),
+        format!("ENDPOINT_PREFIX = \"/auto//logout/\" is not allowed: {CLEAN_PATH}")
+    );
+}
+
+#[test]
+fn error_login_url_with_a_dot_dot_segment() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": 60, "LOGIN_URL": "/x/../login"}"#).to_string(),
+        format!("LOGIN_URL = \"/x/../login\" is not allowed: {CLEAN_PATH}")
+    );
+}
+
+#[test]
+fn error_login_url_with_a_percent_encoded_dot_segment() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": 60, "LOGIN_URL": "/x/%2E%2e/login"}"#).to_string(),
+        format!("LOGIN_URL = \"/x/%2E%2e/login\" is not allowed: {CLEAN_PATH}")
+    );
+}
+
+#[test]
+fn error_login_url_with_an_empty_segment() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": 60, "LOGIN_URL": "/accounts//login"}"#).to_string(),
+        format!("LOGIN_URL = \"/accounts//login\" is not allowed: {CLEAN_PATH}")
+    );
+}
+
+#[test]
+fn error_login_url_ending_in_a_dot_segment() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": 60, "LOGIN_URL": "/login/."}"#).to_string(),
+        format!("LOGIN_URL = \"/login/.\" is not allowed: {CLEAN_PATH}")
+    );
+}
+
+#[test]
+fn error_passive_path_with_a_dot_dot_segment() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": 60, "PASSIVE_PATHS": ["/static/", "/static/../api/"]}"#).to_string(),
+        format!("PASSIVE_PATHS = \"/static/../api/\" is not allowed: {CLEAN_PATH}")
+    );
+}
+
+#[test]
+fn error_passive_path_with_an_empty_segment() {
+    assert_eq!(
+        err(r#"{"IDLE_TIME": 60, "PASSIVE_PATHS": ["/static//"]}"#).to_string(),
+        format!("PASSIVE_PATHS = \"/static//\" is not allowed: {CLEAN_PATH}")
+    );
+}
+
+#[test]
+fn dots_inside_segments_and_in_the_query_are_fine() {
+    let c = Config::from_json(
+        r#"{"IDLE_TIME": 60, "LOGIN_URL": "/login?from=/a/../b",
+            "PASSIVE_PATHS": ["/.well-known/", "/file.v2..js"],
+            "ENDPOINT_PREFIX": "/auto-logout.v2/"}"#,
+    )
+    .unwrap();
+    assert_eq!(c.login_url(), Some("/login?from=/a/../b"));
+    assert_eq!(c.passive_paths(), ["/.well-known/", "/file.v2..js"]);
+    assert_eq!(c.endpoint_prefix(), "/auto-logout.v2/");
 }

@@ -18,9 +18,12 @@ fn config_strategy() -> impl Strategy<Value = Config> {
         any::<bool>(),
     )
         .prop_map(|(idle, session, resolution_ms, script)| {
-            let mut b = Config::builder().write_resolution(format!("{resolution_ms}ms"));
+            let mut b = Config::builder();
             if let Some(i) = idle {
-                b = b.idle_time(i);
+                // At most 1 % of IDLE_TIME, as the configuration requires.
+                b = b.idle_time(i).write_resolution(format!("{}ms", resolution_ms.min(i * 10)));
+            } else {
+                b = b.write_resolution(format!("{resolution_ms}ms"));
             }
             if let Some(s) = session {
                 b = b.session_time(s);
