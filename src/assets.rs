@@ -11,13 +11,17 @@
 //! assert!(assets::stylesheet_file_name().ends_with(".css"));
 //! ```
 //!
-//! `assets/auto-logout.js` in the crate is the one source of the script: the
-//! inline tag embeds it and integrations serve it as a file.
+//! `assets/auto-logout.js` is the script's readable source, the one place it is
+//! written; `assets/build.sh` minifies it into `assets/auto-logout.min.js`, which
+//! is committed beside it. The crate ships the build: the inline tag embeds it and
+//! integrations serve it as a file. The build's first line names the SHA-256 of the
+//! source it was made from, and a test fails when the two no longer match.
 
 use std::sync::OnceLock;
 
-/// The client script, exactly as in `assets/auto-logout.js`.
-pub const SCRIPT: &str = include_str!("../assets/auto-logout.js");
+/// The client script as shipped: the minified build, exactly as in
+/// `assets/auto-logout.min.js` (made from `assets/auto-logout.js` by `assets/build.sh`).
+pub const SCRIPT: &str = include_str!("../assets/auto-logout.min.js");
 
 /// The warning dialog's default stylesheet, exactly as in `assets/auto-logout.css`.
 ///

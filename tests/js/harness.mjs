@@ -4,8 +4,12 @@
 import vm from 'node:vm';
 import fs from 'node:fs';
 
-export const ASSET_PATH = new URL('../../assets/auto-logout.js', import.meta.url);
+// The tests run the shipped build (what the crate embeds and serves), not the readable source.
+export const ASSET_PATH = new URL('../../assets/auto-logout.min.js', import.meta.url);
 export const SRC = fs.readFileSync(ASSET_PATH, 'utf8');
+// The readable source the build is made from (assets/build.sh).
+export const SOURCE_PATH = new URL('../../assets/auto-logout.js', import.meta.url);
+export const SOURCE = fs.readFileSync(SOURCE_PATH, 'utf8');
 export const MAX_TIMER = 2 ** 31 - 1;
 export const T0 = 1_700_000_000_000;
 
@@ -373,7 +377,7 @@ class Tab {
   }
 
   run(src = SRC) {
-    vm.runInContext(src, this.context, { filename: 'auto-logout.js' });
+    vm.runInContext(src, this.context, { filename: 'auto-logout.min.js' });
     return this;
   }
 
