@@ -1,206 +1,428 @@
-/*! auto-logout: configured by data- attributes on its tag */
+/*
+ * auto-logout: the client script. It takes the browser to the login page when the
+ * session's time runs out, warns before that if asked to, and keeps the tabs of one
+ * site in step.
+ *
+ * This is the readable source. The crate ships assets/auto-logout.min.js, built from
+ * this file by assets/build.sh (`npm run build`); rebuild after every change.
+ *
+ * Everything that differs per request comes from data- attributes on the script's own
+ * tag, never from script text, so the same bytes serve every page and a strict
+ * Content-Security-Policy needs no 'unsafe-inline'. Classic script, ES2017 at most.
+ */
 (function () {
   'use strict';
-  var w = window, d = document, loc = location, K = 'auto-logout';
-  var me = d.currentScript || d.querySelector('script[data-' + K + ']');
-  if (!me || w.autoLogout) return;
-  var ds = me.dataset;
-  var MARGIN = 25; // server expiry is strict (< 0)
-  var CAP = 60000; // chunk < 2^31-1; ticks re-read the clock after sleep
 
-  // remaining ms -> local time: clock offsets cancel out
-  function at(v) {
-    return v == null || v === '' || !isFinite(v) ? null : Date.now() + Math.max(0, v);
+  const NAME = 'auto-logout';
+
+  // The tag this script came from. `currentScript` is null when the script runs from
+  // an event handler or some loaders, so fall back to looking for the marker attribute.
+  const tag = document.currentScript || document.querySelector('script[data-' + NAME + ']');
+  // No tag: nothing configures us. `window.autoLogout` set: another copy already runs.
+  if (!tag || window.autoLogout) return;
+  const data = tag.dataset;
+
+  // The server expires a session when its remaining time is below zero, strictly; we
+  // act a little after the deadline so our status request never arrives just before.
+  const MARGIN_MS = 25;
+  // Longest single timer. Browsers overflow above 2^31-1 ms, and a short tick re-reads
+  // the wall clock regularly, so a laptop that slept past the deadline acts soon.
+  const MAX_TIMER_MS = 60000;
+  // A status or keepalive request that takes longer than this counts as failed.
+  const REQUEST_TIMEOUT_MS = 5000;
+  // At the deadline a failed status request is retried this many times, 250 ms, 500 ms.
+  const STATUS_RETRIES = 2;
+  const RETRY_FIRST_DELAY_MS = 250;
+  // Deadlines closer than this are the same deadline (the server counts in whole
+  // milliseconds, pages and tabs round differently).
+  const SAME_DEADLINE_MS = 1000;
+
+  // ---- Configuration from the tag ----------------------------------------------------
+
+  // Turns "milliseconds remaining", as the server reports them, into a local time.
+  // Remaining times (not absolute ones) make the browser's clock error irrelevant.
+  // Returns null for a limit that is not configured or not a number.
+  function deadlineFromRemaining(remainingMs) {
+    if (remainingMs === null || remainingMs === undefined || remainingMs === '') return null;
+    const milliseconds = Number(remainingMs);
+    if (!Number.isFinite(milliseconds)) return null;
+    return Date.now() + Math.max(0, milliseconds);
   }
 
-  var idleAt = at(ds.idleMs), sessionAt = at(ds.sessionMs), warnMs = Math.max(0, ds.warnMs) || 0;
-  var statusUrl = ds.statusUrl, keepUrl = ds.keepaliveUrl, loginUrl = ds.loginUrl;
-  var timer, busy, gone, checked, warned, box, prev, clock, live, said, bc, rtf;
-
-  function deadline() {
-    return idleAt == null ? sessionAt : sessionAt == null ? idleAt : Math.min(idleAt, sessionAt);
-  }
-  function why() {
-    return idleAt === deadline() ? 'idle' : 'session';
-  }
-  function fire(name, reason) {
-    d.dispatchEvent(new CustomEvent(K + ':' + name, { detail: { reason: reason || null, idleAt, sessionAt } }));
+  // A non-negative number of milliseconds; anything else (missing, negative, text) is 0.
+  function nonNegativeMillis(text) {
+    const milliseconds = Number(text);
+    return Number.isFinite(milliseconds) && milliseconds > 0 ? milliseconds : 0;
   }
 
-  // tab sync: BroadcastChannel, else storage events; either may throw
+  const warnBeforeMs = nonNegativeMillis(data.warnMs);
+  const statusUrl = data.statusUrl;
+  const keepaliveUrl = data.keepaliveUrl;
+  const loginUrl = data.loginUrl;
+
+  // ---- State -------------------------------------------------------------------------
+
+  // Local times (ms since the epoch) at which each limit ends; null when not configured.
+  let idleAt = deadlineFromRemaining(data.idleMs);
+  let sessionAt = deadlineFromRemaining(data.sessionMs);
+
+  let timer = null;
+  // A status request is in flight: wake-up events must not send a second one.
+  let statusPending = false;
+  // We are navigating away: nothing else may happen.
+  let leaving = false;
+  // When the server last told us (or failed to tell us) how things stand. Used so the
+  // warning window asks the server at most once.
+  let lastCheckedAt = null;
+  // The deadline the open (or last) warning was shown for.
+  let warnedForDeadline = null;
+
+  // The warning dialog and its parts, while it is shown.
+  let dialog = null;
+  let focusBeforeDialog = null;
+  let countdown = null;
+  let announcement = null;
+  let lastAnnouncedStep = null;
+
+  function nearestDeadline() {
+    if (idleAt === null) return sessionAt;
+    if (sessionAt === null) return idleAt;
+    return Math.min(idleAt, sessionAt);
+  }
+
+  // Which limit ends first; on a tie the idle one, whose warning can offer to stay.
+  function reasonForNearestDeadline() {
+    return idleAt === nearestDeadline() ? 'idle' : 'session';
+  }
+
+  // DOM events for the page: auto-logout:warning, :extended, :before-logout, :logout.
+  function fireEvent(name, reason) {
+    const detail = { reason: reason || null, idleAt: idleAt, sessionAt: sessionAt };
+    document.dispatchEvent(new CustomEvent(NAME + ':' + name, { detail: detail }));
+  }
+
+  // ---- Other tabs --------------------------------------------------------------------
+
+  // A BroadcastChannel where there is one, else the storage event. Both can throw
+  // (old browsers, storage blocked by privacy settings); the script works alone then.
+  let channel = null;
   try {
-    bc = new BroadcastChannel(K);
-    bc.onmessage = (e) => hear(e.data);
-  } catch (e) {}
-  function send(m) {
-    try {
-      if (bc) bc.postMessage(m);
-      else localStorage.setItem(K, JSON.stringify([m, Math.random()])); // must change to fire
-    } catch (e) {}
+    channel = new BroadcastChannel(NAME);
+    channel.onmessage = function (event) {
+      hearFromOtherTab(event.data);
+    };
+  } catch (error) {
+    channel = null;
   }
-  w.addEventListener('storage', (e) => {
+
+  function tellOtherTabs(message) {
     try {
-      if (e.key == K && e.newValue) hear(JSON.parse(e.newValue)[0]);
-    } catch (x) {}
+      if (channel) {
+        channel.postMessage(message);
+      } else {
+        // The storage event fires only when the value changes: a random part makes
+        // every message new.
+        localStorage.setItem(NAME, JSON.stringify([message, Math.random()]));
+      }
+    } catch (error) {
+      // Storage full or blocked: other tabs keep their own deadlines.
+    }
+  }
+
+  window.addEventListener('storage', function (event) {
+    if (event.key !== NAME || !event.newValue) return;
+    try {
+      hearFromOtherTab(JSON.parse(event.newValue)[0]);
+    } catch (error) {
+      // Not ours, or garbled: ignore.
+    }
   });
-  function later(a, b) {
-    return a != null && typeof b == 'number' && b > a ? b : a;
+
+  // The later of our deadline and another tab's, so a stale tab never shortens ours.
+  function laterDeadline(ours, theirs) {
+    if (ours === null) return ours;
+    if (typeof theirs !== 'number') return ours;
+    return theirs > ours ? theirs : ours;
   }
-  function hear(m) {
-    if (!m || gone) return;
-    if (m.type == 'logout') leave(m.reason);
-    else if (m.type == 'deadlines') {
-      // max per limit: a stale tab never shortens ours
-      adopt(later(idleAt, m.idleAt), later(sessionAt, m.sessionAt));
-      arm();
+
+  function hearFromOtherTab(message) {
+    if (!message || leaving) return;
+    if (message.type === 'logout') {
+      leave(message.reason);
+    } else if (message.type === 'deadlines') {
+      adoptDeadlines(laterDeadline(idleAt, message.idleAt), laterDeadline(sessionAt, message.sessionAt));
+      schedule();
     }
   }
 
-  function adopt(i, s) {
-    var ext = idleAt != null && i > idleAt + 1000;
-    idleAt = i;
-    sessionAt = s;
-    if (ext) fire('extended');
-  }
-  // the server's answer: taken as is
-  function answer(j) {
-    if (!j.active) {
-      send({ type: 'logout', reason: j.reason });
-      return leave(j.reason || why());
-    }
-    adopt(at(j.idle_ms), at(j.session_ms));
-    checked = Date.now();
-    send({ type: 'deadlines', idleAt, sessionAt });
-    arm();
+  // ---- The server --------------------------------------------------------------------
+
+  function adoptDeadlines(newIdleAt, newSessionAt) {
+    const extended = idleAt !== null && newIdleAt > idleAt + SAME_DEADLINE_MS;
+    idleAt = newIdleAt;
+    sessionAt = newSessionAt;
+    if (extended) fireEvent('extended');
   }
 
-  function call(url, post, cb) {
-    var k = setTimeout(fin, 5000, null), h = { ['X-Auto-Logout' + (post ? '' : '-Passive')]: '1' };
-    function fin(j) {
-      if (k) clearTimeout(k), k = 0, cb(j);
+  // An answer of status or keepalive. The server is the truth: taken as is, even when
+  // it shortens a deadline.
+  function takeServerAnswer(answer) {
+    if (!answer.active) {
+      tellOtherTabs({ type: 'logout', reason: answer.reason });
+      leave(answer.reason || reasonForNearestDeadline());
+      return;
     }
-    fetch(url, { method: post ? 'POST' : 'GET', headers: h, credentials: 'same-origin', cache: 'no-store' })
-      .then((r) => r.ok && r.json())
-      .then((j) => fin(j && typeof j.active == 'boolean' ? j : null), () => fin(null));
+    adoptDeadlines(deadlineFromRemaining(answer.idle_ms), deadlineFromRemaining(answer.session_ms));
+    lastCheckedAt = Date.now();
+    tellOtherTabs({ type: 'deadlines', idleAt: idleAt, sessionAt: sessionAt });
+    schedule();
   }
 
-  // passive; last: the deadline passed
-  function ask(last, n = 0) {
-    busy = 1;
-    call(statusUrl, 0, (j) => {
-      if (!j && last && n < 2) return (timer = setTimeout(ask, 250 << n, last, n + 1));
-      busy = 0;
-      if (j) answer(j);
-      else if (last) leave(why()); // unknown: the server decides on the GET
-      else checked = Date.now(), arm();
+  // Calls `done` exactly once: with the JSON answer when it has the contract's shape,
+  // else with null (network error, error status, not JSON, or no answer in time).
+  function request(url, isActivity, done) {
+    let finished = false;
+    function finish(answer) {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timeout);
+      done(answer);
+    }
+    const timeout = setTimeout(finish, REQUEST_TIMEOUT_MS, null);
+    // The header tells the server whether this request counts as the user's activity
+    // (keepalive, a POST) or must not (status, a passive GET).
+    const headers = {};
+    headers[isActivity ? 'X-Auto-Logout' : 'X-Auto-Logout-Passive'] = '1';
+    fetch(url, {
+      method: isActivity ? 'POST' : 'GET',
+      headers: headers,
+      credentials: 'same-origin',
+      cache: 'no-store',
+    })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(
+        function (answer) {
+          finish(answer && typeof answer.active === 'boolean' ? answer : null);
+        },
+        function () {
+          finish(null);
+        }
+      );
+  }
+
+  // Asks the server how the session stands, passively (it never extends the session).
+  // `deadlinePassed`: our deadline is over, so without an answer we leave anyway.
+  function askStatus(deadlinePassed, attempt) {
+    attempt = attempt || 0;
+    statusPending = true;
+    request(statusUrl, false, function (answer) {
+      if (!answer && deadlinePassed && attempt < STATUS_RETRIES) {
+        const delay = RETRY_FIRST_DELAY_MS * Math.pow(2, attempt);
+        timer = setTimeout(askStatus, delay, deadlinePassed, attempt + 1);
+        return;
+      }
+      statusPending = false;
+      if (answer) {
+        takeServerAnswer(answer);
+      } else if (deadlinePassed) {
+        // No answer: leave; the server decides when the next page is requested.
+        leave(reasonForNearestDeadline());
+      } else {
+        lastCheckedAt = Date.now();
+        schedule();
+      }
     });
   }
 
-  // extends the session: on user action only
-  function keep() {
-    if (keepUrl && !gone) call(keepUrl, 1, (j) => {
-      if (j) close(), answer(j);
+  // Extends the session. Only ever called because the user asked to stay.
+  function staySignedIn() {
+    if (!keepaliveUrl || leaving) return;
+    request(keepaliveUrl, true, function (answer) {
+      if (!answer) return;
+      closeWarning();
+      takeServerAnswer(answer);
     });
   }
 
   function leave(reason) {
-    if (gone) return;
-    gone = 1;
+    if (leaving) return;
+    leaving = true;
     clearTimeout(timer);
-    fire('before-logout', reason); // sync: a page can save a draft
-    fire('logout', reason);
-    // a GET even after a POST, and no history entry
-    loc.replace(loginUrl
-      ? loginUrl + (loginUrl.indexOf('?') < 0 ? '?' : '&') + 'next=' + encodeURIComponent(loc.pathname + loc.search)
-      : loc.href.split('#')[0]);
+    // Synchronous, before navigating: a page can save a draft.
+    fireEvent('before-logout', reason);
+    fireEvent('logout', reason);
+    // replace(): a GET even when this page came from a POST, and no history entry.
+    location.replace(loginUrl ? loginPageUrl() : location.href.split('#')[0]);
   }
 
-  function arm() {
-    if (gone || busy) return;
-    clearTimeout(timer);
-    var t = Date.now(), dl = deadline(), next = dl + MARGIN, fresh;
-    if (dl == null) return close();
-    if (box && dl - t > warnMs) close();
-    if (t >= next) return statusUrl ? ask(1) : leave(why());
-    if (warnMs && !(Math.abs(warned - dl) < 1000)) { // a new deadline (+-1 s)
-      if (t < dl - warnMs) next = dl - warnMs;
-      // activity elsewhere may have moved it: ask, once per window
-      else if (statusUrl && !(checked >= dl - warnMs)) return ask();
-      else fresh = show(dl);
-    }
-    if (box) {
-      // first paint 0.1 s after showing: a live region must exist before it changes
-      if (!fresh) paint(dl - t);
-      if (dl > t) next = Math.min(next, t + (fresh ? 100 : (dl - t) % 1000 || 1000));
-    }
-    timer = setTimeout(arm, Math.min(next - t, CAP));
+  function loginPageUrl() {
+    const separator = loginUrl.indexOf('?') < 0 ? '?' : '&';
+    return loginUrl + separator + 'next=' + encodeURIComponent(location.pathname + location.search);
   }
 
+  // ---- The clock ---------------------------------------------------------------------
+
+  // Decides what is due now and sets the timer for the next thing. Safe to call at any
+  // time: every wake-up event calls it, and it re-reads the wall clock.
+  function schedule() {
+    if (leaving || statusPending) return;
+    clearTimeout(timer);
+    const now = Date.now();
+    const deadline = nearestDeadline();
+    if (deadline === null) {
+      closeWarning();
+      return;
+    }
+    let nextAt = deadline + MARGIN_MS;
+    let justShown = false;
+
+    // The deadline moved away (activity here or elsewhere): the warning no longer applies.
+    if (dialog && deadline - now > warnBeforeMs) closeWarning();
+
+    if (now >= nextAt) {
+      if (statusUrl) askStatus(true);
+      else leave(reasonForNearestDeadline());
+      return;
+    }
+
+    const alreadyWarned = warnedForDeadline !== null && Math.abs(warnedForDeadline - deadline) < SAME_DEADLINE_MS;
+    if (warnBeforeMs && !alreadyWarned) {
+      const warnAt = deadline - warnBeforeMs;
+      const checkedInThisWindow = lastCheckedAt !== null && lastCheckedAt >= warnAt;
+      if (now < warnAt) {
+        nextAt = warnAt;
+      } else if (statusUrl && !checkedInThisWindow) {
+        // Activity elsewhere may have moved the deadline: ask before warning, once.
+        askStatus(false);
+        return;
+      } else {
+        justShown = showWarning(deadline);
+      }
+    }
+
+    if (dialog) {
+      // A live region must exist before its text changes, or it is not announced: the
+      // first paint comes 0.1 s after the dialog appears.
+      if (!justShown) paintCountdown(deadline - now);
+      if (deadline > now) {
+        // Next tick on the next whole second of the countdown.
+        const untilNextSecond = (deadline - now) % 1000 || 1000;
+        nextAt = Math.min(nextAt, now + (justShown ? 100 : untilNextSecond));
+      }
+    }
+    timer = setTimeout(schedule, Math.min(nextAt - now, MAX_TIMER_MS));
+  }
+
+  // ---- The warning dialog ------------------------------------------------------------
+
+  let relativeTime = null;
   try {
-    rtf = new Intl.RelativeTimeFormat(d.documentElement.lang || undefined);
-  } catch (e) {}
-  // spoken per minute, then per 20 s; never more than is left
-  function paint(rem) {
-    var s = Math.ceil(rem / 1000), m = s > 60, u = m ? 'minute' : 'second', n = m ? Math.floor(s / 60) : s;
-    var step = m ? Math.ceil(s / 60) : -Math.ceil(s / 20);
-    clock.textContent = Math.floor(s / 60) + ':' + ('0' + s % 60).slice(-2);
-    if (s > 0 && said != step) {
-      said = step;
-      live.textContent = rtf ? rtf.format(n, u) : n + ' ' + u + 's';
+    relativeTime = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined);
+  } catch (error) {
+    relativeTime = null; // no Intl.RelativeTimeFormat, or an unknown language
+  }
+
+  // The visible countdown changes every second; the spoken one only per minute, then
+  // per 20 seconds, so a screen reader is not flooded. Announcements round down, so
+  // they never promise more time than is left.
+  function paintCountdown(remainingMs) {
+    const seconds = Math.ceil(remainingMs / 1000);
+    const inMinutes = seconds > 60;
+    const unit = inMinutes ? 'minute' : 'second';
+    const amount = inMinutes ? Math.floor(seconds / 60) : seconds;
+    // Changes once per minute, then once per 20 s; negative so the two never collide.
+    const step = inMinutes ? Math.ceil(seconds / 60) : -Math.ceil(seconds / 20);
+    countdown.textContent = Math.floor(seconds / 60) + ':' + String(seconds % 60).padStart(2, '0');
+    if (seconds > 0 && step !== lastAnnouncedStep) {
+      lastAnnouncedStep = step;
+      announcement.textContent = relativeTime ? relativeTime.format(amount, unit) : amount + ' ' + unit + 's';
     }
   }
 
-  function el(tag, cls, attrs, text) {
-    var e = d.createElement(tag);
-    e.className = cls;
-    for (var k in attrs) e.setAttribute(k, attrs[k]);
-    if (text) e.textContent = text;
-    if (box) box.appendChild(e);
-    return e;
-  }
-  function show(dl) {
-    warned = dl;
-    if (box) return;
-    var c = ds.warnClass || K + '-warning', idle = why() == 'idle', stay = idle && keepUrl, btn;
-    prev = d.activeElement;
-    box = el('div', c, {
-      role: 'alertdialog', 'aria-labelledby': K + '-title', 'aria-describedby': K + '-text', tabindex: '-1'
-    });
-    el('p', c + '__title', { id: K + '-title' }, ds.warnTitle || 'Your session is about to end');
-    el('p', c + '__text', { id: K + '-text' }, idle
-      ? ds.warnIdleText || 'You will be signed out due to inactivity.'
-      : ds.warnSessionText || 'Your session reaches its time limit.');
-    clock = el('p', c + '__time', { 'aria-hidden': 'true' });
-    if (stay) btn = el('button', c + '__button', { type: 'button' }, ds.warnStayLabel || 'Stay signed in');
-    live = el('p', K + '-visually-hidden', { 'aria-live': 'polite' });
-    said = 0;
-    if (btn) btn.addEventListener('click', keep);
-    box.addEventListener('keydown', (e) => {
-      if (e.key == 'Escape') stay ? keep() : close();
-    });
-    d.body.appendChild(box);
-    (btn || box).focus();
-    fire('warning', idle ? 'idle' : 'session');
-    return 1;
-  }
-  function close() {
-    if (!box) return;
-    var inside = box.contains(d.activeElement);
-    box.remove();
-    box = null;
-    if (inside && prev) prev.focus();
+  // Creates an element (classes and attributes only: no inline style or handler, for
+  // CSP) and puts it into the dialog once the dialog exists.
+  function createElement(tagName, className, attributes, text) {
+    const element = document.createElement(tagName);
+    element.className = className;
+    for (const name in attributes) element.setAttribute(name, attributes[name]);
+    if (text) element.textContent = text;
+    if (dialog) dialog.appendChild(element);
+    return element;
   }
 
-  d.addEventListener('visibilitychange', arm);
-  w.addEventListener('focus', arm);
-  w.addEventListener('online', arm);
-  // bfcache restore: maybe signed out meanwhile, so ask
-  w.addEventListener('pageshow', (e) => (e.persisted && statusUrl && !busy && !gone ? ask() : arm()));
+  // Returns true when the dialog was created now, false when it was already open.
+  function showWarning(deadline) {
+    warnedForDeadline = deadline;
+    if (dialog) return false;
+    const className = data.warnClass || NAME + '-warning';
+    const forIdle = reasonForNearestDeadline() === 'idle';
+    // The absolute limit cannot be extended: then the dialog only informs.
+    const canStay = forIdle && Boolean(keepaliveUrl);
+    focusBeforeDialog = document.activeElement;
 
-  w.autoLogout = Object.freeze({
-    deadlines: () => ({ idleAt, sessionAt }),
-    stay: keep
+    dialog = createElement('div', className, {
+      role: 'alertdialog',
+      'aria-labelledby': NAME + '-title',
+      'aria-describedby': NAME + '-text',
+      tabindex: '-1',
+    });
+    createElement('p', className + '__title', { id: NAME + '-title' }, data.warnTitle || 'Your session is about to end');
+    const text = forIdle
+      ? data.warnIdleText || 'You will be signed out due to inactivity.'
+      : data.warnSessionText || 'Your session reaches its time limit.';
+    createElement('p', className + '__text', { id: NAME + '-text' }, text);
+    // The ticking clock is for the eyes; screen readers get the live region below.
+    countdown = createElement('p', className + '__time', { 'aria-hidden': 'true' });
+    let stayButton = null;
+    if (canStay) {
+      stayButton = createElement('button', className + '__button', { type: 'button' }, data.warnStayLabel || 'Stay signed in');
+      stayButton.addEventListener('click', staySignedIn);
+    }
+    announcement = createElement('p', NAME + '-visually-hidden', { 'aria-live': 'polite' });
+    lastAnnouncedStep = null;
+
+    dialog.addEventListener('keydown', function (event) {
+      if (event.key !== 'Escape') return;
+      if (canStay) staySignedIn();
+      else closeWarning();
+    });
+    document.body.appendChild(dialog);
+    (stayButton || dialog).focus();
+    fireEvent('warning', forIdle ? 'idle' : 'session');
+    return true;
+  }
+
+  function closeWarning() {
+    if (!dialog) return;
+    // Give focus back only if it was still in the dialog: the user may have moved on.
+    const focusWasInside = dialog.contains(document.activeElement);
+    dialog.remove();
+    dialog = null;
+    if (focusWasInside && focusBeforeDialog) focusBeforeDialog.focus();
+  }
+
+  // ---- Start -------------------------------------------------------------------------
+
+  // Timers do not run while a laptop sleeps or a tab is frozen: re-check on wake-up.
+  document.addEventListener('visibilitychange', schedule);
+  window.addEventListener('focus', schedule);
+  window.addEventListener('online', schedule);
+  // Restored from the back/forward cache: the user may have signed out meanwhile.
+  window.addEventListener('pageshow', function (event) {
+    if (event.persisted && statusUrl && !statusPending && !leaving) askStatus(false);
+    else schedule();
   });
-  if (deadline() != null) send({ type: 'deadlines', idleAt, sessionAt });
-  arm();
+
+  window.autoLogout = Object.freeze({
+    deadlines: function () {
+      return { idleAt: idleAt, sessionAt: sessionAt };
+    },
+    stay: staySignedIn,
+  });
+
+  // A page load is activity the other tabs have not seen: tell them our deadlines.
+  if (nearestDeadline() !== null) tellOtherTabs({ type: 'deadlines', idleAt: idleAt, sessionAt: sessionAt });
+  schedule();
 })();
