@@ -56,6 +56,9 @@ pub struct Settings {
     pub csp: Csp,
     /// `false` runs the same site without the auto-logout layer (for measuring it).
     pub auto_logout: bool,
+    /// The htmx file behind the home page's refresh button, served as
+    /// `/static/htmx.js`; `None`: the page without the button.
+    pub htmx: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -66,6 +69,7 @@ impl Settings {
             clock: None,
             csp: Csp::Off,
             auto_logout: true,
+            htmx: default_htmx(),
         }
     }
 
@@ -164,6 +168,12 @@ impl Settings {
             clock: None,
             csp,
             auto_logout,
+            // DEMO_HTMX: the htmx file to serve (empty: none).
+            htmx: match var("DEMO_HTMX") {
+                None => default_htmx(),
+                Some(path) if path.trim().is_empty() => None,
+                Some(path) => Some(path.trim().into()),
+            },
         })
     }
 }
@@ -173,6 +183,7 @@ struct AppState {
     templates: Arc<Environment<'static>>,
     csp: Csp,
     nonces: Arc<NonceSource>,
+    htmx: Option<Arc<std::path::PathBuf>>,
 }
 
 fn templates() -> Environment<'static> {
@@ -206,6 +217,7 @@ pub fn router_with<S: SessionStore + Clone>(
         templates: Arc::new(templates()),
         csp: settings.csp,
         nonces: Arc::new(NonceSource::default()),
+        htmx: settings.htmx.clone().map(Arc::new),
     };
     let app = Router::new()
         .route("/", get(home))
@@ -214,6 +226,8 @@ pub fn router_with<S: SessionStore + Clone>(
         .route("/public", get(public))
         .route("/static/demo.css", get(css))
         .route("/static/demo.js", get(js))
+        .route("/static/htmx.js", get(htmx_js))
+        .route("/fragments/idle", get(idle_fragment))
         .with_state(state)
         .merge(extra);
     let app = if settings.auto_logout {
@@ -328,7 +342,7 @@ async fn home(
         return render(
             &state,
             "home.html",
-            context! { user => user, idle_on => on(false), session_on => on(false) },
+            context! { user => user, idle_on => on(false), session_on => on(false), htmx => state.htmx.is_some() },
             None,
         );
     };
@@ -347,6 +361,7 @@ async fn home(
             seconds_until_idle_end => values.seconds_until_idle_end(),
             seconds_until_session_end => values.seconds_until_session_end(),
             redirect_to_login_immediately => auto_logout::minijinja::script_tag(&values),
+            htmx => state.htmx.is_some(),
         },
         nonce.as_deref(),
     )
@@ -464,4 +479,55 @@ impl NonceSource {
         let b = self.keys.hash_one((n, 1u8));
         format!("{a:016x}{b:016x}")
     }
+}
+
+/// `node_modules/htmx2/dist/htmx.min.js` (what `npm ci` installs) in the
+/// crate's directory or the nearest directory above it that has one.
+pub fn default_htmx() -> Option<std::path::PathBuf> {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("node_modules/htmx2/dist/htmx.min.js"))
+        .find(|file| file.is_file())
+}
+
+async fn htmx_js(State(state): State<AppState>) -> Response {
+    let Some(path) = state.htmx.as_deref() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let path = path.clone();
+    match tokio::task::spawn_blocking(move || std::fs::read(path)).await {
+        Ok(Ok(bytes)) => (
+            [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+            bytes,
+        )
+            .into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The home page's htmx fragment. Signed out, it answers like the layer does
+/// for an expired request (the same core rule): htmx goes to the login page
+/// with the page it was on (`HX-Current-URL`) as `next`.
+async fn idle_fragment(
+    session: Session,
+    ctx: Option<AutoLogoutContext>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    if signed_in_user(&session).await.is_none() {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let answer = request::answer_expired(header);
+        let path = uri.path_and_query().map_or("/", |pq| pq.as_str());
+        let login = request::expired_login_location("/login", answer, path, header);
+        return match answer {
+            request::Answer::Redirect => Redirect::to(&login).into_response(),
+            request::Answer::HtmxRedirect => [("hx-redirect", login)].into_response(),
+            request::Answer::Unauthorized => StatusCode::UNAUTHORIZED.into_response(),
+        };
+    }
+    let seconds = ctx.map_or(0, |c| c.context().seconds_until_idle_end());
+    Html(format!(
+        "<span id=\"idle-fragment\">Checked by htmx: idle logout in {seconds} s</span>"
+    ))
+    .into_response()
 }
