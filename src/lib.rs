@@ -39,6 +39,7 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod decision;
+pub mod engine;
 mod error;
 pub mod request;
 pub mod script;

@@ -1,0 +1,543 @@
+//! The request engine: every rule of the framework integrations that does not
+//! depend on a framework, as plain data and functions. An integration reads
+//! its request into these terms (a method, a path, a header lookup) and turns
+//! a [`Reply`] into its own response in a few lines.
+//!
+//! ```
+//! use auto_logout::{Config, ExpiryReason};
+//! use auto_logout::engine::{Endpoint, Endpoints, Reply, Route, expired_reply, route};
+//!
+//! let config = Config::builder().idle_time(600).login_url("/login").build()?;
+//! let endpoints = Endpoints::new(&config);
+//! let no_headers = |_: &str| None;
+//!
+//! // Before the session is read: the crate's own files and the method rules.
+//! match route(&endpoints, "GET", endpoints.script(), no_headers) {
+//!     Route::Reply(reply) => assert_eq!(reply.status, 200),
+//!     Route::Continue(_) => unreachable!(),
+//! }
+//! assert!(matches!(
+//!     route(&endpoints, "GET", "/auto-logout/status", no_headers),
+//!     Route::Continue(Some(Endpoint::Status))
+//! ));
+//! assert!(matches!(route(&endpoints, "GET", "/orders", no_headers), Route::Continue(None)));
+//!
+//! // An expired page navigation: 303 to the login page, never cached.
+//! let reply = expired_reply(&config, ExpiryReason::Idle, "/orders", "/orders", no_headers)
+//!     .expect("LOGIN_URL is set");
+//! assert_eq!(reply.status, 303);
+//! assert_eq!(reply.header("location"), Some("/login?next=%2Forders"));
+//! assert_eq!(reply.header("cache-control"), Some("no-store"));
+//! // The login page itself goes on, so it can show the message.
+//! assert!(expired_reply(&config, ExpiryReason::Idle, "/login", "/login", no_headers).is_none());
+//! # Ok::<(), auto_logout::ConfigError>(())
+//! ```
+//!
+//! Header names in a [`Reply`] are lower case, as HTTP/2 writes them. The
+//! static files and the fixed answers borrow everything they hold, so
+//! answering them allocates nothing.
+
+use std::borrow::Cow;
+
+use crate::assets;
+use crate::config::Config;
+use crate::decision::{ExpiryReason, RequestOutcome};
+use crate::request::{self, Answer, KEEPALIVE_HEADER};
+
+/// A header value of a [`Reply`]: borrowed for the fixed ones, owned for a
+/// computed `Location`.
+pub type HeaderText = Cow<'static, str>;
+
+/// An answer of the crate itself, in no framework's types.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The headers, names in lower case.
+    pub headers: Cow<'static, [(&'static str, HeaderText)]>,
+    /// The body (empty for redirects).
+    pub body: Cow<'static, str>,
+}
+
+impl Reply {
+    /// The value of the header `name` (lower case), if the reply has it.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// `503` with a text saying the session store failed. Answered instead of
+    /// a page whenever the session cannot be read or written, so no page is
+    /// ever served as if logged in while the store is down.
+    pub const fn store_failed() -> Reply {
+        Reply::fixed(503, PLAIN_HEADERS, STORE_FAILED)
+    }
+
+    /// `500` with `text`, which tells the developer which session middleware
+    /// is missing (each framework names its own).
+    pub const fn missing_session(text: &'static str) -> Reply {
+        Reply::fixed(500, PLAIN_HEADERS, text)
+    }
+
+    /// The JSON answer of the `status` and `keepalive` endpoints for `outcome`
+    /// ([`request::status_json`]).
+    pub fn endpoint(outcome: &RequestOutcome) -> Reply {
+        Reply {
+            status: 200,
+            headers: Cow::Borrowed(JSON_HEADERS),
+            body: Cow::Owned(request::status_json(outcome)),
+        }
+    }
+
+    const fn fixed(
+        status: u16,
+        headers: &'static [(&'static str, HeaderText)],
+        body: &'static str,
+    ) -> Reply {
+        Reply {
+            status,
+            headers: Cow::Borrowed(headers),
+            body: Cow::Borrowed(body),
+        }
+    }
+}
+
+/// The body of [`Reply::store_failed`].
+pub const STORE_FAILED: &str = "auto-logout: the session store failed";
+/// The body of the `403` to a `keepalive` without its header.
+pub const KEEPALIVE_REFUSED: &str = "auto-logout: keepalive needs the header X-Auto-Logout: 1";
+/// The body of a `405`.
+pub const METHOD_NOT_ALLOWED: &str = "method not allowed";
+
+/// `Cache-Control` of every answer about a session.
+pub const NO_STORE: &str = "no-store";
+/// `Cache-Control` of the static files, whose names change with their content.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// `Content-Type` of the script file.
+pub const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+/// `Content-Type` of the stylesheet file.
+pub const CSS: &str = "text/css; charset=utf-8";
+/// `Content-Type` of the JSON answers.
+pub const JSON: &str = "application/json";
+/// `Content-Type` of the plain-text answers.
+pub const TEXT: &str = "text/plain; charset=utf-8";
+
+const fn h(name: &'static str, value: &'static str) -> (&'static str, HeaderText) {
+    (name, Cow::Borrowed(value))
+}
+
+const PLAIN_HEADERS: &[(&str, HeaderText)] = &[
+    h("content-type", TEXT),
+    h("cache-control", NO_STORE),
+    h("x-content-type-options", "nosniff"),
+];
+const JSON_HEADERS: &[(&str, HeaderText)] = &[
+    h("content-type", JSON),
+    h("cache-control", NO_STORE),
+    h("x-content-type-options", "nosniff"),
+];
+const SCRIPT_HEADERS: &[(&str, HeaderText)] = &[
+    h("content-type", JAVASCRIPT),
+    h("cache-control", IMMUTABLE),
+    h("x-content-type-options", "nosniff"),
+];
+const STYLESHEET_HEADERS: &[(&str, HeaderText)] = &[
+    h("content-type", CSS),
+    h("cache-control", IMMUTABLE),
+    h("x-content-type-options", "nosniff"),
+];
+const NOT_ALLOWED_GET: &[(&str, HeaderText)] = &[
+    h("content-type", TEXT),
+    h("cache-control", NO_STORE),
+    h("x-content-type-options", "nosniff"),
+    h("allow", "GET, HEAD"),
+];
+const NOT_ALLOWED_POST: &[(&str, HeaderText)] = &[
+    h("content-type", TEXT),
+    h("cache-control", NO_STORE),
+    h("x-content-type-options", "nosniff"),
+    h("allow", "POST"),
+];
+
+/// The crate's own endpoints, under `ENDPOINT_PREFIX`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `GET status`: passive, the remaining time or why the session is gone.
+    Status,
+    /// `POST keepalive`: activity, with the header `X-Auto-Logout: 1`.
+    Keepalive,
+    /// `GET auto-logout.<hash>.js`: the client script.
+    Script,
+    /// `GET auto-logout.<hash>.css`: the warning's default stylesheet.
+    Stylesheet,
+}
+
+/// The URL of an endpoint under `prefix`: the one place they are built.
+pub fn endpoint_url(prefix: &str, endpoint: Endpoint) -> String {
+    let name = match endpoint {
+        Endpoint::Status => "status",
+        Endpoint::Keepalive => "keepalive",
+        Endpoint::Script => assets::script_file_name(),
+        Endpoint::Stylesheet => assets::stylesheet_file_name(),
+    };
+    let mut url = String::with_capacity(prefix.len() + name.len());
+    url.push_str(prefix);
+    url.push_str(name);
+    url
+}
+
+/// The endpoint URLs of one configuration, built once (when the middleware is).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoints {
+    prefix: String,
+    status: String,
+    keepalive: String,
+    script: String,
+    stylesheet: String,
+}
+
+impl Endpoints {
+    /// The endpoints under `config`'s `ENDPOINT_PREFIX`.
+    pub fn new(config: &Config) -> Endpoints {
+        let prefix = config.endpoint_prefix();
+        Endpoints {
+            prefix: prefix.to_owned(),
+            status: endpoint_url(prefix, Endpoint::Status),
+            keepalive: endpoint_url(prefix, Endpoint::Keepalive),
+            script: endpoint_url(prefix, Endpoint::Script),
+            stylesheet: endpoint_url(prefix, Endpoint::Stylesheet),
+        }
+    }
+
+    /// The URL of `endpoint`.
+    pub fn url(&self, endpoint: Endpoint) -> &str {
+        match endpoint {
+            Endpoint::Status => &self.status,
+            Endpoint::Keepalive => &self.keepalive,
+            Endpoint::Script => &self.script,
+            Endpoint::Stylesheet => &self.stylesheet,
+        }
+    }
+
+    /// The URL of the `status` endpoint.
+    pub fn status(&self) -> &str {
+        &self.status
+    }
+
+    /// The URL of the `keepalive` endpoint.
+    pub fn keepalive(&self) -> &str {
+        &self.keepalive
+    }
+
+    /// The URL of the script file.
+    pub fn script(&self) -> &str {
+        &self.script
+    }
+
+    /// The URL of the stylesheet file.
+    pub fn stylesheet(&self) -> &str {
+        &self.stylesheet
+    }
+
+    /// Which endpoint `path` is, if any (exact match; one prefix test for
+    /// every other request).
+    pub fn match_path(&self, path: &str) -> Option<Endpoint> {
+        if !path.starts_with(self.prefix.as_str()) {
+            return None;
+        }
+        [
+            Endpoint::Status,
+            Endpoint::Keepalive,
+            Endpoint::Script,
+            Endpoint::Stylesheet,
+        ]
+        .into_iter()
+        .find(|&e| self.url(e) == path)
+    }
+}
+
+/// What to do with a request before its session is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// Answer it with this, without the session: the static files, `405` to
+    /// a wrong method, `403` to a `keepalive` without its header.
+    Reply(Reply),
+    /// Go on: read the session and decide; `Some` for `status` and
+    /// `keepalive`, which are then answered with [`Reply::endpoint`].
+    Continue(Option<Endpoint>),
+}
+
+/// The rules that need no session: the script and stylesheet files (`GET`,
+/// `HEAD`), `405` with `Allow` to any other method on an endpoint, and `403`
+/// to a `keepalive` without `X-Auto-Logout: 1` (which a cross-site form
+/// cannot send).
+pub fn route<'h>(
+    endpoints: &Endpoints,
+    method: &str,
+    path: &str,
+    header: impl Fn(&str) -> Option<&'h str>,
+) -> Route {
+    let Some(endpoint) = endpoints.match_path(path) else {
+        return Route::Continue(None);
+    };
+    let get_or_head = method == "GET" || method == "HEAD";
+    let reply = match endpoint {
+        Endpoint::Script | Endpoint::Stylesheet | Endpoint::Status if !get_or_head => {
+            Reply::fixed(405, NOT_ALLOWED_GET, METHOD_NOT_ALLOWED)
+        }
+        Endpoint::Script => Reply::fixed(200, SCRIPT_HEADERS, assets::SCRIPT),
+        Endpoint::Stylesheet => Reply::fixed(200, STYLESHEET_HEADERS, assets::STYLESHEET),
+        Endpoint::Keepalive if method != "POST" => {
+            Reply::fixed(405, NOT_ALLOWED_POST, METHOD_NOT_ALLOWED)
+        }
+        Endpoint::Keepalive if header(KEEPALIVE_HEADER).map(str::trim) != Some("1") => {
+            Reply::fixed(403, PLAIN_HEADERS, KEEPALIVE_REFUSED)
+        }
+        Endpoint::Status | Endpoint::Keepalive => return Route::Continue(Some(endpoint)),
+    };
+    Route::Reply(reply)
+}
+
+/// `true` when `path` is the path of `LOGIN_URL` (its query left out): an
+/// expired request for the login page goes on, so the page shows the message.
+pub fn is_login_page(login_url: &str, path: &str) -> bool {
+    let login_path = login_url.split('?').next().unwrap_or(login_url);
+    path == login_path
+}
+
+/// The answer to a request whose session expired in this very request, when
+/// `LOGIN_URL` is set and the request is not for the login page (else `None`:
+/// the request goes on as anonymous).
+///
+/// By kind ([`request::answer_expired`]): a page navigation gets `303` to the
+/// login location; `fetch`/XHR a `401` JSON body that also names the login
+/// location; htmx `200` with `HX-Redirect` (htmx acts on it whatever the
+/// status, and `200` keeps it away from error handlers). The login location
+/// comes from [`request::expired_login_location`]. Every answer is
+/// `Cache-Control: no-store`.
+pub fn expired_reply<'h>(
+    config: &Config,
+    reason: ExpiryReason,
+    path: &str,
+    path_and_query: &'h str,
+    header: impl Fn(&str) -> Option<&'h str> + Copy,
+) -> Option<Reply> {
+    let login_url = config.login_url()?;
+    if is_login_page(login_url, path) {
+        return None;
+    }
+    let answer = request::answer_expired(header);
+    let login = request::expired_login_location(login_url, answer, path_and_query, header);
+    Some(match answer {
+        Answer::Redirect => Reply {
+            status: 303,
+            headers: Cow::Owned(vec![
+                ("location", Cow::Owned(login)),
+                h("cache-control", NO_STORE),
+            ]),
+            body: Cow::Borrowed(""),
+        },
+        Answer::Unauthorized => Reply {
+            status: 401,
+            headers: Cow::Borrowed(JSON_HEADERS),
+            body: Cow::Owned(request::expired_json_with_login(reason, &login)),
+        },
+        Answer::HtmxRedirect => Reply {
+            status: 200,
+            headers: Cow::Owned(vec![
+                ("hx-redirect", Cow::Owned(login)),
+                h("cache-control", NO_STORE),
+            ]),
+            body: Cow::Borrowed(""),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decision::Remaining;
+
+    fn headers<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<&'a str> + Copy {
+        move |name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    fn config() -> Config {
+        Config::builder()
+            .idle_time(600)
+            .login_url("/login?lang=en")
+            .build()
+            .unwrap()
+    }
+
+    fn reply_of(route: Route) -> Reply {
+        match route {
+            Route::Reply(reply) => reply,
+            Route::Continue(e) => panic!("expected a reply, got Continue({e:?})"),
+        }
+    }
+
+    #[test]
+    fn urls_are_built_under_the_prefix() {
+        let c = Config::builder()
+            .idle_time(60)
+            .endpoint_prefix("/x/")
+            .build()
+            .unwrap();
+        let e = Endpoints::new(&c);
+        assert_eq!(e.status(), "/x/status");
+        assert_eq!(e.keepalive(), "/x/keepalive");
+        assert_eq!(e.script(), c.script_url());
+        assert_eq!(e.stylesheet(), c.stylesheet_url());
+        assert_eq!(e.match_path("/x/status"), Some(Endpoint::Status));
+        assert_eq!(e.match_path(c.script_url()), Some(Endpoint::Script));
+        for other in ["/x/statusx", "/x/", "/status", "/x/status/", "/"] {
+            assert_eq!(e.match_path(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn static_files_are_immutable_and_not_sniffed() {
+        let e = Endpoints::new(&config());
+        for (url, kind, content) in [
+            (e.script(), JAVASCRIPT, assets::SCRIPT),
+            (e.stylesheet(), CSS, assets::STYLESHEET),
+        ] {
+            for method in ["GET", "HEAD"] {
+                let r = reply_of(route(&e, method, url, headers(&[])));
+                assert_eq!(r.status, 200);
+                assert_eq!(r.header("content-type"), Some(kind));
+                assert_eq!(r.header("cache-control"), Some(IMMUTABLE));
+                assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+                assert_eq!(r.body, content);
+                assert!(matches!(r.headers, Cow::Borrowed(_)));
+                assert!(matches!(r.body, Cow::Borrowed(_)));
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_methods_get_405_with_allow() {
+        let e = Endpoints::new(&config());
+        for (url, method, allow) in [
+            (e.status(), "POST", "GET, HEAD"),
+            (e.script(), "DELETE", "GET, HEAD"),
+            (e.stylesheet(), "PUT", "GET, HEAD"),
+            (e.keepalive(), "GET", "POST"),
+        ] {
+            let r = reply_of(route(&e, method, url, headers(&[])));
+            assert_eq!(r.status, 405, "{method} {url}");
+            assert_eq!(r.header("allow"), Some(allow));
+            assert_eq!(r.header("cache-control"), Some(NO_STORE));
+        }
+    }
+
+    #[test]
+    fn keepalive_needs_its_header() {
+        let e = Endpoints::new(&config());
+        let r = reply_of(route(&e, "POST", e.keepalive(), headers(&[])));
+        assert_eq!((r.status, r.body.as_ref()), (403, KEEPALIVE_REFUSED));
+        let wrong = [("x-auto-logout", "0")];
+        assert_eq!(
+            reply_of(route(&e, "POST", e.keepalive(), headers(&wrong))).status,
+            403
+        );
+        let ok = [("x-auto-logout", " 1 ")];
+        assert_eq!(
+            route(&e, "POST", e.keepalive(), headers(&ok)),
+            Route::Continue(Some(Endpoint::Keepalive))
+        );
+        assert_eq!(
+            route(&e, "HEAD", e.status(), headers(&[])),
+            Route::Continue(Some(Endpoint::Status))
+        );
+        assert_eq!(
+            route(&e, "POST", "/orders", headers(&[])),
+            Route::Continue(None)
+        );
+    }
+
+    #[test]
+    fn endpoint_and_error_answers() {
+        let r = Reply::endpoint(&RequestOutcome::Active {
+            remaining: Remaining::new(Some(1500), None),
+            write: None,
+        });
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-type"), Some(JSON));
+        assert_eq!(r.header("cache-control"), Some(NO_STORE));
+        assert!(r.body.starts_with(r#"{"active":true"#));
+        let s = Reply::store_failed();
+        assert_eq!((s.status, s.body.as_ref()), (503, STORE_FAILED));
+        assert_eq!(s.header("cache-control"), Some(NO_STORE));
+        assert_eq!(Reply::missing_session("add it").status, 500);
+    }
+
+    #[test]
+    fn the_login_page_is_exempt() {
+        assert!(is_login_page("/login?lang=en", "/login"));
+        assert!(is_login_page("/login", "/login"));
+        assert!(!is_login_page("/login", "/login/"));
+        assert!(!is_login_page("/login", "/"));
+        let c = config();
+        assert_eq!(
+            expired_reply(
+                &c,
+                ExpiryReason::Idle,
+                "/login",
+                "/login?next=/",
+                headers(&[])
+            ),
+            None
+        );
+        let no_login_url = Config::builder().idle_time(60).build().unwrap();
+        assert_eq!(
+            expired_reply(&no_login_url, ExpiryReason::Idle, "/", "/", headers(&[])),
+            None
+        );
+    }
+
+    #[test]
+    fn expired_answers_by_request_kind() {
+        let c = config();
+        let expired = |h: &[(&str, &str)]| {
+            expired_reply(&c, ExpiryReason::Idle, "/orders", "/orders?p=2", headers(h)).unwrap()
+        };
+        let page = expired(&[("sec-fetch-mode", "navigate")]);
+        assert_eq!(page.status, 303);
+        assert_eq!(
+            page.header("location"),
+            Some("/login?lang=en&next=%2Forders%3Fp%3D2")
+        );
+        assert_eq!(page.header("cache-control"), Some(NO_STORE));
+        assert_eq!(page.body, "");
+
+        let fetch = expired(&[
+            ("sec-fetch-mode", "cors"),
+            ("host", "shop.example"),
+            ("referer", "http://shop.example/cart"),
+        ]);
+        assert_eq!(fetch.status, 401);
+        assert_eq!(fetch.header("content-type"), Some(JSON));
+        assert_eq!(fetch.header("cache-control"), Some(NO_STORE));
+        assert_eq!(
+            fetch.body,
+            r#"{"error":"session_expired","login":"/login?lang=en&next=%2Fcart","reason":"idle"}"#
+        );
+
+        let htmx = expired(&[
+            ("hx-request", "true"),
+            ("host", "shop.example"),
+            ("hx-current-url", "http://shop.example/orders"),
+        ]);
+        assert_eq!(htmx.status, 200);
+        assert_eq!(
+            htmx.header("hx-redirect"),
+            Some("/login?lang=en&next=%2Forders")
+        );
+        assert_eq!(htmx.header("cache-control"), Some(NO_STORE));
+        assert_eq!(htmx.header("location"), None);
+    }
+}
