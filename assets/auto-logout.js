@@ -36,6 +36,8 @@
   // Deadlines closer than this are the same deadline (the server counts in whole
   // milliseconds, pages and tabs round differently).
   const SAME_DEADLINE_MS = 1000;
+  // What other tabs say is checked with the server, at most once per this interval.
+  const VERIFY_INTERVAL_MS = 500;
 
   // ---- Configuration from the tag ----------------------------------------------------
 
@@ -55,10 +57,27 @@
     return Number.isFinite(milliseconds) && milliseconds > 0 ? milliseconds : 0;
   }
 
+  // A path on this site: one leading slash. "//host" and "/\host" are read by browsers
+  // as another host, and they drop tabs and newlines from URLs ("/\t/host" is
+  // "//host"), so those are refused too. Injected markup cannot send us off-site.
+  function sameSitePath(url) {
+    return typeof url === 'string' && /^\/(?![\/\\])[^\x00-\x20\x7f]*$/.test(url);
+  }
+
   const warnBeforeMs = nonNegativeMillis(data.warnMs);
   const statusUrl = data.statusUrl;
   const keepaliveUrl = data.keepaliveUrl;
-  const loginUrl = data.loginUrl;
+  // Not a same-site path: as if none were set (the page is loaded again instead).
+  const loginUrl = sameSitePath(data.loginUrl) ? data.loginUrl : null;
+  // The configured limits: no honest tab reports a deadline further away than these.
+  // A limit the tag does not state accepts no later deadline from another tab.
+  const idleLimitMs = data.idleLimitMs ? nonNegativeMillis(data.idleLimitMs) : null;
+  const sessionLimitMs = data.sessionLimitMs ? nonNegativeMillis(data.sessionLimitMs) : null;
+  // Tabs talk only to tabs of the same app and login URL: two apps on one origin, with
+  // different limits, must not move each other's deadlines.
+  const channelName = data.scope ? NAME + ':' + data.scope : NAME;
+  // Rendered on the page shown after an explicit sign-out: tell the other tabs.
+  const signedOut = data.signedOut !== undefined;
 
   // ---- State -------------------------------------------------------------------------
 
@@ -69,6 +88,10 @@
   let timer = null;
   // A status request is in flight: wake-up events must not send a second one.
   let statusPending = false;
+  // When the last status request was sent, and the timer of a planned check of what
+  // another tab said.
+  let lastAskedAt = null;
+  let verifyTimer = null;
   // We are navigating away: nothing else may happen.
   let leaving = false;
   // When the server last told us (or failed to tell us) how things stand. Used so the
@@ -107,7 +130,7 @@
   // (old browsers, storage blocked by privacy settings); the script works alone then.
   let channel = null;
   try {
-    channel = new BroadcastChannel(NAME);
+    channel = new BroadcastChannel(channelName);
     channel.onmessage = function (event) {
       hearFromOtherTab(event.data);
     };
@@ -122,7 +145,7 @@
       } else {
         // The storage event fires only when the value changes: a random part makes
         // every message new.
-        localStorage.setItem(NAME, JSON.stringify([message, Math.random()]));
+        localStorage.setItem(channelName, JSON.stringify([message, Math.random()]));
       }
     } catch (error) {
       // Storage full or blocked: other tabs keep their own deadlines.
@@ -130,7 +153,7 @@
   }
 
   window.addEventListener('storage', function (event) {
-    if (event.key !== NAME || !event.newValue) return;
+    if (event.key !== channelName || !event.newValue) return;
     try {
       hearFromOtherTab(JSON.parse(event.newValue)[0]);
     } catch (error) {
@@ -138,21 +161,53 @@
     }
   });
 
-  // The later of our deadline and another tab's, so a stale tab never shortens ours.
-  function laterDeadline(ours, theirs) {
-    if (ours === null) return ours;
-    if (typeof theirs !== 'number') return ours;
-    return theirs > ours ? theirs : ours;
+  // Another tab's deadline when it is a believable extension of ours, else ours.
+  // Any page of the origin can post on the channel, so: a finite number, later than ours
+  // by more than rounding (an earlier one is a stale tab and never shortens ours), and
+  // no later than a full limit from now.
+  function extendedDeadline(ours, theirs, limitMs) {
+    if (ours === null || limitMs === null) return ours;
+    if (typeof theirs !== 'number' || !Number.isFinite(theirs)) return ours;
+    if (theirs <= ours + SAME_DEADLINE_MS) return ours;
+    if (theirs > Date.now() + limitMs) return ours;
+    return theirs;
   }
 
   function hearFromOtherTab(message) {
-    if (!message || leaving) return;
+    // A signed-out page has no session to follow: it only speaks.
+    if (!message || leaving || signedOut) return;
     if (message.type === 'logout') {
-      leave(message.reason);
+      // With a status endpoint the server confirms first; without one there is no one
+      // to ask, and leaving early is the safe mistake.
+      if (statusUrl) verifyWithServer();
+      else leave(message.reason);
     } else if (message.type === 'deadlines') {
-      adoptDeadlines(laterDeadline(idleAt, message.idleAt), laterDeadline(sessionAt, message.sessionAt));
+      const newIdleAt = extendedDeadline(idleAt, message.idleAt, idleLimitMs);
+      const newSessionAt = extendedDeadline(sessionAt, message.sessionAt, sessionLimitMs);
+      if (newIdleAt === idleAt && newSessionAt === sessionAt) return;
+      if (statusUrl) {
+        // An extension is adopted from the server's answer, never from the message.
+        verifyWithServer();
+        return;
+      }
+      adoptDeadlines(newIdleAt, newSessionAt);
       schedule();
     }
+  }
+
+  // Asks the server soon, passively: at most one request at a time and one per
+  // VERIFY_INTERVAL_MS, however many messages arrive.
+  function verifyWithServer() {
+    if (verifyTimer !== null) return;
+    let wait = 0;
+    if (statusPending) wait = VERIFY_INTERVAL_MS;
+    else if (lastAskedAt !== null) wait = Math.max(0, lastAskedAt + VERIFY_INTERVAL_MS - Date.now());
+    verifyTimer = setTimeout(function () {
+      verifyTimer = null;
+      if (leaving) return;
+      if (statusPending) verifyWithServer();
+      else askStatus(false);
+    }, wait);
   }
 
   // ---- The server --------------------------------------------------------------------
@@ -217,6 +272,7 @@
   function askStatus(deadlinePassed, attempt) {
     attempt = attempt || 0;
     statusPending = true;
+    lastAskedAt = Date.now();
     request(statusUrl, false, function (answer) {
       if (!answer && deadlinePassed && attempt < STATUS_RETRIES) {
         const delay = RETRY_FIRST_DELAY_MS * Math.pow(2, attempt);
@@ -422,7 +478,27 @@
     stay: staySignedIn,
   });
 
-  // A page load is activity the other tabs have not seen: tell them our deadlines.
-  if (nearestDeadline() !== null) tellOtherTabs({ type: 'deadlines', idleAt: idleAt, sessionAt: sessionAt });
-  schedule();
+  // Reached by Back or Forward: the page may be an old copy from the HTTP cache,
+  // shown after the user signed out or went idle.
+  function reachedThroughHistory() {
+    try {
+      const entry = performance.getEntriesByType('navigation')[0];
+      return Boolean(entry) && entry.type === 'back_forward';
+    } catch (error) {
+      return false; // no Navigation Timing: treat as a normal load
+    }
+  }
+
+  if (reachedThroughHistory()) {
+    // What the page says is old news: tell no one, and ask the server at once instead
+    // of waiting for the first deadline.
+    if (statusUrl) askStatus(false);
+    else schedule();
+  } else {
+    // The page after an explicit sign-out: every other tab of this login leaves too.
+    if (signedOut) tellOtherTabs({ type: 'logout', reason: null });
+    // A page load is activity the other tabs have not seen: tell them our deadlines.
+    if (nearestDeadline() !== null) tellOtherTabs({ type: 'deadlines', idleAt: idleAt, sessionAt: sessionAt });
+    schedule();
+  }
 })();

@@ -241,7 +241,9 @@ export class World {
 }
 
 class Tab {
-  constructor(world, dataset, { href = 'https://app.example/orders/7?tab=2#notes', broadcastChannel = true, storage = 'ok', currentScript = true } = {}) {
+  // navigationType: what Navigation Timing reports for this page load ('navigate',
+  // 'reload', 'back_forward'); null for a browser without the performance API.
+  constructor(world, dataset, { href = 'https://app.example/orders/7?tab=2#notes', broadcastChannel = true, storage = 'ok', currentScript = true, navigationType = 'navigate' } = {}) {
     this.world = world;
     this.navigations = [];
     this.closed = false;
@@ -325,6 +327,11 @@ class Tab {
       },
       console,
     };
+    if (navigationType !== null) {
+      sandbox.performance = {
+        getEntriesByType: (type) => (type === 'navigation' ? [{ type: navigationType, name: url.href }] : []),
+      };
+    }
     if (broadcastChannel) {
       sandbox.BroadcastChannel = class BroadcastChannel {
         constructor(name) {

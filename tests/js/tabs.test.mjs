@@ -22,9 +22,10 @@ for (const [name, opts] of [
 ]) {
   test(`${name}: a later deadline from another tab wins`, async () => {
     const world = new World();
-    const a = world.tab({ idleMs: String(10 * MIN), loginUrl: '/login' }, opts).run();
+    const o = { idleMs: String(10 * MIN), idleLimitMs: String(10 * MIN), loginUrl: '/login' };
+    const a = world.tab(o, opts).run();
     await world.advance(4 * MIN);
-    const b = world.tab({ idleMs: String(10 * MIN), loginUrl: '/login' }, opts).run(); // a page load
+    const b = world.tab(o, opts).run(); // a page load
     await world.advance(0);
     assert.equal(a.api.deadlines().idleAt, T0 + 14 * MIN);
     await world.advance(6 * MIN + 100);
@@ -121,9 +122,10 @@ for (const storage of ['throws', 'throws-on-write']) {
 
 test('BroadcastChannel present but storage blocked: tabs still stay in step', async () => {
   const world = new World();
-  const a = world.tab({ idleMs: String(10 * MIN) }, { storage: 'throws' }).run();
+  const o = { idleMs: String(10 * MIN), idleLimitMs: String(10 * MIN) };
+  const a = world.tab(o, { storage: 'throws' }).run();
   await world.advance(MIN);
-  world.tab({ idleMs: String(10 * MIN) }, { storage: 'throws' }).run();
+  world.tab(o, { storage: 'throws' }).run();
   await world.advance(0);
   assert.equal(a.api.deadlines().idleAt, T0 + 11 * MIN);
 });

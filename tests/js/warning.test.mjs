@@ -10,7 +10,8 @@ const KEEPALIVE = '/auto-logout/keepalive';
 const plain = (x) => JSON.parse(JSON.stringify(x));
 
 const full = (extra = {}) => ({
-  idleMs: String(10 * MIN), statusUrl: STATUS, keepaliveUrl: KEEPALIVE, loginUrl: '/login', warnMs: String(2 * MIN), ...extra,
+  idleMs: String(10 * MIN), idleLimitMs: String(10 * MIN), statusUrl: STATUS, keepaliveUrl: KEEPALIVE, loginUrl: '/login',
+  warnMs: String(2 * MIN), ...extra,
 });
 
 // A page with a focused text field, its script started, a server that agrees with it.
@@ -98,8 +99,10 @@ for (const [how, act] of [
     const before = world.requests.length;
     act(tab);
     await world.advance(0);
-    const posts = world.requests.slice(before);
+    const posts = world.requests.slice(before).filter((r) => r.method !== 'GET');
     assert.equal(posts.length, 1);
+    // The other tab heard of the extension and checked it with the server, passively.
+    assert.deepEqual(world.requests.slice(before).filter((r) => r.method === 'GET').map((r) => [r.tab, r.url]), [[other, STATUS]]);
     const [req] = posts;
     assert.equal(req.url, KEEPALIVE);
     assert.equal(req.method, 'POST');
