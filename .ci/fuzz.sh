@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every cargo-fuzz target in fuzz/ for a bounded time: FUZZ_SECONDS each
+# (default 60), on the stable toolchain (`-s none`: no sanitizer, so no
+# nightly), with debug assertions and overflow checks on (`-a`).
+#
+# Each run starts from the seed corpus kept in fuzz/corpus/<target>/ and writes
+# the inputs it discovers to a scratch directory, so the kept corpus stays
+# small. Every target runs even when an earlier one crashed; the script fails
+# when any did, and the crashing input is left in fuzz/artifacts/<target>/
+# (reproduce with `cargo fuzz run -s none -a <target> <that file>` in fuzz/).
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+
+seconds="${FUZZ_SECONDS:-60}"
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "installing cargo-fuzz"
+  cargo install cargo-fuzz --locked
+fi
+
+started=$SECONDS
+cargo fuzz build -s none -a
+mapfile -t targets < <(cargo fuzz list)
+
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+failed=()
+summary=()
+for target in "${targets[@]}"; do
+  mkdir -p "$scratch/$target" "corpus/$target"
+  log="$scratch/$target.log"
+  echo "fuzz $target: ${seconds}s"
+  t0=$SECONDS
+  if cargo fuzz run -s none -a "$target" "$scratch/$target" "corpus/$target" -- \
+    -max_total_time="$seconds" -timeout=30 -print_final_stats=1 >"$log" 2>&1; then
+    status=ok
+  else
+    status=CRASHED
+    failed+=("$target")
+    tail -n 80 "$log"
+  fi
+  elapsed=$((SECONDS - t0))
+  # libFuzzer's own count: `stat::number_of_executed_units: N`, else the last `#N` line.
+  runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
+  if [ -z "$runs" ]; then
+    runs="$(grep -aoE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')"
+  fi
+  line="$target: $status, ${runs:-0} runs in ${elapsed}s"
+  if [ "${runs:-0}" -gt 0 ] && [ "$elapsed" -gt 0 ]; then
+    line="$line ($((runs / elapsed)) runs/s)"
+  fi
+  echo "fuzz $line"
+  summary+=("$line")
+done
+
+echo "fuzz summary (${FUZZ_SECONDS:-60}s per target, $((SECONDS - started))s in all, build included):"
+printf '  %s\n' "${summary[@]}"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: crashed: ${failed[*]} (inputs in fuzz/artifacts/)" >&2
+  exit 1
+fi

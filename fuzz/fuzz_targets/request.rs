@@ -1,0 +1,323 @@
+//! The request rules (`auto_logout::request`) on arbitrary methods, paths and headers.
+//!
+//! Never a panic, and every `next` and login location the rules produce stays
+//! on the site: it starts with exactly one `/`, holds no `/\`, no control
+//! character and no scheme, and joined onto `http://site.example/` by the
+//! `url` crate (a WHATWG URL parser, as browsers use) it keeps that host.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use auto_logout::request::{self, Answer};
+use auto_logout::{Activity, Config, ExpiryReason, RequestOutcome};
+use libfuzzer_sys::fuzz_target;
+use percent_encoding::percent_decode_str;
+use url::Url;
+
+#[derive(Arbitrary, Debug)]
+struct Input {
+    method: Method,
+    path: Path,
+    headers: Vec<(Name, Value)>,
+    login_url: Path,
+    passive_path: Option<Path>,
+    prefix: Option<Vec<u8>>,
+    reason: u8,
+}
+
+#[derive(Arbitrary, Debug)]
+enum Method {
+    Known(u8),
+    Other(String),
+}
+
+#[derive(Arbitrary, Debug)]
+enum Path {
+    /// `/` followed by anything.
+    Rooted(String),
+    /// Anything, including `//host`, `/\host`, `https://host`.
+    Any(String),
+    /// A prefix that often fools naive checks, then anything.
+    Tricky(u8, String),
+}
+
+#[derive(Arbitrary, Debug)]
+enum Name {
+    Known(u8),
+    Other(String),
+}
+
+#[derive(Arbitrary, Debug)]
+enum Value {
+    Token(u8),
+    /// `scheme://host<path>`, where the host is often the request's own.
+    Url(u8, u8, Path),
+    Any(String),
+}
+
+const METHODS: [&str; 8] = [
+    "GET", "POST", "HEAD", "head", "OPTIONS", "PUT", "DELETE", "PATCH",
+];
+const TRICKY: [&str; 12] = [
+    "//",
+    "/\\",
+    "\\",
+    "/\t/",
+    "/\n/",
+    "/%2F",
+    "https:",
+    "javascript:",
+    "/./",
+    "/../",
+    "\u{0}/",
+    " /",
+];
+const NAMES: [&str; 14] = [
+    "host",
+    "hx-request",
+    "hx-current-url",
+    "referer",
+    "x-requested-with",
+    "sec-fetch-mode",
+    "sec-fetch-site",
+    "sec-fetch-user",
+    "sec-fetch-dest",
+    "sec-purpose",
+    "purpose",
+    "accept",
+    "x-auto-logout-passive",
+    "x-auto-logout",
+];
+const TOKENS: [&str; 16] = [
+    "true",
+    "1",
+    "?1",
+    "navigate",
+    "cors",
+    "no-cors",
+    "same-origin",
+    "cross-site",
+    "none",
+    "XMLHttpRequest",
+    "application/json",
+    "text/html,application/json",
+    "prefetch;prerender",
+    "image",
+    "document",
+    "empty",
+];
+const SCHEMES: [&str; 5] = ["http", "https", "HTTP", "javascript", "ftp"];
+const HOSTS: [&str; 6] = [
+    "site.example",
+    "site.example:8080",
+    "evil.example",
+    "site.example@evil.example",
+    "SITE.example",
+    "",
+];
+
+impl Path {
+    fn text(&self) -> String {
+        match self {
+            Path::Rooted(s) => format!("/{s}"),
+            Path::Any(s) => s.clone(),
+            Path::Tricky(i, s) => format!("{}{s}", TRICKY[usize::from(*i) % TRICKY.len()]),
+        }
+    }
+}
+
+impl Value {
+    fn text(&self) -> String {
+        match self {
+            Value::Token(i) => TOKENS[usize::from(*i) % TOKENS.len()].to_owned(),
+            Value::Url(s, h, path) => format!(
+                "{}://{}{}",
+                SCHEMES[usize::from(*s) % SCHEMES.len()],
+                HOSTS[usize::from(*h) % HOSTS.len()],
+                path.text()
+            ),
+            Value::Any(s) => s.clone(),
+        }
+    }
+}
+
+/// The assertion: `location` is a path on this site.
+fn on_site(location: &str, what: &str) {
+    assert!(location.starts_with('/'), "{what} {location:?}: not rooted");
+    assert!(
+        !location.starts_with("//"),
+        "{what} {location:?}: protocol-relative"
+    );
+    assert!(!location.contains("/\\"), "{what} {location:?}: /\\");
+    assert!(!location.contains('\\'), "{what} {location:?}: backslash");
+    assert!(
+        !location.chars().any(char::is_control),
+        "{what} {location:?}: control character"
+    );
+    let base = Url::parse("http://site.example/").unwrap();
+    let joined = base
+        .join(location)
+        .unwrap_or_else(|e| panic!("{what} {location:?} does not join: {e}"));
+    assert_eq!(joined.scheme(), "http", "{what} {location:?} -> {joined}");
+    assert_eq!(
+        joined.host_str(),
+        Some("site.example"),
+        "{what} {location:?} -> {joined}"
+    );
+    assert_eq!(joined.port(), None, "{what} {location:?} -> {joined}");
+}
+
+/// A login location: on site, and its `next` (the one the crate appended) too.
+fn check_location(location: &str, login_url: &str, next: Option<&str>, what: &str) {
+    on_site(location, what);
+    match next {
+        None => assert_eq!(location, login_url, "{what}"),
+        Some(next) => {
+            on_site(next, what);
+            let rest = location
+                .strip_prefix(login_url)
+                .unwrap_or_else(|| panic!("{what} {location:?} does not start with {login_url}"));
+            let sep = if login_url.contains('?') {
+                "&next="
+            } else {
+                "?next="
+            };
+            let encoded = rest
+                .strip_prefix(sep)
+                .unwrap_or_else(|| panic!("{what} {location:?}: no {sep}"));
+            assert!(
+                !encoded.contains(['&', '#', '?', '/', '+', ' ']),
+                "{what} {encoded:?} not encoded"
+            );
+            let decoded = percent_decode_str(encoded).decode_utf8().expect("UTF-8");
+            assert_eq!(decoded, next, "{what}: next does not round-trip");
+        }
+    }
+}
+
+fuzz_target!(|input: Input| {
+    let method = match &input.method {
+        Method::Known(i) => METHODS[usize::from(*i) % METHODS.len()].to_owned(),
+        Method::Other(s) => s.clone(),
+    };
+    let path = input.path.text();
+    let headers: Vec<(String, String)> = input
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            let name = match n {
+                Name::Known(i) => NAMES[usize::from(*i) % NAMES.len()].to_owned(),
+                Name::Other(s) => s.to_ascii_lowercase(),
+            };
+            (name, v.text())
+        })
+        .collect();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+
+    // A configuration, with each optional part kept only when it is valid.
+    let base = || Config::builder().idle_time(600);
+    let login_text = input.login_url.text();
+    let login_url = match base().login_url(login_text.as_str()).build() {
+        Ok(c) => c.login_url().expect("set").to_owned(),
+        Err(_) => "/login".to_owned(),
+    };
+    on_site(&login_url, "LOGIN_URL");
+    let mut builder = base().login_url(login_url.as_str());
+    if let Some(p) = &input.passive_path {
+        let p = p.text();
+        if base().passive_path(p.as_str()).build().is_ok() {
+            builder = builder.passive_path(p);
+        }
+    }
+    if let Some(bytes) = &input.prefix {
+        let alphabet = b"az09-_./";
+        let p: String = bytes
+            .iter()
+            .map(|b| char::from(alphabet[usize::from(*b) % alphabet.len()]))
+            .collect();
+        let p = format!("/{p}/");
+        if base().endpoint_prefix(p.as_str()).build().is_ok() {
+            builder = builder.endpoint_prefix(p);
+        }
+    }
+    let config = builder.build().expect("each part was valid alone");
+
+    // Activity: never a panic, and what is documented as passive stays passive.
+    let activity = config.activity_of(&method, &path, header);
+    let must_be_passive = method.eq_ignore_ascii_case("HEAD")
+        || method.eq_ignore_ascii_case("OPTIONS")
+        || header(request::PASSIVE_HEADER).is_some_and(|v| v.trim() == "1")
+        || path == format!("{}status", config.endpoint_prefix())
+        || path == config.script_url()
+        || config
+            .passive_paths()
+            .iter()
+            .any(|p| path.starts_with(p.as_str()));
+    if must_be_passive {
+        assert_eq!(activity, Activity::Passive, "{method} {path}");
+    }
+
+    // The answer and the places it may send the user.
+    let answer = request::answer_expired(header);
+    if header("hx-request").is_some_and(|v| v.trim() == "true") {
+        assert_eq!(answer, Answer::HtmxRedirect);
+    }
+    let safe = request::safe_next(&path);
+    if let Some(next) = safe {
+        assert_eq!(next, path);
+        on_site(next, "safe_next");
+    }
+    let location = request::login_location(&login_url, &path);
+    check_location(&location, &login_url, safe, "login_location");
+
+    if let Some(host) = header("host") {
+        for name in ["hx-current-url", "referer"] {
+            let Some(url) = header(name) else { continue };
+            if let Some(p) = request::page_path(url, host) {
+                on_site(p, "page_path");
+                assert!(url.contains(p), "page_path {p:?} is not from {url:?}");
+                let page = Url::parse(url).ok();
+                let own = Url::parse(&format!("http://{host}/")).ok();
+                if let (Some(page), Some(own)) = (page, own) {
+                    assert_eq!(
+                        page.host(),
+                        own.host(),
+                        "page_path accepted {url} for {host}"
+                    );
+                }
+            }
+        }
+    }
+    for a in [
+        answer,
+        Answer::Redirect,
+        Answer::HtmxRedirect,
+        Answer::Unauthorized,
+    ] {
+        let _ = request::page_url_header(a);
+        let next = request::expired_next(a, &path, header);
+        if let Some(n) = next {
+            on_site(n, "expired_next");
+        }
+        let location = request::expired_login_location(&login_url, a, &path, header);
+        check_location(&location, &login_url, next, "expired_login_location");
+    }
+
+    // The JSON bodies are JSON.
+    let reason = [
+        ExpiryReason::Idle,
+        ExpiryReason::Session,
+        ExpiryReason::Invalid,
+    ][usize::from(input.reason) % 3];
+    let body = request::expired_json_with_login(reason, &location);
+    let parsed: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(parsed["login"], location.as_str());
+    serde_json::from_str::<serde_json::Value>(&request::expired_json(reason)).expect("JSON");
+    for outcome in [RequestOutcome::Untracked, RequestOutcome::Expired(reason)] {
+        serde_json::from_str::<serde_json::Value>(&request::status_json(&outcome)).expect("JSON");
+    }
+});

@@ -1,0 +1,193 @@
+//! The script tag with arbitrary configured texts, read back by an HTML parser.
+//!
+//! Whatever the texts, the rendered tag parses (html5ever, through `scraper`)
+//! as exactly one `script` element, the page around it is intact, and its
+//! attributes are exactly the ones the crate means to write, each holding the
+//! configured value. A nonce is accepted only when it is base64 text, so no
+//! quote, `<`, `>`, `&` or space ever reaches the tag unescaped.
+#![no_main]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use arbitrary::Arbitrary;
+use auto_logout::{Config, Nonce, Remaining, RequestOutcome, WarningTexts, assets};
+use libfuzzer_sys::fuzz_target;
+use scraper::{Html, Selector};
+
+#[derive(Arbitrary, Debug)]
+struct Input {
+    idle_secs: Option<u16>,
+    session_secs: Option<u16>,
+    warn_secs: Option<u8>,
+    immediately: bool,
+    login_url: Option<String>,
+    prefix: Option<Vec<u8>>,
+    message: Option<String>,
+    title: Option<String>,
+    idle_text: Option<String>,
+    session_text: Option<String>,
+    stay_label: Option<String>,
+    class: Option<Vec<u8>>,
+    remaining_idle: Option<i64>,
+    remaining_session: Option<i64>,
+    form: Form,
+    through_outcome: bool,
+    nonce: Option<String>,
+}
+
+#[derive(Arbitrary, Debug, Clone, Copy, PartialEq)]
+enum Form {
+    Inline,
+    InlineWithEndpoints,
+    External,
+}
+
+/// Bytes mapped onto an alphabet, so prefixes and class names are often valid.
+fn word(bytes: &[u8], alphabet: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| char::from(alphabet[usize::from(*b) % alphabet.len()]))
+        .collect()
+}
+
+fuzz_target!(|input: Input| {
+    // Nonces: accepted exactly when they are 1 to 256 characters of base64(url).
+    let nonce = input.nonce.as_deref().and_then(|text| {
+        let base64 = !text.is_empty()
+            && text.len() <= 256
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+/-_=".contains(&b));
+        let checked = Nonce::new(text);
+        assert_eq!(checked.is_ok(), base64, "nonce {text:?}: {checked:?}");
+        if let Ok(n) = checked {
+            assert!(
+                !n.as_str()
+                    .contains(['"', '\'', '<', '>', '&', ' ', '\t', '\n'])
+            );
+        }
+        checked.ok()
+    });
+
+    let mut b = Config::builder().redirect_to_login_immediately(input.immediately);
+    if let Some(s) = input.idle_secs {
+        b = b.idle_time(u64::from(s) + 1);
+    }
+    if let Some(s) = input.session_secs {
+        b = b.session_time(u64::from(s) + 1);
+    }
+    if let Some(s) = input.warn_secs {
+        b = b.warn_before(Duration::from_secs(u64::from(s) + 1));
+    }
+    if let Some(u) = &input.login_url {
+        b = b.login_url(format!("/{u}"));
+    }
+    if let Some(p) = &input.prefix {
+        b = b.endpoint_prefix(format!("/{}/", word(p, b"az09-_./")));
+    }
+    if let Some(m) = &input.message {
+        b = b.message(m.as_str());
+    }
+    let texts = WarningTexts {
+        title: input.title.clone(),
+        idle_text: input.idle_text.clone(),
+        session_text: input.session_text.clone(),
+        stay_label: input.stay_label.clone(),
+        class: input.class.as_deref().map(|c| word(c, b"aZ_-09")),
+    };
+    let Ok(config) = b.warning_texts(texts.clone()).build() else {
+        return;
+    };
+
+    let remaining = Remaining::new(input.remaining_idle, input.remaining_session);
+    let ctx = if input.through_outcome {
+        config.context_for(&RequestOutcome::Active {
+            remaining,
+            write: None,
+        })
+    } else {
+        config.context(remaining)
+    };
+    let ctx = match input.form {
+        Form::Inline => ctx,
+        Form::InlineWithEndpoints => ctx.with_endpoints(),
+        Form::External => ctx.external(),
+    };
+    let ctx = match nonce {
+        Some(n) => ctx.with_nonce(n),
+        None => ctx,
+    };
+    let tag = ctx.redirect_to_login_immediately();
+    let html = tag.to_string();
+    if !config.redirect_to_login_immediately() || !config.has_limit() {
+        assert!(html.is_empty() && tag.is_empty(), "{html}");
+        return;
+    }
+    assert!(!tag.is_empty());
+
+    // What the tag must say, attribute by attribute.
+    let mut expected: BTreeMap<&str, String> = BTreeMap::new();
+    expected.insert("data-auto-logout", String::new());
+    if let Some(ms) = remaining.idle_millis() {
+        expected.insert("data-idle-ms", ms.to_string());
+    }
+    if let Some(ms) = remaining.session_millis() {
+        expected.insert("data-session-ms", ms.to_string());
+    }
+    if let Some(d) = config.warn_before() {
+        expected.insert("data-warn-ms", d.as_millis().to_string());
+    }
+    if let Some(url) = config.login_url() {
+        expected.insert("data-login-url", url.to_owned());
+    }
+    for (name, value) in [
+        ("data-warn-title", &texts.title),
+        ("data-warn-idle-text", &texts.idle_text),
+        ("data-warn-session-text", &texts.session_text),
+        ("data-warn-stay-label", &texts.stay_label),
+        ("data-warn-class", &texts.class),
+    ] {
+        if let Some(v) = value {
+            expected.insert(name, v.clone());
+        }
+    }
+    if input.form != Form::Inline {
+        let prefix = config.endpoint_prefix();
+        expected.insert("data-status-url", format!("{prefix}status"));
+        expected.insert("data-keepalive-url", format!("{prefix}keepalive"));
+    }
+    if let Some(n) = nonce {
+        expected.insert("nonce", n.as_str().to_owned());
+    }
+    if input.form == Form::External {
+        expected.insert("src", config.script_url().to_owned());
+    }
+
+    // What a browser's parser reads.
+    let page = format!(
+        "<!DOCTYPE html><html><head><title>t</title>{html}</head>\
+         <body><p id=\"after\">after</p></body></html>"
+    );
+    let doc = Html::parse_document(&page);
+    let scripts: Vec<_> = doc.select(&Selector::parse("script").unwrap()).collect();
+    assert_eq!(scripts.len(), 1, "{html}");
+    let after: Vec<_> = doc
+        .select(&Selector::parse("body > p#after").unwrap())
+        .collect();
+    assert_eq!(after.len(), 1, "the tag swallowed the page: {html}");
+    assert_eq!(after[0].text().collect::<String>(), "after");
+    let script = scripts[0];
+    let got: BTreeMap<&str, String> = script
+        .value()
+        .attrs()
+        .map(|(name, value)| (name, value.to_owned()))
+        .collect();
+    assert_eq!(got, expected, "{html}");
+    let text: String = script.text().collect();
+    if input.form == Form::External {
+        assert_eq!(text, "");
+    } else {
+        assert_eq!(text, assets::SCRIPT);
+    }
+});

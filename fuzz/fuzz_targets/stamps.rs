@@ -1,0 +1,190 @@
+//! Stored stamps and the per-request decision on arbitrary strings, clocks and activity.
+//!
+//! Never a panic; a stored string that decodes re-encodes to the same string
+//! (one spelling per value); the remaining time is never negative nor above
+//! its limit; and the outcome agrees with a model of the decision computed in
+//! 128-bit integers, where nothing can overflow.
+#![no_main]
+
+use std::time::Duration;
+
+use arbitrary::Arbitrary;
+use auto_logout::decision::FUTURE_TOLERANCE_MILLIS;
+use auto_logout::{Activity, Config, ExpiryReason, RequestOutcome, Stamps, Timestamp};
+use libfuzzer_sys::fuzz_target;
+
+/// Ten years, the longest limit the configuration accepts.
+const MAX_LIMIT_MILLIS: u64 = 10 * 365 * 24 * 60 * 60 * 1000;
+
+#[derive(Arbitrary, Debug)]
+struct Input {
+    idle: Option<u64>,
+    session: Option<u64>,
+    write_resolution: Option<u64>,
+    /// `now`: a base instant plus a step, so it often falls near the stamps.
+    now_near: Near,
+    step: i32,
+    scale: u8,
+    passive: bool,
+    stored: Stored,
+}
+
+#[derive(Arbitrary, Debug)]
+enum Near {
+    Login,
+    LastActivity,
+    Anywhere(i64),
+}
+
+#[derive(Arbitrary, Debug)]
+enum Stored {
+    /// Two instants in the encoded form, valid or not.
+    Pair(i64, i64),
+    /// A valid pair, with one of its numbers spelled another way.
+    Respelled(i64, i64, Respell),
+    /// Anything at all.
+    Text(String),
+}
+
+#[derive(Arbitrary, Debug)]
+enum Respell {
+    LeadingZero,
+    Plus,
+    Space,
+    Version(u8),
+    Trailing(char),
+}
+
+fn limit(millis: Option<u64>) -> Option<Duration> {
+    millis.map(|m| Duration::from_millis(m % MAX_LIMIT_MILLIS + 1))
+}
+
+fuzz_target!(|input: Input| {
+    let stored = match &input.stored {
+        Stored::Pair(login, last) => format!("1.{login}.{last}"),
+        Stored::Respelled(login, last, how) => match how {
+            Respell::LeadingZero => format!("1.0{login}.{last}"),
+            Respell::Plus => format!("1.+{login}.{last}"),
+            Respell::Space => format!("1.{login} .{last}"),
+            Respell::Version(v) => format!("{v}.{login}.{last}"),
+            Respell::Trailing(c) => format!("1.{login}.{last}{c}"),
+        },
+        Stored::Text(s) => s.clone(),
+    };
+
+    // Decoding: refused, or read back exactly as written.
+    let decoded = Stamps::decode(&stored);
+    if let Ok(stamps) = decoded {
+        assert_eq!(stamps.encode(), stored, "decode accepted another spelling");
+        assert!(stamps.last_activity_at() >= stamps.login_at());
+        assert_eq!(Stamps::decode(&stamps.encode()), Ok(stamps));
+    }
+
+    let mut builder = Config::builder();
+    let idle = limit(input.idle);
+    let session = limit(input.session);
+    if let Some(d) = idle {
+        builder = builder.idle_time(d);
+    }
+    if let Some(d) = session {
+        builder = builder.session_time(d);
+    }
+    if let Some(r) = input.write_resolution {
+        // Mostly within the allowed range (up to 1 % of IDLE_TIME), sometimes above it.
+        let idle_ms = idle.map_or(100_000, |d| d.as_millis() as u64);
+        let millis = (idle_ms / 100).max(1) * (r % 110) / 100;
+        builder = builder.write_resolution(Duration::from_millis(millis));
+    }
+    let Ok(config) = builder.build() else {
+        return;
+    };
+
+    let base = match (&input.now_near, decoded) {
+        (Near::Login, Ok(s)) => s.login_at().as_unix_millis(),
+        (Near::LastActivity, Ok(s)) => s.last_activity_at().as_unix_millis(),
+        (Near::Anywhere(t), _) => *t,
+        _ => 1_767_225_600_000,
+    };
+    let step = i64::from(input.step) * [1, 1_000, 60_000][usize::from(input.scale % 3)];
+    let now = Timestamp::from_unix_millis(base.saturating_add(step));
+    let activity = if input.passive {
+        Activity::Passive
+    } else {
+        Activity::Counts
+    };
+
+    assert_eq!(
+        config.check_request(None, now, activity),
+        RequestOutcome::Untracked
+    );
+    let outcome = config.check_request(Some(&stored), now, activity);
+    if !config.has_limit() {
+        assert_eq!(outcome, RequestOutcome::Untracked, "no limit, yet tracked");
+        return;
+    }
+    let idle_limit = config.idle_time().map(|d| d.as_millis() as i128);
+    let session_limit = config.session_time().map(|d| d.as_millis() as i128);
+    let now = i128::from(now.as_unix_millis());
+
+    let Ok(stamps) = decoded else {
+        assert_eq!(outcome, RequestOutcome::Expired(ExpiryReason::Invalid));
+        return;
+    };
+    let login = i128::from(stamps.login_at().as_unix_millis());
+    let last = i128::from(stamps.last_activity_at().as_unix_millis());
+
+    // The model.
+    let future = now + i128::from(FUTURE_TOLERANCE_MILLIS);
+    let expected_expiry = if login > future || last > future {
+        Some(ExpiryReason::Invalid)
+    } else {
+        let over =
+            |start: i128, limit: Option<i128>| limit.map(|l| l - (now - start)).filter(|r| *r < 0);
+        match (over(last, idle_limit), over(login, session_limit)) {
+            (None, None) => None,
+            (Some(i), Some(s)) if i < s => Some(ExpiryReason::Idle),
+            (Some(_), None) => Some(ExpiryReason::Idle),
+            (_, Some(_)) => Some(ExpiryReason::Session),
+        }
+    };
+
+    match outcome {
+        RequestOutcome::Untracked => panic!("tracked stamps gave Untracked"),
+        RequestOutcome::Expired(reason) => {
+            assert_eq!(Some(reason), expected_expiry, "{stored} at {now}");
+        }
+        RequestOutcome::Active { remaining, write } => {
+            assert_eq!(expected_expiry, None, "{stored} at {now}: active");
+            let moved = write.is_some();
+            if let Some(w) = write {
+                assert_eq!(activity, Activity::Counts, "a passive request wrote");
+                assert_eq!(w.login_at(), stamps.login_at());
+                assert_eq!(i128::from(w.last_activity_at().as_unix_millis()), now);
+                assert!(
+                    w.last_activity_at() > stamps.last_activity_at(),
+                    "moved back"
+                );
+                let resolution = config.write_resolution().as_millis() as i128;
+                assert!(
+                    now - last >= resolution.max(1),
+                    "wrote within the resolution"
+                );
+            }
+            let last = if moved { now } else { last };
+            for (name, got, limit, start) in [
+                ("idle", remaining.idle_millis(), idle_limit, last),
+                ("session", remaining.session_millis(), session_limit, login),
+            ] {
+                assert_eq!(got.is_some(), limit.is_some(), "{name}");
+                if let (Some(got), Some(limit)) = (got, limit) {
+                    let got = i128::from(got);
+                    assert!(
+                        (0..=limit).contains(&got),
+                        "{name} remaining {got} of {limit}"
+                    );
+                    assert_eq!(got, (limit - (now - start)).min(limit), "{name}");
+                }
+            }
+        }
+    }
+});
