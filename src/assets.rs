@@ -31,7 +31,7 @@ pub const STYLESHEET: &str = include_str!("../assets/auto-logout.css");
 
 /// FNV-1a, 64 bit: a stable content hash for cache-busting file names (not
 /// for security), computed without a dependency.
-const fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) const fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut i = 0;
     while i < bytes.len() {

@@ -13,13 +13,18 @@
 //! let nonce = Nonce::new("rAnd0m+/=")?;
 //! let inline = config.context(remaining).with_nonce(nonce);
 //! let tag = inline.redirect_to_login_immediately().to_string();
-//! assert!(tag.starts_with(r#"<script data-auto-logout data-idle-ms="600000" nonce="rAnd0m+/=">"#));
+//! assert!(tag.starts_with(r#"<script data-auto-logout data-idle-ms="600000" data-idle-limit-ms="600000" data-scope=""#));
+//! assert!(tag.contains(r#" nonce="rAnd0m+/=">"#));
 //!
 //! // External, for `script-src 'self'`: the integration serves the file.
 //! let external = config.context(remaining).external();
 //! let tag = external.redirect_to_login_immediately().to_string();
 //! assert!(tag.contains(r#" src="/auto-logout/auto-logout."#));
 //! assert!(tag.ends_with("></script>"));
+//!
+//! // The page after an explicit sign-out: tells the user's other tabs to leave.
+//! let signed_out = config.signed_out_script().external().to_string();
+//! assert!(signed_out.starts_with("<script data-auto-logout data-signed-out data-scope="));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -28,6 +33,13 @@
 //! Policy needs no `unsafe-inline`. Every configured text is escaped for an
 //! attribute once, when the configuration is built; numbers and validated
 //! nonces need no escaping, so a render only copies.
+//!
+//! Besides the remaining times the tag states the configured limits
+//! (`data-idle-limit-ms`, `data-session-limit-ms`) and a scope (`data-scope`, a
+//! short hash of `ENDPOINT_PREFIX` and `LOGIN_URL`): tabs talk only to tabs of the
+//! same scope, and believe no deadline from another tab further away than a full
+//! limit. The scope does not include the login itself (the template context does
+//! not know the login stamp): tabs of one browser share one login anyway.
 
 use std::fmt;
 
@@ -82,6 +94,8 @@ pub(crate) struct PreparedAttrs {
     endpoints: String,
     /// ` src="/prefix/auto-logout.<hash>.js"`
     src: String,
+    /// ` data-scope=".."`: which tabs talk to each other.
+    scope: String,
 }
 
 impl PreparedAttrs {
@@ -127,12 +141,32 @@ impl PreparedAttrs {
         );
         let mut src = String::new();
         push_attr(&mut src, "src", script_url);
+        let mut scope = String::new();
+        push_attr(
+            &mut scope,
+            "data-scope",
+            &scope_of(endpoint_prefix, login_url),
+        );
         PreparedAttrs {
             common,
             endpoints,
             src,
+            scope,
         }
     }
+}
+
+/// The tabs' channel scope: 8 hex digits of a hash of the endpoint prefix and the
+/// login URL, so two apps on one origin (each with its own prefix) keep apart.
+/// Not a secret: any page of the origin can read it from the tag; the script
+/// checks what it hears anyway.
+fn scope_of(endpoint_prefix: &str, login_url: Option<&str>) -> String {
+    let mut bytes = Vec::with_capacity(endpoint_prefix.len() + 1 + login_url.map_or(0, str::len));
+    bytes.extend_from_slice(endpoint_prefix.as_bytes());
+    // A separator no path contains, so ("/a", "b") and ("/ab", "") differ.
+    bytes.push(0);
+    bytes.extend_from_slice(login_url.unwrap_or_default().as_bytes());
+    format!("{:08x}", assets::fnv1a(&bytes) >> 32)
 }
 
 /// Appends ` name="value"` with the value escaped for a double-quoted attribute.
@@ -182,6 +216,8 @@ pub struct ScriptTag<'a> {
     remaining: Remaining,
     form: Form,
     nonce: Option<Nonce<'a>>,
+    /// The page after an explicit sign-out ([`Config::signed_out_script`]).
+    signed_out: bool,
 }
 
 impl fmt::Debug for ScriptTag<'_> {
@@ -190,6 +226,7 @@ impl fmt::Debug for ScriptTag<'_> {
             .field("remaining", &self.remaining)
             .field("form", &self.form)
             .field("nonce", &self.nonce)
+            .field("signed_out", &self.signed_out)
             .field("empty", &self.is_empty())
             .finish()
     }
@@ -202,6 +239,7 @@ impl<'a> ScriptTag<'a> {
         remaining: Remaining::NONE,
         form: Form::Inline,
         nonce: None,
+        signed_out: false,
     };
 
     pub(crate) fn new(config: &'a Config, remaining: Remaining) -> Self {
@@ -210,6 +248,7 @@ impl<'a> ScriptTag<'a> {
             remaining,
             form: Form::Inline,
             nonce: None,
+            signed_out: false,
         }
     }
 
@@ -220,12 +259,15 @@ impl<'a> ScriptTag<'a> {
         self
     }
 
-    pub(crate) fn external(mut self) -> Self {
+    /// Renders `<script src=...>` pointing at the file an integration serves,
+    /// for `Content-Security-Policy: script-src 'self'`.
+    pub fn external(mut self) -> Self {
         self.form = Form::External;
         self
     }
 
-    pub(crate) fn with_nonce(mut self, nonce: Nonce<'a>) -> Self {
+    /// Adds a CSP nonce to the tag (inline or external).
+    pub fn with_nonce(mut self, nonce: Nonce<'a>) -> Self {
         self.nonce = Some(nonce);
         self
     }
@@ -243,6 +285,12 @@ impl<'a> ScriptTag<'a> {
         let attrs = config.script_attrs();
         let mut digits = itoa::Buffer::new();
         out.write_str("<script data-auto-logout")?;
+        if self.signed_out {
+            // Nothing to count down: the scope tells the script whom to tell.
+            out.write_str(" data-signed-out")?;
+            out.write_str(&attrs.scope)?;
+            return self.write_nonce_and_body(out, attrs);
+        }
         if let Some(idle) = self.remaining.idle_millis() {
             out.write_str(" data-idle-ms=\"")?;
             out.write_str(digits.format(idle))?;
@@ -253,10 +301,32 @@ impl<'a> ScriptTag<'a> {
             out.write_str(digits.format(session))?;
             out.write_char('"')?;
         }
+        // The configured limits: the script believes no deadline from another tab
+        // further away than these.
+        if let Some(idle) = config.idle_millis() {
+            out.write_str(" data-idle-limit-ms=\"")?;
+            out.write_str(digits.format(idle))?;
+            out.write_char('"')?;
+        }
+        if let Some(session) = config.session_millis() {
+            out.write_str(" data-session-limit-ms=\"")?;
+            out.write_str(digits.format(session))?;
+            out.write_char('"')?;
+        }
+        out.write_str(&attrs.scope)?;
         out.write_str(&attrs.common)?;
         if self.form != Form::Inline {
             out.write_str(&attrs.endpoints)?;
         }
+        self.write_nonce_and_body(out, attrs)
+    }
+
+    /// The end of the start tag (nonce, `src`) and the body.
+    fn write_nonce_and_body<W: fmt::Write + ?Sized>(
+        &self,
+        out: &mut W,
+        attrs: &PreparedAttrs,
+    ) -> fmt::Result {
         if let Some(nonce) = self.nonce {
             // Validated base64: nothing to escape.
             out.write_str(" nonce=\"")?;
@@ -271,6 +341,20 @@ impl<'a> ScriptTag<'a> {
             out.write_str(assets::SCRIPT)?;
             out.write_str("</script>")
         }
+    }
+}
+
+impl Config {
+    /// The tag for the page shown right after an explicit sign-out (typically the
+    /// login page): the script tells the user's other tabs of this app, which then
+    /// leave for the login page within a second (after the `status` endpoint
+    /// confirms it, where there is one). Empty when `REDIRECT_TO_LOGIN_IMMEDIATELY`
+    /// is off. Render it once, on the response to the sign-out's redirect, not on
+    /// every anonymous page.
+    pub fn signed_out_script(&self) -> ScriptTag<'_> {
+        let mut tag = ScriptTag::new(self, Remaining::NONE);
+        tag.signed_out = true;
+        tag
     }
 }
 
@@ -299,6 +383,89 @@ mod tests {
         for bad in ["", "a\"b", "a b", "<script>", "é", &"A".repeat(257)] {
             assert!(Nonce::new(bad).is_err(), "{bad:?}");
         }
+    }
+
+    fn config(prefix: &str, login: Option<&str>) -> Config {
+        let mut builder = Config::builder()
+            .idle_time(600)
+            .session_time(3600)
+            .redirect_to_login_immediately(true)
+            .endpoint_prefix(prefix);
+        if let Some(login) = login {
+            builder = builder.login_url(login);
+        }
+        builder.build().expect("valid config")
+    }
+
+    fn scope(tag: &str) -> &str {
+        let start = tag.find(" data-scope=\"").expect("has a scope") + " data-scope=\"".len();
+        &tag[start..start + 8]
+    }
+
+    #[test]
+    fn the_tag_states_the_limits_and_a_scope() {
+        let config = config("/auto-logout/", Some("/login"));
+        let tag = config
+            .context(Remaining::new(Some(1_000), Some(2_000)))
+            .redirect_to_login_immediately()
+            .to_string();
+        assert!(tag.starts_with(
+            "<script data-auto-logout data-idle-ms=\"1000\" data-session-ms=\"2000\" \
+             data-idle-limit-ms=\"600000\" data-session-limit-ms=\"3600000\" data-scope=\""
+        ));
+        let scope = scope(&tag);
+        assert!(
+            scope
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+    }
+
+    #[test]
+    fn the_scope_follows_the_endpoint_prefix_and_the_login_url() {
+        let tag = |prefix, login| {
+            config(prefix, login)
+                .context(Remaining::new(Some(1_000), None))
+                .redirect_to_login_immediately()
+                .to_string()
+        };
+        let base = tag("/auto-logout/", Some("/login"));
+        assert_eq!(scope(&base), scope(&tag("/auto-logout/", Some("/login"))));
+        for other in [
+            tag("/shop/auto-logout/", Some("/login")),
+            tag("/auto-logout/", Some("/shop/login")),
+            tag("/auto-logout/", None),
+        ] {
+            assert_ne!(scope(&base), scope(&other));
+        }
+    }
+
+    #[test]
+    fn the_signed_out_tag_carries_only_the_signal_and_the_scope() {
+        let config = config("/auto-logout/", Some("/login"));
+        let signed_in = config
+            .context(Remaining::new(Some(1_000), None))
+            .redirect_to_login_immediately()
+            .to_string();
+        let tag = config.signed_out_script().to_string();
+        assert!(tag.starts_with("<script data-auto-logout data-signed-out data-scope=\""));
+        assert_eq!(scope(&tag), scope(&signed_in));
+        assert!(tag.contains(&format!(">{}</script>", assets::SCRIPT)));
+        assert!(!tag.contains("data-idle"));
+        assert!(!tag.contains("data-status-url"));
+        let nonce = Nonce::new("abc").unwrap();
+        let external = config
+            .signed_out_script()
+            .external()
+            .with_nonce(nonce)
+            .to_string();
+        assert!(external.ends_with(&format!(
+            " nonce=\"abc\" src=\"{}\"></script>",
+            config.script_url()
+        )));
+        let off = Config::builder().idle_time(600).build().unwrap();
+        assert!(off.signed_out_script().is_empty());
+        assert_eq!(off.signed_out_script().to_string(), "");
     }
 
     #[test]
