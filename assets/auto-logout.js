@@ -70,7 +70,7 @@
   // Not a same-site path: as if none were set (the page is loaded again instead).
   const loginUrl = sameSitePath(data.loginUrl) ? data.loginUrl : null;
   // The configured limits: no honest tab reports a deadline further away than these.
-  // A limit the tag does not state accepts no later deadline from another tab.
+  // For a limit the tag does not state, no later deadline from another tab is accepted.
   const idleLimitMs = data.idleLimitMs ? nonNegativeMillis(data.idleLimitMs) : null;
   const sessionLimitMs = data.sessionLimitMs ? nonNegativeMillis(data.sessionLimitMs) : null;
   // Tabs talk only to tabs of the same app and login URL: two apps on one origin, with
