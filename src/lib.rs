@@ -42,6 +42,7 @@ pub mod decision;
 pub mod engine;
 mod error;
 pub mod request;
+pub mod save_rule;
 pub mod script;
 pub mod stamps;
 mod time_value;
@@ -65,6 +66,7 @@ pub use error::ConfigError;
 pub use request::Answer;
 pub use script::{Nonce, NonceError, ScriptTag};
 pub use stamps::{StampError, Stamps};
+pub use save_rule::{InStore, SaveAction};
 pub use time_value::TimeValue;
 
 /// The README's examples, compiled and run as doc tests.
