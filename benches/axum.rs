@@ -72,7 +72,7 @@ async fn login(session: Session, auto_logout: Option<AutoLogout>) -> &'static st
 }
 
 fn app(variant: Variant) -> Router {
-    let store = MemoryStore::default();
+    let store = auto_logout::axum::AutoLogoutStore::new(MemoryStore::default());
     let mut config = Config::builder()
         .idle_time(600)
         .session_time(3600)
@@ -94,7 +94,7 @@ fn app(variant: Variant) -> Router {
     let router = match variant {
         Variant::Without => router,
         Variant::NoopLayer => router.layer(NoopLayer),
-        _ => router.layer(AutoLogoutLayer::new(config.build().unwrap(), store.clone())),
+        _ => router.layer(AutoLogoutLayer::new(config.build().unwrap(), &store)),
     };
     router.layer(SessionManagerLayer::new(store).with_secure(false))
 }

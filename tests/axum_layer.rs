@@ -6,7 +6,7 @@ mod support;
 
 use std::sync::Arc;
 
-use auto_logout::axum::{AutoLogout, AutoLogoutContext, AutoLogoutLayer};
+use auto_logout::axum::{AutoLogout, AutoLogoutContext, AutoLogoutLayer, AutoLogoutStore};
 use auto_logout::{Config, ManualClock, Stamps};
 use axum::Router;
 use axum::extract::State;
@@ -80,7 +80,7 @@ async fn with_login_url_the_layer_answers_page_fetch_and_htmx_requests() {
     assert_eq!(res.header("content-type"), Some("application/json"));
     assert_eq!(
         res.json(),
-        serde_json::json!({"error": "session_expired", "reason": "idle"})
+        serde_json::json!({"error": "session_expired", "reason": "idle", "login": "/login"})
     );
     let res = xhr
         .get_with("/", &[("x-requested-with", "XMLHttpRequest")])
@@ -112,14 +112,13 @@ async fn the_layers_redirect_never_leaves_the_site() {
         site.advance(60_001);
         // Sent raw: reqwest would normalise the path.
         let res = b.send(b.client.get(format!("{}{}", b.url(""), path))).await;
-        if res.status == 303 {
-            let location = res.location().unwrap();
-            assert!(
-                location == "/login" || location.starts_with("/login?next=%2F"),
-                "{path}: {location}"
-            );
-            assert!(!location.contains("//"), "{path}: {location}");
-        }
+        assert_eq!(res.status, 303, "{path}: {res:?}");
+        let location = res.location().unwrap();
+        assert!(
+            location == "/login" || location.starts_with("/login?next=%2F"),
+            "{path}: {location}"
+        );
+        assert!(!location.contains("//"), "{path}: {location}");
     }
 }
 
@@ -365,10 +364,10 @@ async fn a_login_on_the_session_cycles_its_id_and_starts_the_clocks() {
 
 #[tokio::test]
 async fn without_a_session_layer_the_layer_says_so() {
-    let store = MemoryStore::default();
+    let store = AutoLogoutStore::new(MemoryStore::default());
     let app = Router::new()
         .route("/", get(|| async { "hi" }))
-        .layer(AutoLogoutLayer::new(config(), store));
+        .layer(AutoLogoutLayer::new(config(), &store));
     let addr = support::app::spawn(app, "127.0.0.1:0").await.unwrap();
     let res = Browser::new(addr).get("/").await;
     assert_eq!(res.status, 500);
@@ -431,8 +430,8 @@ async fn the_context_extractor_gives_the_template_values() {
 #[tokio::test]
 async fn the_handle_logs_in_outside_a_request_with_the_layers_clock() {
     let clock = ManualClock::new(T0);
-    let store = MemoryStore::default();
-    let layer = AutoLogoutLayer::new(config(), store.clone()).with_clock(clock.clone());
+    let store = AutoLogoutStore::new(MemoryStore::default());
+    let layer = AutoLogoutLayer::new(config(), &store).with_clock(clock.clone());
     let handle = layer.handle();
     assert_eq!(handle.now(), T0);
     let session = Session::new(None, Arc::new(store.clone()), None);
@@ -444,4 +443,51 @@ async fn the_handle_logs_in_outside_a_request_with_the_layers_clock() {
         layer.script_path(),
         format!("/auto-logout/{}", auto_logout::assets::script_file_name())
     );
+}
+
+#[tokio::test]
+async fn pages_of_a_tracked_session_are_not_stored_by_the_browser() {
+    async fn own_policy() -> impl axum::response::IntoResponse {
+        (
+            [("cache-control", "private, max-age=60")],
+            "cached by choice",
+        )
+    }
+    let config = Config::builder()
+        .idle_time(60)
+        .passive_path("/static/")
+        .build()
+        .unwrap();
+    let site = Site::start_with(config, Router::new().route("/own", get(own_policy))).await;
+    let b = site.browser();
+    // Anonymous: the layer leaves caching alone.
+    assert_eq!(b.get("/public").await.header("cache-control"), None);
+    assert_eq!(b.get("/login").await.header("cache-control"), None);
+
+    b.login().await;
+    for path in ["/", "/public"] {
+        let page = b.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert_eq!(page.header("cache-control"), Some("no-store"), "{path}");
+    }
+    // The handler's own choice stands.
+    assert_eq!(
+        b.get("/own").await.header("cache-control"),
+        Some("private, max-age=60")
+    );
+    // Passive requests (a static file under PASSIVE_PATHS, a request marked
+    // passive) keep their caching.
+    assert_eq!(
+        b.get("/static/demo.css").await.header("cache-control"),
+        None
+    );
+    let passive = b
+        .get_with("/public", &[("x-auto-logout-passive", "1")])
+        .await;
+    assert_eq!(passive.status, 200);
+    assert_eq!(passive.header("cache-control"), None);
+
+    // Signed out: anonymous again.
+    assert_eq!(b.post_form("/logout", &[]).await.status, 303);
+    assert_eq!(b.get("/public").await.header("cache-control"), None);
 }

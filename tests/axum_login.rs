@@ -128,13 +128,14 @@ async fn start() -> Site {
         .unwrap();
     let clock = ManualClock::new(T0);
     let store = CountingStore::default();
-    let sessions = SessionManagerLayer::new(store.clone()).with_secure(false);
+    let wrapped = auto_logout::axum::AutoLogoutStore::new(store.clone());
+    let sessions = SessionManagerLayer::new(wrapped.clone()).with_secure(false);
     let app = Router::new()
         .route("/", get(home))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .layer(
-            AutoLogoutLayer::new(config, store.clone())
+            AutoLogoutLayer::new(config, &wrapped)
                 .with_clock(clock.clone())
                 .with_axum_login::<Users>(),
         )

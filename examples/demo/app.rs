@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use auto_logout::axum::{AutoLogout, AutoLogoutContext, AutoLogoutLayer};
+use auto_logout::axum::{AutoLogout, AutoLogoutContext, AutoLogoutLayer, AutoLogoutStore};
 use auto_logout::{Config, ManualClock, Nonce, request};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -208,6 +208,9 @@ pub fn router<S: SessionStore + Clone>(settings: &Settings, store: S) -> Router 
 }
 
 /// [`router`] with `extra` routes behind the same layers (tests add routes here).
+///
+/// `store` is wrapped in an [`AutoLogoutStore`] here, so that a logout stays
+/// final; the session layer and the auto-logout layer share that wrapper.
 pub fn router_with<S: SessionStore + Clone>(
     settings: &Settings,
     store: S,
@@ -219,6 +222,7 @@ pub fn router_with<S: SessionStore + Clone>(
         nonces: Arc::new(NonceSource::default()),
         htmx: settings.htmx.clone().map(Arc::new),
     };
+    let store = AutoLogoutStore::new(store);
     let app = Router::new()
         .route("/", get(home))
         .route("/login", get(login_form).post(login_submit))
@@ -231,7 +235,7 @@ pub fn router_with<S: SessionStore + Clone>(
         .with_state(state)
         .merge(extra);
     let app = if settings.auto_logout {
-        let mut layer = AutoLogoutLayer::new(settings.config.clone(), store.clone());
+        let mut layer = AutoLogoutLayer::new(settings.config.clone(), &store);
         if let Some(clock) = &settings.clock {
             layer = layer.with_clock(clock.clone());
         }
@@ -258,15 +262,43 @@ pub async fn spawn(router: Router, addr: &str) -> std::io::Result<SocketAddr> {
     Ok(local)
 }
 
-/// A session store on Redis at `url` (`redis://host:port`), for several instances.
+/// How long a Redis command (a session load, save or delete) may take before
+/// the request gets an error answer instead of waiting.
+pub const REDIS_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A session store on Redis at `url` (`redis://host:port`), for several instances,
+/// configured to survive an outage: every command gives up after
+/// [`REDIS_COMMAND_TIMEOUT`] (so a request answers with an error instead of
+/// hanging while Redis is down), and each connection of the pool reconnects
+/// forever with exponential backoff (100 ms doubling up to 2 s), so service
+/// resumes by itself when Redis is back.
 pub async fn redis_store(
     url: &str,
 ) -> Result<
     tower_sessions_redis_store::RedisStore<tower_sessions_redis_store::fred::prelude::Pool>,
     tower_sessions_redis_store::fred::error::Error,
 > {
-    use tower_sessions_redis_store::fred::prelude::{ClientLike, Config as RedisConfig, Pool};
-    let pool = Pool::new(RedisConfig::from_url(url)?, None, None, None, 4)?;
+    use std::time::Duration;
+    use tower_sessions_redis_store::fred::prelude::{
+        Builder, ClientLike, Config as RedisConfig, ReconnectPolicy,
+    };
+    use tower_sessions_redis_store::fred::types::config::UnresponsiveConfig;
+    let pool = Builder::from_config(RedisConfig::from_url(url)?)
+        .with_performance_config(|performance| {
+            performance.default_command_timeout = REDIS_COMMAND_TIMEOUT;
+        })
+        .with_connection_config(|connection| {
+            connection.connection_timeout = REDIS_COMMAND_TIMEOUT;
+            connection.internal_command_timeout = REDIS_COMMAND_TIMEOUT;
+            // A connection that stops answering is closed and reconnected.
+            connection.unresponsive = UnresponsiveConfig {
+                max_timeout: Some(REDIS_COMMAND_TIMEOUT),
+                interval: Duration::from_millis(500),
+            };
+        })
+        // max_attempts 0: never give up; delays from 100 ms, doubling, at most 2 s.
+        .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
+        .build_pool(4)?;
     pool.init().await?;
     Ok(tower_sessions_redis_store::RedisStore::new(pool))
 }
@@ -426,6 +458,19 @@ async fn login_submit(
 }
 
 async fn logout(auto_logout: Option<AutoLogout>, session: Session, messages: Messages) -> Response {
+    // An anonymous visitor (a cross-site form can send this): nothing to end,
+    // and nothing is stored for them.
+    match session.get::<String>(USER_KEY).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return Redirect::to("/login").into_response(),
+        Err(err) => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("session store: {err}"),
+            )
+                .into_response();
+        }
+    }
     // The record is deleted; what is stored next (the message) gets a new id.
     let ended = match auto_logout {
         Some(auto_logout) => auto_logout.logout(&session).await,

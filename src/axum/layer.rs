@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tower_layer::Layer;
 use tower_sessions::SessionStore;
 
-use super::{AutoLogout, AutoLogoutService, Shared};
+use super::{AutoLogout, AutoLogoutService, AutoLogoutStore, Shared};
 use crate::assets;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
@@ -22,11 +22,12 @@ pub struct AutoLogoutLayer {
 impl AutoLogoutLayer {
     /// A layer for `config`, reading the system clock.
     ///
-    /// `store` is the session store the app's `SessionManagerLayer` uses (a
-    /// clone of it): the layer reads it again at the end of a request that
-    /// changed a logged-in session, so that a logout that happened meanwhile
-    /// stays final (see the [module docs](self#a-logout-stays-final)).
-    pub fn new(config: Config, store: impl SessionStore) -> Self {
+    /// `store` is the [`AutoLogoutStore`] the app gives to its
+    /// `SessionManagerLayer` (that very store or a clone of it): its saves keep
+    /// a logout final (see the [module docs](super#a-logout-stays-final)).
+    /// When the session layer uses another store, the first request with a
+    /// stored session is answered `500` with a text that says so.
+    pub fn new<S: SessionStore>(config: Config, store: &AutoLogoutStore<S>) -> Self {
         let prefix = config.endpoint_prefix();
         let shared = Shared {
             status_path: format!("{prefix}status"),
@@ -35,7 +36,7 @@ impl AutoLogoutLayer {
             stylesheet_path: config.stylesheet_url().to_owned(),
             config,
             clock: Arc::new(SystemClock),
-            store: Arc::new(store),
+            store: store.shared(),
             auth: None,
         };
         AutoLogoutLayer {

@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use auto_logout::Config;
-//! use auto_logout::axum::{AutoLogout, AutoLogoutContext, AutoLogoutLayer};
+//! use auto_logout::axum::{AutoLogout, AutoLogoutContext, AutoLogoutLayer, AutoLogoutStore};
 //! use axum::{Form, Router, response::{Html, IntoResponse, Redirect, Response}, routing::get};
 //! use axum_messages::MessagesManagerLayer;
 //! use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
@@ -35,13 +35,14 @@
 //!     .message("The session has expired. Please login again to continue.")
 //!     .redirect_to_login_immediately(true)
 //!     .build()?;
-//! let store = MemoryStore::default();
+//! // The session store, wrapped so that a logout stays final (see below).
+//! let store = AutoLogoutStore::new(MemoryStore::default());
 //!
 //! let app: Router = Router::new()
 //!     .route("/", get(home))
 //!     .route("/login", get(|| async { "login form" }).post(login))
 //!     // The last layer added is the outermost: sessions, then messages, then auto-logout.
-//!     .layer(AutoLogoutLayer::new(config, store.clone()))
+//!     .layer(AutoLogoutLayer::new(config, &store))
 //!     .layer(MessagesManagerLayer)
 //!     .layer(SessionManagerLayer::new(store));
 //! # let _ = app;
@@ -82,16 +83,37 @@
 //! # A logout stays final
 //!
 //! tower-sessions writes a request's whole session record back at the end of
-//! the request when anything in it changed. A slow request that loaded the
-//! record before a logout (on another tab, or an expiry seen by another
-//! request) would write it back afterwards and bring the session back. That is
-//! why the layer takes the session store: at the end of a request that changed
-//! a logged-in session, it reads the record again, and when the record is gone
-//! or was logged out meanwhile, it drops this request's copy instead of letting
-//! it be saved; when another request recorded later activity, it keeps the
-//! later stamp, so last activity never moves backwards. (tower-sessions'
-//! `with_always_save(true)` saves unchanged sessions too, which this check
-//! does not see; leave it off.)
+//! the request when anything in it changed — a flash message read, activity
+//! recorded. A slow request that loaded the record before a logout (in
+//! another tab, or an expiry seen by another request) would write it back
+//! afterwards and bring the session back. The guarantee therefore sits where
+//! the session is saved: [`AutoLogoutStore`] wraps the store given to
+//! `SessionManagerLayer`, and its `save` applies the
+//! [save rule](crate::save_rule) atomically: a record that is gone (every
+//! logout deletes it) is never re-created, a copy loaded before a later login
+//! on the same id is dropped, and for the same login the later last activity
+//! is kept, so it never moves backwards. Whatever layer changed the session
+//! and whenever, the save goes through that rule.
+//!
+//! Within one process the read and the write of a `save` and every `delete`
+//! of the same session id take one async lock, so a logout cannot land
+//! between them. Several instances on one store (Redis) share no lock: there,
+//! Redis's own `SET … XX` (the write `RedisStore::save` sends) still refuses
+//! to re-create a deleted record, and a new login always gets a new id; what
+//! remains is a window of one store round trip in which a write from another
+//! instance can keep an older last activity, i.e. at worst one activity write
+//! is lost (the idle time then counts from the activity before it).
+//!
+//! Forgetting the wrapper does not fail silently: [`AutoLogoutLayer::new`]
+//! takes the wrapped store, and when the session layer was given another
+//! store, the first request with a stored session gets a `500` that says so.
+//! (Give the same wrapper, or a clone of it, to both.)
+//!
+//! Pages of a tracked session — responses of an active session to requests
+//! that count as activity — get `Cache-Control: no-store` unless the handler
+//! set its own `Cache-Control`, so Back after signing out does not show them
+//! from the browser's cache. Passive requests (static files under
+//! `PASSIVE_PATHS`, subresources, `HEAD`) keep their caching.
 //!
 //! # With axum-login
 //!
@@ -109,26 +131,27 @@ mod layer;
 mod login;
 mod response;
 mod service;
+mod store;
 
 use std::fmt;
 use std::sync::Arc;
 
-use serde_json::Value;
-use tower_sessions::SessionStore;
-
 use crate::clock::Clock;
 use crate::config::Config;
+use serde_json::Value;
 
 pub use extract::{AutoLogout, AutoLogoutContext, MissingAutoLogoutLayer};
 pub use layer::AutoLogoutLayer;
 pub use service::AutoLogoutService;
+pub use store::AutoLogoutStore;
 
 /// What the layer shares with its services and the request extractors.
 #[derive(Clone)]
 pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) store: Arc<dyn SessionStore>,
+    /// The wrapped store's shared state (whether the session layer uses it).
+    pub(crate) store: Arc<store::StoreShared>,
     pub(crate) status_path: String,
     pub(crate) keepalive_path: String,
     pub(crate) script_path: String,
@@ -152,7 +175,6 @@ impl fmt::Debug for Shared {
         f.debug_struct("AutoLogout")
             .field("config", &self.config)
             .field("now", &self.clock.now())
-            .field("store", &self.store)
             .finish()
     }
 }

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use http::{HeaderMap, Method, Request, Response, StatusCode, header};
 use serde_json::Value;
 use tower_service::Service;
-use tower_sessions::session::{self, Id};
+use tower_sessions::session;
 use tower_sessions::{Session, session_store};
 
 use super::extract::RequestState;
@@ -16,13 +16,16 @@ use super::response::{CSS, JAVASCRIPT, expired_answer, json, not_allowed, plain,
 use super::{AuthHook, Shared};
 use crate::assets;
 use crate::clock::Timestamp;
-use crate::decision::{ExpiryReason, RequestOutcome};
+use crate::decision::{Activity, ExpiryReason, RequestOutcome};
 use crate::request::{self, KEEPALIVE_HEADER};
 use crate::stamps::Stamps;
 
 const MISSING_SESSION: &str = "auto-logout: no tower_sessions::Session in the request; \
 add SessionManagerLayer outside AutoLogoutLayer (with Router::layer, add it after)";
 const STORE_FAILED: &str = "auto-logout: the session store failed";
+const STORE_NOT_WRAPPED: &str = "auto-logout: SessionManagerLayer does not use the AutoLogoutStore \
+given to AutoLogoutLayer::new, so a logout would not stay final; give that store (or a clone of it) \
+to SessionManagerLayer::new";
 
 /// The [`Service`] made by [`AutoLogoutLayer`].
 #[derive(Clone, Debug)]
@@ -158,14 +161,17 @@ where
         | Err(session::Error::SerdeJson(_)) => RequestOutcome::Expired(ExpiryReason::Invalid),
         Err(_) => return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, STORE_FAILED)),
     };
+    // A session with an id was loaded from the store: when the wrapper never
+    // saw a call, the session layer uses another store (checked until it has).
+    if !shared.store.was_used() && session.id().is_some() {
+        return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, STORE_NOT_WRAPPED));
+    }
 
-    let mut started_now = false;
     if auth_user.is_some() && outcome == RequestOutcome::Untracked && config.has_limit() {
         // Signed in through axum-login, but not tracked yet (signed in before
         // the layer was installed): the clocks start now.
         let stamps = Stamps::at_login(now).encode();
         outcome = config.check_request(Some(&stamps), now, activity);
-        started_now = true;
         if Box::pin(session.insert_value(Stamps::SESSION_KEY, Value::String(stamps)))
             .await
             .is_err()
@@ -203,19 +209,8 @@ where
         }
         _ => {}
     }
-    // Only a session that was logged in and still is can be brought back by
-    // this request's save; remember its id to check at the end.
-    // (A session whose clocks start in this request has no stamps in the
-    // store yet: nothing to compare with.)
-    let watched = match outcome {
-        RequestOutcome::Active { .. } if !started_now => session.id(),
-        _ => None,
-    };
-
     if let Some(Endpoint::Status | Endpoint::Keepalive) = endpoint {
-        let res = json(StatusCode::OK, request::status_json(&outcome));
-        keep_logout_final(&shared, &session, watched).await;
-        return Ok(res);
+        return Ok(json(StatusCode::OK, request::status_json(&outcome)));
     }
 
     if let (RequestOutcome::Expired(reason), Some(login_url)) = (outcome, config.login_url()) {
@@ -236,8 +231,18 @@ where
         now,
         outcome,
     });
-    let res = inner.call(req).await?;
-    keep_logout_final(&shared, &session, watched).await;
+    let mut res = inner.call(req).await?;
+    // A page of a tracked session: not kept by the browser's cache, so Back
+    // after signing out does not show it (unless the handler chose).
+    if matches!(outcome, RequestOutcome::Active { .. })
+        && activity == Activity::Counts
+        && !res.headers().contains_key(header::CACHE_CONTROL)
+    {
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
     if let Some(hook) = &shared.auth
         && session.is_modified()
     {
@@ -269,63 +274,15 @@ async fn start_clocks_at_login(
     }
 }
 
-/// At the end of a request that changed a logged-in session: when the store
-/// no longer holds that login (logout or expiry elsewhere meanwhile), drop this
-/// request's copy so the session layer cannot save it back; when another
-/// request recorded later activity, keep that later stamp.
-async fn keep_logout_final(shared: &Shared, session: &Session, watched: Option<Id>) {
-    let Some(id) = watched else { return };
-    if !session.is_modified() || session.id() != Some(id) {
-        // Unchanged (nothing will be saved), or logged out / in again by this
-        // request itself (new id).
-        return;
-    }
-    // Rare (a changed session): boxed, to keep the per-request future small.
-    Box::pin(recheck_store(shared, session, id)).await;
-}
-
-async fn recheck_store(shared: &Shared, session: &Session, id: Id) {
-    let mine = match session.get_value(Stamps::SESSION_KEY).await {
-        Ok(Some(Value::String(s))) => Stamps::decode(&s).ok(),
-        _ => None,
-    };
-    let Some(mine) = mine else {
-        return; // The handler removed the stamps itself.
-    };
-    match shared.store.load(&id).await {
-        // Store trouble: the session layer's own save will report it.
-        Err(_) => {}
-        Ok(None) => {
-            // Deleted meanwhile: stay logged out. Nothing of this copy is saved.
-            let _ = end_session(session).await;
-        }
-        Ok(Some(record)) => {
-            let theirs = record
-                .data
-                .get(Stamps::SESSION_KEY)
-                .and_then(Value::as_str)
-                .and_then(|s| Stamps::decode(s).ok());
-            match theirs {
-                Some(theirs) if theirs.login_at() == mine.login_at() => {
-                    if theirs.last_activity_at() > mine.last_activity_at() {
-                        let _ = session
-                            .insert_value(Stamps::SESSION_KEY, Value::String(theirs.encode()))
-                            .await;
-                    }
-                }
-                // Logged out (or in again) meanwhile: the stored record wins.
-                _ => {
-                    let _ = session.load().await;
-                }
-            }
-        }
-    }
-}
-
 /// Flush, then give the (empty) record a new id: tower-sessions' `flush`
 /// keeps the record's id, so data inserted after it (the flash message)
-/// would be saved under the old id again.
+/// would be saved under the old id again. A session that was never stored
+/// (no id) has nothing to delete: it is only emptied, and no store call is made.
 pub(super) async fn end_session(session: &Session) -> Result<(), session::Error> {
+    if session.id().is_none() {
+        session.clear().await;
+        return Ok(());
+    }
     session.flush().await?;
     session.cycle_id().await
 }

@@ -271,3 +271,131 @@ impl Browser {
 pub fn decode(value: &serde_json::Value) -> Stamps {
     Stamps::decode(value.as_str().expect("stamps are a string")).unwrap()
 }
+
+/// Says loudly that a test is skipped, straight to the process's stderr (the
+/// test harness would swallow `eprintln!` of a passing test); panics instead
+/// when `AUTO_LOGOUT_REQUIRE_E2E=1`.
+pub fn skip_loudly(test: &str, why: &str) {
+    use std::io::Write;
+    if std::env::var("AUTO_LOGOUT_REQUIRE_E2E").as_deref() == Ok("1") {
+        panic!("{test}: {why}, and AUTO_LOGOUT_REQUIRE_E2E=1 requires this test");
+    }
+    let banner = format!(
+        "\n*** SKIPPED {test}: {why} (apt-get install redis-server; \
+         AUTO_LOGOUT_REQUIRE_E2E=1 makes this a failure) ***\n\n"
+    );
+    let _ = std::io::stderr().write_all(banner.as_bytes());
+}
+
+/// A real `redis-server` on a free loopback port, started by the test and
+/// killed when dropped (also on a panic).
+pub struct RedisServer {
+    child: Option<std::process::Child>,
+    pub port: u16,
+    /// The data directory (append-only file), for a restart with the same data.
+    dir: Option<std::path::PathBuf>,
+}
+
+impl RedisServer {
+    /// An in-memory server (no persistence); `None`, said loudly, when
+    /// `redis-server` is not installed.
+    pub fn start(test: &str) -> Option<RedisServer> {
+        RedisServer::launch(test, false)
+    }
+
+    /// A server that writes every command to its append-only file before it
+    /// answers (`appendfsync always`), so a `kill -9` loses nothing and
+    /// [`RedisServer::restart`] comes back with the same data.
+    pub fn start_persistent(test: &str) -> Option<RedisServer> {
+        RedisServer::launch(test, true)
+    }
+
+    fn launch(test: &str, persistent: bool) -> Option<RedisServer> {
+        let found = std::process::Command::new("redis-server")
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !found {
+            skip_loudly(test, "redis-server not found on PATH");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap();
+        let dir = persistent.then(|| {
+            let dir = std::env::temp_dir()
+                .join(format!("auto-logout-redis-{}-{port}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            dir
+        });
+        let mut server = RedisServer {
+            child: None,
+            port,
+            dir,
+        };
+        server.spawn();
+        Some(server)
+    }
+
+    fn spawn(&mut self) {
+        let mut command = std::process::Command::new("redis-server");
+        command
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1"])
+            .args(["--save", ""]);
+        match &self.dir {
+            Some(dir) => command
+                .args(["--appendonly", "yes"])
+                .args(["--appendfsync", "always"])
+                .arg("--dir")
+                .arg(dir),
+            None => command.args(["--appendonly", "no"]),
+        };
+        let child = command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not listen on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// `redis://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// `kill -9`: the server dies at once, without saving or closing anything.
+    pub fn kill_9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill(); // SIGKILL on Unix
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port with the same data directory.
+    pub fn restart(&mut self) {
+        self.kill_9();
+        self.spawn();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill_9();
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}

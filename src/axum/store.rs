@@ -1,0 +1,182 @@
+//! [`AutoLogoutStore`]: the session store wrapper that keeps a logout final.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use serde_json::Value;
+use tokio::sync::Mutex;
+use tower_sessions::SessionStore;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store;
+
+use crate::save_rule::{self, InStore, SaveAction};
+use crate::stamps::Stamps;
+
+/// How many locks the session ids are spread over. Two ids that share a lock
+/// only wait for each other; the same id always finds the same lock.
+const LOCKS: usize = 256;
+
+/// A [`SessionStore`] wrapper that makes a logout final where the session is
+/// saved: give it to `SessionManagerLayer`, and the same store (or a clone)
+/// to [`AutoLogoutLayer::new`](super::AutoLogoutLayer::new).
+///
+/// ```
+/// use auto_logout::Config;
+/// use auto_logout::axum::{AutoLogoutLayer, AutoLogoutStore};
+/// use axum::Router;
+/// use axum_messages::MessagesManagerLayer;
+/// use tower_sessions::{MemoryStore, SessionManagerLayer};
+///
+/// # fn main() -> Result<(), auto_logout::ConfigError> {
+/// let store = AutoLogoutStore::new(MemoryStore::default());
+/// let app: Router = Router::new()
+///     .layer(AutoLogoutLayer::new(Config::builder().idle_time("15m").build()?, &store))
+///     .layer(MessagesManagerLayer)
+///     .layer(SessionManagerLayer::new(store));
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Its `save` reads the stored record first and applies the
+/// [save rule](crate::save_rule): a record that is gone is never re-created;
+/// a copy whose login is older than the stored one is dropped; for the same
+/// login, the later of the two last activities is written. `load` and `create` pass through; `delete` passes
+/// through too, but waits for a `save` of the same id that is under way.
+///
+/// Atomic within one process: a `save` and a `delete` of the same id take
+/// the same async lock, so a logout cannot land between the read and the
+/// write. See the [module docs](super#a-logout-stays-final) for several
+/// instances on one store.
+pub struct AutoLogoutStore<S> {
+    inner: S,
+    shared: Arc<StoreShared>,
+}
+
+pub(crate) struct StoreShared {
+    locks: Box<[Mutex<()>]>,
+    hasher: std::collections::hash_map::RandomState,
+    /// Set on the first call of the session layer: the layer checks that the
+    /// sessions it sees came through this store.
+    used: AtomicBool,
+}
+
+impl StoreShared {
+    pub(crate) fn was_used(&self) -> bool {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    fn mark_used(&self) {
+        if !self.used.load(Ordering::Relaxed) {
+            self.used.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn lock_for(&self, id: &Id) -> &Mutex<()> {
+        let index = self.hasher.hash_one(id) as usize % self.locks.len();
+        &self.locks[index]
+    }
+}
+
+impl<S: SessionStore> AutoLogoutStore<S> {
+    /// Wraps `inner` (a `MemoryStore`, a `RedisStore`, ...).
+    pub fn new(inner: S) -> Self {
+        AutoLogoutStore {
+            inner,
+            shared: Arc::new(StoreShared {
+                locks: (0..LOCKS).map(|_| Mutex::new(())).collect(),
+                hasher: Default::default(),
+                used: AtomicBool::new(false),
+            }),
+        }
+    }
+}
+
+impl<S> AutoLogoutStore<S> {
+    /// The wrapped store.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    pub(crate) fn shared(&self) -> Arc<StoreShared> {
+        self.shared.clone()
+    }
+}
+
+impl<S: Clone> Clone for AutoLogoutStore<S> {
+    fn clone(&self) -> Self {
+        AutoLogoutStore {
+            inner: self.inner.clone(),
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for AutoLogoutStore<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AutoLogoutStore")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The stamps text of a record: `Some("")` (unreadable) for a value that is
+/// not a string.
+fn stamps_of(record: &Record) -> Option<Cow<'_, str>> {
+    match record.data.get(Stamps::SESSION_KEY)? {
+        Value::String(text) => Some(Cow::Borrowed(text)),
+        _ => Some(Cow::Borrowed("")),
+    }
+}
+
+#[async_trait]
+impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // A new id: nothing to merge with.
+        self.shared.mark_used();
+        self.inner.create(record).await
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.shared.mark_used();
+        let _guard = self.shared.lock_for(&record.id).lock().await;
+        let stored = self.inner.load(&record.id).await?;
+        match decide_for(record, stored.as_ref()) {
+            SaveAction::Drop => Ok(()),
+            SaveAction::Write => self.inner.save(record).await,
+            SaveAction::WriteStamps(stamps) => {
+                let mut merged = record.clone();
+                merged.data.insert(
+                    Stamps::SESSION_KEY.to_owned(),
+                    Value::String(stamps.encode()),
+                );
+                self.inner.save(&merged).await
+            }
+        }
+    }
+
+    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        self.shared.mark_used();
+        self.inner.load(session_id).await
+    }
+
+    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        self.shared.mark_used();
+        let _guard = self.shared.lock_for(session_id).lock().await;
+        self.inner.delete(session_id).await
+    }
+}
+
+/// The save rule for `ours` over what the store holds.
+fn decide_for(ours: &Record, stored: Option<&Record>) -> SaveAction {
+    let ours_text = stamps_of(ours);
+    let stored_text = stored.map(stamps_of);
+    let in_store = match &stored_text {
+        None => InStore::Gone,
+        Some(text) => InStore::Stamps(text.as_deref()),
+    };
+    save_rule::decide(ours_text.as_deref(), in_store)
+}
