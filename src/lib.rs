@@ -47,6 +47,8 @@ pub mod script;
 pub mod stamps;
 mod time_value;
 
+#[cfg(feature = "actix")]
+pub mod actix;
 #[cfg(feature = "askama")]
 pub mod askama;
 #[cfg(feature = "axum")]

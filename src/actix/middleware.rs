@@ -1,0 +1,335 @@
+//! [`AutoLogoutMiddleware`] (the `Transform`) and [`AutoLogoutService`] (its
+//! inner `Service`), after actix-identity's middleware; [`StoreErrors`] for
+//! store outages.
+
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use actix_session::SessionExt;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::error::InternalError;
+use actix_web::{Error, HttpMessage as _};
+
+use super::extract::RequestState;
+use super::response::into_response;
+use super::{AutoLogout, Shared, session};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::decision::RequestOutcome;
+use crate::engine::{self, Endpoints, Reply, Route};
+
+type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// The actix-web middleware: checks both limits on every request, records
+/// activity, logs expired sessions out and serves the endpoints. Wrap it
+/// inside `SessionMiddleware` (and inside `FlashMessagesFramework`); see the
+/// [module docs](super).
+#[derive(Clone, Debug)]
+pub struct AutoLogoutMiddleware {
+    shared: Arc<Shared>,
+}
+
+impl AutoLogoutMiddleware {
+    /// A middleware for `config`, reading the system clock.
+    pub fn new(config: Config) -> Self {
+        let endpoints = Endpoints::new(&config);
+        AutoLogoutMiddleware {
+            shared: Arc::new(Shared {
+                config,
+                clock: Arc::new(SystemClock),
+                endpoints,
+                identity_key: None,
+            }),
+        }
+    }
+
+    /// Reads `now` from `clock` instead of the system clock, e.g. a
+    /// [`ManualClock`](crate::ManualClock) in tests.
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        Arc::make_mut(&mut self.shared).clock = Arc::new(clock);
+        self
+    }
+
+    /// Works with [actix-identity] 0.9 (feature `actix-identity`): a user
+    /// signed in through `Identity::login` starts the session's clocks (no
+    /// call of [`AutoLogout::login`] needed), a signed-in session without
+    /// stamps is tracked from now on, and an expiry clears the session, so
+    /// the `Identity` extractor sees an anonymous visitor.
+    ///
+    /// Use [`AutoLogoutMiddleware::with_actix_identity_key`] when the
+    /// `IdentityMiddleware` was built with its own `id_key`. Order, outermost
+    /// last: `.wrap(auto_logout).wrap(IdentityMiddleware::default())
+    /// .wrap(flash).wrap(session)`.
+    ///
+    /// [actix-identity]: https://docs.rs/actix-identity/0.9
+    #[cfg(feature = "actix-identity")]
+    pub fn with_actix_identity(self) -> Self {
+        self.with_actix_identity_key("actix_identity.user_id")
+    }
+
+    /// [`AutoLogoutMiddleware::with_actix_identity`] for an
+    /// `IdentityMiddleware` built with `id_key(key)`.
+    #[cfg(feature = "actix-identity")]
+    pub fn with_actix_identity_key(mut self, key: &'static str) -> Self {
+        Arc::make_mut(&mut self.shared).identity_key = Some(key);
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// A handle to log sessions in and out outside a request handler (inside
+    /// one, extract [`AutoLogout`]).
+    pub fn handle(&self) -> AutoLogout {
+        AutoLogout {
+            shared: self.shared.clone(),
+            now: None,
+        }
+    }
+
+    /// The path the client script is served at: `<prefix>auto-logout.<hash>.js`.
+    pub fn script_path(&self) -> &str {
+        self.shared.endpoints.script()
+    }
+
+    /// The path the default warning stylesheet is served at.
+    pub fn stylesheet_path(&self) -> &str {
+        self.shared.endpoints.stylesheet()
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for AutoLogoutMiddleware
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    S::Future: 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = AutoLogoutService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(AutoLogoutService {
+            service: Rc::new(service),
+            shared: Arc::clone(&self.shared),
+        }))
+    }
+}
+
+/// The inner [`Service`] made by [`AutoLogoutMiddleware`].
+pub struct AutoLogoutService<S> {
+    service: Rc<S>,
+    shared: Arc<Shared>,
+}
+
+impl<S> std::fmt::Debug for AutoLogoutService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AutoLogoutService")
+            .field("shared", &self.shared)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for AutoLogoutService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    S::Future: 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        let shared = Arc::clone(&self.shared);
+        Box::pin(run(shared, service, req))
+    }
+}
+
+fn reply<B>(req: ServiceRequest, reply: Reply) -> ServiceResponse<EitherBody<B>> {
+    req.into_response(into_response(reply))
+        .map_into_right_body()
+}
+
+async fn run<S, B>(
+    shared: Arc<Shared>,
+    service: Rc<S>,
+    req: ServiceRequest,
+) -> Result<ServiceResponse<EitherBody<B>>, Error>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
+{
+    let headers = req.headers();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let method = req.method().as_str();
+    let path = req.path();
+    let endpoint = match engine::route(&shared.endpoints, method, path, header) {
+        Route::Reply(answer) => return Ok(reply(req, answer)),
+        Route::Continue(endpoint) => endpoint,
+    };
+
+    // One `now` for the whole request.
+    let now = shared.clock.now();
+    let config = &shared.config;
+    let activity = config.activity_of(method, path, header);
+    let session = req.get_session();
+    let user_before = shared
+        .identity_key
+        .and_then(|key| session::user_id(&session, key));
+    let mut outcome = session::check(config, &session, now, activity);
+    if user_before.is_some() && outcome == RequestOutcome::Untracked && config.has_limit() {
+        // Signed in through actix-identity before the clocks were started
+        // (before the middleware was installed): they start now.
+        outcome = session::start_clocks(config, &session, now, activity);
+    }
+    match outcome {
+        RequestOutcome::Active {
+            write: Some(stamps),
+            ..
+        } if session::write_stamps(&session, &stamps).is_err() => {
+            return Ok(reply(req, Reply::store_failed()));
+        }
+        RequestOutcome::Expired(reason) => {
+            session::end(&session);
+            // The login page shows this request's message itself (see
+            // `AutoLogoutContext::expired`); flashed, it would show twice.
+            let login_page = config
+                .login_url()
+                .is_some_and(|url| engine::is_login_page(url, path));
+            if let Some(message) = config.message_for(reason)
+                && !login_page
+            {
+                session::flash(&req, message);
+            }
+        }
+        _ => {}
+    }
+
+    if endpoint.is_some() {
+        return Ok(reply(req, Reply::endpoint(&outcome)));
+    }
+    if let RequestOutcome::Expired(reason) = outcome {
+        let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        if let Some(answer) = engine::expired_reply(config, reason, path, path_and_query, header) {
+            return Ok(reply(req, answer));
+        }
+    }
+
+    req.extensions_mut().insert(RequestState {
+        shared: Arc::clone(&shared),
+        now,
+        outcome,
+    });
+    let res = service.call(req).await?;
+    if let Some(key) = shared.identity_key {
+        // A login through `Identity::login` during the request: a (different)
+        // user id now. Start the clocks of the renewed session.
+        let after = session::user_id(&session, key);
+        if after.is_some() && after != user_before {
+            let _ = session::write_stamps(&session, &crate::Stamps::at_login(now));
+        }
+    }
+    Ok(res.map_into_left_body())
+}
+
+/// Turns a failing session store into `503` with the crate's text, as on
+/// axum, instead of actix-session's empty `500`. Wrap it outside
+/// `SessionMiddleware` (the last `wrap`):
+///
+/// ```
+/// use actix_session::{SessionMiddleware, storage::CookieSessionStore};
+/// use actix_web::{App, cookie::Key};
+/// use auto_logout::Config;
+/// use auto_logout::actix::{AutoLogoutMiddleware, StoreErrors};
+///
+/// # fn main() -> Result<(), auto_logout::ConfigError> {
+/// let config = Config::builder().idle_time("15m").build()?;
+/// let app = App::new()
+///     .wrap(AutoLogoutMiddleware::new(config))
+///     .wrap(SessionMiddleware::new(CookieSessionStore::default(), Key::generate()))
+///     .wrap(StoreErrors);
+/// # let _ = app;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// It recognises the errors `SessionMiddleware` answers a failing store with
+/// (loading, saving, updating or deleting a session state) and leaves every
+/// other error alone.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StoreErrors;
+
+impl<S, B> Transform<S, ServiceRequest> for StoreErrors
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    S::Future: 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = Error;
+    type Transform = StoreErrorsService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(StoreErrorsService {
+            service: Rc::new(service),
+        }))
+    }
+}
+
+/// The inner [`Service`] made by [`StoreErrors`].
+#[derive(Debug)]
+pub struct StoreErrorsService<S> {
+    service: Rc<S>,
+}
+
+impl<S, B> Service<ServiceRequest> for StoreErrorsService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    S::Future: 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = Error;
+    type Future = LocalBoxFuture<Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        Box::pin(async move {
+            service.call(req).await.map_err(|err| {
+                if is_store_error(&err) {
+                    // The same error kind, answered with the crate's 503.
+                    InternalError::from_response(
+                        engine::STORE_FAILED,
+                        into_response(Reply::store_failed()),
+                    )
+                    .into()
+                } else {
+                    err
+                }
+            })
+        })
+    }
+}
+
+/// The errors actix-session 0.11's `SessionMiddleware` returns when its store fails.
+fn is_store_error(err: &Error) -> bool {
+    use actix_session::storage::{SaveError, UpdateError};
+    err.as_error::<InternalError<anyhow::Error>>().is_some()
+        || err.as_error::<InternalError<UpdateError>>().is_some()
+        || err.as_error::<InternalError<SaveError>>().is_some()
+}

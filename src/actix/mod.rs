@@ -1,0 +1,155 @@
+//! actix-web integration: [`AutoLogoutMiddleware`], a middleware over
+//! [actix-session] 0.11 that logs users out when a limit runs out, with the
+//! same rules, endpoints and extractors as the axum integration.
+//!
+//! ```
+//! use actix_session::{Session, SessionMiddleware, storage::CookieSessionStore};
+//! use actix_web::{App, HttpResponse, cookie::Key, test, web};
+//! use actix_web_flash_messages::{FlashMessagesFramework, storage::CookieMessageStore};
+//! use auto_logout::Config;
+//! use auto_logout::actix::{AutoLogout, AutoLogoutContext, AutoLogoutMiddleware};
+//!
+//! async fn home(session: Session, ctx: AutoLogoutContext) -> HttpResponse {
+//!     if session.get::<String>("user").ok().flatten().is_none() {
+//!         return HttpResponse::SeeOther().insert_header(("location", "/login?next=/")).finish();
+//!     }
+//!     let ctx = ctx.context(); // hand this to Tera, MiniJinja or Askama
+//!     HttpResponse::Ok().body(format!(
+//!         "<p>Idle logout in {} s</p>{}",
+//!         ctx.seconds_until_idle_end(),
+//!         ctx.redirect_to_login_immediately(),
+//!     ))
+//! }
+//!
+//! async fn login(auto_logout: AutoLogout, session: Session) -> actix_web::Result<HttpResponse> {
+//!     // ...after checking the password:
+//!     session.insert("user", "demo")?;
+//!     auto_logout.login(&session)?; // starts the clocks and renews the session key
+//!     Ok(HttpResponse::SeeOther().insert_header(("location", "/")).finish())
+//! }
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let config = Config::builder()
+//!     .idle_time("15m")
+//!     .session_time("8h")
+//!     .message("The session has expired. Please login again to continue.")
+//!     .build()?;
+//! let key = Key::generate();
+//! let app = test::init_service(
+//!     App::new()
+//!         .route("/", web::get().to(home))
+//!         .route("/login", web::post().to(login))
+//!         // The last `wrap` is the outermost: sessions, then messages, then auto-logout.
+//!         .wrap(AutoLogoutMiddleware::new(config))
+//!         .wrap(FlashMessagesFramework::builder(CookieMessageStore::builder(key.clone()).build()).build())
+//!         .wrap(SessionMiddleware::new(CookieSessionStore::default(), key)),
+//! )
+//! .await;
+//! let res = test::call_service(&app, test::TestRequest::post().uri("/login").to_request()).await;
+//! assert_eq!(res.status(), 303);
+//! # Ok::<(), auto_logout::ConfigError>(())
+//! # })?;
+//! # Ok::<(), auto_logout::ConfigError>(())
+//! ```
+//!
+//! # What the middleware does, per request
+//!
+//! The rules are the crate's [request engine](crate::engine); this module
+//! only reads an actix request into its terms and writes its replies as
+//! actix responses. It reads the clock once, then the session's stamps
+//! ([`Stamps::SESSION_KEY`](crate::Stamps::SESSION_KEY)). A session without
+//! stamps is not touched. For a logged-in session:
+//!
+//! - **Active**: activity is recorded with coalesced writes (at most one per
+//!   `WRITE_RESOLUTION`). Passive requests are checked but never counted.
+//! - **Expired** (or stamps that cannot be read): the session is cleared and
+//!   renewed (its record deleted, a new key for whatever the request stores
+//!   next), the message for the reason is flashed at info level through
+//!   [actix-web-flash-messages] (`FlashMessage::info(..).send()`) when its
+//!   `FlashMessagesFramework` is installed, and the request goes on as
+//!   anonymous. With `LOGIN_URL` set the middleware answers itself: `303`
+//!   for page navigations, `401` JSON for `fetch`/XHR, `HX-Redirect` for htmx,
+//!   all `Cache-Control: no-store`. A request for the login page itself goes
+//!   on, and there the message is not flashed (it would show on the page
+//!   after): the page shows it at once, from
+//!   `ctx.expired().and_then(|why| ctx.config().message_for(why))` of its
+//!   [`AutoLogoutContext`].
+//!
+//! Under the endpoint prefix (default `/auto-logout/`) it serves `GET status`,
+//! `POST keepalive` (refused with `403` without `X-Auto-Logout: 1`) and the
+//! script and stylesheet files under their content hashes.
+//!
+//! # Flash messages: use the cookie store
+//!
+//! actix-web-flash-messages 0.5's `SessionMessageStore` is built on
+//! actix-session **0.10**; under the 0.11 `SessionMiddleware` its messages are
+//! silently dropped. Use its `CookieMessageStore` (feature `cookies`), which
+//! needs no session, as above. The middleware only calls
+//! `FlashMessage::info(..).send()`, which works with any of its stores.
+//!
+//! # A logout stays final
+//!
+//! actix-session writes a request's whole session state back at the end of
+//! the request when anything in it changed; its Redis store even re-creates
+//! a record that was deleted meanwhile, under a new key. A slow request that
+//! loaded the state before a logout would bring the session back. Wrap the
+//! store in [`AutoLogoutStore`]: its `update` applies the
+//! [save rule](crate::save_rule) under a lock per session key, so a record
+//! that is gone is never re-created and a different login is never written
+//! over, while the later last activity is kept.
+//!
+//! # Store outages
+//!
+//! `SessionMiddleware` loads and saves the session itself, outside this
+//! middleware, and answers a failing store with an empty `500`. Add
+//! [`StoreErrors`] outside it (`.wrap(StoreErrors)` last) to answer `503`
+//! with the crate's text instead, as the axum integration does. Configure the
+//! store with timeouts (a Redis connection with a response timeout) so a
+//! request never hangs.
+//!
+//! # With actix-identity
+//!
+//! With the feature `actix-identity` (actix-identity 0.9),
+//! [`AutoLogoutMiddleware::with_actix_identity`] makes the login call
+//! unnecessary: `Identity::login` starts the session's clocks, and an expiry
+//! clears the session, so the `Identity` extractor sees an anonymous visitor.
+//!
+//! [actix-session]: https://docs.rs/actix-session/0.11
+//! [actix-web-flash-messages]: https://docs.rs/actix-web-flash-messages/0.5
+
+mod extract;
+mod middleware;
+mod response;
+mod session;
+mod store;
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::engine::Endpoints;
+
+pub use extract::{AutoLogout, AutoLogoutContext, MissingAutoLogoutMiddleware};
+pub use middleware::{AutoLogoutMiddleware, AutoLogoutService, StoreErrors, StoreErrorsService};
+pub use store::AutoLogoutStore;
+
+/// What the middleware shares with its services and the extractors.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) endpoints: Endpoints,
+    /// Set by `with_actix_identity`: the session key of the signed-in user's id.
+    pub(crate) identity_key: Option<&'static str>,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AutoLogout")
+            .field("config", &self.config)
+            .field("now", &self.clock.now())
+            .field("identity_key", &self.identity_key)
+            .finish()
+    }
+}

@@ -1,0 +1,73 @@
+//! Session I/O over actix-session 0.11: the stamps in, the stamps out, the
+//! end of a session, the flash message.
+
+use std::sync::Arc;
+
+use actix_session::{Session, SessionInsertError};
+use actix_web::HttpMessage as _;
+use actix_web::dev::ServiceRequest;
+use actix_web_flash_messages::FlashMessage;
+use actix_web_flash_messages::storage::FlashMessageStore;
+
+use crate::clock::Timestamp;
+use crate::config::Config;
+use crate::decision::{Activity, RequestOutcome};
+use crate::stamps::Stamps;
+
+/// The decision for this request from the session's stamps.
+pub(super) fn check(
+    config: &Config,
+    session: &Session,
+    now: Timestamp,
+    activity: Activity,
+) -> RequestOutcome {
+    match session.get::<String>(Stamps::SESSION_KEY) {
+        Ok(None) => RequestOutcome::Untracked,
+        Ok(Some(stored)) => config.check_request(Some(&stored), now, activity),
+        // Something else under our key: not ours to trust (fail closed).
+        Err(_) => config.check_request(Some(""), now, activity),
+    }
+}
+
+/// Starts the clocks of a session signed in elsewhere (actix-identity), and
+/// decides this request with them.
+pub(super) fn start_clocks(
+    config: &Config,
+    session: &Session,
+    now: Timestamp,
+    activity: Activity,
+) -> RequestOutcome {
+    let stamps = Stamps::at_login(now);
+    let _ = write_stamps(session, &stamps);
+    config.check_request(Some(&stamps.encode()), now, activity)
+}
+
+pub(super) fn write_stamps(session: &Session, stamps: &Stamps) -> Result<(), SessionInsertError> {
+    session.insert(Stamps::SESSION_KEY, stamps.encode())
+}
+
+/// Ends the session as Django's `logout()` does: its data cleared, its record
+/// deleted at the end of the request, and whatever the request stores
+/// afterwards saved under a new key. (`Session::purge` would also drop every
+/// later insert of the request, such as a new login.)
+pub(super) fn end(session: &Session) {
+    session.clear();
+    session.renew();
+}
+
+/// Flashes `message` at info level when `FlashMessagesFramework` is
+/// installed (without it, `FlashMessage::send` would panic).
+pub(super) fn flash(req: &ServiceRequest, message: &str) {
+    let installed = req
+        .extensions()
+        .get::<Arc<dyn FlashMessageStore>>()
+        .is_some();
+    if installed {
+        FlashMessage::info(message).send();
+    }
+}
+
+/// The signed-in user's id under `key` (actix-identity's id key), if any.
+pub(super) fn user_id(session: &Session, key: &str) -> Option<String> {
+    session.get::<String>(key).ok().flatten()
+}

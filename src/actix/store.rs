@@ -1,0 +1,167 @@
+//! [`AutoLogoutStore`]: the actix-session store wrapper that keeps a logout final.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::time::Duration;
+use tokio::sync::Mutex;
+
+use crate::save_rule::{self, InStore, SaveAction};
+use crate::stamps::Stamps;
+
+/// How many locks the session keys are spread over. Two keys that share a
+/// lock only wait for each other; the same key always finds the same lock.
+const LOCKS: usize = 256;
+
+/// An actix-session [`SessionStore`] wrapper that makes a logout final where
+/// the session is saved: give it to `SessionMiddleware` in place of the
+/// store it wraps.
+///
+/// ```no_run
+/// use actix_session::{SessionMiddleware, storage::RedisSessionStore};
+/// use actix_web::{App, cookie::Key};
+/// use auto_logout::actix::{AutoLogoutMiddleware, AutoLogoutStore};
+/// use auto_logout::Config;
+///
+/// # async fn app() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = AutoLogoutStore::new(RedisSessionStore::new("redis://127.0.0.1:6379").await?);
+/// let config = Config::builder().idle_time("15m").build()?;
+/// let key = Key::generate();
+/// let app = App::new()
+///     .wrap(AutoLogoutMiddleware::new(config))
+///     .wrap(SessionMiddleware::new(store.clone(), key));
+/// # let _ = app;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// `SessionMiddleware` calls `update` at the end of a request that changed
+/// a session. Here `update` reads the stored state first, under a lock per
+/// session key, and applies the [save rule](crate::save_rule): a state that
+/// is gone (logged out or expired meanwhile) is never re-created — actix-session's
+/// Redis store would re-create it under a new key — a write whose login
+/// differs from the stored one is dropped, and for the same login the later
+/// of the two last activities is written. `delete` takes the same lock;
+/// `load`, `save` (a new key) and `update_ttl` pass through.
+///
+/// Atomic within one process (every worker of one `HttpServer` shares the
+/// locks through the clones of one store). Several processes on one Redis
+/// narrow the window to the read-then-write of one `update`.
+pub struct AutoLogoutStore<S> {
+    inner: S,
+    locks: Arc<Locks>,
+}
+
+struct Locks {
+    locks: Box<[Mutex<()>]>,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl Locks {
+    fn lock_for(&self, key: &SessionKey) -> &Mutex<()> {
+        let index = self.hasher.hash_one(key.as_ref()) as usize % self.locks.len();
+        &self.locks[index]
+    }
+}
+
+impl<S> AutoLogoutStore<S> {
+    /// Wraps `inner` (a `RedisSessionStore`, or a store of your own).
+    pub fn new(inner: S) -> Self {
+        AutoLogoutStore {
+            inner,
+            locks: Arc::new(Locks {
+                locks: (0..LOCKS).map(|_| Mutex::new(())).collect(),
+                hasher: Default::default(),
+            }),
+        }
+    }
+
+    /// The wrapped store.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S: Clone> Clone for AutoLogoutStore<S> {
+    fn clone(&self) -> Self {
+        AutoLogoutStore {
+            inner: self.inner.clone(),
+            locks: Arc::clone(&self.locks),
+        }
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for AutoLogoutStore<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AutoLogoutStore")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+type State = HashMap<String, String>;
+
+/// The stamps text in an actix-session state (values are JSON texts).
+fn stamps_of(state: &State) -> Option<String> {
+    let raw = state.get(Stamps::SESSION_KEY)?;
+    // Not a JSON string: keep the raw text, which the rule cannot read
+    // (fail closed).
+    Some(serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.clone()))
+}
+
+impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
+        self.inner.load(session_key).await
+    }
+
+    async fn save(&self, session_state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
+        // A new key: nothing to merge with.
+        self.inner.save(session_state, ttl).await
+    }
+
+    async fn update(
+        &self,
+        session_key: SessionKey,
+        mut session_state: State,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let lock = self.locks.lock_for(&session_key);
+        let _guard = lock.lock().await;
+        let stored = match self.inner.load(&session_key).await {
+            Ok(stored) => stored,
+            // A stored state that cannot be read is no login to keep.
+            Err(LoadError::Deserialization(_)) => Some(State::new()),
+            Err(LoadError::Other(err)) => return Err(UpdateError::Other(err)),
+        };
+        let ours = stamps_of(&session_state);
+        let theirs = stored.as_ref().map(stamps_of);
+        let in_store = match &theirs {
+            None => InStore::Gone,
+            Some(text) => InStore::Stamps(text.as_deref()),
+        };
+        match save_rule::decide(ours.as_deref(), in_store) {
+            // The key stays; with nothing stored under it, the next request
+            // starts a fresh session.
+            SaveAction::Drop => Ok(session_key),
+            SaveAction::Write => self.inner.update(session_key, session_state, ttl).await,
+            SaveAction::WriteStamps(stamps) => {
+                let text = serde_json::to_string(&stamps.encode())
+                    .map_err(|err| UpdateError::Serialization(err.into()))?;
+                session_state.insert(Stamps::SESSION_KEY.to_owned(), text);
+                self.inner.update(session_key, session_state, ttl).await
+            }
+        }
+    }
+
+    async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
+        self.inner.update_ttl(session_key, ttl).await
+    }
+
+    async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
+        let _guard = self.locks.lock_for(session_key).lock().await;
+        self.inner.delete(session_key).await
+    }
+}
