@@ -24,6 +24,11 @@
 //!
 //! Like Django, a limit is on when its key is present. Every key and its meaning
 //! is listed in the crate's README; [`ConfigError`] says what went wrong.
+//!
+//! `WRITE_RESOLUTION` defaults to 1 % of `IDLE_TIME` and may not be coarser:
+//! that keeps an idle logout within 1 % of `IDLE_TIME` after the user's last
+//! request, at the cost of at most one store write per session per 1 % of
+//! `IDLE_TIME` (see [`Config::write_resolution`]).
 
 use std::fmt;
 use std::sync::Arc;
