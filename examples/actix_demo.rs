@@ -1,0 +1,129 @@
+//! The auto-logout demo on actix-web and Tera 2: `cargo run --example actix_demo`,
+//! then open http://127.0.0.1:3000/ and sign in as `demo` / `demo`.
+//!
+//! For a client it is the axum demo (`cargo run --example demo`): the same
+//! routes, pages, messages, endpoints and environment — `DEMO_ADDR` (default
+//! `127.0.0.1:3000`), `AUTO_LOGOUT_IDLE_TIME` (60 s), `AUTO_LOGOUT_SESSION_TIME`
+//! (300 s), `AUTO_LOGOUT_WARN_BEFORE` (20 s), `AUTO_LOGOUT_MESSAGE`,
+//! `AUTO_LOGOUT_REDIRECT_TO_LOGIN_IMMEDIATELY` (true), any other
+//! `AUTO_LOGOUT_<KEY>`, `DEMO_CSP=strict|nonce`, `DEMO_AUTO_LOGOUT=off`,
+//! `DEMO_HTMX` — and `REDIS_URL` keeps sessions in Redis (actix-session's
+//! `RedisSessionStore`) so several instances share them. The session and
+//! flash cookies are encrypted with a key: instances that share a Redis need
+//! the same `DEMO_SECRET_KEY` (at least 64 bytes); without it each instance
+//! makes its own.
+
+#[path = "actix_demo/app.rs"]
+mod app;
+
+use std::process::ExitCode;
+
+use actix_session::storage::RedisSessionStore;
+use actix_web::cookie::Key;
+use auto_logout::actix::AutoLogoutStore;
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let settings = match app::Settings::from_env(|name| std::env::var(name).ok()) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("actix_demo: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let key = match std::env::var("DEMO_SECRET_KEY") {
+        Ok(secret) if !secret.trim().is_empty() => match Key::try_from(secret.trim().as_bytes()) {
+            Ok(key) => key,
+            Err(_) => {
+                eprintln!(
+                    "actix_demo: DEMO_SECRET_KEY is {} bytes; at least 64 are needed",
+                    secret.trim().len()
+                );
+                return ExitCode::from(2);
+            }
+        },
+        _ => Key::generate(),
+    };
+    let addr = std::env::var("DEMO_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    let listener = match std::net::TcpListener::bind(&addr) {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("actix_demo: cannot listen on {addr}: {err} (set DEMO_ADDR)");
+            return ExitCode::from(2);
+        }
+    };
+    let c = &settings.config;
+    let secs = |d: Option<std::time::Duration>| {
+        d.map_or("off".to_owned(), |d| format!("{} s", d.as_secs()))
+    };
+    let summary = format!(
+        "idle {}, session {}, warning {}, redirect {}",
+        secs(c.idle_time()),
+        secs(c.session_time()),
+        secs(c.warn_before()),
+        if c.redirect_to_login_immediately() {
+            "on"
+        } else {
+            "off"
+        },
+    );
+    let extras = format!(
+        "{}{}",
+        match settings.csp {
+            app::Csp::Off => "",
+            app::Csp::Strict => ", CSP strict",
+            app::Csp::Nonce => ", CSP nonce",
+        },
+        if settings.auto_logout {
+            ""
+        } else {
+            ", auto-logout middleware OFF"
+        },
+    );
+    let served = match std::env::var("REDIS_URL") {
+        Ok(url) if !url.trim().is_empty() => {
+            let store = match RedisSessionStore::new(url.trim()).await {
+                Ok(store) => store,
+                Err(err) => {
+                    eprintln!("actix_demo: cannot connect to REDIS_URL={url}: {err}");
+                    return ExitCode::from(2);
+                }
+            };
+            println!(
+                "auto-logout actix demo on http://{addr}/ — sign in as demo / demo\n  {summary}, sessions in Redis at {url}{extras}"
+            );
+            let stack = app::Stack {
+                store: AutoLogoutStore::new(store),
+                key,
+            };
+            app::serve(settings, stack, listener, app::no_routes)
+        }
+        _ => {
+            println!(
+                "auto-logout actix demo on http://{addr}/ — sign in as demo / demo\n  {summary}, sessions in memory{extras}"
+            );
+            let stack = app::Stack {
+                store: AutoLogoutStore::new(app::MemoryStore::default()),
+                key,
+            };
+            app::serve(settings, stack, listener, app::no_routes)
+        }
+    };
+    let server = match served {
+        Ok((server, _)) => server,
+        Err(err) => {
+            eprintln!("actix_demo: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        handle.stop(true).await;
+    });
+    if let Err(err) = server.await {
+        eprintln!("actix_demo: {err}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,470 @@
+//! The demo site on actix-web + Tera 2 + auto-logout, as a library:
+//! `examples/actix_demo.rs` runs it, and the tests build the same stack with
+//! their own configuration, clock and session store, on a free port.
+//!
+//! It is the axum demo's site (`examples/demo/app.rs`) for a client: the same
+//! routes, status codes, redirects, messages, endpoints and page elements —
+//! the pages are rendered from the same templates, by Tera 2 instead of
+//! MiniJinja — and it reads the environment through the same
+//! [`Settings::from_env`].
+#![allow(dead_code)]
+
+#[path = "../demo/app.rs"]
+mod axum_app;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_session::{Session, SessionMiddleware};
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Key, SameSite, time::Duration};
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Condition;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web_flash_messages::storage::CookieMessageStore;
+use actix_web_flash_messages::{FlashMessage, FlashMessagesFramework, IncomingFlashMessages};
+use auto_logout::actix::{AutoLogout, AutoLogoutContext, AutoLogoutMiddleware, StoreErrors};
+use auto_logout::{Nonce, request};
+use tera::{Context, Tera};
+
+pub use axum_app::{Csp, PASSWORD, SESSION_COOKIE, Settings, USER_KEY, USERNAME};
+
+/// The flash-message cookie's name (the axum demo keeps messages in the session).
+pub const FLASH_COOKIE: &str = "_flash";
+
+#[derive(Clone)]
+struct AppState {
+    templates: Arc<Tera>,
+    csp: Csp,
+    nonces: Arc<NonceSource>,
+    htmx: Option<Arc<std::path::PathBuf>>,
+}
+
+fn templates() -> Tera {
+    let mut tera = Tera::new();
+    tera.add_raw_templates([
+        ("base.html", include_str!("../demo/templates/base.html")),
+        ("login.html", include_str!("../demo/templates/login.html")),
+        ("home.html", include_str!("../demo/templates/home.html")),
+        ("public.html", include_str!("../demo/templates/public.html")),
+    ])
+    .expect("the demo's templates parse with Tera 2");
+    // `seconds_until_*` and `redirect_to_login_immediately` for every page.
+    auto_logout::tera::register(&mut tera);
+    tera
+}
+
+/// Everything one instance needs besides its settings.
+#[derive(Clone)]
+pub struct Stack<S> {
+    /// The session store (wrap it in `AutoLogoutStore` for a final logout).
+    pub store: S,
+    /// Signs and encrypts the session and flash cookies; instances that share
+    /// a Redis must share it.
+    pub key: Key,
+}
+
+/// The demo's app over `store`: routes, then auto-logout, flash messages,
+/// sessions and the store-error answer, outermost last. `extra` adds routes
+/// behind the same middleware (tests add routes there).
+pub fn app<S, F>(
+    settings: Settings,
+    stack: Stack<S>,
+    extra: F,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+>
+where
+    S: SessionStore + Clone + 'static,
+    F: FnOnce(&mut web::ServiceConfig),
+{
+    let state = AppState {
+        templates: Arc::new(templates()),
+        csp: settings.csp,
+        nonces: Arc::new(NonceSource::default()),
+        htmx: settings.htmx.clone().map(Arc::new),
+    };
+    let mut auto_logout = AutoLogoutMiddleware::new(settings.config.clone());
+    if let Some(clock) = &settings.clock {
+        auto_logout = auto_logout.with_clock(clock.clone());
+    }
+    let flash = FlashMessagesFramework::builder(
+        CookieMessageStore::builder(stack.key.clone())
+            .cookie_name(FLASH_COOKIE.to_owned())
+            .build(),
+    )
+    .build();
+    let sessions = SessionMiddleware::builder(stack.store, stack.key)
+        .cookie_name(SESSION_COOKIE.to_owned())
+        .cookie_secure(false)
+        .cookie_same_site(SameSite::Lax)
+        .build();
+    App::new()
+        .app_data(web::Data::new(state))
+        .route("/", web::get().to(home))
+        .route("/login", web::get().to(login_form))
+        .route("/login", web::post().to(login_submit))
+        .route("/logout", web::post().to(logout))
+        .route("/public", web::get().to(public))
+        .route("/static/demo.css", web::get().to(css))
+        .route("/static/demo.js", web::get().to(js))
+        .route("/static/htmx.js", web::get().to(htmx_js))
+        .route("/fragments/idle", web::get().to(idle_fragment))
+        .configure(extra)
+        .wrap(Condition::new(settings.auto_logout, auto_logout))
+        .wrap(flash)
+        .wrap(sessions)
+        .wrap(StoreErrors)
+}
+
+/// Starts the demo on `listener` (bind `127.0.0.1:0` for a free port) and
+/// returns the running server (await it, or spawn it) and its address.
+pub fn serve<S, F>(
+    settings: Settings,
+    stack: Stack<S>,
+    listener: std::net::TcpListener,
+    extra: F,
+) -> std::io::Result<(Server, SocketAddr)>
+where
+    S: SessionStore + Clone + Send + 'static,
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
+    let addr = listener.local_addr()?;
+    let server = HttpServer::new(move || app(settings.clone(), stack.clone(), extra.clone()))
+        .workers(2)
+        .listen(listener)?
+        .disable_signals()
+        .shutdown_timeout(1)
+        .run();
+    Ok((server, addr))
+}
+
+/// The routes a test adds nothing to.
+pub fn no_routes(_: &mut web::ServiceConfig) {}
+
+#[derive(serde::Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+fn safe_next(next: Option<&str>) -> &str {
+    next.and_then(request::safe_next).unwrap_or("/")
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+fn render(state: &AppState, name: &str, ctx: &Context, nonce: Option<&str>) -> HttpResponse {
+    match state.templates.render(name, ctx) {
+        Ok(html) => {
+            let mut res = HttpResponse::Ok();
+            res.content_type("text/html; charset=utf-8");
+            let policy = match (state.csp, nonce) {
+                (Csp::Off, _) => None,
+                (Csp::Strict, _) | (Csp::Nonce, None) => {
+                    Some("script-src 'self'; style-src 'self'".to_owned())
+                }
+                (Csp::Nonce, Some(n)) => {
+                    Some(format!("script-src 'self' 'nonce-{n}'; style-src 'self'"))
+                }
+            };
+            if let Some(policy) = policy {
+                res.insert_header((header::CONTENT_SECURITY_POLICY, policy));
+            }
+            res.body(html)
+        }
+        Err(err) => HttpResponse::InternalServerError().body(format!("template error: {err}")),
+    }
+}
+
+fn signed_in_user(session: &Session) -> Option<String> {
+    session.get::<String>(USER_KEY).ok().flatten()
+}
+
+/// For `data-` attributes read by the page's script.
+fn on(yes: bool) -> &'static str {
+    if yes { "true" } else { "false" }
+}
+
+async fn home(
+    state: web::Data<AppState>,
+    session: Session,
+    ctx: Option<AutoLogoutContext>,
+) -> HttpResponse {
+    let Some(user) = signed_in_user(&session) else {
+        // The app's own login guard, as Django's @login_required.
+        return see_other("/login?next=/");
+    };
+    let mut page = Context::new();
+    page.insert("user", &user);
+    page.insert("htmx", &state.htmx.is_some());
+    let Some(ctx) = ctx else {
+        // Without the middleware: the globals `register` added give the anonymous values.
+        page.insert("idle_on", on(false));
+        page.insert("session_on", on(false));
+        return render(&state, "home.html", &page, None);
+    };
+    let nonce = (state.csp == Csp::Nonce).then(|| state.nonces.next());
+    let values = match (state.csp, nonce.as_deref().map(Nonce::new)) {
+        (Csp::Strict, _) => ctx.external(),
+        (Csp::Nonce, Some(Ok(nonce))) => ctx.with_nonce(nonce),
+        _ => ctx.context(),
+    };
+    page.insert("idle_on", on(ctx.config().idle_time().is_some()));
+    page.insert("session_on", on(ctx.config().session_time().is_some()));
+    auto_logout::tera::insert(&mut page, &values);
+    render(&state, "home.html", &page, nonce.as_deref())
+}
+
+async fn login_form(
+    state: web::Data<AppState>,
+    messages: IncomingFlashMessages,
+    ctx: Option<AutoLogoutContext>,
+    query: web::Query<NextQuery>,
+) -> HttpResponse {
+    let mut messages: Vec<&str> = messages.iter().map(|m| m.content()).collect();
+    // With LOGIN_URL, a session that expired on this very request (the login
+    // page is exempt from the redirect) is not flashed: its message is for
+    // this page.
+    let expired_now = ctx
+        .as_ref()
+        .filter(|ctx| ctx.config().login_url().is_some())
+        .and_then(|ctx| ctx.config().message_for(ctx.expired()?));
+    messages.extend(expired_now);
+    let mut page = Context::new();
+    page.insert("messages", &messages);
+    page.insert("next", safe_next(query.next.as_deref()));
+    page.insert("username", "");
+    page.insert("error", &false);
+    render(&state, "login.html", &page, None)
+}
+
+async fn login_submit(
+    state: web::Data<AppState>,
+    auto_logout: Option<AutoLogout>,
+    session: Session,
+    form: web::Form<LoginForm>,
+) -> HttpResponse {
+    let next = safe_next(form.next.as_deref()).to_owned();
+    if form.username != USERNAME || form.password != PASSWORD {
+        let mut page = Context::new();
+        page.insert("messages", &Vec::<String>::new());
+        page.insert("error", "Wrong username or password.");
+        page.insert("next", &next);
+        page.insert("username", &form.username);
+        let mut res = render(&state, "login.html", &page, None);
+        *res.status_mut() = StatusCode::UNAUTHORIZED;
+        return res;
+    }
+    let started = session
+        .insert(USER_KEY, USERNAME)
+        .and_then(|()| match auto_logout {
+            // Starts this session's clocks (and renews its key).
+            Some(auto_logout) => auto_logout.login(&session),
+            None => {
+                session.renew();
+                Ok(())
+            }
+        });
+    match started {
+        Ok(()) => see_other(&next),
+        Err(err) => HttpResponse::ServiceUnavailable().body(format!("session store: {err}")),
+    }
+}
+
+async fn logout(auto_logout: Option<AutoLogout>, session: Session) -> HttpResponse {
+    // The record is deleted; what is stored next gets a new key.
+    match auto_logout {
+        Some(auto_logout) => auto_logout.logout(&session),
+        None => {
+            session.clear();
+            session.renew();
+        }
+    }
+    FlashMessage::info("You have been signed out.").send();
+    see_other("/login")
+}
+
+async fn public(state: web::Data<AppState>) -> HttpResponse {
+    render(&state, "public.html", &Context::new(), None)
+}
+
+async fn css() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .body(include_str!("../demo/static/demo.css"))
+}
+
+async fn js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(include_str!("../demo/static/demo.js"))
+}
+
+async fn htmx_js(state: web::Data<AppState>) -> HttpResponse {
+    let Some(path) = state.htmx.as_deref() else {
+        return HttpResponse::NotFound().finish();
+    };
+    let path = path.clone();
+    match web::block(move || std::fs::read(path)).await {
+        Ok(Ok(bytes)) => HttpResponse::Ok()
+            .content_type("text/javascript; charset=utf-8")
+            .body(bytes),
+        _ => HttpResponse::NotFound().finish(),
+    }
+}
+
+/// The home page's htmx fragment. Signed out, it answers like the middleware
+/// does for an expired request (the same core rule): htmx goes to the login
+/// page with the page it was on (`HX-Current-URL`) as `next`.
+async fn idle_fragment(
+    req: HttpRequest,
+    session: Session,
+    ctx: Option<AutoLogoutContext>,
+) -> HttpResponse {
+    if signed_in_user(&session).is_none() {
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let answer = request::answer_expired(header);
+        let path = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        let login = request::expired_login_location("/login", answer, path, header);
+        return match answer {
+            request::Answer::Redirect => see_other(&login),
+            request::Answer::HtmxRedirect => HttpResponse::Ok()
+                .insert_header(("hx-redirect", login))
+                .finish(),
+            request::Answer::Unauthorized => HttpResponse::Unauthorized().finish(),
+        };
+    }
+    let seconds = ctx.map_or(0, |c| c.context().seconds_until_idle_end());
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<span id=\"idle-fragment\">Checked by htmx: idle logout in {seconds} s</span>"
+        ))
+}
+
+/// CSP nonces for the demo: 128 bits from the standard library's randomly
+/// keyed SipHash over a counter, as hex (a real app would use its CSPRNG).
+#[derive(Default)]
+struct NonceSource {
+    counter: AtomicU64,
+    keys: std::collections::hash_map::RandomState,
+}
+
+impl NonceSource {
+    fn next(&self) -> String {
+        use std::hash::BuildHasher;
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let a = self.keys.hash_one((n, 0u8));
+        let b = self.keys.hash_one((n, 1u8));
+        format!("{a:016x}{b:016x}")
+    }
+}
+
+type State = HashMap<String, String>;
+
+/// An in-memory actix-session store (actix-session ships none). Like its
+/// Redis store, `update` of a key that is gone saves the state under a new
+/// key — which is why the demo wraps it in `AutoLogoutStore`. Counts its
+/// writes, for the tests. TTLs are not enforced (a demo store).
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    states: Arc<Mutex<HashMap<String, State>>>,
+    keys: Arc<NonceSource>,
+    writes: Arc<AtomicUsize>,
+}
+
+impl MemoryStore {
+    /// Replaces `field` (a JSON text) in every stored state that has it (to
+    /// simulate corruption).
+    pub fn tamper(&self, field: &str, json: &str) {
+        for state in self.states.lock().unwrap().values_mut() {
+            if let Some(value) = state.get_mut(field) {
+                *value = json.to_owned();
+            }
+        }
+    }
+
+    /// Every stored state.
+    pub fn states(&self) -> Vec<State> {
+        self.states.lock().unwrap().values().cloned().collect()
+    }
+
+    /// `save` and `update` calls that wrote a state, so far.
+    pub fn writes(&self) -> usize {
+        self.writes.load(Ordering::SeqCst)
+    }
+
+    /// The state stored under `key`, if any.
+    pub fn state(&self, key: &str) -> Option<State> {
+        self.states.lock().unwrap().get(key).cloned()
+    }
+
+    /// How many states are stored.
+    pub fn len(&self) -> usize {
+        self.states.lock().unwrap().len()
+    }
+
+    fn insert_new(&self, state: State) -> SessionKey {
+        let key = format!("{}{}", self.keys.next(), self.keys.next());
+        self.states.lock().unwrap().insert(key.clone(), state);
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        SessionKey::try_from(key).expect("64 hex digits make a session key")
+    }
+}
+
+impl SessionStore for MemoryStore {
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
+        Ok(self.state(session_key.as_ref()))
+    }
+
+    async fn save(&self, session_state: State, _ttl: &Duration) -> Result<SessionKey, SaveError> {
+        Ok(self.insert_new(session_state))
+    }
+
+    async fn update(
+        &self,
+        session_key: SessionKey,
+        session_state: State,
+        _ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let mut states = self.states.lock().unwrap();
+        if let Some(state) = states.get_mut(session_key.as_ref()) {
+            *state = session_state;
+            self.writes.fetch_add(1, Ordering::SeqCst);
+            return Ok(session_key);
+        }
+        drop(states);
+        // Gone meanwhile: as actix-session's Redis store, save it anew.
+        Ok(self.insert_new(session_state))
+    }
+
+    async fn update_ttl(&self, _session_key: &SessionKey, _ttl: &Duration) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
+        self.states.lock().unwrap().remove(session_key.as_ref());
+        Ok(())
+    }
+}
