@@ -1,0 +1,188 @@
+//! Shared helpers of the actix tests: the actix demo on a free port in its own
+//! actix system, with a manual clock, and session stores for the tests.
+//! The HTTP client ([`Browser`]) is the axum tests' one.
+#![allow(dead_code)]
+
+#[path = "../../examples/actix_demo/app.rs"]
+pub mod app;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::{Key, time::Duration};
+use actix_web::web;
+use auto_logout::actix::AutoLogoutStore;
+use auto_logout::{Config, ManualClock, Stamps};
+
+use crate::support::{Browser, T0};
+
+/// The actix demo running on a free port, on its own thread and actix system.
+pub struct ActixSite<S = AutoLogoutStore<app::MemoryStore>> {
+    pub addr: SocketAddr,
+    pub clock: ManualClock,
+    pub store: S,
+    system: actix_web::rt::System,
+}
+
+impl ActixSite {
+    /// The demo with `config`, a manual clock at [`T0`] and a wrapped memory store.
+    pub fn start(config: Config) -> ActixSite {
+        Self::start_with(
+            config,
+            AutoLogoutStore::new(app::MemoryStore::default()),
+            |_| {},
+        )
+    }
+}
+
+impl<S: SessionStore + Clone + Send + 'static> ActixSite<S> {
+    /// The demo over `store`, with routes added by `extra`.
+    pub fn start_with<F>(config: Config, store: S, extra: F) -> ActixSite<S>
+    where
+        F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    {
+        Self::start_custom(config, store, extra, |_| {})
+    }
+
+    /// [`ActixSite::start_with`], with the settings changed by `change`.
+    pub fn start_custom<F>(
+        config: Config,
+        store: S,
+        extra: F,
+        change: impl FnOnce(&mut app::Settings),
+    ) -> ActixSite<S>
+    where
+        F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    {
+        let clock = ManualClock::new(T0);
+        let mut settings = app::Settings::new(config);
+        settings.clock = Some(clock.clone());
+        change(&mut settings);
+        let stack = app::Stack {
+            store: store.clone(),
+            key: Key::generate(),
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let system = actix_web::rt::System::new();
+            system.block_on(async move {
+                let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                let (server, addr) = app::serve(settings, stack, listener, extra).unwrap();
+                tx.send((addr, actix_web::rt::System::current())).unwrap();
+                let _ = server.await;
+            });
+        });
+        let (addr, system) = rx.recv().expect("the actix site starts");
+        ActixSite {
+            addr,
+            clock,
+            store,
+            system,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A new browser with an empty cookie jar.
+    pub fn browser(&self) -> Browser {
+        Browser::new(self.addr)
+    }
+
+    /// Moves the site's clock forward.
+    pub fn advance(&self, millis: u64) {
+        self.clock.advance(std::time::Duration::from_millis(millis));
+    }
+}
+
+impl<S> Drop for ActixSite<S> {
+    fn drop(&mut self) {
+        self.system.stop();
+    }
+}
+
+/// The stamps in an actix-session state, decoded.
+pub fn stamps_in(state: &HashMap<String, String>) -> Option<Stamps> {
+    let raw = state.get(Stamps::SESSION_KEY)?;
+    let text: String = serde_json::from_str(raw).ok()?;
+    Stamps::decode(&text).ok()
+}
+
+/// A store that fails every call while its switch is on, as a store that
+/// lost its connection does.
+#[derive(Clone, Default)]
+pub struct FlakyStore<S> {
+    pub inner: S,
+    pub failing: Arc<AtomicBool>,
+}
+
+impl<S> FlakyStore<S> {
+    pub fn new(inner: S) -> Self {
+        FlakyStore {
+            inner,
+            failing: Arc::default(),
+        }
+    }
+
+    pub fn fail(&self, on: bool) {
+        self.failing.store(on, Ordering::SeqCst);
+    }
+
+    fn down(&self) -> bool {
+        self.failing.load(Ordering::SeqCst)
+    }
+}
+
+fn outage() -> anyhow::Error {
+    anyhow::anyhow!("connection refused")
+}
+
+impl<S: SessionStore> SessionStore for FlakyStore<S> {
+    async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+        if self.down() {
+            return Err(LoadError::Other(outage()));
+        }
+        self.inner.load(key).await
+    }
+
+    async fn save(
+        &self,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, SaveError> {
+        if self.down() {
+            return Err(SaveError::Other(outage()));
+        }
+        self.inner.save(state, ttl).await
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        if self.down() {
+            return Err(UpdateError::Other(outage()));
+        }
+        self.inner.update(key, state, ttl).await
+    }
+
+    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
+        if self.down() {
+            return Err(outage());
+        }
+        self.inner.update_ttl(key, ttl).await
+    }
+
+    async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
+        if self.down() {
+            return Err(outage());
+        }
+        self.inner.delete(key).await
+    }
+}
