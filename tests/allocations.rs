@@ -82,3 +82,28 @@ fn a_request_decision_allocates_nothing() {
     ));
     assert_eq!(n, 0);
 }
+
+#[test]
+fn the_request_engine_allocates_nothing_for_pages_and_fixed_answers() {
+    use auto_logout::engine::{Endpoints, Reply, Route, route};
+    let config = config();
+    let endpoints = Endpoints::new(&config);
+    let headers = [("sec-fetch-mode", "navigate"), ("x-auto-logout", "1")];
+    let header = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+    let mut routes = Vec::with_capacity(8);
+    let n = allocations_during(|| {
+        // A page, the status endpoint, the static files, the method and header rules.
+        routes.push(route(&endpoints, "GET", "/orders/42", header));
+        routes.push(route(&endpoints, "GET", endpoints.status(), header));
+        routes.push(route(&endpoints, "GET", endpoints.script(), header));
+        routes.push(route(&endpoints, "HEAD", endpoints.stylesheet(), header));
+        routes.push(route(&endpoints, "DELETE", endpoints.status(), header));
+        routes.push(route(&endpoints, "POST", endpoints.keepalive(), |_| None));
+        routes.push(Route::Reply(Reply::store_failed()));
+    });
+    assert_eq!(n, 0, "allocations while routing: {routes:?}");
+    assert_eq!(routes[0], Route::Continue(None));
+    assert!(matches!(&routes[2], Route::Reply(r) if r.status == 200));
+    assert!(matches!(&routes[4], Route::Reply(r) if r.status == 405));
+    assert!(matches!(&routes[5], Route::Reply(r) if r.status == 403));
+}
