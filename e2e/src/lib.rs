@@ -6,8 +6,8 @@
 //!   removed on drop (also when a test panics). Missing binaries: a loud
 //!   `SKIPPED:` line, or a panic when `AUTO_LOGOUT_REQUIRE_E2E=1`.
 //! - [`Site`]: the demo stack with a [`Recorder`] around it that keeps every
-//!   request the browser sent, when it arrived, and whether the auto-logout
-//!   layer counts it as activity.
+//!   request the browser sent, when it arrived, and whether it was the user's
+//!   own activity (decided from the request's kind, not by the crate).
 //!
 //! Browsers run one at a time (a process-wide lock), so timing figures are not
 //! disturbed by a second Chromium on a small machine.
@@ -22,7 +22,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
-use auto_logout::{Activity, Config};
+use auto_logout::Config;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
@@ -138,7 +138,10 @@ pub struct Hit {
     pub location: Option<String>,
     /// The answer's `Content-Security-Policy`.
     pub csp: Option<String>,
-    /// Would the auto-logout layer count this request as activity?
+    /// The answer's `HX-Redirect`.
+    pub hx_redirect: Option<String>,
+    /// Was this the user's own activity (a page load or a page's `fetch`),
+    /// by its kind? See [`Recorder`].
     pub counts: bool,
 }
 
@@ -201,7 +204,15 @@ impl std::fmt::Display for Hit {
     }
 }
 
-/// Keeps every request that reaches the site.
+/// Keeps every request that reaches the site, with its arrival time and
+/// whether it was the user's own activity. That is decided from the request's
+/// kind, as the browser sent it, written here independently of the crate's
+/// rules (which are what the tests check): a `GET` or `POST` that loads a
+/// document (`Sec-Fetch-Dest: document`, `iframe`, `frame`) or comes from a
+/// page's script (`empty`: `fetch`, XHR, htmx), unless the auto-logout
+/// script marked it passive (`X-Auto-Logout-Passive: 1`), it is a prefetch,
+/// it asks `status`, or it is under `/static/` (the tests' `PASSIVE_PATHS`).
+/// Images, styles, scripts and other subresources are never the user's.
 #[derive(Clone)]
 pub struct Recorder {
     hits: Arc<Mutex<Vec<Hit>>>,
@@ -236,15 +247,25 @@ impl Recorder {
     }
 
     fn counts(&self, method: &Method, path: &str, headers: &HeaderMap) -> bool {
-        let prefix = self.config.endpoint_prefix();
-        // Under the prefix only keepalive reaches the session logic as activity;
-        // the script and style files are answered before the session is read.
-        if path.starts_with(prefix) && !path.ends_with("/keepalive") {
-            return false;
-        }
-        self.config.activity_of(method.as_str(), path, |name| {
-            headers.get(name).and_then(|v| v.to_str().ok())
-        }) == Activity::Counts
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let dest = header("sec-fetch-dest").unwrap_or("document");
+        let prefetch = header("sec-purpose")
+            .or(header("purpose"))
+            .is_some_and(|v| v.contains("prefetch") || v.contains("prerender"));
+        (*method == Method::GET || *method == Method::POST)
+            && matches!(dest, "document" | "iframe" | "frame" | "empty")
+            && header("x-auto-logout-passive").map(str::trim) != Some("1")
+            && !prefetch
+            && path != format!("{}status", self.config.endpoint_prefix())
+            && !path.starts_with("/static/")
+    }
+
+    /// The last request before `before` that was the user's own activity.
+    pub fn last_activity_before(&self, before: Instant) -> Option<Hit> {
+        self.hits()
+            .into_iter()
+            .rev()
+            .find(|h| h.counts && h.at < before)
     }
 }
 
@@ -275,6 +296,11 @@ async fn record(State(rec): State<Recorder>, req: Request, next: Next) -> Respon
             .get(header::CONTENT_SECURITY_POLICY)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        hx_redirect: res
+            .headers()
+            .get("hx-redirect")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
         counts,
     };
     rec.hits.lock().unwrap().push(hit);
@@ -293,8 +319,15 @@ impl Site {
     /// Serves the demo with `config` and `csp`, the system clock, an in-memory
     /// session store, and the extra pages of [`extra_routes`].
     pub async fn start(config: Config, csp: Csp) -> Site {
+        Site::start_with(config, csp, app::default_htmx()).await
+    }
+
+    /// [`Site::start`] with the home page's htmx button on `htmx` (served as
+    /// `/static/htmx.js`; `None`: no button).
+    pub async fn start_with(config: Config, csp: Csp, htmx: Option<PathBuf>) -> Site {
         let mut settings = app::Settings::new(config.clone());
         settings.csp = csp;
+        settings.htmx = htmx;
         let log = Recorder::new(config.clone());
         let router = app::router_with(
             &settings,
@@ -330,10 +363,36 @@ impl Site {
 }
 
 /// Pages the demo does not have, behind the same layers: `GET /form` (signed
-/// in: a form that posts to itself) and `POST /form` (a page reached by POST,
-/// carrying the script).
+/// in: a form that posts to itself), `POST /form` (a page reached by POST,
+/// carrying the script) and `GET /cached` (signed in, with the script and a
+/// link to `/public`, whose handler sets its own `Cache-Control: private,
+/// no-cache`, so the browser may keep it in the back/forward cache).
 pub fn extra_routes() -> Router {
-    Router::new().route("/form", get(form_page).post(form_posted))
+    Router::new()
+        .route("/form", get(form_page).post(form_posted))
+        .route("/cached", get(cached_page))
+}
+
+async fn cached_page(
+    session: Session,
+    ctx: Option<auto_logout::axum::AutoLogoutContext>,
+) -> Response {
+    if !signed_in(&session).await {
+        return Redirect::to("/login?next=/cached").into_response();
+    }
+    let script = ctx.map_or_else(String::new, |c| {
+        c.context().redirect_to_login_immediately().to_string()
+    });
+    let mut res = plain_page(
+        "Cached",
+        "<h1>Cached</h1><p><a href=\"/public\">public page</a></p>",
+        &script,
+    );
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("private, no-cache"),
+    );
+    res
 }
 
 async fn signed_in(session: &Session) -> bool {
@@ -465,8 +524,23 @@ fn free_port() -> u16 {
 
 /// What a test does when the browser binaries are missing.
 fn skip_or_fail(what: &str) {
+    skip_or_fail_with(what, "Debian: apt-get install chromium chromium-driver");
+}
+
+/// `true` when `file` exists. Otherwise a loud `SKIPPED:` line naming `what`
+/// and `install` (how to get it) and `false`, or a panic when
+/// `AUTO_LOGOUT_REQUIRE_E2E=1`.
+pub fn require_file(file: &Path, what: &str, install: &str) -> bool {
+    if file.is_file() {
+        return true;
+    }
+    skip_or_fail_with(&format!("{what} ({})", file.display()), install);
+    false
+}
+
+fn skip_or_fail_with(what: &str, install: &str) {
     let msg = format!(
-        "SKIPPED: browser test needs {what} (Debian: apt-get install chromium chromium-driver); \
+        "SKIPPED: browser test needs {what} ({install}); \
          set AUTO_LOGOUT_REQUIRE_E2E=1 to make this a failure"
     );
     if std::env::var("AUTO_LOGOUT_REQUIRE_E2E").is_ok_and(|v| v.trim() == "1") {

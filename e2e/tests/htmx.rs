@@ -1,0 +1,191 @@
+//! htmx with `LOGIN_URL`, in Chromium with the real htmx library, versions 2
+//! and 4 (`npm ci` at the repository root installs both under
+//! `node_modules/htmx2` and `node_modules/htmx4`; without them these tests
+//! skip loudly, or fail under `AUTO_LOGOUT_REQUIRE_E2E=1`).
+//!
+//! The demo's home page has a "Refresh" button (`hx-get` to a fragment).
+//! Once the session has expired on the server, clicking it puts the whole
+//! window on the login page with the page's own path as `next` (not the
+//! fragment's), and signing in again returns to that page.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use auto_logout::Config;
+use auto_logout_e2e::{
+    Browser, Csp, IDLE_MESSAGE, Recorder, Site, require_file, sleep_until, until,
+};
+use fantoccini::Locator;
+use serde_json::Value as Json;
+
+fn htmx_file(package: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("node_modules")
+        .join(package)
+        .join("dist")
+        .join("htmx.min.js")
+}
+
+async fn click_refresh(b: &Browser) {
+    b.client
+        .find(Locator::Id("refresh"))
+        .await
+        .expect("the refresh button")
+        .click()
+        .await
+        .expect("click refresh");
+}
+
+async fn fragment_text(b: &Browser) -> String {
+    let v = b
+        .client
+        .execute(
+            "var e = document.getElementById('idle-fragment'); return e ? e.textContent : null;",
+            vec![],
+        )
+        .await
+        .expect("read the fragment");
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+async fn back_to_the_page(package: &str, major: &str) {
+    let file = htmx_file(package);
+    if !require_file(
+        &file,
+        &format!("htmx ({package})"),
+        "run npm ci at the repository root",
+    ) {
+        return;
+    }
+    // No client script (REDIRECT_TO_LOGIN_IMMEDIATELY off): nothing but the
+    // htmx request itself finds out that the session has expired.
+    let config = Config::builder()
+        .idle_time(2)
+        .idle_message(IDLE_MESSAGE)
+        .redirect_to_login_immediately(false)
+        .login_url("/login")
+        .passive_path("/static/")
+        .build()
+        .expect("config");
+    let site = Site::start_with(config, Csp::Off, Some(file)).await;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    b.login(&site).await;
+    let page = "/?from=htmx";
+    b.client.goto(&site.url(page)).await.expect("open the page");
+    let version = until(Duration::from_secs(5), || async {
+        let v: Json = b
+            .client
+            .execute(
+                "return window.htmx && htmx.version ? String(htmx.version) : null;",
+                vec![],
+            )
+            .await
+            .ok()?;
+        v.as_str().map(str::to_owned)
+    })
+    .await
+    .unwrap_or_else(|| panic!("{package}: htmx did not load"));
+    println!("{package}: htmx {version} on {page}");
+    assert!(version.starts_with(major), "{package}: htmx {version}");
+
+    // Signed in: the button swaps the fragment in (htmx may still be
+    // initialising right after load: click again until it answers).
+    let swapped = until(Duration::from_secs(5), || async {
+        click_refresh(&b).await;
+        until(Duration::from_millis(500), || async {
+            let text = fragment_text(&b).await;
+            text.starts_with("Checked by htmx").then_some(text)
+        })
+        .await
+    })
+    .await;
+    let swapped = swapped.unwrap_or_else(|| panic!("{package}: the fragment never came"));
+    println!("{package}: signed in, the fragment says {swapped:?}");
+    let last = site
+        .log
+        .last_activity_before(Instant::now())
+        .expect("the htmx request");
+    assert_eq!(last.path_only(), "/fragments/idle", "{last}");
+    assert_eq!(last.header("hx-request"), Some("true"), "{last}");
+    assert_eq!(last.status, 200, "{last}");
+
+    // The session expires on the server; the page stays where it is.
+    sleep_until(last.at + site.idle() + Duration::from_millis(300)).await;
+    assert_eq!(b.path().await, page, "{package}: the page left by itself");
+    let clicked = Instant::now();
+    click_refresh(&b).await;
+    let seen = b
+        .wait_for_path("/login", Duration::from_secs(5))
+        .await
+        .unwrap_or_else(|| panic!("{package}: the window did not go to the login page"));
+    let hits = site.log.since(clicked);
+    println!(
+        "{package}: click -> whole window on /login in {} ms\n{}",
+        auto_logout_e2e::ms_between(clicked, seen),
+        Recorder::dump(&hits, clicked)
+    );
+    let expected = "/login?next=%2F%3Ffrom%3Dhtmx";
+    assert_eq!(
+        b.path().await,
+        expected,
+        "{package}: next is the page's own path"
+    );
+    assert_eq!(b.messages().await, vec![IDLE_MESSAGE.to_owned()]);
+    let hx = hits
+        .iter()
+        .find(|h| h.path_only() == "/fragments/idle")
+        .expect("the htmx request after expiry");
+    assert_eq!(hx.header("hx-request"), Some("true"));
+    let current = site.url(page);
+    assert_eq!(hx.header("hx-current-url"), Some(current.as_str()));
+    assert_eq!(hx.status, 200, "{hx}");
+    assert_eq!(hx.hx_redirect.as_deref(), Some(expected), "{hx}");
+    assert!(
+        !hits.iter().any(|h| h.path_only() == "/fragments/idle"
+            && h.status == 200
+            && h.hx_redirect.is_none()),
+        "{package}: a fragment was served after expiry"
+    );
+
+    // Signing in again returns to the page, not to the fragment.
+    let form = b
+        .client
+        .form(Locator::Css("form[action='/login']"))
+        .await
+        .expect("the login form");
+    form.set_by_name("username", "demo")
+        .await
+        .expect("username");
+    form.set_by_name("password", "demo")
+        .await
+        .expect("password");
+    form.submit().await.expect("submit");
+    b.wait_for_path("/", Duration::from_secs(5))
+        .await
+        .unwrap_or_else(|| panic!("{package}: not back on the page"));
+    assert_eq!(b.path().await, page, "{package}: back on the page itself");
+    click_refresh(&b).await;
+    let again = until(Duration::from_secs(3), || async {
+        let text = fragment_text(&b).await;
+        text.starts_with("Checked by htmx").then_some(text)
+    })
+    .await;
+    assert!(
+        again.is_some(),
+        "{package}: the button works again after signing in"
+    );
+    b.quit().await;
+}
+
+#[tokio::test]
+async fn htmx2_expired_action_goes_to_login_for_the_page_and_back() {
+    back_to_the_page("htmx2", "2.").await;
+}
+
+#[tokio::test]
+async fn htmx4_expired_action_goes_to_login_for_the_page_and_back() {
+    back_to_the_page("htmx4", "4.").await;
+}
