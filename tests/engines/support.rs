@@ -470,24 +470,26 @@ impl JsCheck {
         self.snippets += 1;
     }
 
-    /// Runs `node --check` on everything added; skips loudly when node is
-    /// missing, unless `AUTO_LOGOUT_REQUIRE_E2E=1`.
+    /// Runs `node --check` on everything added and fails the test when node
+    /// refuses it; skips loudly when node is missing, unless
+    /// `AUTO_LOGOUT_REQUIRE_E2E=1`.
     pub fn run(self, what: &str) {
-        let require = std::env::var("AUTO_LOGOUT_REQUIRE_E2E").is_ok_and(|v| v == "1");
-        let node = node_binary();
-        if !node_available() {
-            if require {
-                panic!("`{node}` not found and AUTO_LOGOUT_REQUIRE_E2E=1: cannot check {what}");
-            }
-            // Straight to the process's stderr: the test harness captures
-            // `eprintln!` of passing tests, and this must be seen.
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n*** SKIPPED: `{node}` not found; NOT checked with `node --check`: {what} \
-                 (install Node.js, or set AUTO_LOGOUT_REQUIRE_E2E=1 to make this fail) ***\n"
-            );
+        if !node_or_skip(what) {
             return;
         }
+        let snippets = self.snippets;
+        if let Err(refusal) = self.check(what) {
+            panic!("{refusal}");
+        }
+        eprintln!(
+            "node --check: {} snippets of {what} are valid JavaScript",
+            snippets
+        );
+    }
+
+    /// `node --check` on everything added (node must be there: see
+    /// [`node_or_skip`]): `Err` carries node's complaint and the source.
+    pub fn check(self, what: &str) -> Result<(), String> {
         let dir = std::env::temp_dir().join(format!(
             "auto-logout-engines-{}-{}",
             std::process::id(),
@@ -496,21 +498,42 @@ impl JsCheck {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("vars.js");
         std::fs::write(&file, &self.source).unwrap();
-        let out = Command::new(&node)
+        let out = Command::new(node_binary())
             .arg("--check")
             .arg(&file)
             .output()
             .unwrap();
         let _ = std::fs::remove_dir_all(&dir);
-        assert!(
-            out.status.success(),
-            "node --check failed on {what}:\n{}\n--- source ---\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            self.source
-        );
-        eprintln!(
-            "node --check: {} snippets of {what} are valid JavaScript",
-            self.snippets
-        );
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "node --check failed on {what}:\n{}\n--- source ---\n{}",
+                String::from_utf8_lossy(&out.stderr),
+                self.source
+            ))
+        }
     }
+}
+
+/// Whether node is there to check `what`. Without it: a loud banner straight
+/// to the process's stderr (the test harness captures `eprintln!` of passing
+/// tests, and a skip must be seen) and `false`; a panic instead when
+/// `AUTO_LOGOUT_REQUIRE_E2E=1`.
+pub fn node_or_skip(what: &str) -> bool {
+    if node_available() {
+        return true;
+    }
+    let node = node_binary();
+    if std::env::var("AUTO_LOGOUT_REQUIRE_E2E").is_ok_and(|v| v == "1") {
+        panic!("`{node}` not found and AUTO_LOGOUT_REQUIRE_E2E=1: cannot check {what}");
+    }
+    let _ = std::io::stderr().write_all(
+        format!(
+            "\n*** SKIPPED: `{node}` not found; NOT checked with `node --check`: {what} \
+             (install Node.js, or set AUTO_LOGOUT_REQUIRE_E2E=1 to make this fail) ***\n\n"
+        )
+        .as_bytes(),
+    );
+    false
 }
