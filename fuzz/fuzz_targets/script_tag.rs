@@ -1,5 +1,8 @@
 //! The script tag with arbitrary configured texts, read back by an HTML parser.
 //!
+//! Every form: inline, inline with the endpoints, external (`src=`), each with
+//! or without a nonce, and the tag for the page after a sign-out.
+//!
 //! Whatever the texts, the rendered tag parses (html5ever, through `scraper`)
 //! as exactly one `script` element, the page around it is intact, and its
 //! attributes are exactly the ones the crate means to write, each holding the
@@ -21,13 +24,13 @@ struct Input {
     session_secs: Option<u16>,
     warn_secs: Option<u8>,
     immediately: bool,
-    login_url: Option<String>,
+    login_url: Option<Text>,
     prefix: Option<Vec<u8>>,
-    message: Option<String>,
-    title: Option<String>,
-    idle_text: Option<String>,
-    session_text: Option<String>,
-    stay_label: Option<String>,
+    message: Option<Text>,
+    title: Option<Text>,
+    idle_text: Option<Text>,
+    session_text: Option<Text>,
+    stay_label: Option<Text>,
     class: Option<Vec<u8>>,
     remaining_idle: Option<i64>,
     remaining_session: Option<i64>,
@@ -36,11 +39,52 @@ struct Input {
     nonce: Option<String>,
 }
 
+/// A configured text: anything, or anything after a string known to break
+/// naive escaping.
+#[derive(Arbitrary, Debug)]
+enum Text {
+    Any(String),
+    Hostile(u8, String, u8),
+}
+
+const HOSTILE: [&str; 14] = [
+    "</script>",
+    "</SCRIPT ",
+    "<!--",
+    "-->",
+    "<script>",
+    "\"",
+    "'",
+    "&quot;",
+    "&",
+    "&#0;",
+    "\u{2028}",
+    "\u{2029}",
+    "=\"x\" onload=\"alert(1)",
+    ">",
+];
+
+impl Text {
+    fn text(&self) -> String {
+        match self {
+            Text::Any(s) => s.clone(),
+            Text::Hostile(a, s, b) => {
+                let pick = |i: &u8| HOSTILE[usize::from(*i) % HOSTILE.len()];
+                format!("{}{s}{}", pick(a), pick(b))
+            }
+        }
+    }
+}
+
 #[derive(Arbitrary, Debug, Clone, Copy, PartialEq)]
 enum Form {
     Inline,
     InlineWithEndpoints,
     External,
+    /// `Config::signed_out_script`, inline.
+    SignedOut,
+    /// `Config::signed_out_script().external()`.
+    SignedOutExternal,
 }
 
 /// Bytes mapped onto an alphabet, so prefixes and class names are often valid.
@@ -81,19 +125,19 @@ fuzz_target!(|input: Input| {
         b = b.warn_before(Duration::from_secs(u64::from(s) + 1));
     }
     if let Some(u) = &input.login_url {
-        b = b.login_url(format!("/{u}"));
+        b = b.login_url(format!("/{}", u.text()));
     }
     if let Some(p) = &input.prefix {
         b = b.endpoint_prefix(format!("/{}/", word(p, b"az09-_./")));
     }
     if let Some(m) = &input.message {
-        b = b.message(m.as_str());
+        b = b.message(m.text());
     }
     let texts = WarningTexts {
-        title: input.title.clone(),
-        idle_text: input.idle_text.clone(),
-        session_text: input.session_text.clone(),
-        stay_label: input.stay_label.clone(),
+        title: input.title.as_ref().map(Text::text),
+        idle_text: input.idle_text.as_ref().map(Text::text),
+        session_text: input.session_text.as_ref().map(Text::text),
+        stay_label: input.stay_label.as_ref().map(Text::text),
         class: input.class.as_deref().map(|c| word(c, b"aZ_-09")),
     };
     let Ok(config) = b.warning_texts(texts.clone()).build() else {
@@ -109,58 +153,80 @@ fuzz_target!(|input: Input| {
     } else {
         config.context(remaining)
     };
-    let ctx = match input.form {
-        Form::Inline => ctx,
-        Form::InlineWithEndpoints => ctx.with_endpoints(),
-        Form::External => ctx.external(),
+    let signed_out = matches!(input.form, Form::SignedOut | Form::SignedOutExternal);
+    let external = matches!(input.form, Form::External | Form::SignedOutExternal);
+    let tag = if signed_out {
+        let tag = config.signed_out_script();
+        let tag = if external { tag.external() } else { tag };
+        match nonce {
+            Some(n) => tag.with_nonce(n),
+            None => tag,
+        }
+    } else {
+        let ctx = match input.form {
+            Form::InlineWithEndpoints => ctx.with_endpoints(),
+            Form::External => ctx.external(),
+            _ => ctx,
+        };
+        let ctx = match nonce {
+            Some(n) => ctx.with_nonce(n),
+            None => ctx,
+        };
+        ctx.redirect_to_login_immediately()
     };
-    let ctx = match nonce {
-        Some(n) => ctx.with_nonce(n),
-        None => ctx,
-    };
-    let tag = ctx.redirect_to_login_immediately();
     let html = tag.to_string();
-    if !config.redirect_to_login_immediately() || !config.has_limit() {
+    let renders = config.redirect_to_login_immediately() && (signed_out || config.has_limit());
+    if !renders {
         assert!(html.is_empty() && tag.is_empty(), "{html}");
         return;
     }
     assert!(!tag.is_empty());
 
-    // What the tag must say, attribute by attribute.
+    // What the tag must say, attribute by attribute (the scope is checked apart).
     let mut expected: BTreeMap<&str, String> = BTreeMap::new();
     expected.insert("data-auto-logout", String::new());
-    if let Some(ms) = remaining.idle_millis() {
-        expected.insert("data-idle-ms", ms.to_string());
-    }
-    if let Some(ms) = remaining.session_millis() {
-        expected.insert("data-session-ms", ms.to_string());
-    }
-    if let Some(d) = config.warn_before() {
-        expected.insert("data-warn-ms", d.as_millis().to_string());
-    }
-    if let Some(url) = config.login_url() {
-        expected.insert("data-login-url", url.to_owned());
-    }
-    for (name, value) in [
-        ("data-warn-title", &texts.title),
-        ("data-warn-idle-text", &texts.idle_text),
-        ("data-warn-session-text", &texts.session_text),
-        ("data-warn-stay-label", &texts.stay_label),
-        ("data-warn-class", &texts.class),
-    ] {
-        if let Some(v) = value {
-            expected.insert(name, v.clone());
+    if signed_out {
+        expected.insert("data-signed-out", String::new());
+    } else {
+        if let Some(ms) = remaining.idle_millis() {
+            expected.insert("data-idle-ms", ms.to_string());
         }
-    }
-    if input.form != Form::Inline {
-        let prefix = config.endpoint_prefix();
-        expected.insert("data-status-url", format!("{prefix}status"));
-        expected.insert("data-keepalive-url", format!("{prefix}keepalive"));
+        if let Some(ms) = remaining.session_millis() {
+            expected.insert("data-session-ms", ms.to_string());
+        }
+        if let Some(d) = config.idle_time() {
+            expected.insert("data-idle-limit-ms", d.as_millis().to_string());
+        }
+        if let Some(d) = config.session_time() {
+            expected.insert("data-session-limit-ms", d.as_millis().to_string());
+        }
+        if let Some(d) = config.warn_before() {
+            expected.insert("data-warn-ms", d.as_millis().to_string());
+        }
+        if let Some(url) = config.login_url() {
+            expected.insert("data-login-url", url.to_owned());
+        }
+        for (name, value) in [
+            ("data-warn-title", &texts.title),
+            ("data-warn-idle-text", &texts.idle_text),
+            ("data-warn-session-text", &texts.session_text),
+            ("data-warn-stay-label", &texts.stay_label),
+            ("data-warn-class", &texts.class),
+        ] {
+            if let Some(v) = value {
+                expected.insert(name, v.clone());
+            }
+        }
+        if input.form != Form::Inline {
+            let prefix = config.endpoint_prefix();
+            expected.insert("data-status-url", format!("{prefix}status"));
+            expected.insert("data-keepalive-url", format!("{prefix}keepalive"));
+        }
     }
     if let Some(n) = nonce {
         expected.insert("nonce", n.as_str().to_owned());
     }
-    if input.form == Form::External {
+    if external {
         expected.insert("src", config.script_url().to_owned());
     }
 
@@ -178,14 +244,19 @@ fuzz_target!(|input: Input| {
     assert_eq!(after.len(), 1, "the tag swallowed the page: {html}");
     assert_eq!(after[0].text().collect::<String>(), "after");
     let script = scripts[0];
-    let got: BTreeMap<&str, String> = script
+    let mut got: BTreeMap<&str, String> = script
         .value()
         .attrs()
         .map(|(name, value)| (name, value.to_owned()))
         .collect();
+    let scope = got.remove("data-scope").expect("a data-scope attribute");
+    assert!(
+        scope.len() == 8 && scope.bytes().all(|b| b.is_ascii_hexdigit()),
+        "scope {scope:?}"
+    );
     assert_eq!(got, expected, "{html}");
     let text: String = script.text().collect();
-    if input.form == Form::External {
+    if external {
         assert_eq!(text, "");
     } else {
         assert_eq!(text, assets::SCRIPT);
