@@ -2,12 +2,13 @@
 //! tag in each form. Each render is set against copying the same finished bytes
 //! into the same buffer (the least any renderer can do), measured in the same run.
 //!
-//! `cargo bench --bench core`
+//! `cargo bench --bench core`; the decision alone:
+//! `cargo bench --bench core -- check_request`
 
 use std::fmt::Write;
 use std::hint::black_box;
 
-use auto_logout::{Activity, Config, Nonce, Remaining, Stamps, Timestamp};
+use auto_logout::{Activity, Config, Nonce, Remaining, RequestOutcome, Stamps, Timestamp};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn config() -> Config {
@@ -77,16 +78,35 @@ fn render(c: &mut Criterion) {
     group.finish();
 }
 
+/// `Config::check_request` on a logged-in session, in its two cases: last
+/// activity moved by at least `WRITE_RESOLUTION` (6 s here, 1 % of the idle
+/// time), so new stamps are due for the store, and a request too soon after
+/// the last write, so nothing is. Each case is checked before it is timed.
 fn decide(c: &mut Criterion) {
     let config = config();
     let login = Timestamp::from_unix_millis(1_700_000_000_000);
-    let stored = Stamps::new(login, login.saturating_add_millis(10_000))
-        .unwrap()
-        .encode();
-    let now = login.saturating_add_millis(10_500);
-    c.bench_function("check_request", |b| {
-        b.iter(|| config.check_request(Some(black_box(&stored)), black_box(now), Activity::Counts))
-    });
+    let last_activity = login.saturating_add_millis(10_000);
+    let stored = Stamps::new(login, last_activity).unwrap().encode();
+    let cases = [
+        // 7 s after the stored last activity: the write is due.
+        ("check_request/write-due", 7_000, true),
+        // 0.5 s after it: the stored stamps stay as they are.
+        ("check_request/no-write", 500, false),
+    ];
+    for (name, after_last, write_due) in cases {
+        let now = last_activity.saturating_add_millis(after_last);
+        match config.check_request(Some(&stored), now, Activity::Counts) {
+            RequestOutcome::Active { write, .. } => {
+                assert_eq!(write.is_some(), write_due, "{name}: {write:?}");
+            }
+            other => panic!("{name}: not active: {other:?}"),
+        }
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                config.check_request(Some(black_box(&stored)), black_box(now), Activity::Counts)
+            })
+        });
+    }
 }
 
 criterion_group!(benches, render, decide);
