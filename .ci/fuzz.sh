@@ -36,7 +36,11 @@ for target in "${targets[@]}"; do
   else
     status=CRASHED
     failed+=("$target")
-    tail -n 80 "$log"
+    # The panic (cut: an assertion may quote a whole tag), then cargo-fuzz's
+    # summary: the input, its Debug form and the command that reproduces it.
+    grep -a -m 1 -A 1 -E 'panicked at|ERROR: libFuzzer|==ERROR' "$log" | cut -c 1-300 || true
+    grep -a -m 2 -E '^ *(left|right):' "$log" | cut -c 1-2000 || true
+    sed -n '/^Failing input/,$p' "$log"
   fi
   elapsed=$((SECONDS - t0))
   # libFuzzer's own count: `stat::number_of_executed_units: N`, else the last `#N` line.
