@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use auto_logout_e2e::{Browser, Csp, Site, config, flows, save_screenshot};
+use auto_logout_e2e::{Browser, Csp, Site, config, flows, save_screenshot, until};
 
 #[tokio::test]
 async fn warning_stay_signed_in_and_escape_extend() {
@@ -25,10 +25,15 @@ async fn warning_dialog_screenshot() {
         .await
         .expect("the warning dialog");
     assert!(dialog.visible && dialog.focus_inside, "{dialog:?}");
-    // Let the countdown and the announcement settle for a still picture.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // A still picture once the countdown and the announcement are filled in.
+    let shown = until(Duration::from_secs(5), || async {
+        let d = b.dialog().await?;
+        let filled = |t: &Option<String>| t.as_deref().is_some_and(|t| !t.trim().is_empty());
+        (filled(&d.clock) && filled(&d.live)).then_some(d)
+    })
+    .await
+    .expect("the dialog's countdown and announcement");
     let png = b.client.screenshot().await.expect("screenshot");
-    let shown = b.dialog().await.expect("the dialog, still shown");
     println!(
         "dialog at the screenshot: clock {:?}, announced {:?}",
         shown.clock, shown.live
