@@ -33,6 +33,7 @@
 //! thin module behind its own feature flag.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod assets;
 pub mod clock;
@@ -48,16 +49,22 @@ pub mod stamps;
 mod time_value;
 
 #[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub mod actix;
 #[cfg(feature = "askama")]
+#[cfg_attr(docsrs, doc(cfg(feature = "askama")))]
 pub mod askama;
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 #[cfg(feature = "minijinja")]
+#[cfg_attr(docsrs, doc(cfg(feature = "minijinja")))]
 pub mod minijinja;
 #[cfg(feature = "tera")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tera")))]
 pub mod tera;
 #[cfg(feature = "tera1")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tera1")))]
 pub mod tera1;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
