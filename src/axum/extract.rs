@@ -28,7 +28,7 @@ pub(super) struct RequestState {
 }
 
 /// The rejection of [`AutoLogout`] and [`AutoLogoutContext`] when the
-/// request did not pass through an [`AutoLogoutLayer`]: `500` with a text
+/// request did not pass through an [`AutoLogoutLayer`](super::AutoLogoutLayer): `500` with a text
 /// that says so.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MissingAutoLogoutLayer;
@@ -49,7 +49,7 @@ impl IntoResponse for MissingAutoLogoutLayer {
     }
 }
 
-/// Extractor (and [`AutoLogoutLayer::handle`]): log a session in and out.
+/// Extractor (and [`AutoLogoutLayer::handle`](super::AutoLogoutLayer::handle)): log a session in and out.
 ///
 /// ```
 /// use auto_logout::axum::AutoLogout;

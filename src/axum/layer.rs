@@ -13,7 +13,7 @@ use crate::config::Config;
 
 /// The tower [`Layer`]: checks both limits on every request, records activity,
 /// logs expired sessions out and serves the endpoints. See the [module
-/// docs](self) for what it does and where it goes in the layer stack.
+/// docs](super) for what it does and where it goes in the layer stack.
 #[derive(Clone, Debug)]
 pub struct AutoLogoutLayer {
     shared: Arc<Shared>,

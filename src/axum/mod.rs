@@ -52,7 +52,7 @@
 //!
 //! # What the layer does, per request
 //!
-//! It reads the clock once, then the session's stamps ([`Stamps::SESSION_KEY`]).
+//! It reads the clock once, then the session's stamps ([`Stamps::SESSION_KEY`](crate::Stamps::SESSION_KEY)).
 //! A session without stamps (anonymous, or logged in before the layer was
 //! installed) is not touched. For a logged-in session:
 //!

@@ -27,7 +27,7 @@ const STORE_NOT_WRAPPED: &str = "auto-logout: SessionManagerLayer does not use t
 given to AutoLogoutLayer::new, so a logout would not stay final; give that store (or a clone of it) \
 to SessionManagerLayer::new";
 
-/// The [`Service`] made by [`AutoLogoutLayer`].
+/// The [`Service`] made by [`AutoLogoutLayer`](super::AutoLogoutLayer).
 #[derive(Clone, Debug)]
 pub struct AutoLogoutService<S> {
     pub(super) inner: S,
