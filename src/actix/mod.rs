@@ -7,7 +7,7 @@
 //! use actix_web::{App, HttpResponse, cookie::Key, test, web};
 //! use actix_web_flash_messages::{FlashMessagesFramework, storage::CookieMessageStore};
 //! use auto_logout::Config;
-//! use auto_logout::actix::{AutoLogout, AutoLogoutContext, AutoLogoutMiddleware};
+//! use auto_logout::actix::{AutoLogout, AutoLogoutContext, AutoLogoutMiddleware, KeepUnread};
 //!
 //! async fn home(session: Session, ctx: AutoLogoutContext) -> HttpResponse {
 //!     if session.get::<String>("user").ok().flatten().is_none() {
@@ -41,7 +41,7 @@
 //!         .route("/login", web::post().to(login))
 //!         // The last `wrap` is the outermost: sessions, then messages, then auto-logout.
 //!         .wrap(AutoLogoutMiddleware::new(config))
-//!         .wrap(FlashMessagesFramework::builder(CookieMessageStore::builder(key.clone()).build()).build())
+//!         .wrap(FlashMessagesFramework::builder(KeepUnread::new(CookieMessageStore::builder(key.clone()).build())).build())
 //!         .wrap(SessionMiddleware::new(CookieSessionStore::default(), key)),
 //! )
 //! .await;
@@ -87,6 +87,12 @@
 //! needs no session, as above. The middleware only calls
 //! `FlashMessage::info(..).send()`, which works with any of its stores.
 //!
+//! Its stores also drop the incoming messages at the end of every request,
+//! read or not, so the message of an expiry seen by a background request
+//! (the client script's `status` check) is gone before the login page shows.
+//! Wrap the store in [`KeepUnread`] so messages wait until a page reads them,
+//! as on axum.
+//!
 //! # A logout stays final
 //!
 //! actix-session writes a request's whole session state back at the end of
@@ -118,6 +124,7 @@
 //! [actix-web-flash-messages]: https://docs.rs/actix-web-flash-messages/0.5
 
 mod extract;
+mod flash;
 mod middleware;
 mod response;
 mod session;
@@ -131,6 +138,7 @@ use crate::config::Config;
 use crate::engine::Endpoints;
 
 pub use extract::{AutoLogout, AutoLogoutContext, MissingAutoLogoutMiddleware};
+pub use flash::KeepUnread;
 pub use middleware::{AutoLogoutMiddleware, AutoLogoutService, StoreErrors, StoreErrorsService};
 pub use store::AutoLogoutStore;
 

@@ -47,12 +47,15 @@ const LOCKS: usize = 256;
 /// of the two last activities is written. `delete` takes the same lock;
 /// `load`, `save` (a new key) and `update_ttl` pass through.
 ///
+/// With [`AutoLogoutStore::with_timeout`], no call waits longer than its limit.
+///
 /// Atomic within one process (every worker of one `HttpServer` shares the
 /// locks through the clones of one store). Several processes on one Redis
 /// narrow the window to the read-then-write of one `update`.
 pub struct AutoLogoutStore<S> {
     inner: S,
     locks: Arc<Locks>,
+    timeout: Option<std::time::Duration>,
 }
 
 struct Locks {
@@ -76,7 +79,18 @@ impl<S> AutoLogoutStore<S> {
                 locks: (0..LOCKS).map(|_| Mutex::new(())).collect(),
                 hasher: Default::default(),
             }),
+            timeout: None,
         }
+    }
+
+    /// Fails every call of the wrapped store that takes longer than `limit`,
+    /// so that a store that does not answer (a Redis that is down while its
+    /// client keeps reconnecting) gets the request a `503` from
+    /// [`StoreErrors`](super::StoreErrors) within `limit`, never a hang.
+    /// Needs a Tokio runtime with its timer (actix-web's has it).
+    pub fn with_timeout(mut self, limit: std::time::Duration) -> Self {
+        self.timeout = Some(limit);
+        self
     }
 
     /// The wrapped store.
@@ -90,6 +104,7 @@ impl<S: Clone> Clone for AutoLogoutStore<S> {
         AutoLogoutStore {
             inner: self.inner.clone(),
             locks: Arc::clone(&self.locks),
+            timeout: self.timeout,
         }
     }
 }
@@ -112,14 +127,38 @@ fn stamps_of(state: &State) -> Option<String> {
     Some(serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.clone()))
 }
 
+/// The error of a call that took longer than the store's timeout.
+fn too_slow(limit: std::time::Duration) -> anyhow::Error {
+    anyhow::anyhow!("the session store did not answer within {limit:?}")
+}
+
+impl<S> AutoLogoutStore<S> {
+    /// `call`, failed with `fail(..)` when it outlasts the timeout.
+    async fn timed<T, E>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, E>>,
+        fail: impl FnOnce(anyhow::Error) -> E,
+    ) -> Result<T, E> {
+        match self.timeout {
+            None => call.await,
+            Some(limit) => match tokio::time::timeout(limit, call).await {
+                Ok(result) => result,
+                Err(_) => Err(fail(too_slow(limit))),
+            },
+        }
+    }
+}
+
 impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
-        self.inner.load(session_key).await
+        self.timed(self.inner.load(session_key), LoadError::Other)
+            .await
     }
 
     async fn save(&self, session_state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
         // A new key: nothing to merge with.
-        self.inner.save(session_state, ttl).await
+        self.timed(self.inner.save(session_state, ttl), SaveError::Other)
+            .await
     }
 
     async fn update(
@@ -130,7 +169,10 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
     ) -> Result<SessionKey, UpdateError> {
         let lock = self.locks.lock_for(&session_key);
         let _guard = lock.lock().await;
-        let stored = match self.inner.load(&session_key).await {
+        let stored = match self
+            .timed(self.inner.load(&session_key), LoadError::Other)
+            .await
+        {
             Ok(stored) => stored,
             // A stored state that cannot be read is no login to keep.
             Err(LoadError::Deserialization(_)) => Some(State::new()),
@@ -146,22 +188,33 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
             // The key stays; with nothing stored under it, the next request
             // starts a fresh session.
             SaveAction::Drop => Ok(session_key),
-            SaveAction::Write => self.inner.update(session_key, session_state, ttl).await,
+            SaveAction::Write => {
+                self.timed(
+                    self.inner.update(session_key, session_state, ttl),
+                    UpdateError::Other,
+                )
+                .await
+            }
             SaveAction::WriteStamps(stamps) => {
                 let text = serde_json::to_string(&stamps.encode())
                     .map_err(|err| UpdateError::Serialization(err.into()))?;
                 session_state.insert(Stamps::SESSION_KEY.to_owned(), text);
-                self.inner.update(session_key, session_state, ttl).await
+                self.timed(
+                    self.inner.update(session_key, session_state, ttl),
+                    UpdateError::Other,
+                )
+                .await
             }
         }
     }
 
     async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
-        self.inner.update_ttl(session_key, ttl).await
+        self.timed(self.inner.update_ttl(session_key, ttl), |e| e)
+            .await
     }
 
     async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
         let _guard = self.locks.lock_for(session_key).lock().await;
-        self.inner.delete(session_key).await
+        self.timed(self.inner.delete(session_key), |e| e).await
     }
 }
