@@ -18,7 +18,6 @@ mod app;
 
 use std::process::ExitCode;
 
-use actix_session::storage::RedisSessionStore;
 use actix_web::cookie::Key;
 use auto_logout::actix::AutoLogoutStore;
 
@@ -82,7 +81,7 @@ async fn main() -> ExitCode {
     );
     let served = match std::env::var("REDIS_URL") {
         Ok(url) if !url.trim().is_empty() => {
-            let store = match RedisSessionStore::new(url.trim()).await {
+            let store = match app::redis_store(url.trim()).await {
                 Ok(store) => store,
                 Err(err) => {
                     eprintln!("actix_demo: cannot connect to REDIS_URL={url}: {err}");
@@ -92,10 +91,7 @@ async fn main() -> ExitCode {
             println!(
                 "auto-logout actix demo on http://{addr}/ — sign in as demo / demo\n  {summary}, sessions in Redis at {url}{extras}"
             );
-            let stack = app::Stack {
-                store: AutoLogoutStore::new(store),
-                key,
-            };
+            let stack = app::Stack { store, key };
             app::serve(settings, stack, listener, app::no_routes)
         }
         _ => {

@@ -123,6 +123,23 @@ async fn the_idle_limit_counts_from_the_users_last_request() {
 }
 
 #[tokio::test]
+async fn the_message_waits_for_the_page_that_reads_it() {
+    let site = ActixSite::start(config());
+    let b = site.browser();
+    b.login().await;
+    site.advance(60_001);
+    // The client script's status check sees the expiry first...
+    let status = b.get("/auto-logout/status").await.json();
+    assert_eq!(status["reason"], "idle");
+    // ...then the reload, which the app's guard redirects, and a public page...
+    assert_eq!(b.get("/").await.location(), Some("/login?next=/"));
+    assert_eq!(b.get("/public").await.status, 200);
+    // ...and the login page still shows the message, once.
+    assert_eq!(b.get("/login").await.messages(), vec![IDLE_MESSAGE.to_owned()]);
+    assert!(b.get("/login").await.messages().is_empty());
+}
+
+#[tokio::test]
 async fn expiry_is_strict_at_the_boundary() {
     let site = ActixSite::start(config());
     let b = site.browser();

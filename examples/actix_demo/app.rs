@@ -17,7 +17,9 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_session::storage::{
+    LoadError, RedisSessionStore, SaveError, SessionKey, SessionStore, UpdateError,
+};
 use actix_session::{Session, SessionMiddleware};
 use actix_web::body::MessageBody;
 use actix_web::cookie::{Key, SameSite, time::Duration};
@@ -27,11 +29,16 @@ use actix_web::middleware::Condition;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use actix_web_flash_messages::storage::CookieMessageStore;
 use actix_web_flash_messages::{FlashMessage, FlashMessagesFramework, IncomingFlashMessages};
-use auto_logout::actix::{AutoLogout, AutoLogoutContext, AutoLogoutMiddleware, StoreErrors};
+use auto_logout::actix::{
+    AutoLogout, AutoLogoutContext, AutoLogoutMiddleware, AutoLogoutStore, KeepUnread, StoreErrors,
+};
 use auto_logout::{Nonce, request};
 use tera::{Context, Tera};
 
 pub use axum_app::{Csp, PASSWORD, SESSION_COOKIE, Settings, USER_KEY, USERNAME};
+
+/// How long a call of the session store may take before the request gets `503`.
+pub const STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The flash-message cookie's name (the axum demo keeps messages in the session).
 pub const FLASH_COOKIE: &str = "_flash";
@@ -98,11 +105,14 @@ where
     if let Some(clock) = &settings.clock {
         auto_logout = auto_logout.with_clock(clock.clone());
     }
-    let flash = FlashMessagesFramework::builder(
+    // Messages in a signed cookie (the session store of actix-web-flash-messages
+    // is built on actix-session 0.10 and drops them under 0.11), kept until a
+    // page reads them.
+    let flash = FlashMessagesFramework::builder(KeepUnread::new(
         CookieMessageStore::builder(stack.key.clone())
             .cookie_name(FLASH_COOKIE.to_owned())
             .build(),
-    )
+    ))
     .build();
     let sessions = SessionMiddleware::builder(stack.store, stack.key)
         .cookie_name(SESSION_COOKIE.to_owned())
@@ -147,6 +157,26 @@ where
         .shutdown_timeout(1)
         .run();
     Ok((server, addr))
+}
+
+/// actix-session's Redis store for `url` (`redis://host:port`), over a
+/// connection pool that replaces broken connections (so service resumes when
+/// Redis is back) and gives up on a connection after [`STORE_TIMEOUT`],
+/// wrapped in `AutoLogoutStore` with the same limit per call: a Redis that is
+/// down or hung gets `503`s within seconds, never a hang.
+pub async fn redis_store(url: &str) -> anyhow::Result<AutoLogoutStore<RedisSessionStore>> {
+    use deadpool_redis::{Config as PoolConfig, Runtime, Timeouts};
+    let mut config = PoolConfig::from_url(url);
+    let mut pool = config.get_pool_config();
+    pool.timeouts = Timeouts {
+        wait: Some(STORE_TIMEOUT),
+        create: Some(STORE_TIMEOUT),
+        recycle: Some(STORE_TIMEOUT),
+    };
+    config.pool = Some(pool);
+    let pool = config.create_pool(Some(Runtime::Tokio1))?;
+    let store = RedisSessionStore::new_pooled(pool).await?;
+    Ok(AutoLogoutStore::new(store).with_timeout(STORE_TIMEOUT))
 }
 
 /// The routes a test adds nothing to.

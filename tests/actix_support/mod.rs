@@ -57,13 +57,37 @@ impl<S: SessionStore + Clone + Send + 'static> ActixSite<S> {
     where
         F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
     {
-        let clock = ManualClock::new(T0);
         let mut settings = app::Settings::new(config);
-        settings.clock = Some(clock.clone());
         change(&mut settings);
+        Self::launch(
+            settings,
+            store,
+            ManualClock::new(T0),
+            Key::generate(),
+            extra,
+        )
+    }
+
+    /// One of several instances behind a load balancer: the same `clock`
+    /// (synchronised servers) and cookie `key` as the others.
+    pub fn start_shared(config: Config, store: S, clock: ManualClock, key: Key) -> ActixSite<S> {
+        Self::launch(app::Settings::new(config), store, clock, key, |_| {})
+    }
+
+    fn launch<F>(
+        mut settings: app::Settings,
+        store: S,
+        clock: ManualClock,
+        key: Key,
+        extra: F,
+    ) -> ActixSite<S>
+    where
+        F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    {
+        settings.clock = Some(clock.clone());
         let stack = app::Stack {
             store: store.clone(),
-            key: Key::generate(),
+            key,
         };
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -103,6 +127,26 @@ impl<S> Drop for ActixSite<S> {
     fn drop(&mut self) {
         self.system.stop();
     }
+}
+
+/// The value of the cookie `name` that `b` sends to its site, if any.
+pub fn cookie_of(b: &Browser, name: &str) -> Option<String> {
+    use reqwest::cookie::CookieStore;
+    let url = b.url("/").parse().unwrap();
+    let header = b.jar.cookies(&url)?;
+    header.to_str().ok()?.split("; ").find_map(|pair| {
+        let (n, value) = pair.split_once('=')?;
+        (n == name).then(|| value.to_owned())
+    })
+}
+
+/// A new browser for `addr` with only the cookie `name=value`.
+pub fn with_cookie(addr: SocketAddr, name: &str, value: &str) -> Browser {
+    let b = Browser::new(addr);
+    let url = format!("http://{addr}/").parse().unwrap();
+    b.jar
+        .add_cookie_str(&format!("{name}={value}; Path=/"), &url);
+    b
 }
 
 /// The stamps in an actix-session state, decoded.
