@@ -41,7 +41,7 @@ use std::borrow::Cow;
 
 use crate::assets;
 use crate::config::Config;
-use crate::decision::{ExpiryReason, RequestOutcome};
+use crate::decision::{Activity, ExpiryReason, RequestOutcome};
 use crate::request::{self, Answer, KEEPALIVE_HEADER};
 
 /// A header value of a [`Reply`]: borrowed for the fixed ones, owned for a
@@ -355,6 +355,21 @@ pub fn expired_reply<'h>(
     })
 }
 
+/// The `Cache-Control` to add to the app's own response, if any: a page of
+/// an active session (a request that counts as activity) gets `no-store`, so
+/// Back after signing out does not show it from the browser's cache — unless
+/// the handler chose its own `Cache-Control`. Passive requests (static files
+/// under `PASSIVE_PATHS`, subresources, `HEAD`) keep their caching.
+pub fn page_cache_control(
+    outcome: &RequestOutcome,
+    activity: Activity,
+    has_cache_control: bool,
+) -> Option<&'static str> {
+    let page_of_a_session =
+        matches!(outcome, RequestOutcome::Active { .. }) && activity == Activity::Counts;
+    (page_of_a_session && !has_cache_control).then_some(NO_STORE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -497,6 +512,26 @@ mod tests {
             expired_reply(&no_login_url, ExpiryReason::Idle, "/", "/", headers(&[])),
             None
         );
+    }
+
+    #[test]
+    fn pages_of_an_active_session_are_not_cached() {
+        let active = RequestOutcome::Active {
+            remaining: Remaining::new(Some(1), None),
+            write: None,
+        };
+        assert_eq!(
+            page_cache_control(&active, Activity::Counts, false),
+            Some(NO_STORE)
+        );
+        assert_eq!(page_cache_control(&active, Activity::Counts, true), None);
+        assert_eq!(page_cache_control(&active, Activity::Passive, false), None);
+        for other in [
+            RequestOutcome::Untracked,
+            RequestOutcome::Expired(ExpiryReason::Idle),
+        ] {
+            assert_eq!(page_cache_control(&other, Activity::Counts, false), None);
+        }
     }
 
     #[test]

@@ -87,6 +87,17 @@ async fn a_login_starts_the_clocks_of_a_tracked_session() {
     assert!(home.body.contains("Hello, demo"));
     assert!(home.body.contains(r#"data-seconds="60" data-on="true""#));
     assert!(home.body.contains(r#"data-seconds="300" data-on="true""#));
+    assert_eq!(
+        home.header("cache-control"),
+        Some("no-store"),
+        "a page of a session"
+    );
+    let css = b.get("/static/demo.css").await;
+    assert_eq!(
+        css.header("cache-control"),
+        None,
+        "passive: its own caching"
+    );
     assert!(
         home.body.contains("data-auto-logout"),
         "the script is on the page"
@@ -135,7 +146,10 @@ async fn the_message_waits_for_the_page_that_reads_it() {
     assert_eq!(b.get("/").await.location(), Some("/login?next=/"));
     assert_eq!(b.get("/public").await.status, 200);
     // ...and the login page still shows the message, once.
-    assert_eq!(b.get("/login").await.messages(), vec![IDLE_MESSAGE.to_owned()]);
+    assert_eq!(
+        b.get("/login").await.messages(),
+        vec![IDLE_MESSAGE.to_owned()]
+    );
     assert!(b.get("/login").await.messages().is_empty());
 }
 

@@ -11,6 +11,7 @@ use actix_session::SessionExt;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::error::InternalError;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{Error, HttpMessage as _};
 
 use super::extract::RequestState;
@@ -231,7 +232,12 @@ where
         now,
         outcome,
     });
-    let res = service.call(req).await?;
+    let mut res = service.call(req).await?;
+    let own = res.headers().contains_key(header::CACHE_CONTROL);
+    if let Some(value) = engine::page_cache_control(&outcome, activity, own) {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    }
     if let Some(key) = shared.identity_key {
         // A login through `Identity::login` during the request: a (different)
         // user id now. Start the clocks of the renewed session.

@@ -75,6 +75,10 @@
 //!   `ctx.expired().and_then(|why| ctx.config().message_for(why))` of its
 //!   [`AutoLogoutContext`].
 //!
+//! Pages of an active session (requests that count as activity) get
+//! `Cache-Control: no-store` unless the handler set its own, so Back after
+//! signing out does not show them from the browser's cache.
+//!
 //! Under the endpoint prefix (default `/auto-logout/`) it serves `GET status`,
 //! `POST keepalive` (refused with `403` without `X-Auto-Logout: 1`) and the
 //! script and stylesheet files under their content hashes.
