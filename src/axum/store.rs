@@ -49,8 +49,11 @@ const LOCKS: usize = 256;
 ///
 /// Atomic within one process: a `save` and a `delete` of the same id take
 /// the same async lock, so a logout cannot land between the read and the
-/// write. See the [module docs](super#a-logout-stays-final) for several
-/// instances on one store.
+/// write. tower-sessions' `cycle_id` (at every login and logout) deletes the
+/// old id at once and later `create`s the record under a fresh id, so every
+/// copy still in flight under the old id finds it gone; `flush` deletes too.
+/// See the [module docs](super#a-logout-stays-final) for several instances
+/// on one store.
 pub struct AutoLogoutStore<S> {
     inner: S,
     shared: Arc<StoreShared>,
