@@ -16,7 +16,8 @@ use super::response::{CSS, JAVASCRIPT, expired_answer, json, not_allowed, plain,
 use super::{AuthHook, Shared};
 use crate::assets;
 use crate::clock::Timestamp;
-use crate::decision::{Activity, ExpiryReason, RequestOutcome};
+use crate::decision::{ExpiryReason, RequestOutcome};
+use crate::engine;
 use crate::request::{self, KEEPALIVE_HEADER};
 use crate::stamps::Stamps;
 
@@ -234,13 +235,11 @@ where
     let mut res = inner.call(req).await?;
     // A page of a tracked session: not kept by the browser's cache, so Back
     // after signing out does not show it (unless the handler chose).
-    if matches!(outcome, RequestOutcome::Active { .. })
-        && activity == Activity::Counts
-        && !res.headers().contains_key(header::CACHE_CONTROL)
-    {
+    let own = res.headers().contains_key(header::CACHE_CONTROL);
+    if let Some(value) = engine::page_cache_control(&outcome, activity, own) {
         res.headers_mut().insert(
             header::CACHE_CONTROL,
-            header::HeaderValue::from_static("no-store"),
+            header::HeaderValue::from_static(value),
         );
     }
     if let Some(hook) = &shared.auth
