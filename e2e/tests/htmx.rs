@@ -6,7 +6,8 @@
 //! The demo's home page has a "Refresh" button (`hx-get` to a fragment).
 //! Once the session has expired on the server, clicking it puts the whole
 //! window on the login page with the page's own path as `next` (not the
-//! fragment's), and signing in again returns to that page.
+//! fragment's), and signing in again returns to that page. A spoofed
+//! `HX-Current-URL` (another host) still ends on this site's login page.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -176,6 +177,69 @@ async fn back_to_the_page(package: &str, major: &str) {
     assert!(
         again.is_some(),
         "{package}: the button works again after signing in"
+    );
+
+    // A spoofed HX-Current-URL (another host; `hx-headers` for htmx 4, the
+    // `htmx:configRequest` event for htmx 2): the
+    // window still goes to this site's login page, with the fallback `next`.
+    let added = b
+        .client
+        .execute(
+            "var e = document.createElement('button');
+             e.id = 'spoof'; e.type = 'button'; e.textContent = 'spoof';
+             e.setAttribute('hx-get', '/fragments/idle');
+             e.setAttribute('hx-target', '#idle-fragment');
+             e.setAttribute('hx-swap', 'outerHTML');
+             e.setAttribute('hx-headers', JSON.stringify({ 'HX-Current-URL': 'http://evil.example/orders' }));
+             // htmx 2 sets its own HX-Current-URL last: spoof it where htmx 2
+             // lets a page change the headers.
+             e.addEventListener('htmx:configRequest', function (ev) {
+               ev.detail.headers['HX-Current-URL'] = 'http://evil.example/orders';
+             });
+             document.body.appendChild(e); htmx.process(e); return true;",
+            vec![],
+        )
+        .await
+        .expect("add the spoofing button");
+    assert_eq!(added, Json::Bool(true));
+    let last = site
+        .log
+        .last_activity_before(Instant::now())
+        .expect("the refresh after signing in");
+    sleep_until(last.at + site.idle() + Duration::from_millis(300)).await;
+    let clicked = Instant::now();
+    b.client
+        .find(Locator::Id("spoof"))
+        .await
+        .expect("the spoofing button")
+        .click()
+        .await
+        .expect("click spoof");
+    b.wait_for_path("/login", Duration::from_secs(5))
+        .await
+        .unwrap_or_else(|| panic!("{package}: the spoofed action did not reach the login page"));
+    let url = b.client.current_url().await.expect("URL");
+    let own = url::Url::parse(&site.base).expect("the site's URL");
+    assert_eq!(
+        (url.host_str(), url.port()),
+        (own.host_str(), own.port()),
+        "{package}: left the site: {url}"
+    );
+    assert_eq!(b.path().await, "/login?next=%2Ffragments%2Fidle");
+    let hits = site.log.since(clicked);
+    let hx = hits
+        .iter()
+        .find(|h| h.path_only() == "/fragments/idle")
+        .expect("the spoofed htmx request");
+    let sent = hx.header("hx-current-url").unwrap_or_default();
+    println!(
+        "{package}: spoofed HX-Current-URL {sent:?} -> HX-Redirect {:?}",
+        hx.hx_redirect
+    );
+    assert!(sent.contains("evil.example"), "{package}: {sent:?}");
+    assert_eq!(
+        hx.hx_redirect.as_deref(),
+        Some("/login?next=%2Ffragments%2Fidle")
     );
     b.quit().await;
 }
