@@ -31,6 +31,24 @@
 //! ([`Config::check_request`]), the [`TemplateContext`] and the [`ScriptTag`].
 //! It knows no web framework and no template engine; each integration is a
 //! thin module behind its own feature flag.
+//!
+//! # Features
+//!
+//! None is on by default. The modules below exist only with their feature:
+//!
+//! | feature | module | what it adds |
+//! |---|---|---|
+//! | `tera` | `tera` | Tera 2: defaults, `auto_logout_script()`, `insert` per request |
+//! | `tera1` | `tera1` | Tera 1.20: `insert` per request (the tag needs `\| safe`) |
+//! | `minijinja` | `minijinja` | MiniJinja 3: defaults, `auto_logout_script()`, `values` per request |
+//! | `askama` | `askama` | Askama 0.16: a trait that gives a page the three values |
+//! | `axum` | `axum` | a tower layer for axum 0.8 over tower-sessions 0.14, flash messages through axum-messages 0.8 |
+//! | `axum-login` | `axum` | with axum-login 0.18, a login starts the clocks by itself |
+//! | `actix` | `actix` | an actix-web 4 middleware over actix-session 0.11, flash messages through actix-web-flash-messages 0.5 |
+//! | `actix-identity` | `actix` | with actix-identity 0.9, `Identity::login` starts the clocks by itself |
+//!
+//! The README has a quick start per framework and engine, and the repository's
+//! `examples/axum_minimal.rs` is a complete small app to start from.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
