@@ -1,4 +1,5 @@
-//! The request rules (`auto_logout::request`) on arbitrary methods, paths and headers.
+//! The request rules (`auto_logout::request`) and the request engine
+//! (`auto_logout::engine`) on arbitrary methods, paths and headers.
 //!
 //! Never a panic, and every `next` and login location the rules produce stays
 //! on the site: it starts with exactly one `/`, holds no `/\`, no control
@@ -7,6 +8,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
+use auto_logout::engine::{self, Endpoint, Endpoints, Route};
 use auto_logout::request::{self, Answer};
 use auto_logout::{Activity, Config, ExpiryReason, RequestOutcome};
 use libfuzzer_sys::fuzz_target;
@@ -22,6 +24,9 @@ struct Input {
     passive_path: Option<Path>,
     prefix: Option<Vec<u8>>,
     reason: u8,
+    no_login_url: bool,
+    /// Make it look like the script's keepalive: `POST` with `X-Auto-Logout: 1` first.
+    keepalive_shaped: bool,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -38,6 +43,10 @@ enum Path {
     Any(String),
     /// A prefix that often fools naive checks, then anything.
     Tricky(u8, String),
+    /// One of the crate's endpoints, maybe with something after it.
+    Endpoint(u8, Option<String>),
+    /// The login page's path, maybe with something after it.
+    Login(Option<String>),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -49,6 +58,8 @@ enum Name {
 #[derive(Arbitrary, Debug)]
 enum Value {
     Token(u8),
+    /// A `Host` value.
+    Host(u8),
     /// `scheme://host<path>`, where the host is often the request's own.
     Url(u8, u8, Path),
     Any(String),
@@ -115,13 +126,36 @@ const HOSTS: [&str; 6] = [
     "",
 ];
 
+const ENDPOINTS: [Endpoint; 4] = [
+    Endpoint::Status,
+    Endpoint::Keepalive,
+    Endpoint::Script,
+    Endpoint::Stylesheet,
+];
+
 impl Path {
-    fn text(&self) -> String {
+    /// The path, for a site whose endpoints are under `prefix` and whose login page is `login`.
+    fn text_for(&self, prefix: &str, login: &str) -> String {
         match self {
             Path::Rooted(s) => format!("/{s}"),
             Path::Any(s) => s.clone(),
             Path::Tricky(i, s) => format!("{}{s}", TRICKY[usize::from(*i) % TRICKY.len()]),
+            Path::Endpoint(i, rest) => format!(
+                "{}{}",
+                engine::endpoint_url(prefix, ENDPOINTS[usize::from(*i) % ENDPOINTS.len()]),
+                rest.as_deref().unwrap_or_default()
+            ),
+            Path::Login(rest) => format!(
+                "{}{}",
+                login.split('?').next().unwrap_or_default(),
+                rest.as_deref().unwrap_or_default()
+            ),
         }
+    }
+
+    /// The path, before a configuration exists.
+    fn text(&self) -> String {
+        self.text_for("/auto-logout/", "/login")
     }
 }
 
@@ -129,6 +163,7 @@ impl Value {
     fn text(&self) -> String {
         match self {
             Value::Token(i) => TOKENS[usize::from(*i) % TOKENS.len()].to_owned(),
+            Value::Host(i) => HOSTS[usize::from(*i) % HOSTS.len()].to_owned(),
             Value::Url(s, h, path) => format!(
                 "{}://{}{}",
                 SCHEMES[usize::from(*s) % SCHEMES.len()],
@@ -196,20 +231,26 @@ fn check_location(location: &str, login_url: &str, next: Option<&str>, what: &st
 
 fuzz_target!(|input: Input| {
     let method = match &input.method {
+        _ if input.keepalive_shaped => "POST".to_owned(),
         Method::Known(i) => METHODS[usize::from(*i) % METHODS.len()].to_owned(),
         Method::Other(s) => s.clone(),
     };
-    let path = input.path.text();
-    let headers: Vec<(String, String)> = input
-        .headers
+    let shaped = [(request::KEEPALIVE_HEADER.to_owned(), "1".to_owned())];
+    let shaped = if input.keepalive_shaped {
+        &shaped[..]
+    } else {
+        &[]
+    };
+    let headers: Vec<(String, String)> = shaped
         .iter()
-        .map(|(n, v)| {
+        .cloned()
+        .chain(input.headers.iter().map(|(n, v)| {
             let name = match n {
                 Name::Known(i) => NAMES[usize::from(*i) % NAMES.len()].to_owned(),
                 Name::Other(s) => s.to_ascii_lowercase(),
             };
             (name, v.text())
-        })
+        }))
         .collect();
     let header = |name: &str| {
         headers
@@ -226,7 +267,10 @@ fuzz_target!(|input: Input| {
         Err(_) => "/login".to_owned(),
     };
     on_site(&login_url, "LOGIN_URL");
-    let mut builder = base().login_url(login_url.as_str());
+    let mut builder = base();
+    if !input.no_login_url {
+        builder = builder.login_url(login_url.as_str());
+    }
     if let Some(p) = &input.passive_path {
         let p = p.text();
         if base().passive_path(p.as_str()).build().is_ok() {
@@ -245,6 +289,7 @@ fuzz_target!(|input: Input| {
         }
     }
     let config = builder.build().expect("each part was valid alone");
+    let path = input.path.text_for(config.endpoint_prefix(), &login_url);
 
     // Activity: never a panic, and what is documented as passive stays passive.
     let activity = config.activity_of(&method, &path, header);
@@ -305,6 +350,63 @@ fuzz_target!(|input: Input| {
         }
         let location = request::expired_login_location(&login_url, a, &path, header);
         check_location(&location, &login_url, next, "expired_login_location");
+    }
+
+    // The engine: the routes before the session is read, and the expired answers.
+    let endpoints = Endpoints::new(&config);
+    let endpoint = endpoints.match_path(&path);
+    if let Some(e) = endpoint {
+        assert_eq!(endpoints.url(e), path);
+    }
+    let get_or_head = method == "GET" || method == "HEAD";
+    match engine::route(&endpoints, &method, &path, header) {
+        Route::Continue(None) => assert_eq!(endpoint, None),
+        Route::Continue(Some(e)) => {
+            assert_eq!(Some(e), endpoint);
+            match e {
+                Endpoint::Status => assert!(get_or_head, "status on {method}"),
+                Endpoint::Keepalive => {
+                    assert_eq!(method, "POST");
+                    assert_eq!(header(request::KEEPALIVE_HEADER).map(str::trim), Some("1"));
+                }
+                other => panic!("{other:?} goes on to the session"),
+            }
+        }
+        Route::Reply(reply) => {
+            assert!(endpoint.is_some(), "a reply for {path}");
+            assert!(matches!(reply.status, 200 | 403 | 405), "{reply:?}");
+            assert!(reply.header("cache-control").is_some());
+            assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+            if reply.status == 200 {
+                assert!(get_or_head, "{method} {path} answered 200");
+            }
+        }
+    }
+    let path_only = path.split('?').next().unwrap_or_default();
+    let reason = [
+        ExpiryReason::Idle,
+        ExpiryReason::Session,
+        ExpiryReason::Invalid,
+    ][usize::from(input.reason) % 3];
+    let reply = engine::expired_reply(&config, reason, path_only, &path, header);
+    match (config.login_url(), reply) {
+        (None, reply) => assert_eq!(reply, None),
+        (Some(url), None) => assert!(engine::is_login_page(url, path_only), "{path}"),
+        (Some(url), Some(reply)) => {
+            assert_eq!(reply.header("cache-control"), Some("no-store"), "{reply:?}");
+            let next = request::expired_next(answer, &path, header);
+            let location = match (answer, reply.status) {
+                (Answer::Redirect, 303) => reply.header("location").expect("location").to_owned(),
+                (Answer::HtmxRedirect, 200) => reply.header("hx-redirect").expect("hx").to_owned(),
+                (Answer::Unauthorized, 401) => {
+                    let body: serde_json::Value = serde_json::from_str(&reply.body).expect("JSON");
+                    assert_eq!(body["reason"], reason.as_str());
+                    body["login"].as_str().expect("a login field").to_owned()
+                }
+                other => panic!("{other:?}: {reply:?}"),
+            };
+            check_location(&location, url, next, "expired_reply");
+        }
     }
 
     // The JSON bodies are JSON.

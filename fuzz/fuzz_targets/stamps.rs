@@ -3,13 +3,16 @@
 //! Never a panic; a stored string that decodes re-encodes to the same string
 //! (one spelling per value); the remaining time is never negative nor above
 //! its limit; and the outcome agrees with a model of the decision computed in
-//! 128-bit integers, where nothing can overflow.
+//! 128-bit integers, where nothing can overflow. The save rule
+//! (`save_rule::decide`) never lets a write re-create a record or move a
+//! login's last activity backwards.
 #![no_main]
 
 use std::time::Duration;
 
 use arbitrary::Arbitrary;
 use auto_logout::decision::FUTURE_TOLERANCE_MILLIS;
+use auto_logout::save_rule::{self, InStore, SaveAction};
 use auto_logout::{Activity, Config, ExpiryReason, RequestOutcome, Stamps, Timestamp};
 use libfuzzer_sys::fuzz_target;
 
@@ -26,7 +29,18 @@ struct Input {
     step: i32,
     scale: u8,
     passive: bool,
+    /// What the session store holds when a record with `stored` is saved.
+    in_store: Theirs,
     stored: Stored,
+}
+
+#[derive(Arbitrary, Debug)]
+enum Theirs {
+    Gone,
+    NoStamps,
+    /// Our stamps with both instants moved.
+    Shifted(i32, i32),
+    Text(String),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -79,6 +93,8 @@ fuzz_target!(|input: Input| {
         assert!(stamps.last_activity_at() >= stamps.login_at());
         assert_eq!(Stamps::decode(&stamps.encode()), Ok(stamps));
     }
+
+    save_rule_holds(&stored, decoded, &input.in_store);
 
     let mut builder = Config::builder();
     let idle = limit(input.idle);
@@ -188,3 +204,63 @@ fuzz_target!(|input: Input| {
         }
     }
 });
+
+/// The save rule for a record whose stamps are `ours`, over what the store holds.
+fn save_rule_holds(ours: &str, mine: Result<Stamps, auto_logout::StampError>, theirs: &Theirs) {
+    let text = match (theirs, mine) {
+        (Theirs::Shifted(a, b), Ok(m)) => Some(format!(
+            "1.{}.{}",
+            m.login_at().as_unix_millis().saturating_add(i64::from(*a)),
+            m.last_activity_at()
+                .as_unix_millis()
+                .saturating_add(i64::from(*b))
+        )),
+        (Theirs::Text(t), _) => Some(t.clone()),
+        _ => None,
+    };
+    let in_store = match theirs {
+        Theirs::Gone => InStore::Gone,
+        Theirs::NoStamps => InStore::Stamps(None),
+        _ => InStore::Stamps(text.as_deref()),
+    };
+    assert_eq!(save_rule::decide(None, InStore::Gone), SaveAction::Drop);
+    let action = save_rule::decide(Some(ours), in_store);
+    if in_store == InStore::Gone {
+        assert_eq!(action, SaveAction::Drop, "a save re-created a record");
+    }
+    let stored = text.as_deref().map(Stamps::decode);
+    match action {
+        SaveAction::Drop => {}
+        SaveAction::WriteStamps(w) => {
+            let (Ok(m), Some(Ok(t))) = (mine, stored) else {
+                panic!("WriteStamps({w:?}) without two readable stamps");
+            };
+            assert_eq!(w, t, "writes the stored stamps");
+            assert_eq!(w.login_at(), m.login_at(), "the same login only");
+            assert!(w.last_activity_at() > m.last_activity_at());
+        }
+        SaveAction::Write => match (mine, stored) {
+            // Our stamps replace the store's: never an earlier login, never
+            // an earlier last activity of the same login, never unreadable
+            // over a login.
+            (Ok(m), Some(Ok(t))) => {
+                assert!(
+                    m.login_at() >= t.login_at(),
+                    "an earlier login overwrote a later one"
+                );
+                if m.login_at() == t.login_at() {
+                    assert!(
+                        m.last_activity_at() >= t.last_activity_at(),
+                        "activity moved back"
+                    );
+                }
+            }
+            (Err(_), Some(_)) => {
+                assert_eq!(text.as_deref(), Some(ours), "unreadable over a record")
+            }
+            (Err(_), None) => panic!("unreadable stamps written where the store had none"),
+            (Ok(_), Some(Err(_))) => panic!("a login written over unreadable stamps"),
+            (Ok(_), None) => {}
+        },
+    }
+}
