@@ -103,7 +103,8 @@ fn through_toml(table: toml::Table, text: Option<&str>) {
     let keys = Some(table.keys().cloned().collect());
     let expected = Config::from_value(toml_to_json(&toml::Value::Table(table.clone())));
     check(&expected, &keys);
-    let got = Config::deserialize(toml::Value::Table(table));
+    let toml_value = toml::Value::Table(table);
+    let got = Config::deserialize(toml_value.clone());
     match (&expected, &got) {
         (Ok(a), Ok(b)) => assert_eq!(a, b, "TOML and JSON read the same map differently"),
         (Err(a), Err(b)) => assert!(
@@ -112,14 +113,24 @@ fn through_toml(table: toml::Table, text: Option<&str>) {
         ),
         _ => panic!("TOML gave {got:?}, JSON {expected:?}"),
     }
-    // From the text, serde sees a datetime as a map rather than a string, so
-    // only the verdict is compared (the error is checked above).
-    if let Some(text) = text {
+    // From the text, serde sees a datetime as a map rather than a string (the
+    // toml crate's two deserializers differ), so only tables without one are
+    // compared, and only by verdict (the error is checked above).
+    if let Some(text) = text.filter(|_| !has_datetime(&toml_value)) {
         match (&got, toml::from_str::<Config>(text)) {
             (Ok(a), Ok(b)) => assert_eq!(a, &b),
             (Err(_), Err(_)) => {}
             (a, b) => panic!("TOML value gave {a:?}, TOML text {b:?}"),
         }
+    }
+}
+
+fn has_datetime(value: &toml::Value) -> bool {
+    match value {
+        toml::Value::Datetime(_) => true,
+        toml::Value::Array(items) => items.iter().any(has_datetime),
+        toml::Value::Table(t) => t.values().any(has_datetime),
+        _ => false,
     }
 }
 
