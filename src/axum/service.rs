@@ -199,10 +199,14 @@ where
             if Box::pin(end_session(&session)).await.is_err() {
                 return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, STORE_FAILED));
             }
-            if let Some(message) = config.message_for(reason)
-                && let Some(messages) = req.extensions().get::<axum_messages::Messages>()
-            {
-                let _ = messages.clone().info(message);
+            if let Some(message) = config.message_for(reason) {
+                if let Some(messages) = req.extensions().get::<axum_messages::Messages>() {
+                    // MessagesManagerLayer runs outside this layer: it saves
+                    // its queue into the session at the end of the request.
+                    let _ = messages.clone().info(message);
+                } else if Box::pin(queue_message(&session, message)).await.is_err() {
+                    return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, STORE_FAILED));
+                }
             }
             if let Some(hook) = &shared.auth {
                 hook.log_out(req.extensions_mut());
@@ -284,4 +288,128 @@ pub(super) async fn end_session(session: &Session) -> Result<(), session::Error>
     }
     session.flush().await?;
     session.cycle_id().await
+}
+
+/// The session key axum-messages 0.8 keeps its queue under.
+const MESSAGES_KEY: &str = "axum-messages.data";
+
+/// Queues `message` at info level in the session the way axum-messages 0.8
+/// stores its own queue, for the recommended layer order, where
+/// `MessagesManagerLayer` runs inside this layer and its `Messages` is not
+/// in the request yet: that layer reads the queue from the session when the
+/// request reaches it, so this page or the next one shows the message.
+///
+/// axum-messages keeps the queue's shape private: a JSON object with
+/// `pending_messages` and `messages`, both lists of its public `Message`
+/// (`{"l":"Info","m":..,"d":null}`). This is the only place that knows it;
+/// the tests read a message queued here through the real `Messages`
+/// extractor, so a change of that format fails them. Messages already
+/// pending are kept.
+pub(super) async fn queue_message(session: &Session, message: &str) -> Result<(), session::Error> {
+    let entry = serde_json::to_value(axum_messages::Message {
+        level: axum_messages::Level::Info,
+        message: message.to_owned(),
+        metadata: None,
+    })?;
+    let mut data = match session.get_value(MESSAGES_KEY).await? {
+        Some(Value::Object(data)) => data,
+        _ => serde_json::Map::new(),
+    };
+    match data.get_mut("pending_messages") {
+        Some(Value::Array(pending)) => pending.push(entry),
+        _ => {
+            data.insert("pending_messages".to_owned(), Value::Array(vec![entry]));
+        }
+    }
+    if !matches!(data.get("messages"), Some(Value::Array(_))) {
+        data.insert("messages".to_owned(), Value::Array(Vec::new()));
+    }
+    session
+        .insert_value(MESSAGES_KEY, Value::Object(data))
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::Router;
+    use axum::routing::get;
+    use axum_messages::{Messages, MessagesManagerLayer};
+    use http::{Request, header};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
+
+    use super::queue_message;
+
+    /// `GET path` with the session cookie `id`; the body and the new cookie.
+    async fn visit(app: &Router, path: &str, id: Option<&str>) -> (String, Option<String>) {
+        let mut req = Request::get(path);
+        if let Some(id) = id {
+            req = req.header(header::COOKIE, format!("id={id}"));
+        }
+        let res = app
+            .clone()
+            .oneshot(req.body(axum::body::Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let cookie = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("id="))
+            .map(|v| v.split(';').next().unwrap().to_owned());
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        (String::from_utf8(body.to_vec()).unwrap(), cookie)
+    }
+
+    /// What `queue_message` writes is what axum-messages 0.8 reads: a message
+    /// queued here comes out of the real `Messages` extractor, after one the
+    /// app pushed itself, and only once. Fails when axum-messages changes the
+    /// format it stores.
+    #[tokio::test]
+    async fn a_queued_message_is_read_by_axum_messages() {
+        let store = MemoryStore::default();
+        let app = Router::new()
+            .route(
+                "/push",
+                get(|messages: Messages| async move {
+                    let _ = messages.success("saved");
+                    "pushed"
+                }),
+            )
+            .route(
+                "/show",
+                get(|messages: Messages| async move {
+                    messages
+                        .map(|m| format!("{}:{}", m.level, m.message))
+                        .collect::<Vec<_>>()
+                        .join("|")
+                }),
+            )
+            .layer(MessagesManagerLayer)
+            .layer(SessionManagerLayer::new(store.clone()));
+
+        let (_, cookie) = visit(&app, "/push", None).await;
+        let id = cookie.expect("a session was created");
+        let session = Session::new(Some(id.parse().unwrap()), Arc::new(store.clone()), None);
+        queue_message(&session, "The session has expired.")
+            .await
+            .unwrap();
+        session.save().await.unwrap();
+
+        let (shown, _) = visit(&app, "/show", Some(&id)).await;
+        assert_eq!(shown, "Success:saved|Info:The session has expired.");
+        let (again, _) = visit(&app, "/show", Some(&id)).await;
+        assert_eq!(again, "", "shown once");
+
+        // Into a session that has no queue yet.
+        let fresh = Session::new(None, Arc::new(store.clone()), None);
+        queue_message(&fresh, "idle").await.unwrap();
+        fresh.save().await.unwrap();
+        let id = fresh.id().unwrap().to_string();
+        assert_eq!(visit(&app, "/show", Some(&id)).await.0, "Info:idle");
+    }
 }
