@@ -5,6 +5,7 @@ use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -34,8 +35,8 @@ const LOCKS: usize = 256;
 /// # fn main() -> Result<(), auto_logout::ConfigError> {
 /// let store = AutoLogoutStore::new(MemoryStore::default());
 /// let app: Router = Router::new()
-///     .layer(AutoLogoutLayer::new(Config::builder().idle_time("15m").build()?, &store))
 ///     .layer(MessagesManagerLayer)
+///     .layer(AutoLogoutLayer::new(Config::builder().idle_time("15m").build()?, &store))
 ///     .layer(SessionManagerLayer::new(store));
 /// # Ok(())
 /// # }
@@ -46,6 +47,7 @@ const LOCKS: usize = 256;
 /// a copy whose login is older than the stored one is dropped; for the same
 /// login, the later of the two last activities is written. `load` and `create` pass through; `delete` passes
 /// through too, but waits for a `save` of the same id that is under way.
+/// With [`AutoLogoutStore::with_timeout`], no call waits longer than its limit.
 ///
 /// Atomic within one process: a `save` and a `delete` of the same id take
 /// the same async lock, so a logout cannot land between the read and the
@@ -57,6 +59,7 @@ const LOCKS: usize = 256;
 pub struct AutoLogoutStore<S> {
     inner: S,
     shared: Arc<StoreShared>,
+    timeout: Option<Duration>,
 }
 
 pub(crate) struct StoreShared {
@@ -94,6 +97,32 @@ impl<S: SessionStore> AutoLogoutStore<S> {
                 hasher: Default::default(),
                 used: AtomicBool::new(false),
             }),
+            timeout: None,
+        }
+    }
+
+    /// Fails every call of the wrapped store that takes longer than `limit`,
+    /// so that a store that does not answer gets the request the layer's
+    /// `503` within about `limit` (two calls at most: a `save` reads, then
+    /// writes), never a hang. A Redis client's own command timeout does the
+    /// same; this one covers any store. Needs a Tokio runtime with its timer.
+    pub fn with_timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
+        self
+    }
+
+    /// `call`, failed with a backend error when it outlasts the timeout.
+    async fn timed<T>(
+        &self,
+        call: impl std::future::Future<Output = session_store::Result<T>>,
+    ) -> session_store::Result<T> {
+        match self.timeout {
+            None => call.await,
+            Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+                Err(session_store::Error::Backend(format!(
+                    "the session store did not answer within {limit:?}"
+                )))
+            }),
         }
     }
 }
@@ -114,6 +143,7 @@ impl<S: Clone> Clone for AutoLogoutStore<S> {
         AutoLogoutStore {
             inner: self.inner.clone(),
             shared: self.shared.clone(),
+            timeout: self.timeout,
         }
     }
 }
@@ -140,36 +170,36 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // A new id: nothing to merge with.
         self.shared.mark_used();
-        self.inner.create(record).await
+        self.timed(self.inner.create(record)).await
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         self.shared.mark_used();
         let _guard = self.shared.lock_for(&record.id).lock().await;
-        let stored = self.inner.load(&record.id).await?;
+        let stored = self.timed(self.inner.load(&record.id)).await?;
         match decide_for(record, stored.as_ref()) {
             SaveAction::Drop => Ok(()),
-            SaveAction::Write => self.inner.save(record).await,
+            SaveAction::Write => self.timed(self.inner.save(record)).await,
             SaveAction::WriteStamps(stamps) => {
                 let mut merged = record.clone();
                 merged.data.insert(
                     Stamps::SESSION_KEY.to_owned(),
                     Value::String(stamps.encode()),
                 );
-                self.inner.save(&merged).await
+                self.timed(self.inner.save(&merged)).await
             }
         }
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
         self.shared.mark_used();
-        self.inner.load(session_id).await
+        self.timed(self.inner.load(session_id)).await
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         self.shared.mark_used();
         let _guard = self.shared.lock_for(session_id).lock().await;
-        self.inner.delete(session_id).await
+        self.timed(self.inner.delete(session_id)).await
     }
 }
 
