@@ -7,7 +7,8 @@
 //! One test needs no Node: the committed build `assets/auto-logout.min.js` names in its
 //! first line the SHA-256 of the source it was made from, and the test compares it with
 //! the SHA-256 of `assets/auto-logout.js` as committed, so a source edited without
-//! `npm run build` fails here.
+//! `npm run build` fails here. Where `npm ci` has installed the pinned minifier, another
+//! test rebuilds into a temporary file (`bash assets/build.sh --check`) and compares.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -94,6 +95,33 @@ fn client_script_behaviour() {
     assert!(
         out.status.success(),
         "client script tests failed (output above)"
+    );
+}
+
+#[test]
+fn committed_build_is_what_the_pinned_minifier_makes() {
+    // `npm ci` installs the minifier pinned in package-lock.json; CI runs it first.
+    if !manifest_dir().join("node_modules/.bin/terser").exists() {
+        if require_e2e() {
+            panic!(
+                "node_modules/.bin/terser not found (run `npm ci`) and AUTO_LOGOUT_REQUIRE_E2E=1"
+            );
+        }
+        let banner = "\n*** SKIPPED: node_modules/.bin/terser not found (run `npm ci`); the committed \
+                      build was NOT rebuilt and compared (set AUTO_LOGOUT_REQUIRE_E2E=1 to make this \
+                      a failure) ***\n";
+        let _ = std::io::stderr().write_all(banner.as_bytes());
+        return;
+    }
+    let out = Command::new("bash")
+        .args(["assets/build.sh", "--check"])
+        .current_dir(manifest_dir())
+        .output()
+        .expect("bash runs");
+    show("bash assets/build.sh --check", &out);
+    assert!(
+        out.status.success(),
+        "assets/auto-logout.min.js differs from a fresh build (output above)"
     );
 }
 
