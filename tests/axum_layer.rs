@@ -491,3 +491,246 @@ async fn pages_of_a_tracked_session_are_not_stored_by_the_browser() {
     assert_eq!(b.post_form("/logout", &[]).await.status, 303);
     assert_eq!(b.get("/public").await.header("cache-control"), None);
 }
+
+/// Where `MessagesManagerLayer` sits: inside the auto-logout layer (the
+/// recommended order, sessions → auto-logout → messages) or outside it.
+#[derive(Clone, Copy, Debug)]
+enum MessagesLayer {
+    Inside,
+    Outside,
+}
+
+/// A small app of its own (not the demo) in either layer order: `/` needs a
+/// login and sends anonymous visitors to `/login`, which lists the flashed
+/// messages as `class="message"` elements.
+fn ordered_app<S: tower_sessions::SessionStore + Clone>(
+    order: MessagesLayer,
+    store: AutoLogoutStore<S>,
+    clock: &ManualClock,
+) -> Router {
+    use axum::response::{IntoResponse, Redirect};
+    use axum_messages::{Messages, MessagesManagerLayer};
+    async fn home(session: Session) -> axum::response::Response {
+        match session.get::<String>("user").await {
+            Ok(Some(_)) => "signed in".into_response(),
+            Ok(None) => Redirect::to("/login").into_response(),
+            Err(e) => {
+                (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
+            }
+        }
+    }
+    async fn login_form(messages: Messages) -> String {
+        messages
+            .map(|m| format!(r#"<p class="message">{}</p>"#, m.message))
+            .collect()
+    }
+    async fn login(auto_logout: AutoLogout, session: Session) -> axum::response::Response {
+        session.insert("user", "demo").await.unwrap();
+        auto_logout.login(&session).await.unwrap();
+        Redirect::to("/").into_response()
+    }
+    let routes = Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_form).post(login));
+    let auto_logout = AutoLogoutLayer::new(config(), &store).with_clock(clock.clone());
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(support::app::SESSION_COOKIE)
+        .with_secure(false);
+    match order {
+        MessagesLayer::Inside => routes
+            .layer(MessagesManagerLayer)
+            .layer(auto_logout)
+            .layer(sessions),
+        MessagesLayer::Outside => routes
+            .layer(auto_logout)
+            .layer(MessagesManagerLayer)
+            .layer(sessions),
+    }
+}
+
+#[tokio::test]
+async fn the_expiry_message_is_shown_in_both_layer_orders() {
+    for order in [MessagesLayer::Inside, MessagesLayer::Outside] {
+        let clock = ManualClock::new(T0);
+        let store = AutoLogoutStore::new(MemoryStore::default());
+        let app = ordered_app(order, store, &clock);
+        let addr = support::app::spawn(app, "127.0.0.1:0").await.unwrap();
+
+        // Expired, then the app's own guard sends the visitor to /login,
+        // which shows the message once.
+        let b = Browser::new(addr);
+        b.login().await;
+        assert!(b.signed_in().await, "{order:?}");
+        clock.advance(std::time::Duration::from_millis(60_001));
+        let home = b.get("/").await;
+        assert_eq!(home.status, 303, "{order:?}: {home:?}");
+        assert_eq!(home.location(), Some("/login"), "{order:?}");
+        assert_eq!(
+            b.get("/login").await.messages(),
+            vec![DEFAULT_MESSAGE.to_owned()],
+            "{order:?}"
+        );
+        assert!(b.get("/login").await.messages().is_empty(), "{order:?}");
+        assert!(!b.signed_in().await, "{order:?}");
+
+        // Expired while on the login page: shown on that very request.
+        let c = Browser::new(addr);
+        c.login().await;
+        clock.advance(std::time::Duration::from_millis(60_001));
+        assert_eq!(
+            c.get("/login").await.messages(),
+            vec![DEFAULT_MESSAGE.to_owned()],
+            "{order:?}"
+        );
+        assert!(!c.signed_in().await, "{order:?}");
+
+        // And a new login works as before.
+        c.login().await;
+        assert!(c.signed_in().await, "{order:?}");
+    }
+}
+
+/// A `MemoryStore` that can be made to fail every call, or to never answer.
+#[derive(Clone, Debug, Default)]
+struct Outage {
+    inner: MemoryStore,
+    /// 0: works, 1: every call fails, 2: every call hangs.
+    mode: Arc<std::sync::atomic::AtomicU8>,
+}
+
+impl Outage {
+    const WORKS: u8 = 0;
+    const FAILS: u8 = 1;
+    const HANGS: u8 = 2;
+
+    fn set(&self, mode: u8) {
+        self.mode.store(mode, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    async fn check(&self) -> tower_sessions::session_store::Result<()> {
+        match self.mode.load(std::sync::atomic::Ordering::SeqCst) {
+            Outage::FAILS => Err(tower_sessions::session_store::Error::Backend(
+                "connection refused".to_owned(),
+            )),
+            Outage::HANGS => std::future::pending().await,
+            _ => Ok(()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl tower_sessions::SessionStore for Outage {
+    async fn create(
+        &self,
+        record: &mut tower_sessions::session::Record,
+    ) -> tower_sessions::session_store::Result<()> {
+        self.check().await?;
+        self.inner.create(record).await
+    }
+    async fn save(
+        &self,
+        record: &tower_sessions::session::Record,
+    ) -> tower_sessions::session_store::Result<()> {
+        self.check().await?;
+        self.inner.save(record).await
+    }
+    async fn load(
+        &self,
+        id: &tower_sessions::session::Id,
+    ) -> tower_sessions::session_store::Result<Option<tower_sessions::session::Record>> {
+        self.check().await?;
+        self.inner.load(id).await
+    }
+    async fn delete(
+        &self,
+        id: &tower_sessions::session::Id,
+    ) -> tower_sessions::session_store::Result<()> {
+        self.check().await?;
+        self.inner.delete(id).await
+    }
+}
+
+/// The wrapper's time limit in the outage test.
+const STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// `GET path`, timed from the moment it is sent.
+async fn timed_get(b: &Browser, path: &str) -> (support::Page, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let page = tokio::time::timeout(std::time::Duration::from_secs(10), b.get(path))
+        .await
+        .unwrap_or_else(|_| panic!("GET {path}: no answer in 10 s"));
+    (page, started.elapsed())
+}
+
+#[tokio::test]
+async fn a_failing_store_gets_the_layers_503_when_it_reads_the_session_first() {
+    let outage = Outage::default();
+    let clock = ManualClock::new(T0);
+    let store = AutoLogoutStore::new(outage.clone()).with_timeout(STORE_TIMEOUT);
+    let addr = support::app::spawn(
+        ordered_app(MessagesLayer::Inside, store, &clock),
+        "127.0.0.1:0",
+    )
+    .await
+    .unwrap();
+    let b = Browser::new(addr);
+    b.login().await;
+    assert!(b.signed_in().await);
+    let signed_in_as = b.session_id().unwrap();
+
+    // The store refuses: the layer's 503 at once, not cached.
+    outage.set(Outage::FAILS);
+    for path in ["/", "/login", "/auto-logout/status"] {
+        let (page, took) = timed_get(&b, path).await;
+        assert_eq!(page.status, 503, "{path}: {page:?}");
+        assert_eq!(page.body, "auto-logout: the session store failed");
+        assert_eq!(page.header("cache-control"), Some("no-store"));
+        assert!(took < std::time::Duration::from_secs(1), "{path}: {took:?}");
+    }
+
+    // The store never answers: the same 503 once the wrapper's limit is
+    // reached — not before (it waited for the store), not much after.
+    outage.set(Outage::HANGS);
+    let (page, took) = timed_get(&b, "/").await;
+    assert_eq!(page.status, 503, "{page:?}");
+    assert_eq!(page.body, "auto-logout: the session store failed");
+    assert!(took >= STORE_TIMEOUT, "{took:?}");
+    assert!(
+        took < STORE_TIMEOUT + std::time::Duration::from_secs(1),
+        "{took:?}"
+    );
+
+    // The store is back: the same session is served again, as it was.
+    outage.set(Outage::WORKS);
+    assert!(b.signed_in().await);
+    assert_eq!(b.session_id(), Some(signed_in_as));
+    clock.advance(std::time::Duration::from_millis(60_001));
+    assert!(!b.signed_in().await, "the limits still hold");
+    assert_eq!(
+        b.get("/login").await.messages(),
+        vec![DEFAULT_MESSAGE.to_owned()]
+    );
+}
+
+/// Why the order matters: with axum-messages outside, it reads the session
+/// first and answers a store failure with its own empty `500`.
+#[tokio::test]
+async fn with_axum_messages_outside_a_failing_store_gets_its_500() {
+    let outage = Outage::default();
+    let clock = ManualClock::new(T0);
+    let store = AutoLogoutStore::new(outage.clone()).with_timeout(STORE_TIMEOUT);
+    let addr = support::app::spawn(
+        ordered_app(MessagesLayer::Outside, store, &clock),
+        "127.0.0.1:0",
+    )
+    .await
+    .unwrap();
+    let b = Browser::new(addr);
+    b.login().await;
+    outage.set(Outage::FAILS);
+    let page = b.get("/").await;
+    assert_eq!(page.status, 500, "{page:?}");
+    assert_eq!(page.body, "");
+    outage.set(Outage::WORKS);
+    assert!(b.signed_in().await);
+}
