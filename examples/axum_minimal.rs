@@ -103,9 +103,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/", get(home))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
-        // The last layer added is the outermost: sessions, messages, auto-logout.
-        .layer(AutoLogoutLayer::new(config, &store))
+        // The last layer added is the outermost: sessions, auto-logout, messages.
         .layer(MessagesManagerLayer)
+        .layer(AutoLogoutLayer::new(config, &store))
         .layer(SessionManagerLayer::new(store).with_secure(false)); // http on localhost
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
     println!("http://127.0.0.1:3000/  (any name, password: demo)");

@@ -234,6 +234,10 @@ pub fn router_with<S: SessionStore + Clone>(
         .route("/fragments/idle", get(idle_fragment))
         .with_state(state)
         .merge(extra);
+    // Each layer wraps the ones before it: messages innermost, then
+    // auto-logout, then sessions. The auto-logout layer reads the session
+    // first, so a store outage gets its 503.
+    let app = app.layer(MessagesManagerLayer);
     let app = if settings.auto_logout {
         let mut layer = AutoLogoutLayer::new(settings.config.clone(), &store);
         if let Some(clock) = &settings.clock {
@@ -243,7 +247,7 @@ pub fn router_with<S: SessionStore + Clone>(
     } else {
         app
     };
-    app.layer(MessagesManagerLayer).layer(
+    app.layer(
         SessionManagerLayer::new(store)
             .with_name(SESSION_COOKIE)
             .with_secure(false)

@@ -64,7 +64,9 @@ impl AutoLogoutLayer {
     ///
     /// Use `with_axum_login_data_key` when the `AuthManagerLayerBuilder` has
     /// its own `with_data_key`. Layer order, outermost last:
-    /// `.layer(auto_logout).layer(MessagesManagerLayer).layer(auth_layer)`.
+    /// `.layer(MessagesManagerLayer).layer(auto_logout).layer(auth_layer)`
+    /// (the auth layer holds the session layer and reads the session first,
+    /// so a store failure is answered by axum-login there).
     ///
     /// [axum-login]: https://docs.rs/axum-login/0.18
     #[cfg(feature = "axum-login")]

@@ -41,9 +41,10 @@
 //! let app: Router = Router::new()
 //!     .route("/", get(home))
 //!     .route("/login", get(|| async { "login form" }).post(login))
-//!     // The last layer added is the outermost: sessions, then messages, then auto-logout.
-//!     .layer(AutoLogoutLayer::new(config, &store))
+//!     // The last layer added is the outermost: sessions, then auto-logout,
+//!     // then messages (see "Layer order" below).
 //!     .layer(MessagesManagerLayer)
+//!     .layer(AutoLogoutLayer::new(config, &store))
 //!     .layer(SessionManagerLayer::new(store));
 //! # let _ = app;
 //! # Ok(())
@@ -57,13 +58,15 @@
 //! installed) is not touched. For a logged-in session:
 //!
 //! - **Active**: activity is recorded with coalesced writes (at most one per
-//!   `WRITE_RESOLUTION`, default one second). Passive requests — the `status`
+//!   `WRITE_RESOLUTION`, by default 1 % of `IDLE_TIME`; see
+//!   [`Config::write_resolution`]). Passive requests — the `status`
 //!   endpoint, `HEAD`/`OPTIONS`, prefetch, `X-Auto-Logout-Passive: 1`,
 //!   `PASSIVE_PATHS` — are checked but never counted.
 //! - **Expired** (or stamps that cannot be read): the session is flushed, so
 //!   its record is deleted and the next save gets a new id; the message for
-//!   the reason is flashed at info level through [`axum_messages`] when its
-//!   `MessagesManagerLayer` is installed; and the request goes on as
+//!   the reason is flashed at info level for [`axum_messages`] (its
+//!   `MessagesManagerLayer` shows it on this page or the next); and the
+//!   request goes on as
 //!   anonymous, so the app's own login guard answers, as in Django. With
 //!   `LOGIN_URL` configured the layer answers itself: `303` to
 //!   `LOGIN_URL?next=<path>` for page navigations, `401`
@@ -79,6 +82,29 @@
 //! (used by [`AutoLogoutContext::external`] for a strict CSP), and the
 //! default stylesheet of the warning dialog the same way, at
 //! [`Config::stylesheet_url`].
+//!
+//! # Layer order
+//!
+//! Outermost first: `SessionManagerLayer`, then `AutoLogoutLayer`, then
+//! `MessagesManagerLayer` — with `Router::layer`, which wraps what is there
+//! already, `.layer(MessagesManagerLayer).layer(AutoLogoutLayer::new(..))
+//! .layer(SessionManagerLayer::new(store))`. Then the auto-logout layer is
+//! the first to read the session, so a failing store gets its `503` (see
+//! below), and an expiry is decided before anything else sees the session.
+//! axum-messages, placed outside it, would read the session first and
+//! answer a store failure with its own empty `500`. The expiry message is
+//! shown in both orders: outside, the layer uses the request's `Messages`;
+//! inside, it queues the message in the session where `MessagesManagerLayer`
+//! reads it.
+//!
+//! # Store outages
+//!
+//! When the session store fails (or, through the store's own command
+//! timeout or [`AutoLogoutStore::with_timeout`], does not answer in time),
+//! the layer answers `503` with `auto-logout: the session store failed` and
+//! `Cache-Control: no-store`, and never serves a page as if signed in. It
+//! keeps no state of its own about the store, so service resumes when the
+//! store answers again.
 //!
 //! # A logout stays final
 //!
