@@ -15,7 +15,10 @@ use fantoccini::key::Key;
 use crate::{Browser, Csp, Hit, IDLE_MESSAGE, Recorder, SESSION_MESSAGE, Site, config};
 use crate::{ms_between, until};
 
-/// The bound for what is not a timed logout (leaving a page restored by Back).
+/// The looser bound where the browser's side cannot be timed closely: leaving
+/// a page restored by Back, and the URLs of several windows polled one after
+/// the other through WebDriver (their login requests are timed at the server
+/// against [`LATE_MS`]).
 pub const MAX_DELAY_MS: i64 = 1000;
 
 /// How much later than the limit the browser may reach the login page: from
