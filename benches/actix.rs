@@ -1,0 +1,193 @@
+//! Added cost of the actix middleware per request: one app, actix-session's
+//! `SessionMiddleware` over an in-memory store, with and without
+//! `AutoLogoutMiddleware`, driven in process (`actix_web::test`) with a
+//! logged-in session cookie, in one run; and side by side, the Rust peer for
+//! idle + absolute logout, actix-identity 0.9 with `visit_deadline` +
+//! `login_deadline`, on the same page.
+//!
+//! `cargo bench --bench actix`
+//!
+//! The page reads the signed-in user from the session (as any protected page
+//! does); with the middleware it also writes the template values and the
+//! script tag into its body. The system clock runs, so the middleware writes
+//! the session once per write resolution (1 % of the idle time), as in
+//! production; actix-identity writes it on every request.
+#![allow(clippy::duplicate_mod)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+#[path = "../examples/actix_demo/app.rs"]
+mod app;
+
+use actix_identity::{Identity, IdentityMiddleware};
+use actix_session::{Session, SessionMiddleware};
+use actix_web::body::MessageBody;
+use actix_web::cookie::Key;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Condition;
+use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, test, web};
+use auto_logout::Config;
+use auto_logout::actix::{AutoLogout, AutoLogoutContext, AutoLogoutMiddleware, AutoLogoutStore};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Variant {
+    Without,
+    MiddlewareOnly,
+    Inline,
+    Identity,
+}
+
+async fn page(session: Session, ctx: Option<AutoLogoutContext>) -> HttpResponse {
+    let user: Option<String> = session.get("user").ok().flatten();
+    let mut body = String::with_capacity(16 * 1024);
+    body.push_str("<h1>Hello, ");
+    body.push_str(user.as_deref().unwrap_or("nobody"));
+    body.push_str("</h1>");
+    if let Some(ctx) = ctx {
+        use std::fmt::Write;
+        let tc = ctx.context();
+        let _ = write!(
+            body,
+            "<p>{} {}</p>{}",
+            tc.seconds_until_idle_end(),
+            tc.seconds_until_session_end(),
+            tc.redirect_to_login_immediately()
+        );
+    }
+    HttpResponse::Ok().body(body)
+}
+
+/// The page without the template values (the middleware's own cost only).
+async fn plain_page(session: Session) -> HttpResponse {
+    page(session, None).await
+}
+
+/// actix-identity's page: the identity instead of a session value.
+async fn identity_page(user: Option<Identity>) -> HttpResponse {
+    let mut body = String::with_capacity(16 * 1024);
+    body.push_str("<h1>Hello, ");
+    body.push_str(&user.and_then(|u| u.id().ok()).unwrap_or_default());
+    body.push_str("</h1>");
+    HttpResponse::Ok().body(body)
+}
+
+async fn login(
+    req: HttpRequest,
+    session: Session,
+    auto_logout: Option<AutoLogout>,
+) -> HttpResponse {
+    session.insert("user", "demo").unwrap();
+    if let Some(auto_logout) = auto_logout {
+        auto_logout.login(&session).unwrap();
+    }
+    if req.extensions().get::<IdentityMarker>().is_some() {
+        Identity::login(&req.extensions(), "demo".to_owned()).unwrap();
+    }
+    HttpResponse::Ok().finish()
+}
+
+/// Marks the app variant with actix-identity, for the login route.
+#[derive(Clone, Copy)]
+struct IdentityMarker;
+
+fn config() -> Config {
+    Config::builder()
+        .idle_time(600)
+        .session_time(3600)
+        .message("The session has expired. Please login again to continue.")
+        .redirect_to_login_immediately(true)
+        .build()
+        .unwrap()
+}
+
+fn cookie_of<B>(res: &ServiceResponse<B>) -> String {
+    let set = res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
+async fn body_of<B: MessageBody>(res: ServiceResponse<B>) -> String {
+    String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let system = actix_web::rt::System::new();
+    let key = Key::generate();
+    let mut group = c.benchmark_group("actix request");
+    for (name, variant) in [
+        ("without middleware", Variant::Without),
+        (
+            "with middleware, page without its values",
+            Variant::MiddlewareOnly,
+        ),
+        ("with middleware, inline script", Variant::Inline),
+        (
+            "actix-identity visit_deadline + login_deadline",
+            Variant::Identity,
+        ),
+    ] {
+        let key = key.clone();
+        let identity = variant == Variant::Identity;
+        let ours = matches!(variant, Variant::MiddlewareOnly | Variant::Inline);
+        let (app, cookie) = system.block_on(async {
+            let store = AutoLogoutStore::new(app::MemoryStore::default());
+            let page_route = match variant {
+                Variant::Inline => web::get().to(page),
+                Variant::Identity => web::get().to(identity_page),
+                _ => web::get().to(plain_page),
+            };
+            let app = test::init_service(
+                App::new()
+                    .route("/", page_route)
+                    .route("/login", web::get().to(login))
+                    .wrap(Condition::new(ours, AutoLogoutMiddleware::new(config())))
+                    .wrap(Condition::new(
+                        identity,
+                        IdentityMiddleware::builder()
+                            .visit_deadline(Some(Duration::from_secs(600)))
+                            .login_deadline(Some(Duration::from_secs(3600)))
+                            .build(),
+                    ))
+                    .wrap_fn(move |req, srv| {
+                        if identity {
+                            req.extensions_mut().insert(IdentityMarker);
+                        }
+                        srv.call(req)
+                    })
+                    .wrap(
+                        SessionMiddleware::builder(store, key)
+                            .cookie_secure(false)
+                            .build(),
+                    ),
+            )
+            .await;
+            let res =
+                test::call_service(&app, test::TestRequest::get().uri("/login").to_request()).await;
+            let cookie = cookie_of(&res);
+            (app, cookie)
+        });
+        let request = || {
+            test::TestRequest::get()
+                .uri("/")
+                .insert_header((header::COOKIE, cookie.clone()))
+                .to_request()
+        };
+        // Check once that the page is the logged-in one.
+        let body =
+            system.block_on(async { body_of(test::call_service(&app, request()).await).await });
+        assert!(body.starts_with("<h1>Hello, demo</h1>"), "{name}: {body}");
+        assert_eq!(variant == Variant::Inline, body.contains("<script"));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let res = system.block_on(app.call(request()));
+                black_box(res.map(|r| r.status()).ok())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
