@@ -38,6 +38,14 @@
   const SAME_DEADLINE_MS = 1000;
   // What other tabs say is checked with the server, at most once per this interval.
   const VERIFY_INTERVAL_MS = 500;
+  // CLIENT_ACTIVITY without a warning: the keepalive for input in the page goes this
+  // long before the idle deadline (at most a quarter of the idle limit).
+  const INPUT_LEAD_MS = 5000;
+  // Input here is told to the other tabs at most once per this interval.
+  const INPUT_SHARE_MS = 1000;
+  // A tab that heard of input from another tab gives that tab this long (at most half
+  // the lead) to send the keepalive, so several tabs do not all send one.
+  const HANDOFF_MS = 1000;
 
   // ---- Configuration from the tag ----------------------------------------------------
 
@@ -78,6 +86,10 @@
   const channelName = data.scope ? NAME + ':' + data.scope : NAME;
   // Rendered on the page shown after an explicit sign-out: tell the other tabs.
   const signedOut = data.signedOut !== undefined;
+  // CLIENT_ACTIVITY: keyboard, pointer, touch and scroll input counts as activity.
+  const clientActivity = data.clientActivity !== undefined;
+  // The warning's default stylesheet, linked unless the app styles the dialog itself.
+  const stylesheetUrl = sameSitePath(data.stylesheet) ? data.stylesheet : null;
 
   // ---- State -------------------------------------------------------------------------
 
@@ -99,9 +111,17 @@
   let lastCheckedAt = null;
   // The deadline the open (or last) warning was shown for.
   let warnedForDeadline = null;
+  // A keepalive is in flight: input, the button and Escape must not send a second one.
+  let keepalivePending = false;
+  // CLIENT_ACTIVITY: when the user last gave input, in this tab or another, whether
+  // that was here, and when input here was last told to the other tabs.
+  let lastInputAt = null;
+  let lastInputWasHere = false;
+  let lastInputSharedAt = null;
 
   // The warning dialog and its parts, while it is shown.
   let dialog = null;
+  let dialogCanStay = false;
   let focusBeforeDialog = null;
   let countdown = null;
   let announcement = null;
@@ -176,7 +196,11 @@
   function hearFromOtherTab(message) {
     // A signed-out page has no session to follow: it only speaks.
     if (!message || leaving || signedOut) return;
-    if (message.type === 'logout') {
+    if (message.type === 'input') {
+      // Nothing in it to believe or doubt: at worst a page of this origin makes us
+      // send the keepalive it could send itself.
+      if (clientActivity) noteInput(false);
+    } else if (message.type === 'logout') {
       // With a status endpoint the server confirms first; without one there is no one
       // to ask, and leaving early is the safe mistake.
       if (statusUrl) verifyWithServer();
@@ -292,14 +316,59 @@
     });
   }
 
-  // Extends the session. Only ever called because the user asked to stay.
+  // Extends the session. Only ever called because the user asked to stay, or (with
+  // CLIENT_ACTIVITY) gave input since the server last saw activity.
   function staySignedIn() {
-    if (!keepaliveUrl || leaving) return;
+    if (!keepaliveUrl || leaving || keepalivePending) return;
+    keepalivePending = true;
     request(keepaliveUrl, true, function (answer) {
-      if (!answer) return;
+      keepalivePending = false;
+      if (!answer) {
+        // Forget the input, or the next plan would send the failing request again at
+        // once; the warning (if any) shows as usual and the button can retry.
+        lastInputAt = null;
+        schedule();
+        return;
+      }
       closeWarning();
       takeServerAnswer(answer);
     });
+  }
+
+  // ---- Input in the page (CLIENT_ACTIVITY) -------------------------------------------
+
+  // How long before the idle deadline input is turned into a keepalive: when the
+  // warning would show, or shortly before the deadline when there is no warning.
+  function inputLeadMs() {
+    return warnBeforeMs || Math.min(INPUT_LEAD_MS, (idleLimitMs || 4 * INPUT_LEAD_MS) / 4);
+  }
+
+  // Input since the last activity the server counted (the idle deadline minus the
+  // idle limit).
+  function inputSinceServerActivity() {
+    if (!clientActivity || idleAt === null || idleLimitMs === null || lastInputAt === null) return false;
+    return lastInputAt > idleAt - idleLimitMs;
+  }
+
+  // Notes input here (`here`) or in another tab. Cheap: one request per idle period at
+  // most comes of it, when the lead before the deadline begins.
+  function noteInput(here) {
+    if (leaving) return;
+    const firstSinceServer = !inputSinceServerActivity();
+    const now = Date.now();
+    lastInputAt = now;
+    lastInputWasHere = here;
+    if (here && (lastInputSharedAt === null || now - lastInputSharedAt >= INPUT_SHARE_MS)) {
+      lastInputSharedAt = now;
+      tellOtherTabs({ type: 'input' });
+    }
+    if (dialog) {
+      // Input while the idle warning shows means "Stay signed in".
+      if (dialogCanStay) staySignedIn();
+    } else if (firstSinceServer) {
+      // The lead may already have begun: plan again.
+      schedule();
+    }
   }
 
   function leave(reason) {
@@ -337,6 +406,26 @@
     // The deadline moved away (activity here or elsewhere): the warning no longer applies.
     if (dialog && deadline - now > warnBeforeMs) closeWarning();
 
+    // CLIENT_ACTIVITY: at the lead before the idle deadline, input since the server last
+    // saw activity becomes one keepalive instead of a warning. Never for the absolute
+    // limit, which nothing extends.
+    if (clientActivity && keepaliveUrl && !dialog && idleAt === deadline && now < deadline) {
+      const leadStartsAt = deadline - inputLeadMs();
+      if (now < leadStartsAt) {
+        nextAt = leadStartsAt;
+      } else if (inputSinceServerActivity()) {
+        // Input heard from another tab: that tab sends the keepalive, unless it has not
+        // a moment later.
+        const handoffMs = lastInputWasHere ? 0 : Math.min(HANDOFF_MS, inputLeadMs() / 2);
+        if (now >= leadStartsAt + handoffMs) {
+          staySignedIn();
+          return;
+        }
+        timer = setTimeout(schedule, leadStartsAt + handoffMs - now);
+        return;
+      }
+    }
+
     if (now >= nextAt) {
       if (statusUrl) askStatus(true);
       else leave(reasonForNearestDeadline());
@@ -348,7 +437,7 @@
       const warnAt = deadline - warnBeforeMs;
       const checkedInThisWindow = lastCheckedAt !== null && lastCheckedAt >= warnAt;
       if (now < warnAt) {
-        nextAt = warnAt;
+        nextAt = Math.min(nextAt, warnAt);
       } else if (statusUrl && !checkedInThisWindow) {
         // Activity elsewhere may have moved the deadline: ask before warning, once.
         askStatus(false);
@@ -416,6 +505,7 @@
     const forIdle = reasonForNearestDeadline() === 'idle';
     // The absolute limit cannot be extended: then the dialog only informs.
     const canStay = forIdle && Boolean(keepaliveUrl);
+    dialogCanStay = canStay;
     focusBeforeDialog = document.activeElement;
 
     dialog = createElement('div', className, {
@@ -437,6 +527,17 @@
       stayButton.addEventListener('click', staySignedIn);
     }
     announcement = createElement('p', NAME + '-visually-hidden', { 'aria-live': 'polite' });
+    // Hidden from the eyes even where no stylesheet is linked. CSSOM properties set from
+    // a script are not inline styles under a Content-Security-Policy.
+    Object.assign(announcement.style, {
+      position: 'absolute',
+      width: '1px',
+      height: '1px',
+      margin: '-1px',
+      overflow: 'hidden',
+      clip: 'rect(0 0 0 0)',
+      whiteSpace: 'nowrap',
+    });
     lastAnnouncedStep = null;
 
     dialog.addEventListener('keydown', function (event) {
@@ -460,6 +561,27 @@
   }
 
   // ---- Start -------------------------------------------------------------------------
+
+  // The warning's look: a <link> to the site's own file passes `style-src 'self'`.
+  if (stylesheetUrl && document.head) {
+    const link = document.createElement('link');
+    link.setAttribute('rel', 'stylesheet');
+    link.setAttribute('href', stylesheetUrl);
+    document.head.appendChild(link);
+  }
+
+  if (clientActivity) {
+    for (const type of ['keydown', 'pointerdown', 'pointermove', 'touchstart', 'wheel', 'scroll']) {
+      // Capture: scrolling inside an element does not bubble up to the window.
+      window.addEventListener(
+        type,
+        function () {
+          noteInput(true);
+        },
+        { capture: true, passive: true }
+      );
+    }
+  }
 
   // Timers do not run while a laptop sleeps or a tab is frozen: re-check on wake-up.
   document.addEventListener('visibilitychange', schedule);

@@ -77,8 +77,18 @@ class El extends Target {
   get classList() {
     return this.className.split(/\s+/).filter(Boolean);
   }
+  // CSSOM properties (element.style.x = ...), which CSP allows; a style attribute or
+  // cssText is an inline style, which it does not.
   get style() {
-    throw new Error('inline style used');
+    if (!this.cssom) {
+      this.cssom = {};
+      Object.defineProperty(this.cssom, 'cssText', {
+        set() {
+          throw new Error('inline style used');
+        },
+      });
+    }
+    return this.cssom;
   }
   set style(v) {
     throw new Error('inline style used');
@@ -146,6 +156,7 @@ class Doc extends Target {
     this.documentElement = new El(this, 'html');
     this.documentElement.attrs.set('lang', 'en');
     this.documentElement.lang = 'en';
+    this.head = this.documentElement.appendChild(new El(this, 'head'));
     this.body = this.documentElement.appendChild(new El(this, 'body'));
     this.activeElement = this.body;
     this.focusLog = [];
