@@ -91,9 +91,9 @@ pub use context::TemplateContext;
 pub use decision::{Activity, Decision, ExpiryReason, Remaining, RequestOutcome};
 pub use error::ConfigError;
 pub use request::Answer;
+pub use save_rule::{InStore, SaveAction};
 pub use script::{Nonce, NonceError, ScriptTag};
 pub use stamps::{StampError, Stamps};
-pub use save_rule::{InStore, SaveAction};
 pub use time_value::TimeValue;
 
 /// The README's examples, compiled and run as doc tests.
