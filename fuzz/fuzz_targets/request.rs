@@ -10,7 +10,7 @@
 use arbitrary::Arbitrary;
 use auto_logout::engine::{self, Endpoint, Endpoints, Route};
 use auto_logout::request::{self, Answer};
-use auto_logout::{Activity, Config, ExpiryReason, RequestOutcome};
+use auto_logout::{Activity, Config, ExpiryReason, Remaining, RequestOutcome};
 use libfuzzer_sys::fuzz_target;
 use percent_encoding::percent_decode_str;
 use url::Url;
@@ -27,6 +27,7 @@ struct Input {
     no_login_url: bool,
     /// Make it look like the script's keepalive: `POST` with `X-Auto-Logout: 1` first.
     keepalive_shaped: bool,
+    remaining: (Option<i64>, Option<i64>),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -419,7 +420,29 @@ fuzz_target!(|input: Input| {
     let parsed: serde_json::Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(parsed["login"], location.as_str());
     serde_json::from_str::<serde_json::Value>(&request::expired_json(reason)).expect("JSON");
-    for outcome in [RequestOutcome::Untracked, RequestOutcome::Expired(reason)] {
+    let active = RequestOutcome::Active {
+        remaining: Remaining::new(input.remaining.0, input.remaining.1),
+        write: None,
+    };
+    for outcome in [
+        active,
+        RequestOutcome::Untracked,
+        RequestOutcome::Expired(reason),
+    ] {
         serde_json::from_str::<serde_json::Value>(&request::status_json(&outcome)).expect("JSON");
+        let reply = engine::Reply::endpoint(&outcome);
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+        serde_json::from_str::<serde_json::Value>(&reply.body).expect("JSON");
+        // Only a page of an active session is kept out of the cache, and only
+        // when the app chose no caching of its own.
+        for has_cache_control in [false, true] {
+            let extra = engine::page_cache_control(&outcome, activity, has_cache_control);
+            let page = outcome == active && activity == Activity::Counts && !has_cache_control;
+            assert_eq!(
+                extra,
+                page.then_some("no-store"),
+                "{outcome:?} {activity:?}"
+            );
+        }
     }
 });
