@@ -21,9 +21,10 @@ use std::time::Duration;
 mod app;
 
 use actix_identity::{Identity, IdentityMiddleware};
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_session::{Session, SessionMiddleware};
 use actix_web::body::MessageBody;
-use actix_web::cookie::Key;
+use actix_web::cookie::{Key, time::Duration as TtlDuration};
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Condition;
@@ -89,6 +90,58 @@ async fn login(
     HttpResponse::Ok().finish()
 }
 
+/// The session store: wrapped for the middleware, bare for the others (the
+/// peer and the baseline need no wrapper).
+#[derive(Clone)]
+enum Store {
+    Wrapped(AutoLogoutStore<app::MemoryStore>),
+    Bare(app::MemoryStore),
+}
+
+type State = std::collections::HashMap<String, String>;
+
+impl SessionStore for Store {
+    async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
+        match self {
+            Store::Wrapped(s) => s.load(key).await,
+            Store::Bare(s) => s.load(key).await,
+        }
+    }
+
+    async fn save(&self, state: State, ttl: &TtlDuration) -> Result<SessionKey, SaveError> {
+        match self {
+            Store::Wrapped(s) => s.save(state, ttl).await,
+            Store::Bare(s) => s.save(state, ttl).await,
+        }
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: State,
+        ttl: &TtlDuration,
+    ) -> Result<SessionKey, UpdateError> {
+        match self {
+            Store::Wrapped(s) => s.update(key, state, ttl).await,
+            Store::Bare(s) => s.update(key, state, ttl).await,
+        }
+    }
+
+    async fn update_ttl(&self, key: &SessionKey, ttl: &TtlDuration) -> anyhow::Result<()> {
+        match self {
+            Store::Wrapped(s) => s.update_ttl(key, ttl).await,
+            Store::Bare(s) => s.update_ttl(key, ttl).await,
+        }
+    }
+
+    async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
+        match self {
+            Store::Wrapped(s) => s.delete(key).await,
+            Store::Bare(s) => s.delete(key).await,
+        }
+    }
+}
+
 /// Marks the app variant with actix-identity, for the login route.
 #[derive(Clone, Copy)]
 struct IdentityMarker;
@@ -104,7 +157,12 @@ fn config() -> Config {
 }
 
 fn cookie_of<B>(res: &ServiceResponse<B>) -> String {
-    let set = res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    let set = res
+        .headers()
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap();
     set.split(';').next().unwrap().to_owned()
 }
 
@@ -132,7 +190,12 @@ fn bench(c: &mut Criterion) {
         let identity = variant == Variant::Identity;
         let ours = matches!(variant, Variant::MiddlewareOnly | Variant::Inline);
         let (app, cookie) = system.block_on(async {
-            let store = AutoLogoutStore::new(app::MemoryStore::default());
+            let wrapped = AutoLogoutStore::new(app::MemoryStore::default());
+            let store = if ours {
+                Store::Wrapped(wrapped.clone())
+            } else {
+                Store::Bare(app::MemoryStore::default())
+            };
             let page_route = match variant {
                 Variant::Inline => web::get().to(page),
                 Variant::Identity => web::get().to(identity_page),
@@ -142,7 +205,10 @@ fn bench(c: &mut Criterion) {
                 App::new()
                     .route("/", page_route)
                     .route("/login", web::get().to(login))
-                    .wrap(Condition::new(ours, AutoLogoutMiddleware::new(config())))
+                    .wrap(Condition::new(
+                        ours,
+                        AutoLogoutMiddleware::new(config(), &wrapped),
+                    ))
                     .wrap(Condition::new(
                         identity,
                         IdentityMiddleware::builder()

@@ -91,17 +91,14 @@ async fn main() -> ExitCode {
             println!(
                 "auto-logout actix demo on http://{addr}/ — sign in as demo / demo\n  {summary}, sessions in Redis at {url}{extras}"
             );
-            let stack = app::Stack { store, key };
+            let stack = app::Stack::new(store, key);
             app::serve(settings, stack, listener, app::no_routes)
         }
         _ => {
             println!(
                 "auto-logout actix demo on http://{addr}/ — sign in as demo / demo\n  {summary}, sessions in memory{extras}"
             );
-            let stack = app::Stack {
-                store: AutoLogoutStore::new(app::MemoryStore::default()),
-                key,
-            };
+            let stack = app::Stack::new(AutoLogoutStore::new(app::MemoryStore::default()), key);
             app::serve(settings, stack, listener, app::no_routes)
         }
     };

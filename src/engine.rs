@@ -81,6 +81,12 @@ impl Reply {
         Reply::fixed(500, PLAIN_HEADERS, text)
     }
 
+    /// `500` with `text`, which tells the developer what is set up wrong
+    /// (answered instead of a page that could not be served safely).
+    pub const fn misconfigured(text: &'static str) -> Reply {
+        Reply::fixed(500, PLAIN_HEADERS, text)
+    }
+
     /// The JSON answer of the `status` and `keepalive` endpoints for `outcome`
     /// ([`request::status_json`]).
     pub fn endpoint(outcome: &RequestOutcome) -> Reply {
@@ -488,6 +494,7 @@ mod tests {
         assert_eq!((s.status, s.body.as_ref()), (503, STORE_FAILED));
         assert_eq!(s.header("cache-control"), Some(NO_STORE));
         assert_eq!(Reply::missing_session("add it").status, 500);
+        assert_eq!(Reply::misconfigured("wrap it").body, "wrap it");
     }
 
     #[test]

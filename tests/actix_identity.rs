@@ -68,7 +68,7 @@ fn start(clock: ManualClock, store: AutoLogoutStore<MemoryStore>) -> Server {
                     .route("/me", web::get().to(me))
                     .route("/logout", web::post().to(logout))
                     .wrap(
-                        AutoLogoutMiddleware::new(config.clone())
+                        AutoLogoutMiddleware::new(config.clone(), &store)
                             .with_clock(clock.clone())
                             .with_actix_identity(),
                     )

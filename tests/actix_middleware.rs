@@ -491,12 +491,16 @@ fn slow_route(gate: Arc<Gate>) -> impl Fn(&mut web::ServiceConfig) + Clone + Sen
 
 /// A slow request that recorded activity, then a logout while it runs: does
 /// the session come back when the slow request's state is written?
-async fn slow_request_over_a_logout<S>(store: S) -> bool
-where
-    S: actix_session::storage::SessionStore + Clone + Send + 'static,
-{
+async fn slow_request_over_a_logout(
+    store: AutoLogoutStore<app::MemoryStore>,
+    bypass_the_wrapper: bool,
+) -> bool {
     let gate = Arc::new(Gate::default());
-    let site = ActixSite::start_with(config(), store, slow_route(gate.clone()));
+    let site = if bypass_the_wrapper {
+        ActixSite::start_bypassing(config(), store, slow_route(gate.clone()))
+    } else {
+        ActixSite::start_with(config(), store, slow_route(gate.clone()))
+    };
     let b = site.browser();
     b.login().await;
     site.advance(10_000);
@@ -518,7 +522,7 @@ where
 async fn a_slow_request_cannot_bring_a_logged_out_session_back() {
     let store = AutoLogoutStore::new(app::MemoryStore::default());
     assert!(
-        !slow_request_over_a_logout(store.clone()).await,
+        !slow_request_over_a_logout(store.clone(), false).await,
         "the logout was undone"
     );
     let with_stamps = store.inner().states().iter().filter_map(stamps_in).count();
@@ -530,7 +534,29 @@ async fn without_the_store_wrapper_the_same_race_undoes_the_logout() {
     // The race above is real: over the bare store (which, like actix-session's
     // Redis store, saves an update of a deleted state under a new key) the
     // slow request brings the session back.
-    assert!(slow_request_over_a_logout(app::MemoryStore::default()).await);
+    let store = AutoLogoutStore::new(app::MemoryStore::default());
+    assert!(slow_request_over_a_logout(store, true).await);
+}
+
+#[tokio::test]
+async fn a_session_store_that_is_not_the_wrapper_is_refused_with_500() {
+    // The wrapper given to the middleware, the bare store to SessionMiddleware.
+    let bare = app::MemoryStore::default();
+    let site = ActixSite::start_stack(
+        config(),
+        app::Stack {
+            store: AutoLogoutStore::new(bare.clone()),
+            sessions: bare,
+            key: actix_web::cookie::Key::generate(),
+        },
+    );
+    let b = site.browser();
+    // Anonymous pages work; the login is stored; the next request with it says why not.
+    assert_eq!(b.get("/public").await.status, 200);
+    b.login().await;
+    let res = b.get("/").await;
+    assert_eq!(res.status, 500);
+    assert!(res.body.contains("AutoLogoutStore"), "{}", res.body);
 }
 
 #[tokio::test]

@@ -22,12 +22,11 @@ use std::time::{Duration, Instant};
 use actix_session::storage::RedisSessionStore;
 use actix_support::{ActixSite, app, cookie_of, with_cookie};
 use actix_web::cookie::Key;
-use auto_logout::actix::AutoLogoutStore;
 use auto_logout::{Config, ManualClock, engine};
 use support::app::DEFAULT_MESSAGE;
 use support::{Browser, Page, RedisServer, T0};
 
-type Store = AutoLogoutStore<RedisSessionStore>;
+type Store = RedisSessionStore;
 
 fn config() -> Config {
     Config::builder()

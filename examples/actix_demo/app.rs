@@ -67,20 +67,34 @@ fn templates() -> Tera {
 
 /// Everything one instance needs besides its settings.
 #[derive(Clone)]
-pub struct Stack<S> {
-    /// The session store (wrap it in `AutoLogoutStore` for a final logout).
-    pub store: S,
+pub struct Stack<S, T = AutoLogoutStore<S>> {
+    /// The session store, wrapped so that a logout stays final.
+    pub store: AutoLogoutStore<S>,
+    /// The store `SessionMiddleware` is given: `store` itself (tests give it
+    /// one that bypasses the wrapper, to show what the wrapper prevents).
+    pub sessions: T,
     /// Signs and encrypts the session and flash cookies; instances that share
     /// a Redis must share it.
     pub key: Key,
 }
 
+impl<S: Clone> Stack<S> {
+    /// The demo's stack: `SessionMiddleware` over `store`.
+    pub fn new(store: AutoLogoutStore<S>, key: Key) -> Self {
+        Stack {
+            sessions: store.clone(),
+            store,
+            key,
+        }
+    }
+}
+
 /// The demo's app over `store`: routes, then auto-logout, flash messages,
 /// sessions and the store-error answer, outermost last. `extra` adds routes
 /// behind the same middleware (tests add routes there).
-pub fn app<S, F>(
+pub fn app<S, T, F>(
     settings: Settings,
-    stack: Stack<S>,
+    stack: Stack<S, T>,
     extra: F,
 ) -> App<
     impl ServiceFactory<
@@ -93,6 +107,7 @@ pub fn app<S, F>(
 >
 where
     S: SessionStore + Clone + 'static,
+    T: SessionStore + Clone + 'static,
     F: FnOnce(&mut web::ServiceConfig),
 {
     let state = AppState {
@@ -101,7 +116,7 @@ where
         nonces: Arc::new(NonceSource::default()),
         htmx: settings.htmx.clone().map(Arc::new),
     };
-    let mut auto_logout = AutoLogoutMiddleware::new(settings.config.clone());
+    let mut auto_logout = AutoLogoutMiddleware::new(settings.config.clone(), &stack.store);
     if let Some(clock) = &settings.clock {
         auto_logout = auto_logout.with_clock(clock.clone());
     }
@@ -114,7 +129,7 @@ where
             .build(),
     ))
     .build();
-    let sessions = SessionMiddleware::builder(stack.store, stack.key)
+    let sessions = SessionMiddleware::builder(stack.sessions, stack.key)
         .cookie_name(SESSION_COOKIE.to_owned())
         .cookie_secure(false)
         .cookie_same_site(SameSite::Lax)
@@ -139,14 +154,15 @@ where
 
 /// Starts the demo on `listener` (bind `127.0.0.1:0` for a free port) and
 /// returns the running server (await it, or spawn it) and its address.
-pub fn serve<S, F>(
+pub fn serve<S, T, F>(
     settings: Settings,
-    stack: Stack<S>,
+    stack: Stack<S, T>,
     listener: std::net::TcpListener,
     extra: F,
 ) -> std::io::Result<(Server, SocketAddr)>
 where
     S: SessionStore + Clone + Send + 'static,
+    T: SessionStore + Clone + Send + 'static,
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
     let addr = listener.local_addr()?;

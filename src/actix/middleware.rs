@@ -6,6 +6,7 @@ use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use actix_session::SessionExt;
 use actix_web::body::{EitherBody, MessageBody};
@@ -16,13 +17,17 @@ use actix_web::{Error, HttpMessage as _};
 
 use super::extract::RequestState;
 use super::response::into_response;
-use super::{AutoLogout, Shared, session};
+use super::{AutoLogout, AutoLogoutStore, Shared, session};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::decision::RequestOutcome;
 use crate::engine::{self, Endpoints, Reply, Route};
 
 type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+const UNWRAPPED_STORE: &str = "auto-logout: SessionMiddleware was given a session store that is \
+not the AutoLogoutStore passed to AutoLogoutMiddleware::new; give both the same store (or a \
+clone), so that a logout stays final";
 
 /// The actix-web middleware: checks both limits on every request, records
 /// activity, logs expired sessions out and serves the endpoints. Wrap it
@@ -35,7 +40,13 @@ pub struct AutoLogoutMiddleware {
 
 impl AutoLogoutMiddleware {
     /// A middleware for `config`, reading the system clock.
-    pub fn new(config: Config) -> Self {
+    ///
+    /// `store` is the session store `SessionMiddleware` uses, wrapped in
+    /// [`AutoLogoutStore`] (give it the same one, or a clone), so that a
+    /// logout stays final (see the [module docs](super#a-logout-stays-final)).
+    /// When `SessionMiddleware` was given another store, the first request
+    /// with a stored login gets a `500` that says so.
+    pub fn new<S>(config: Config, store: &AutoLogoutStore<S>) -> Self {
         let endpoints = Endpoints::new(&config);
         AutoLogoutMiddleware {
             shared: Arc::new(Shared {
@@ -43,6 +54,7 @@ impl AutoLogoutMiddleware {
                 clock: Arc::new(SystemClock),
                 endpoints,
                 identity_key: None,
+                store_used: store.used_flag(),
             }),
         }
     }
@@ -189,6 +201,10 @@ where
         .identity_key
         .and_then(|key| session::user_id(&session, key));
     let mut outcome = session::check(config, &session, now, activity);
+    if outcome != RequestOutcome::Untracked && !shared.store_used.load(Ordering::Relaxed) {
+        // A stored login, loaded by a store that is not the wrapper.
+        return Ok(reply(req, Reply::misconfigured(UNWRAPPED_STORE)));
+    }
     if user_before.is_some() && outcome == RequestOutcome::Untracked && config.has_limit() {
         // Signed in through actix-identity before the clocks were started
         // (before the middleware was installed): they start now.
@@ -257,13 +273,14 @@ where
 /// use actix_session::{SessionMiddleware, storage::CookieSessionStore};
 /// use actix_web::{App, cookie::Key};
 /// use auto_logout::Config;
-/// use auto_logout::actix::{AutoLogoutMiddleware, StoreErrors};
+/// use auto_logout::actix::{AutoLogoutMiddleware, AutoLogoutStore, StoreErrors};
 ///
 /// # fn main() -> Result<(), auto_logout::ConfigError> {
 /// let config = Config::builder().idle_time("15m").build()?;
+/// let store = AutoLogoutStore::new(CookieSessionStore::default());
 /// let app = App::new()
-///     .wrap(AutoLogoutMiddleware::new(config))
-///     .wrap(SessionMiddleware::new(CookieSessionStore::default(), Key::generate()))
+///     .wrap(AutoLogoutMiddleware::new(config, &store))
+///     .wrap(SessionMiddleware::new(store, Key::generate()))
 ///     .wrap(StoreErrors);
 /// # let _ = app;
 /// # Ok(())

@@ -7,7 +7,9 @@
 //! use actix_web::{App, HttpResponse, cookie::Key, test, web};
 //! use actix_web_flash_messages::{FlashMessagesFramework, storage::CookieMessageStore};
 //! use auto_logout::Config;
-//! use auto_logout::actix::{AutoLogout, AutoLogoutContext, AutoLogoutMiddleware, KeepUnread};
+//! use auto_logout::actix::{
+//!     AutoLogout, AutoLogoutContext, AutoLogoutMiddleware, AutoLogoutStore, KeepUnread,
+//! };
 //!
 //! async fn home(session: Session, ctx: AutoLogoutContext) -> HttpResponse {
 //!     if session.get::<String>("user").ok().flatten().is_none() {
@@ -35,14 +37,17 @@
 //!     .message("The session has expired. Please login again to continue.")
 //!     .build()?;
 //! let key = Key::generate();
+//! // In production a server-side store (`RedisSessionStore`): only there can a
+//! // logout be made final (see below).
+//! let store = AutoLogoutStore::new(CookieSessionStore::default());
 //! let app = test::init_service(
 //!     App::new()
 //!         .route("/", web::get().to(home))
 //!         .route("/login", web::post().to(login))
 //!         // The last `wrap` is the outermost: sessions, then messages, then auto-logout.
-//!         .wrap(AutoLogoutMiddleware::new(config))
+//!         .wrap(AutoLogoutMiddleware::new(config, &store))
 //!         .wrap(FlashMessagesFramework::builder(KeepUnread::new(CookieMessageStore::builder(key.clone()).build())).build())
-//!         .wrap(SessionMiddleware::new(CookieSessionStore::default(), key)),
+//!         .wrap(SessionMiddleware::new(store, key)),
 //! )
 //! .await;
 //! let res = test::call_service(&app, test::TestRequest::post().uri("/login").to_request()).await;
@@ -102,8 +107,10 @@
 //! actix-session writes a request's whole session state back at the end of
 //! the request when anything in it changed; its Redis store even re-creates
 //! a record that was deleted meanwhile, under a new key. A slow request that
-//! loaded the state before a logout would bring the session back. Wrap the
-//! store in [`AutoLogoutStore`]: its `update` applies the
+//! loaded the state before a logout would bring the session back. That is
+//! why [`AutoLogoutMiddleware::new`] takes the store, wrapped in
+//! [`AutoLogoutStore`]; give the same store (or a clone) to
+//! `SessionMiddleware`. Its `update` applies the
 //! [save rule](crate::save_rule) under a lock per session key, so a record
 //! that is gone is never re-created and a different login is never written
 //! over, while the later last activity is kept.
@@ -154,6 +161,8 @@ pub(crate) struct Shared {
     pub(crate) endpoints: Endpoints,
     /// Set by `with_actix_identity`: the session key of the signed-in user's id.
     pub(crate) identity_key: Option<&'static str>,
+    /// Set once `SessionMiddleware` has called the `AutoLogoutStore`.
+    pub(crate) store_used: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl fmt::Debug for Shared {

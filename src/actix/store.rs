@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
@@ -17,8 +18,8 @@ use crate::stamps::Stamps;
 const LOCKS: usize = 256;
 
 /// An actix-session [`SessionStore`] wrapper that makes a logout final where
-/// the session is saved: give it to `SessionMiddleware` in place of the
-/// store it wraps.
+/// the session is saved: give it (or a clone) to `SessionMiddleware` in place
+/// of the store it wraps, and to [`AutoLogoutMiddleware::new`](super::AutoLogoutMiddleware::new).
 ///
 /// ```no_run
 /// use actix_session::{SessionMiddleware, storage::RedisSessionStore};
@@ -31,8 +32,8 @@ const LOCKS: usize = 256;
 /// let config = Config::builder().idle_time("15m").build()?;
 /// let key = Key::generate();
 /// let app = App::new()
-///     .wrap(AutoLogoutMiddleware::new(config))
-///     .wrap(SessionMiddleware::new(store.clone(), key));
+///     .wrap(AutoLogoutMiddleware::new(config, &store))
+///     .wrap(SessionMiddleware::new(store, key));
 /// # let _ = app;
 /// # Ok(())
 /// # }
@@ -49,6 +50,10 @@ const LOCKS: usize = 256;
 ///
 /// With [`AutoLogoutStore::with_timeout`], no call waits longer than its limit.
 ///
+/// Forgetting it does not pass silently: when `SessionMiddleware` was given
+/// another store, the first request with a stored login gets a `500` that
+/// says so.
+///
 /// Atomic within one process (every worker of one `HttpServer` shares the
 /// locks through the clones of one store). Several processes on one Redis
 /// narrow the window to the read-then-write of one `update`.
@@ -61,9 +66,18 @@ pub struct AutoLogoutStore<S> {
 struct Locks {
     locks: Box<[Mutex<()>]>,
     hasher: std::collections::hash_map::RandomState,
+    /// Set on the first call of `SessionMiddleware`: the middleware checks
+    /// that the sessions it sees came through this store.
+    used: Arc<AtomicBool>,
 }
 
 impl Locks {
+    fn mark_used(&self) {
+        if !self.used.load(Ordering::Relaxed) {
+            self.used.store(true, Ordering::Relaxed);
+        }
+    }
+
     fn lock_for(&self, key: &SessionKey) -> &Mutex<()> {
         let index = self.hasher.hash_one(key.as_ref()) as usize % self.locks.len();
         &self.locks[index]
@@ -78,6 +92,7 @@ impl<S> AutoLogoutStore<S> {
             locks: Arc::new(Locks {
                 locks: (0..LOCKS).map(|_| Mutex::new(())).collect(),
                 hasher: Default::default(),
+                used: Arc::default(),
             }),
             timeout: None,
         }
@@ -96,6 +111,11 @@ impl<S> AutoLogoutStore<S> {
     /// The wrapped store.
     pub fn inner(&self) -> &S {
         &self.inner
+    }
+
+    /// Whether `SessionMiddleware` has called this store (or a clone) yet.
+    pub(crate) fn used_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.locks.used)
     }
 }
 
@@ -151,12 +171,14 @@ impl<S> AutoLogoutStore<S> {
 
 impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
+        self.locks.mark_used();
         self.timed(self.inner.load(session_key), LoadError::Other)
             .await
     }
 
     async fn save(&self, session_state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
         // A new key: nothing to merge with.
+        self.locks.mark_used();
         self.timed(self.inner.save(session_state, ttl), SaveError::Other)
             .await
     }
@@ -167,6 +189,7 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
         mut session_state: State,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
+        self.locks.mark_used();
         let lock = self.locks.lock_for(&session_key);
         let _guard = lock.lock().await;
         let stored = match self
@@ -209,11 +232,13 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
     }
 
     async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
+        self.locks.mark_used();
         self.timed(self.inner.update_ttl(session_key, ttl), |e| e)
             .await
     }
 
     async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
+        self.locks.mark_used();
         let _guard = self.locks.lock_for(session_key).lock().await;
         self.timed(self.inner.delete(session_key), |e| e).await
     }

@@ -20,10 +20,10 @@ use auto_logout::{Config, ManualClock, Stamps};
 use crate::support::{Browser, T0};
 
 /// The actix demo running on a free port, on its own thread and actix system.
-pub struct ActixSite<S = AutoLogoutStore<app::MemoryStore>> {
+pub struct ActixSite<S = app::MemoryStore> {
     pub addr: SocketAddr,
     pub clock: ManualClock,
-    pub store: S,
+    pub store: AutoLogoutStore<S>,
     system: actix_web::rt::System,
 }
 
@@ -40,7 +40,7 @@ impl ActixSite {
 
 impl<S: SessionStore + Clone + Send + 'static> ActixSite<S> {
     /// The demo over `store`, with routes added by `extra`.
-    pub fn start_with<F>(config: Config, store: S, extra: F) -> ActixSite<S>
+    pub fn start_with<F>(config: Config, store: AutoLogoutStore<S>, extra: F) -> ActixSite<S>
     where
         F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
     {
@@ -50,7 +50,7 @@ impl<S: SessionStore + Clone + Send + 'static> ActixSite<S> {
     /// [`ActixSite::start_with`], with the settings changed by `change`.
     pub fn start_custom<F>(
         config: Config,
-        store: S,
+        store: AutoLogoutStore<S>,
         extra: F,
         change: impl FnOnce(&mut app::Settings),
     ) -> ActixSite<S>
@@ -59,36 +59,68 @@ impl<S: SessionStore + Clone + Send + 'static> ActixSite<S> {
     {
         let mut settings = app::Settings::new(config);
         change(&mut settings);
+        let stack = app::Stack::new(store.clone(), Key::generate());
+        Self::launch(settings, stack, ManualClock::new(T0), extra)
+    }
+
+    /// [`ActixSite::start_with`], but `SessionMiddleware`'s updates and
+    /// deletes bypass the wrapper's rule (its loads still go through it, so
+    /// the middleware sees it installed): what the wrapper prevents.
+    pub fn start_bypassing<F>(config: Config, store: AutoLogoutStore<S>, extra: F) -> ActixSite<S>
+    where
+        F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    {
+        let stack = app::Stack {
+            store: store.clone(),
+            sessions: Bypass(store),
+            key: Key::generate(),
+        };
         Self::launch(
-            settings,
-            store,
+            app::Settings::new(config),
+            stack,
             ManualClock::new(T0),
-            Key::generate(),
             extra,
+        )
+    }
+
+    /// The demo over `stack` as it is (say, with a `SessionMiddleware` store
+    /// that is not the wrapper).
+    pub fn start_stack<T>(config: Config, stack: app::Stack<S, T>) -> ActixSite<S>
+    where
+        T: SessionStore + Clone + Send + 'static,
+    {
+        Self::launch(
+            app::Settings::new(config),
+            stack,
+            ManualClock::new(T0),
+            |_| {},
         )
     }
 
     /// One of several instances behind a load balancer: the same `clock`
     /// (synchronised servers) and cookie `key` as the others.
-    pub fn start_shared(config: Config, store: S, clock: ManualClock, key: Key) -> ActixSite<S> {
-        Self::launch(app::Settings::new(config), store, clock, key, |_| {})
-    }
-
-    fn launch<F>(
-        mut settings: app::Settings,
-        store: S,
+    pub fn start_shared(
+        config: Config,
+        store: AutoLogoutStore<S>,
         clock: ManualClock,
         key: Key,
+    ) -> ActixSite<S> {
+        let stack = app::Stack::new(store, key);
+        Self::launch(app::Settings::new(config), stack, clock, |_| {})
+    }
+
+    fn launch<T, F>(
+        mut settings: app::Settings,
+        stack: app::Stack<S, T>,
+        clock: ManualClock,
         extra: F,
     ) -> ActixSite<S>
     where
+        T: SessionStore + Clone + Send + 'static,
         F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
     {
         settings.clock = Some(clock.clone());
-        let stack = app::Stack {
-            store: store.clone(),
-            key,
-        };
+        let store = stack.store.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let system = actix_web::rt::System::new();
@@ -154,6 +186,43 @@ pub fn stamps_in(state: &HashMap<String, String>) -> Option<Stamps> {
     let raw = state.get(Stamps::SESSION_KEY)?;
     let text: String = serde_json::from_str(raw).ok()?;
     Stamps::decode(&text).ok()
+}
+
+/// The wrapper with its rule bypassed: loads and new saves go through it
+/// (so the middleware sees it installed), updates and deletes go straight to
+/// the wrapped store, as if `SessionMiddleware` had been given that store.
+#[derive(Clone)]
+pub struct Bypass<S>(pub AutoLogoutStore<S>);
+
+impl<S: SessionStore> SessionStore for Bypass<S> {
+    async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+        self.0.load(key).await
+    }
+
+    async fn save(
+        &self,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, SaveError> {
+        self.0.save(state, ttl).await
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        self.0.inner().update(key, state, ttl).await
+    }
+
+    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
+        self.0.update_ttl(key, ttl).await
+    }
+
+    async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
+        self.0.inner().delete(key).await
+    }
 }
 
 /// A store that fails every call while its switch is on, as a store that
