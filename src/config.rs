@@ -44,7 +44,8 @@ use crate::time_value::{self, TimeValue};
 /// Every key the map may hold, for the unknown-key error.
 const ALLOWED_KEYS: &str = "IDLE_TIME, SESSION_TIME, MESSAGE, IDLE_MESSAGE, SESSION_MESSAGE, \
 REDIRECT_TO_LOGIN_IMMEDIATELY, WARN_BEFORE, LOGIN_URL, PASSIVE_PATHS, WRITE_RESOLUTION, \
-ENDPOINT_PREFIX, WARN_TITLE, WARN_IDLE_TEXT, WARN_SESSION_TEXT, WARN_STAY_LABEL, WARN_CLASS";
+ENDPOINT_PREFIX, WARN_TITLE, WARN_IDLE_TEXT, WARN_SESSION_TEXT, WARN_STAY_LABEL, WARN_CLASS, \
+CLIENT_ACTIVITY, WARN_STYLESHEET";
 
 const EXPECT_TEXT: &str = "a string";
 const EXPECT_BOOL: &str = "true or false";
@@ -86,6 +87,8 @@ struct Inner {
     write_resolution_millis: i64,
     endpoint_prefix: String,
     warning: WarningTexts,
+    client_activity: bool,
+    warn_stylesheet: bool,
     /// `<prefix>auto-logout.<hash>.js` and `.css`, where integrations serve the files.
     script_url: String,
     stylesheet_url: String,
@@ -133,6 +136,8 @@ impl fmt::Debug for Config {
             .field("write_resolution", &self.write_resolution())
             .field("endpoint_prefix", &self.0.endpoint_prefix)
             .field("warning", &self.0.warning)
+            .field("client_activity", &self.0.client_activity)
+            .field("warn_stylesheet", &self.0.warn_stylesheet)
             .finish()
     }
 }
@@ -279,6 +284,23 @@ impl Config {
         &self.0.warning
     }
 
+    /// `CLIENT_ACTIVITY`: whether keyboard, pointer, touch and scroll input in
+    /// the page counts as activity. The client script turns such input into one
+    /// `keepalive` when the idle warning is due (or, with no warning, shortly
+    /// before the idle deadline): about one request per idle period, never one
+    /// per keystroke. The absolute limit is never extended. Default `false`.
+    pub fn client_activity(&self) -> bool {
+        self.0.client_activity
+    }
+
+    /// `WARN_STYLESHEET`: whether the client script links the warning's default
+    /// stylesheet ([`Config::stylesheet_url`]) itself. Default `true` whenever
+    /// `WARN_BEFORE` is set; `false` for an app that styles the dialog's
+    /// classes itself.
+    pub fn warn_stylesheet(&self) -> bool {
+        self.0.warn_stylesheet
+    }
+
     pub(crate) fn script_attrs(&self) -> &script::PreparedAttrs {
         &self.0.script_attrs
     }
@@ -309,6 +331,8 @@ pub struct ConfigBuilder {
     write_resolution: Option<TimeValue>,
     endpoint_prefix: Option<String>,
     warning: WarningTexts,
+    client_activity: bool,
+    warn_stylesheet: Option<bool>,
 }
 
 impl ConfigBuilder {
@@ -387,6 +411,21 @@ impl ConfigBuilder {
         self
     }
 
+    /// `CLIENT_ACTIVITY`: input in the page counts as activity (needs the
+    /// script and `IDLE_TIME`); see [`Config::client_activity`].
+    pub fn client_activity(mut self, on: bool) -> Self {
+        self.client_activity = on;
+        self
+    }
+
+    /// `WARN_STYLESHEET`: `false` when the app styles the warning itself, so
+    /// the script links no stylesheet (needs `WARN_BEFORE`); see
+    /// [`Config::warn_stylesheet`].
+    pub fn warn_stylesheet(mut self, on: bool) -> Self {
+        self.warn_stylesheet = Some(on);
+        self
+    }
+
     /// Reads the Django-style map into a builder (keys in any case).
     fn from_map(value: Value) -> Result<ConfigBuilder, ConfigError> {
         let map = match value {
@@ -434,6 +473,14 @@ impl ConfigBuilder {
             "WARN_CLASS" => self.warning.class = Some(text_from_json(key, value)?),
             "REDIRECT_TO_LOGIN_IMMEDIATELY" => match value {
                 Value::Bool(on) => self.redirect_to_login_immediately = on,
+                other => return Err(invalid(key, &other, EXPECT_BOOL)),
+            },
+            "CLIENT_ACTIVITY" => match value {
+                Value::Bool(on) => self.client_activity = on,
+                other => return Err(invalid(key, &other, EXPECT_BOOL)),
+            },
+            "WARN_STYLESHEET" => match value {
+                Value::Bool(on) => self.warn_stylesheet = Some(on),
                 other => return Err(invalid(key, &other, EXPECT_BOOL)),
             },
             "PASSIVE_PATHS" => match value {
@@ -506,8 +553,23 @@ impl ConfigBuilder {
                 }
             }
         }
+        if self.client_activity {
+            if !self.redirect_to_login_immediately {
+                return Err(ConfigError::Requires {
+                    key: "CLIENT_ACTIVITY",
+                    needs: "REDIRECT_TO_LOGIN_IMMEDIATELY: true (the client script notes the input)",
+                });
+            }
+            if idle_millis.is_none() {
+                return Err(ConfigError::Requires {
+                    key: "CLIENT_ACTIVITY",
+                    needs: "IDLE_TIME to be set (input keeps the idle limit away)",
+                });
+            }
+        }
         let w = &self.warning;
         for (key, set) in [
+            ("WARN_STYLESHEET", self.warn_stylesheet.is_some()),
             ("WARN_TITLE", w.title.is_some()),
             ("WARN_IDLE_TEXT", w.idle_text.is_some()),
             ("WARN_SESSION_TEXT", w.session_text.is_some()),
@@ -561,12 +623,17 @@ impl ConfigBuilder {
         }
         let script_url = format!("{endpoint_prefix}{}", crate::assets::script_file_name());
         let stylesheet_url = format!("{endpoint_prefix}{}", crate::assets::stylesheet_file_name());
+        let warn_stylesheet = warn_before_millis.is_some() && self.warn_stylesheet.unwrap_or(true);
         let script_attrs = script::PreparedAttrs::new(
             warn_before_millis,
             self.login_url.as_deref(),
             &endpoint_prefix,
             &script_url,
             &self.warning,
+            script::Extras {
+                client_activity: self.client_activity,
+                stylesheet_url: warn_stylesheet.then_some(stylesheet_url.as_str()),
+            },
         );
         Ok(Config(Arc::new(Inner {
             idle_millis,
@@ -581,6 +648,8 @@ impl ConfigBuilder {
             write_resolution_millis,
             endpoint_prefix,
             warning: self.warning,
+            client_activity: self.client_activity,
+            warn_stylesheet,
             script_url,
             stylesheet_url,
             script_attrs,

@@ -26,7 +26,7 @@
 
 use crate::config::Config;
 use crate::decision::{Remaining, RequestOutcome};
-use crate::script::{Nonce, ScriptTag};
+use crate::script::{Nonce, PageTexts, ScriptTag};
 
 /// The values a page template uses: `seconds_until_idle_end`,
 /// `seconds_until_session_end` and `redirect_to_login_immediately`.
@@ -92,6 +92,39 @@ impl<'a> TemplateContext<'a> {
         self.script = self.script.with_nonce(nonce);
         self
     }
+
+    /// Uses this page's warning texts (its language, say) in place of the
+    /// configured `WARN_*` texts; a `None` field keeps the configured one.
+    /// Escaped exactly like the configured texts; [`PageTexts::default`]
+    /// changes nothing and allocates nothing.
+    ///
+    /// ```
+    /// use auto_logout::script::PageTexts;
+    /// use auto_logout::{Config, Remaining};
+    ///
+    /// let config = Config::builder()
+    ///     .idle_time(600)
+    ///     .redirect_to_login_immediately(true)
+    ///     .warn_before(60)
+    ///     .build()?;
+    /// let ctx = config.context(Remaining::new(Some(600_000), None));
+    /// let french = ctx.with_texts(PageTexts {
+    ///     idle_text: Some("Vous serez déconnecté faute d'activité."),
+    ///     ..PageTexts::default()
+    /// });
+    /// let tag = french.redirect_to_login_immediately().to_string();
+    /// assert!(tag.contains(r#" data-warn-idle-text="Vous serez déconnecté faute d&#39;activité.""#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_texts(mut self, texts: PageTexts<'a>) -> Self {
+        self.script = self.script.with_texts(texts);
+        self
+    }
+
+    /// `true` for the context of [`Config::signed_out_context`].
+    pub fn is_signed_out(&self) -> bool {
+        self.script.is_signed_out()
+    }
 }
 
 impl Config {
@@ -103,6 +136,38 @@ impl Config {
         TemplateContext {
             remaining,
             script: ScriptTag::new(self, remaining),
+        }
+    }
+
+    /// The context for the page shown right after an explicit sign-out
+    /// (typically the login page the logout handler redirects to): the numbers
+    /// of an anonymous visitor, and as `redirect_to_login_immediately` the
+    /// [`Config::signed_out_script`] tag, which makes every other tab of this
+    /// login leave for the login page within a second. Same template, no new
+    /// variable: render `{{ redirect_to_login_immediately }}` on the login page
+    /// and use this context when the request follows a sign-out (for example
+    /// `/login?signed_out=1`, which the logout handler redirects to).
+    ///
+    /// A forged signal is harmless: a tab that hears it asks the `status`
+    /// endpoint and leaves only when the server says the session is over.
+    ///
+    /// ```
+    /// use auto_logout::Config;
+    ///
+    /// let config = Config::builder()
+    ///     .idle_time(600)
+    ///     .redirect_to_login_immediately(true)
+    ///     .build()?;
+    /// let ctx = config.signed_out_context().external();
+    /// assert_eq!(ctx.seconds_until_idle_end(), 0);
+    /// let tag = ctx.redirect_to_login_immediately().to_string();
+    /// assert!(tag.starts_with("<script data-auto-logout data-signed-out data-scope="));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn signed_out_context(&self) -> TemplateContext<'_> {
+        TemplateContext {
+            remaining: Remaining::NONE,
+            script: self.signed_out_script(),
         }
     }
 

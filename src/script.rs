@@ -85,12 +85,82 @@ impl<'a> Nonce<'a> {
     }
 }
 
+/// The warning's texts for one page (say, in the page's language), in place of
+/// the configured `WARN_TITLE`, `WARN_IDLE_TEXT`, `WARN_SESSION_TEXT` and
+/// `WARN_STAY_LABEL`. A `None` keeps the configured text (or the script's
+/// default). Escaped exactly like the configured texts, while the tag is
+/// written; the default value changes nothing and costs nothing.
+///
+/// ```
+/// use auto_logout::script::PageTexts;
+/// use auto_logout::{Config, Remaining};
+///
+/// let config = Config::builder()
+///     .idle_time(600)
+///     .redirect_to_login_immediately(true)
+///     .warn_before(60)
+///     .build()?;
+/// let german = PageTexts {
+///     title: Some("Ihre Sitzung endet bald"),
+///     stay_label: Some("Angemeldet bleiben"),
+///     ..PageTexts::default()
+/// };
+/// let ctx = config.context(Remaining::new(Some(600_000), None)).with_texts(german);
+/// let tag = ctx.redirect_to_login_immediately().to_string();
+/// assert!(tag.contains(r#" data-warn-title="Ihre Sitzung endet bald""#));
+/// assert!(tag.contains(r#" data-warn-stay-label="Angemeldet bleiben""#));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PageTexts<'a> {
+    /// The dialog's title (`WARN_TITLE`).
+    pub title: Option<&'a str>,
+    /// The text when the idle limit is ending (`WARN_IDLE_TEXT`).
+    pub idle_text: Option<&'a str>,
+    /// The text when the absolute limit is ending (`WARN_SESSION_TEXT`).
+    pub session_text: Option<&'a str>,
+    /// The label of the "Stay signed in" button (`WARN_STAY_LABEL`).
+    pub stay_label: Option<&'a str>,
+}
+
+impl<'a> PageTexts<'a> {
+    fn get(&self, index: usize) -> Option<&'a str> {
+        [
+            self.title,
+            self.idle_text,
+            self.session_text,
+            self.stay_label,
+        ][index]
+    }
+}
+
+/// The attribute names of the four texts, in the order of [`PageTexts`].
+const TEXT_ATTRS: [&str; 4] = [
+    "data-warn-title",
+    "data-warn-idle-text",
+    "data-warn-session-text",
+    "data-warn-stay-label",
+];
+
+/// Configuration the tag states besides the texts.
+pub(crate) struct Extras<'a> {
+    /// `CLIENT_ACTIVITY`.
+    pub(crate) client_activity: bool,
+    /// The stylesheet the script links (`WARN_STYLESHEET` on and a warning configured).
+    pub(crate) stylesheet_url: Option<&'a str>,
+}
+
 /// Attribute text computed once per configuration.
 #[derive(Debug, PartialEq)]
 pub(crate) struct PreparedAttrs {
-    /// ` data-warn-ms=".." data-login-url=".." data-warn-title=".."...`
-    common: String,
-    /// ` data-status-url=".." data-keepalive-url=".."`
+    /// ` data-warn-ms=".." data-login-url=".."`
+    head: String,
+    /// ` data-warn-title=".."`, ... (empty when not configured), as [`TEXT_ATTRS`].
+    texts: [String; 4],
+    /// ` data-warn-class=".."`
+    class: String,
+    /// ` data-status-url=".." data-keepalive-url=".." data-client-activity data-stylesheet=".."`:
+    /// what needs the endpoints and files an integration serves.
     endpoints: String,
     /// ` src="/prefix/auto-logout.<hash>.js"`
     src: String,
@@ -105,28 +175,32 @@ impl PreparedAttrs {
         endpoint_prefix: &str,
         script_url: &str,
         warning: &WarningTexts,
+        extras: Extras<'_>,
     ) -> Self {
-        let mut common = String::new();
+        let mut head = String::new();
         if let Some(warn) = warn_before_millis {
-            push_attr(
-                &mut common,
-                "data-warn-ms",
-                itoa::Buffer::new().format(warn),
-            );
+            push_attr(&mut head, "data-warn-ms", itoa::Buffer::new().format(warn));
         }
         if let Some(url) = login_url {
-            push_attr(&mut common, "data-login-url", url);
+            push_attr(&mut head, "data-login-url", url);
         }
-        for (name, value) in [
-            ("data-warn-title", &warning.title),
-            ("data-warn-idle-text", &warning.idle_text),
-            ("data-warn-session-text", &warning.session_text),
-            ("data-warn-stay-label", &warning.stay_label),
-            ("data-warn-class", &warning.class),
-        ] {
-            if let Some(value) = value {
-                push_attr(&mut common, name, value);
+        let texts = [
+            &warning.title,
+            &warning.idle_text,
+            &warning.session_text,
+            &warning.stay_label,
+        ]
+        .map(|value| value.as_deref());
+        let texts = std::array::from_fn(|i| {
+            let mut attr = String::new();
+            if let Some(value) = texts[i] {
+                push_attr(&mut attr, TEXT_ATTRS[i], value);
             }
+            attr
+        });
+        let mut class = String::new();
+        if let Some(value) = &warning.class {
+            push_attr(&mut class, "data-warn-class", value);
         }
         let mut endpoints = String::new();
         push_attr(
@@ -139,6 +213,12 @@ impl PreparedAttrs {
             "data-keepalive-url",
             &format!("{endpoint_prefix}keepalive"),
         );
+        if extras.client_activity {
+            endpoints.push_str(" data-client-activity");
+        }
+        if let Some(url) = extras.stylesheet_url {
+            push_attr(&mut endpoints, "data-stylesheet", url);
+        }
         let mut src = String::new();
         push_attr(&mut src, "src", script_url);
         let mut scope = String::new();
@@ -148,7 +228,9 @@ impl PreparedAttrs {
             &scope_of(endpoint_prefix, login_url),
         );
         PreparedAttrs {
-            common,
+            head,
+            texts,
+            class,
             endpoints,
             src,
             scope,
@@ -182,16 +264,28 @@ fn push_attr(out: &mut String, name: &str, value: &str) {
 /// (U+2028/U+2029 are plain characters in HTML attributes; the script reads
 /// values through `dataset`, never by evaluating them.)
 pub(crate) fn escape_attr(value: &str, out: &mut String) {
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    // Writing into a String cannot fail.
+    let _ = write_escaped(value, out);
+}
+
+/// [`escape_attr`] into any writer, in runs between the escaped characters,
+/// allocating nothing.
+fn write_escaped<W: fmt::Write + ?Sized>(value: &str, out: &mut W) -> fmt::Result {
+    let mut start = 0;
+    for (i, b) in value.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.write_str(&value[start..i])?;
+        out.write_str(entity)?;
+        start = i + 1;
     }
+    out.write_str(&value[start..])
 }
 
 /// How the script reaches the page.
@@ -218,6 +312,8 @@ pub struct ScriptTag<'a> {
     nonce: Option<Nonce<'a>>,
     /// The page after an explicit sign-out ([`Config::signed_out_script`]).
     signed_out: bool,
+    /// The page's own warning texts ([`ScriptTag::with_texts`]).
+    texts: PageTexts<'a>,
 }
 
 impl fmt::Debug for ScriptTag<'_> {
@@ -227,6 +323,7 @@ impl fmt::Debug for ScriptTag<'_> {
             .field("form", &self.form)
             .field("nonce", &self.nonce)
             .field("signed_out", &self.signed_out)
+            .field("texts", &self.texts)
             .field("empty", &self.is_empty())
             .finish()
     }
@@ -240,6 +337,12 @@ impl<'a> ScriptTag<'a> {
         form: Form::Inline,
         nonce: None,
         signed_out: false,
+        texts: PageTexts {
+            title: None,
+            idle_text: None,
+            session_text: None,
+            stay_label: None,
+        },
     };
 
     pub(crate) fn new(config: &'a Config, remaining: Remaining) -> Self {
@@ -249,6 +352,7 @@ impl<'a> ScriptTag<'a> {
             form: Form::Inline,
             nonce: None,
             signed_out: false,
+            texts: PageTexts::default(),
         }
     }
 
@@ -270,6 +374,18 @@ impl<'a> ScriptTag<'a> {
     pub fn with_nonce(mut self, nonce: Nonce<'a>) -> Self {
         self.nonce = Some(nonce);
         self
+    }
+
+    /// Uses this page's warning texts in place of the configured ones (each
+    /// `None` keeps the configured text). See [`PageTexts`].
+    pub fn with_texts(mut self, texts: PageTexts<'a>) -> Self {
+        self.texts = texts;
+        self
+    }
+
+    /// `true` for the tag of [`Config::signed_out_script`].
+    pub fn is_signed_out(&self) -> bool {
+        self.signed_out && !self.is_empty()
     }
 
     /// `true` when the tag renders nothing.
@@ -314,7 +430,22 @@ impl<'a> ScriptTag<'a> {
             out.write_char('"')?;
         }
         out.write_str(&attrs.scope)?;
-        out.write_str(&attrs.common)?;
+        out.write_str(&attrs.head)?;
+        let warning = config.warn_before().is_some();
+        for (index, prepared) in attrs.texts.iter().enumerate() {
+            match self.texts.get(index) {
+                // The page's own text, escaped as the configured ones were.
+                Some(text) if warning => {
+                    out.write_char(' ')?;
+                    out.write_str(TEXT_ATTRS[index])?;
+                    out.write_str("=\"")?;
+                    write_escaped(text, out)?;
+                    out.write_char('"')?;
+                }
+                _ => out.write_str(prepared)?,
+            }
+        }
+        out.write_str(&attrs.class)?;
         if self.form != Form::Inline {
             out.write_str(&attrs.endpoints)?;
         }
@@ -466,6 +597,141 @@ mod tests {
         let off = Config::builder().idle_time(600).build().unwrap();
         assert!(off.signed_out_script().is_empty());
         assert_eq!(off.signed_out_script().to_string(), "");
+    }
+
+    fn warned(texts: WarningTexts) -> Config {
+        Config::builder()
+            .idle_time(600)
+            .redirect_to_login_immediately(true)
+            .warn_before(60)
+            .warning_texts(texts)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn page_texts_replace_the_configured_ones_escaped_alike() {
+        let configured = WarningTexts {
+            title: Some("Title <b>\"x\" & 'y'</b>".into()),
+            idle_text: Some("Idle".into()),
+            stay_label: Some("Stay".into()),
+            class: Some("my-warning".into()),
+            ..WarningTexts::default()
+        };
+        let config = warned(configured.clone());
+        let remaining = Remaining::new(Some(1_000), None);
+        let plain = config.context(remaining).redirect_to_login_immediately();
+        // The default PageTexts renders the configured bytes.
+        assert_eq!(
+            plain.with_texts(PageTexts::default()).to_string(),
+            plain.to_string()
+        );
+        // A page text equal to the configured one renders the same bytes.
+        let same = PageTexts {
+            title: configured.title.as_deref(),
+            ..PageTexts::default()
+        };
+        assert_eq!(plain.with_texts(same).to_string(), plain.to_string());
+        // Other texts: in the same place, escaped the same way; the rest stays.
+        let page = PageTexts {
+            title: Some("Titel <i>\"ä\" & 'ö'</i>"),
+            session_text: Some("Sitzung"),
+            ..PageTexts::default()
+        };
+        let tag = plain.with_texts(page).to_string();
+        assert!(tag.contains(
+            " data-warn-title=\"Titel &lt;i&gt;&quot;ä&quot; &amp; &#39;ö&#39;&lt;/i&gt;\" \
+             data-warn-idle-text=\"Idle\" data-warn-session-text=\"Sitzung\" \
+             data-warn-stay-label=\"Stay\" data-warn-class=\"my-warning\""
+        ));
+        assert!(!tag.contains("Title &lt;b"));
+    }
+
+    #[test]
+    fn page_texts_need_a_warning() {
+        let config = Config::builder()
+            .idle_time(600)
+            .redirect_to_login_immediately(true)
+            .build()
+            .unwrap();
+        let tag = config
+            .context(Remaining::new(Some(1_000), None))
+            .redirect_to_login_immediately()
+            .with_texts(PageTexts {
+                title: Some("x"),
+                ..PageTexts::default()
+            })
+            .to_string();
+        assert!(!tag.contains("data-warn"));
+    }
+
+    #[test]
+    fn client_activity_and_the_stylesheet_go_with_the_endpoints() {
+        let config = Config::builder()
+            .idle_time(600)
+            .redirect_to_login_immediately(true)
+            .warn_before(60)
+            .client_activity(true)
+            .build()
+            .unwrap();
+        let ctx = config.context(Remaining::new(Some(1_000), None));
+        let external = ctx.external().redirect_to_login_immediately().to_string();
+        assert!(external.contains(&format!(
+            " data-keepalive-url=\"/auto-logout/keepalive\" data-client-activity data-stylesheet=\"{}\"",
+            config.stylesheet_url()
+        )));
+        // Template-only use: no endpoints, no served stylesheet.
+        let inline = ctx.redirect_to_login_immediately().to_string();
+        assert!(!inline.contains("data-client-activity"));
+        assert!(!inline.contains("data-stylesheet"));
+        // Opted out, or no warning: no stylesheet.
+        let styled_by_app = Config::builder()
+            .idle_time(600)
+            .redirect_to_login_immediately(true)
+            .warn_before(60)
+            .warn_stylesheet(false)
+            .build()
+            .unwrap();
+        let no_warning = Config::builder()
+            .idle_time(600)
+            .redirect_to_login_immediately(true)
+            .build()
+            .unwrap();
+        for config in [styled_by_app, no_warning] {
+            let tag = config
+                .context(Remaining::new(Some(1_000), None))
+                .external()
+                .redirect_to_login_immediately()
+                .to_string();
+            assert!(!tag.contains("data-stylesheet"), "{tag}");
+            assert!(!tag.contains("data-client-activity"), "{tag}");
+        }
+    }
+
+    #[test]
+    fn the_signed_out_context() {
+        let config = config("/auto-logout/", Some("/login"));
+        let ctx = config.signed_out_context();
+        assert!(ctx.is_signed_out());
+        assert_eq!(ctx.seconds_until_idle_end(), 0);
+        assert_eq!(
+            ctx.external().redirect_to_login_immediately().to_string(),
+            config.signed_out_script().external().to_string()
+        );
+        assert!(
+            !config
+                .context(Remaining::new(Some(1), None))
+                .is_signed_out()
+        );
+        assert!(!crate::TemplateContext::anonymous().is_signed_out());
+        let off = Config::builder().idle_time(600).build().unwrap();
+        assert!(!off.signed_out_context().is_signed_out());
+        assert_eq!(
+            off.signed_out_context()
+                .redirect_to_login_immediately()
+                .to_string(),
+            ""
+        );
     }
 
     #[test]

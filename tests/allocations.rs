@@ -107,3 +107,31 @@ fn the_request_engine_allocates_nothing_for_pages_and_fixed_answers() {
     assert!(matches!(&routes[4], Route::Reply(r) if r.status == 405));
     assert!(matches!(&routes[5], Route::Reply(r) if r.status == 403));
 }
+
+#[test]
+fn page_texts_render_without_allocating() {
+    use auto_logout::script::PageTexts;
+    let config = config();
+    let remaining = Remaining::new(Some(599_000), Some(3_000_000));
+    let mut out = String::with_capacity(64 * 1024);
+    for texts in [
+        PageTexts::default(),
+        PageTexts {
+            title: Some("Ihre Sitzung endet <bald> & \"gleich\""),
+            idle_text: Some("Sie werden wegen Inaktivität abgemeldet."),
+            session_text: Some("Ihre Sitzung erreicht ihr Zeitlimit."),
+            stay_label: Some("Angemeldet bleiben"),
+        },
+    ] {
+        out.clear();
+        let n = allocations_during(|| {
+            let ctx = config.context(remaining).external().with_texts(texts);
+            ctx.redirect_to_login_immediately()
+                .write_to(&mut out)
+                .unwrap();
+        });
+        assert!(out.contains(" data-warn-"), "{out}");
+        assert_eq!(n, 0, "allocations while rendering {texts:?}");
+    }
+    assert!(out.contains("endet &lt;bald&gt; &amp; &quot;gleich&quot;"));
+}

@@ -780,3 +780,98 @@ fn dots_inside_segments_and_in_the_query_are_fine() {
     assert_eq!(c.passive_paths(), ["/.well-known/", "/file.v2..js"]);
     assert_eq!(c.endpoint_prefix(), "/auto-logout.v2/");
 }
+
+#[test]
+fn client_activity_is_off_by_default_and_read_as_a_bool() {
+    let off =
+        Config::from_json(r#"{"IDLE_TIME": 60, "REDIRECT_TO_LOGIN_IMMEDIATELY": true}"#).unwrap();
+    assert!(!off.client_activity());
+    let on = Config::from_json(
+        r#"{"IDLE_TIME": 60, "REDIRECT_TO_LOGIN_IMMEDIATELY": true, "client_activity": true}"#,
+    )
+    .unwrap();
+    assert!(on.client_activity());
+    let built = Config::builder()
+        .idle_time(60)
+        .redirect_to_login_immediately(true)
+        .client_activity(true)
+        .build()
+        .unwrap();
+    assert_eq!(on, built);
+}
+
+#[test]
+fn error_client_activity_not_a_bool() {
+    assert_eq!(
+        err(
+            r#"{"IDLE_TIME": 60, "REDIRECT_TO_LOGIN_IMMEDIATELY": true, "CLIENT_ACTIVITY": "yes"}"#
+        )
+        .to_string(),
+        "CLIENT_ACTIVITY = \"yes\" is not allowed: expected true or false"
+    );
+}
+
+#[test]
+fn error_client_activity_without_the_script_or_an_idle_limit() {
+    let e = err(r#"{"IDLE_TIME": 60, "CLIENT_ACTIVITY": true}"#);
+    assert!(matches!(
+        e,
+        ConfigError::Requires {
+            key: "CLIENT_ACTIVITY",
+            ..
+        }
+    ));
+    assert!(
+        e.to_string().contains("REDIRECT_TO_LOGIN_IMMEDIATELY"),
+        "{e}"
+    );
+    let e = err(
+        r#"{"SESSION_TIME": 60, "REDIRECT_TO_LOGIN_IMMEDIATELY": true, "CLIENT_ACTIVITY": true}"#,
+    );
+    assert!(matches!(
+        e,
+        ConfigError::Requires {
+            key: "CLIENT_ACTIVITY",
+            ..
+        }
+    ));
+    assert!(e.to_string().contains("IDLE_TIME"), "{e}");
+    // Off is always fine.
+    Config::from_json(r#"{"CLIENT_ACTIVITY": false}"#).unwrap();
+}
+
+#[test]
+fn warn_stylesheet_defaults_to_on_with_a_warning() {
+    let base = r#""IDLE_TIME": 60, "REDIRECT_TO_LOGIN_IMMEDIATELY": true, "WARN_BEFORE": 10"#;
+    let on = Config::from_json(&format!("{{{base}}}")).unwrap();
+    assert!(on.warn_stylesheet());
+    let off = Config::from_json(&format!(r#"{{{base}, "WARN_STYLESHEET": false}}"#)).unwrap();
+    assert!(!off.warn_stylesheet());
+    let no_warning =
+        Config::from_json(r#"{"IDLE_TIME": 60, "REDIRECT_TO_LOGIN_IMMEDIATELY": true}"#).unwrap();
+    assert!(!no_warning.warn_stylesheet());
+}
+
+#[test]
+fn error_warn_stylesheet_without_a_warning_or_not_a_bool() {
+    let e = err(r#"{"IDLE_TIME": 60, "WARN_STYLESHEET": false}"#);
+    assert_eq!(
+        e,
+        ConfigError::Requires {
+            key: "WARN_STYLESHEET",
+            needs: "WARN_BEFORE to be set"
+        }
+    );
+    assert_eq!(
+        err(r#"{"IDLE_TIME": 60, "REDIRECT_TO_LOGIN_IMMEDIATELY": true, "WARN_BEFORE": 10, "WARN_STYLESHEET": 0}"#)
+            .to_string(),
+        "WARN_STYLESHEET = 0 is not allowed: expected true or false"
+    );
+}
+
+#[test]
+fn the_new_keys_are_listed_as_allowed() {
+    let text = err(r#"{"CLIENT_ACTIVTY": true}"#).to_string();
+    assert!(text.contains("CLIENT_ACTIVITY"), "{text}");
+    assert!(text.contains("WARN_STYLESHEET"), "{text}");
+}
