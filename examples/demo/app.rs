@@ -103,6 +103,8 @@ impl Settings {
             "WARN_SESSION_TEXT",
             "WARN_STAY_LABEL",
             "WARN_CLASS",
+            "CLIENT_ACTIVITY",
+            "WARN_STYLESHEET",
         ] {
             let Some(raw) = var(&format!("AUTO_LOGOUT_{key}")) else {
                 continue;
@@ -113,11 +115,13 @@ impl Settings {
                 continue;
             }
             let value = match key {
-                "REDIRECT_TO_LOGIN_IMMEDIATELY" => match raw.to_ascii_lowercase().as_str() {
-                    "1" | "true" | "yes" | "on" => Json::Bool(true),
-                    "0" | "false" | "no" | "off" => Json::Bool(false),
-                    _ => Json::String(raw.to_owned()), // the config error names it
-                },
+                "REDIRECT_TO_LOGIN_IMMEDIATELY" | "CLIENT_ACTIVITY" | "WARN_STYLESHEET" => {
+                    match raw.to_ascii_lowercase().as_str() {
+                        "1" | "true" | "yes" | "on" => Json::Bool(true),
+                        "0" | "false" | "no" | "off" => Json::Bool(false),
+                        _ => Json::String(raw.to_owned()), // the config error names it
+                    }
+                }
                 "PASSIVE_PATHS" => raw
                     .split(',')
                     .map(|p| Json::String(p.trim().to_owned()))
@@ -310,6 +314,29 @@ pub async fn redis_store(
 #[derive(serde::Deserialize)]
 struct NextQuery {
     next: Option<String>,
+    /// Set by the logout handler's redirect: the page tells the other tabs.
+    signed_out: Option<String>,
+}
+
+/// The home page's options: `?lang=de` shows the warning in German, `?bare=1`
+/// leaves the demo's stylesheet out (the warning's own stylesheet still comes).
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    lang: Option<String>,
+    bare: Option<String>,
+}
+
+/// The warning's texts in the page's language (`None`: the configured ones).
+fn warning_texts(lang: &str) -> auto_logout::script::PageTexts<'static> {
+    match lang {
+        "de" => auto_logout::script::PageTexts {
+            title: Some("Ihre Sitzung endet bald"),
+            idle_text: Some("Sie werden wegen Inaktivität abgemeldet."),
+            session_text: Some("Ihre Sitzung erreicht ihr Zeitlimit."),
+            stay_label: Some("Angemeldet bleiben"),
+        },
+        _ => auto_logout::script::PageTexts::default(),
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -367,7 +394,14 @@ async fn home(
     State(state): State<AppState>,
     session: Session,
     ctx: Option<AutoLogoutContext>,
+    Query(page): Query<PageQuery>,
 ) -> Response {
+    let lang = if page.lang.as_deref() == Some("de") {
+        "de"
+    } else {
+        "en"
+    };
+    let bare = page.bare.is_some();
     let Some(user) = signed_in_user(&session).await else {
         // The app's own login guard, as Django's @login_required.
         return Redirect::to("/login?next=/").into_response();
@@ -378,7 +412,7 @@ async fn home(
         return render(
             &state,
             "home.html",
-            context! { user => user, idle_on => on(false), session_on => on(false), htmx => state.htmx.is_some() },
+            context! { user => user, idle_on => on(false), session_on => on(false), htmx => state.htmx.is_some(), lang => lang, bare => bare },
             None,
         );
     };
@@ -387,6 +421,7 @@ async fn home(
         (Csp::Nonce, Some(Ok(nonce))) => ctx.with_nonce(nonce),
         _ => ctx.context(),
     };
+    let values = values.with_texts(warning_texts(lang));
     render(
         &state,
         "home.html",
@@ -398,6 +433,9 @@ async fn home(
             seconds_until_session_end => values.seconds_until_session_end(),
             redirect_to_login_immediately => auto_logout::minijinja::script_tag(&values),
             htmx => state.htmx.is_some(),
+            lang => lang,
+            bare => bare,
+            client_activity => ctx.config().client_activity(),
         },
         nonce.as_deref(),
     )
@@ -407,8 +445,24 @@ async fn login_form(
     State(state): State<AppState>,
     messages: Messages,
     Query(query): Query<NextQuery>,
+    ctx: Option<AutoLogoutContext>,
 ) -> Response {
     let messages: Vec<String> = messages.map(|m| m.message).collect();
+    // Right after a sign-out the page carries the signal that makes the
+    // user's other tabs leave too (each asks the server first).
+    let nonce = (state.csp == Csp::Nonce).then(|| state.nonces.next());
+    let signed_out = match (&ctx, query.signed_out.is_some()) {
+        (Some(ctx), true) => {
+            let values = ctx.config().signed_out_context();
+            let values = match (state.csp, nonce.as_deref().map(Nonce::new)) {
+                (Csp::Strict, _) => values.external(),
+                (Csp::Nonce, Some(Ok(nonce))) => values.with_nonce(nonce),
+                _ => values,
+            };
+            auto_logout::minijinja::script_tag(&values)
+        }
+        _ => Value::from(""),
+    };
     render(
         &state,
         "login.html",
@@ -416,8 +470,9 @@ async fn login_form(
             messages => messages,
             next => safe_next(query.next.as_deref()),
             username => "",
+            redirect_to_login_immediately => signed_out,
         },
-        None,
+        nonce.as_deref(),
     )
 }
 
@@ -491,7 +546,8 @@ async fn logout(auto_logout: Option<AutoLogout>, session: Session, messages: Mes
             .into_response();
     }
     let _ = messages.info("You have been signed out.");
-    Redirect::to("/login").into_response()
+    // The login page after a sign-out tells the user's other tabs.
+    Redirect::to("/login?signed_out=1").into_response()
 }
 
 async fn public(State(state): State<AppState>) -> Response {
