@@ -1,7 +1,8 @@
 //! The script tag with arbitrary configured texts, read back by an HTML parser.
 //!
 //! Every form: inline, inline with the endpoints, external (`src=`), each with
-//! or without a nonce, and the tag for the page after a sign-out.
+//! or without a nonce and with or without the page's own warning texts
+//! (`PageTexts`), and the tag for the page after a sign-out.
 //!
 //! Whatever the texts, the rendered tag parses (html5ever, through `scraper`)
 //! as exactly one `script` element, the page around it is intact, and its
@@ -14,6 +15,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use arbitrary::Arbitrary;
+use auto_logout::script::PageTexts;
 use auto_logout::{Config, Nonce, Remaining, RequestOutcome, WarningTexts, assets};
 use libfuzzer_sys::fuzz_target;
 use scraper::{Html, Selector};
@@ -32,6 +34,10 @@ struct Input {
     session_text: Option<Text>,
     stay_label: Option<Text>,
     class: Option<Vec<u8>>,
+    client_activity: bool,
+    warn_stylesheet: Option<bool>,
+    /// The page's own texts, in place of the configured ones.
+    page_texts: Option<[Option<Text>; 4]>,
     remaining_idle: Option<i64>,
     remaining_session: Option<i64>,
     form: Form,
@@ -85,6 +91,8 @@ enum Form {
     SignedOut,
     /// `Config::signed_out_script().external()`.
     SignedOutExternal,
+    /// `Config::signed_out_context().external()`.
+    SignedOutContext,
 }
 
 /// Bytes mapped onto an alphabet, so prefixes and class names are often valid.
@@ -140,6 +148,10 @@ fuzz_target!(|input: Input| {
         stay_label: input.stay_label.as_ref().map(Text::text),
         class: input.class.as_deref().map(|c| word(c, b"aZ_-09")),
     };
+    b = b.client_activity(input.client_activity);
+    if let Some(on) = input.warn_stylesheet {
+        b = b.warn_stylesheet(on);
+    }
     let Ok(config) = b.warning_texts(texts.clone()).build() else {
         return;
     };
@@ -153,9 +165,34 @@ fuzz_target!(|input: Input| {
     } else {
         config.context(remaining)
     };
-    let signed_out = matches!(input.form, Form::SignedOut | Form::SignedOutExternal);
-    let external = matches!(input.form, Form::External | Form::SignedOutExternal);
-    let tag = if signed_out {
+    let page: Option<[Option<String>; 4]> = input
+        .page_texts
+        .as_ref()
+        .map(|texts| texts.each_ref().map(|t| t.as_ref().map(Text::text)));
+    let page_texts = page.as_ref().map(|[title, idle, session, stay]| PageTexts {
+        title: title.as_deref(),
+        idle_text: idle.as_deref(),
+        session_text: session.as_deref(),
+        stay_label: stay.as_deref(),
+    });
+    let signed_out = matches!(
+        input.form,
+        Form::SignedOut | Form::SignedOutExternal | Form::SignedOutContext
+    );
+    let external = matches!(
+        input.form,
+        Form::External | Form::SignedOutExternal | Form::SignedOutContext
+    );
+    let tag = if input.form == Form::SignedOutContext {
+        let ctx = config.signed_out_context().external();
+        assert_eq!(ctx.seconds_until_idle_end(), 0);
+        assert_eq!(ctx.seconds_until_session_end(), 0);
+        let ctx = match nonce {
+            Some(n) => ctx.with_nonce(n),
+            None => ctx,
+        };
+        ctx.redirect_to_login_immediately()
+    } else if signed_out {
         let tag = config.signed_out_script();
         let tag = if external { tag.external() } else { tag };
         match nonce {
@@ -172,6 +209,10 @@ fuzz_target!(|input: Input| {
             Some(n) => ctx.with_nonce(n),
             None => ctx,
         };
+        let ctx = match page_texts {
+            Some(t) => ctx.with_texts(t),
+            None => ctx,
+        };
         ctx.redirect_to_login_immediately()
     };
     let html = tag.to_string();
@@ -181,6 +222,7 @@ fuzz_target!(|input: Input| {
         return;
     }
     assert!(!tag.is_empty());
+    assert_eq!(tag.is_signed_out(), signed_out);
 
     // What the tag must say, attribute by attribute (the scope is checked apart).
     let mut expected: BTreeMap<&str, String> = BTreeMap::new();
@@ -206,21 +248,36 @@ fuzz_target!(|input: Input| {
         if let Some(url) = config.login_url() {
             expected.insert("data-login-url", url.to_owned());
         }
-        for (name, value) in [
+        // A page's own text replaces the configured one (texts are only
+        // written when a warning is configured).
+        let page = |i: usize| page.as_ref().and_then(|p| p[i].clone());
+        let warning = config.warn_before().is_some();
+        for (i, (name, value)) in [
             ("data-warn-title", &texts.title),
             ("data-warn-idle-text", &texts.idle_text),
             ("data-warn-session-text", &texts.session_text),
             ("data-warn-stay-label", &texts.stay_label),
-            ("data-warn-class", &texts.class),
-        ] {
-            if let Some(v) = value {
-                expected.insert(name, v.clone());
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if let Some(v) = page(i).filter(|_| warning).or_else(|| value.clone()) {
+                expected.insert(name, v);
             }
+        }
+        if let Some(class) = &texts.class {
+            expected.insert("data-warn-class", class.clone());
         }
         if input.form != Form::Inline {
             let prefix = config.endpoint_prefix();
             expected.insert("data-status-url", format!("{prefix}status"));
             expected.insert("data-keepalive-url", format!("{prefix}keepalive"));
+            if config.client_activity() {
+                expected.insert("data-client-activity", String::new());
+            }
+            if config.warn_stylesheet() {
+                expected.insert("data-stylesheet", config.stylesheet_url().to_owned());
+            }
         }
     }
     if let Some(n) = nonce {
