@@ -45,7 +45,7 @@ use crate::time_value::{self, TimeValue};
 const ALLOWED_KEYS: &str = "IDLE_TIME, SESSION_TIME, MESSAGE, IDLE_MESSAGE, SESSION_MESSAGE, \
 REDIRECT_TO_LOGIN_IMMEDIATELY, WARN_BEFORE, LOGIN_URL, PASSIVE_PATHS, WRITE_RESOLUTION, \
 ENDPOINT_PREFIX, WARN_TITLE, WARN_IDLE_TEXT, WARN_SESSION_TEXT, WARN_STAY_LABEL, WARN_CLASS, \
-CLIENT_ACTIVITY, WARN_STYLESHEET";
+CLIENT_ACTIVITY, WARN_STYLESHEET, ACTIVITY_NEEDS_USER";
 
 const EXPECT_TEXT: &str = "a string";
 const EXPECT_BOOL: &str = "true or false";
@@ -89,6 +89,7 @@ struct Inner {
     warning: WarningTexts,
     client_activity: bool,
     warn_stylesheet: bool,
+    activity_needs_user: bool,
     /// `<prefix>auto-logout.<hash>.js` and `.css`, where integrations serve the files.
     script_url: String,
     stylesheet_url: String,
@@ -138,6 +139,7 @@ impl fmt::Debug for Config {
             .field("warning", &self.0.warning)
             .field("client_activity", &self.0.client_activity)
             .field("warn_stylesheet", &self.0.warn_stylesheet)
+            .field("activity_needs_user", &self.0.activity_needs_user)
             .finish()
     }
 }
@@ -301,6 +303,16 @@ impl Config {
         self.0.warn_stylesheet
     }
 
+    /// `ACTIVITY_NEEDS_USER`: whether a request counts as activity only when
+    /// the browser says the user made it (`Sec-Fetch-Site: same-origin` or
+    /// `none`, or a navigation with `Sec-Fetch-User: ?1`); requests without
+    /// `Sec-Fetch-Site` count as before. Default `true`; `false` is Django's
+    /// rule, where a page on another site can keep the session alive. See
+    /// [`Config::activity_of`].
+    pub fn activity_needs_user(&self) -> bool {
+        self.0.activity_needs_user
+    }
+
     pub(crate) fn script_attrs(&self) -> &script::PreparedAttrs {
         &self.0.script_attrs
     }
@@ -333,6 +345,7 @@ pub struct ConfigBuilder {
     warning: WarningTexts,
     client_activity: bool,
     warn_stylesheet: Option<bool>,
+    activity_needs_user: Option<bool>,
 }
 
 impl ConfigBuilder {
@@ -426,6 +439,13 @@ impl ConfigBuilder {
         self
     }
 
+    /// `ACTIVITY_NEEDS_USER`: `false` counts requests another site made the
+    /// browser send, too (Django's rule); see [`Config::activity_needs_user`].
+    pub fn activity_needs_user(mut self, on: bool) -> Self {
+        self.activity_needs_user = Some(on);
+        self
+    }
+
     /// Reads the Django-style map into a builder (keys in any case).
     fn from_map(value: Value) -> Result<ConfigBuilder, ConfigError> {
         let map = match value {
@@ -481,6 +501,10 @@ impl ConfigBuilder {
             },
             "WARN_STYLESHEET" => match value {
                 Value::Bool(on) => self.warn_stylesheet = Some(on),
+                other => return Err(invalid(key, &other, EXPECT_BOOL)),
+            },
+            "ACTIVITY_NEEDS_USER" => match value {
+                Value::Bool(on) => self.activity_needs_user = Some(on),
                 other => return Err(invalid(key, &other, EXPECT_BOOL)),
             },
             "PASSIVE_PATHS" => match value {
@@ -650,6 +674,7 @@ impl ConfigBuilder {
             warning: self.warning,
             client_activity: self.client_activity,
             warn_stylesheet,
+            activity_needs_user: self.activity_needs_user.unwrap_or(true),
             script_url,
             stylesheet_url,
             script_attrs,
