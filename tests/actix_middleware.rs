@@ -511,7 +511,7 @@ async fn slow_request_over_a_logout(
     gate.entered.notified().await;
     // The slow request has loaded the session and recorded activity.
     let out = b.post_form("/logout", &[]).await;
-    assert_eq!(out.location(), Some("/login"));
+    assert_eq!(out.location(), Some("/login?signed_out=1"));
     assert!(!b.signed_in().await, "signed out");
     gate.release.notify_one();
     assert_eq!(slow.await.unwrap().status, 200);
@@ -597,7 +597,7 @@ async fn logout_ends_the_session_and_says_so() {
     b.login().await;
     let res = b.post_form("/logout", &[]).await;
     assert_eq!(res.status, 303);
-    assert_eq!(res.location(), Some("/login"));
+    assert_eq!(res.location(), Some("/login?signed_out=1"));
     assert_eq!(
         b.get("/login").await.messages(),
         vec!["You have been signed out.".to_owned()]

@@ -201,6 +201,30 @@ pub fn no_routes(_: &mut web::ServiceConfig) {}
 #[derive(serde::Deserialize)]
 struct NextQuery {
     next: Option<String>,
+    /// Set by the logout handler's redirect: the page tells the other tabs.
+    signed_out: Option<String>,
+}
+
+/// The home page's options: `?lang=de` shows the warning in German, `?bare=1`
+/// leaves the demo's stylesheet out (the warning's own stylesheet still comes).
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    lang: Option<String>,
+    bare: Option<String>,
+}
+
+/// The warning's texts in the page's language (`None`: the configured ones),
+/// as the axum demo's.
+fn warning_texts(lang: &str) -> auto_logout::script::PageTexts<'static> {
+    match lang {
+        "de" => auto_logout::script::PageTexts {
+            title: Some("Ihre Sitzung endet bald"),
+            idle_text: Some("Sie werden wegen Inaktivität abgemeldet."),
+            session_text: Some("Ihre Sitzung erreicht ihr Zeitlimit."),
+            stay_label: Some("Angemeldet bleiben"),
+        },
+        _ => auto_logout::script::PageTexts::default(),
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -222,7 +246,12 @@ fn see_other(location: &str) -> HttpResponse {
 
 fn render(state: &AppState, name: &str, ctx: &Context, nonce: Option<&str>) -> HttpResponse {
     match state.templates.render(name, ctx) {
-        Ok(html) => {
+        Ok(mut html) => {
+            // MiniJinja drops a template's last newline, Tera keeps it: the
+            // same bytes as the axum demo.
+            if html.ends_with('\n') {
+                html.pop();
+            }
             let mut res = HttpResponse::Ok();
             res.content_type("text/html; charset=utf-8");
             let policy = match (state.csp, nonce) {
@@ -256,7 +285,13 @@ async fn home(
     state: web::Data<AppState>,
     session: Session,
     ctx: Option<AutoLogoutContext>,
+    query: web::Query<PageQuery>,
 ) -> HttpResponse {
+    let lang = if query.lang.as_deref() == Some("de") {
+        "de"
+    } else {
+        "en"
+    };
     let Some(user) = signed_in_user(&session) else {
         // The app's own login guard, as Django's @login_required.
         return see_other("/login?next=/");
@@ -264,6 +299,8 @@ async fn home(
     let mut page = Context::new();
     page.insert("user", &user);
     page.insert("htmx", &state.htmx.is_some());
+    page.insert("lang", lang);
+    page.insert("bare", &query.bare.is_some());
     let Some(ctx) = ctx else {
         // Without the middleware: the globals `register` added give the anonymous values.
         page.insert("idle_on", on(false));
@@ -276,8 +313,10 @@ async fn home(
         (Csp::Nonce, Some(Ok(nonce))) => ctx.with_nonce(nonce),
         _ => ctx.context(),
     };
+    let values = values.with_texts(warning_texts(lang));
     page.insert("idle_on", on(ctx.config().idle_time().is_some()));
     page.insert("session_on", on(ctx.config().session_time().is_some()));
+    page.insert("client_activity", &ctx.config().client_activity());
     auto_logout::tera::insert(&mut page, &values);
     render(&state, "home.html", &page, nonce.as_deref())
 }
@@ -302,7 +341,19 @@ async fn login_form(
     page.insert("next", safe_next(query.next.as_deref()));
     page.insert("username", "");
     page.insert("error", &false);
-    render(&state, "login.html", &page, None)
+    // Right after a sign-out the page carries the signal that makes the
+    // user's other tabs leave too (each asks the server first).
+    let nonce = (state.csp == Csp::Nonce).then(|| state.nonces.next());
+    if let (Some(ctx), true) = (&ctx, query.signed_out.is_some()) {
+        let values = ctx.config().signed_out_context();
+        let values = match (state.csp, nonce.as_deref().map(Nonce::new)) {
+            (Csp::Strict, _) => values.external(),
+            (Csp::Nonce, Some(Ok(nonce))) => values.with_nonce(nonce),
+            _ => values,
+        };
+        auto_logout::tera::insert(&mut page, &values);
+    }
+    render(&state, "login.html", &page, nonce.as_deref())
 }
 
 async fn login_submit(
@@ -348,7 +399,8 @@ async fn logout(auto_logout: Option<AutoLogout>, session: Session) -> HttpRespon
         }
     }
     FlashMessage::info("You have been signed out.").send();
-    see_other("/login")
+    // The login page after a sign-out tells the user's other tabs.
+    see_other("/login?signed_out=1")
 }
 
 async fn public(state: web::Data<AppState>) -> HttpResponse {
