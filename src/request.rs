@@ -56,9 +56,17 @@ impl Config {
     /// Whether a request counts as activity. Passive: the crate's own status
     /// endpoint and files, `HEAD`/`OPTIONS`, prefetch and prerender
     /// (`Sec-Purpose`, `Purpose`), `X-Auto-Logout-Passive: 1`, `PASSIVE_PATHS`,
-    /// and subresources the browser loads by itself (`Sec-Fetch-Dest` of
+    /// subresources the browser loads by itself (`Sec-Fetch-Dest` of
     /// `image`, `style`, `script`, `font` and the like, e.g. the automatic
-    /// `/favicon.ico`): the page or `fetch` that caused them is the activity.
+    /// `/favicon.ico`): the page or `fetch` that caused them is the activity;
+    /// and, unless `ACTIVITY_NEEDS_USER` is `false`, requests the browser says
+    /// the user did not make ([`made_by_user`]).
+    ///
+    /// The decision is taken before the handler runs, so it does not depend
+    /// on the answer: a `404` or `405` to a request the user made (a stale
+    /// bookmark, a link to a removed page) counts, as the user did act; the
+    /// same answer to a request another site made the browser send does not,
+    /// because of who made it.
     pub fn activity_of<'h>(
         &self,
         method: &str,
@@ -72,6 +80,7 @@ impl Config {
                 .is_some_and(|v| contains_token(v, "prefetch") || contains_token(v, "prerender"))
             || header("purpose").is_some_and(|v| contains_token(v, "prefetch"))
             || header("sec-fetch-dest").is_some_and(is_subresource)
+            || (self.activity_needs_user() && !made_by_user(&header))
             || self.is_own_passive_path(path)
             || self
                 .passive_paths()
@@ -95,6 +104,51 @@ impl Config {
                 .strip_prefix(self.endpoint_prefix())
                 .is_some_and(|rest| rest == "status")
     }
+}
+
+/// Whether the browser says the user made this request, from its
+/// [Fetch Metadata](https://www.w3.org/TR/fetch-metadata/) headers:
+///
+/// | `Sec-Fetch-Site` | made by the user |
+/// |---|---|
+/// | `same-origin` (a page of this site, its scripts) | yes |
+/// | `none` (typed URL, bookmark, new tab) | yes |
+/// | `same-site` (a sibling subdomain), `cross-site` | only a navigation (`Sec-Fetch-Mode: navigate`) with `Sec-Fetch-User: ?1`: the user clicked a link there |
+/// | any other value | no, as `cross-site` |
+/// | absent (other clients, browsers before Fetch Metadata, plain `http` to a host other than `localhost`) | yes, as before |
+///
+/// Browsers set these headers themselves and page scripts cannot change
+/// them, so another site can neither claim a request for the user nor hide
+/// where one came from. A client that sends no such headers is not a browser
+/// page acting behind the user's back, so its requests count.
+///
+/// ```
+/// use auto_logout::request::made_by_user;
+///
+/// let headers = |pairs: &'static [(&'static str, &'static str)]| {
+///     move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+/// };
+/// assert!(made_by_user(headers(&[("sec-fetch-site", "same-origin")])));
+/// assert!(made_by_user(headers(&[])));
+/// // A popup another site re-navigates every 30 s.
+/// assert!(!made_by_user(headers(&[("sec-fetch-site", "cross-site"), ("sec-fetch-mode", "navigate")])));
+/// // A link the user clicked on another site.
+/// assert!(made_by_user(headers(&[
+///     ("sec-fetch-site", "cross-site"),
+///     ("sec-fetch-mode", "navigate"),
+///     ("sec-fetch-user", "?1"),
+/// ])));
+/// ```
+pub fn made_by_user<'h>(header: impl Fn(&str) -> Option<&'h str>) -> bool {
+    let Some(site) = header("sec-fetch-site") else {
+        return true;
+    };
+    let site = site.trim();
+    if site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none") {
+        return true;
+    }
+    header("sec-fetch-mode").is_some_and(|v| v.trim().eq_ignore_ascii_case("navigate"))
+        && header("sec-fetch-user").is_some_and(|v| v.trim() == "?1")
 }
 
 /// `Sec-Fetch-Dest` values of loads a page triggers without the user:
@@ -368,6 +422,209 @@ mod tests {
             p("POST", "/api", &[("sec-fetch-dest", "empty")]),
             Activity::Counts
         );
+    }
+
+    /// Every combination of the Fetch Metadata headers a request can carry
+    /// (and a few no browser sends), with and without `ACTIVITY_NEEDS_USER`.
+    #[test]
+    fn only_requests_the_user_made_count() {
+        let strict = Config::builder().idle_time(60).build().unwrap();
+        assert!(strict.activity_needs_user(), "the default");
+        let django = Config::builder()
+            .idle_time(60)
+            .activity_needs_user(false)
+            .build()
+            .unwrap();
+        let sites = [
+            None,
+            Some("same-origin"),
+            Some("none"),
+            Some("same-site"),
+            Some("cross-site"),
+            Some("Same-Origin"),
+            Some(" none "),
+            Some("other"),
+            Some(""),
+        ];
+        let modes = [
+            None,
+            Some("navigate"),
+            Some("no-cors"),
+            Some("cors"),
+            Some("same-origin"),
+            Some("websocket"),
+            Some("NAVIGATE"),
+        ];
+        let users = [None, Some("?1"), Some("?0"), Some("1"), Some("?1 ")];
+        let mut checked = 0;
+        for site in sites {
+            for mode in modes {
+                for user in users {
+                    let pairs: Vec<(&str, &str)> = [
+                        ("sec-fetch-site", site),
+                        ("sec-fetch-mode", mode),
+                        ("sec-fetch-user", user),
+                    ]
+                    .into_iter()
+                    .filter_map(|(n, v)| Some((n, v?)))
+                    .collect();
+                    let site = site.map(|s| s.trim().to_ascii_lowercase());
+                    let from_user = match site.as_deref() {
+                        None | Some("same-origin") | Some("none") => true,
+                        // same-site, cross-site and values no browser sends
+                        Some(_) => {
+                            mode.is_some_and(|m| m.eq_ignore_ascii_case("navigate"))
+                                && user.is_some_and(|u| u.trim() == "?1")
+                        }
+                    };
+                    assert_eq!(made_by_user(headers(&pairs)), from_user, "{pairs:?}");
+                    let expected = if from_user {
+                        Activity::Counts
+                    } else {
+                        Activity::Passive
+                    };
+                    for method in ["GET", "POST"] {
+                        assert_eq!(
+                            strict.activity_of(method, "/orders", headers(&pairs)),
+                            expected,
+                            "{method} {pairs:?}"
+                        );
+                        assert_eq!(
+                            django.activity_of(method, "/orders", headers(&pairs)),
+                            Activity::Counts,
+                            "ACTIVITY_NEEDS_USER false: {method} {pairs:?}"
+                        );
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, sites.len() * modes.len() * users.len());
+    }
+
+    /// The rows of the issue, as a browser sends them.
+    #[test]
+    fn browser_requests_another_site_makes_are_passive() {
+        let c = Config::builder().idle_time(60).build().unwrap();
+        let a = |h: &[(&str, &str)]| c.activity_of("GET", "/orders", headers(h));
+        let nav = |site| {
+            [
+                ("sec-fetch-site", site),
+                ("sec-fetch-mode", "navigate"),
+                ("sec-fetch-dest", "document"),
+            ]
+        };
+        let clicked = |site| {
+            [
+                ("sec-fetch-site", site),
+                ("sec-fetch-mode", "navigate"),
+                ("sec-fetch-dest", "document"),
+                ("sec-fetch-user", "?1"),
+            ]
+        };
+        // A popup another site re-navigates: no user activation.
+        assert_eq!(a(&nav("cross-site")), Activity::Passive);
+        assert_eq!(a(&nav("same-site")), Activity::Passive);
+        // A link the user clicked on another site.
+        assert_eq!(a(&clicked("cross-site")), Activity::Counts);
+        assert_eq!(a(&clicked("same-site")), Activity::Counts);
+        // The site's own pages, reloads, typed URLs and bookmarks.
+        assert_eq!(a(&nav("same-origin")), Activity::Counts);
+        assert_eq!(a(&nav("none")), Activity::Counts);
+        assert_eq!(a(&clicked("none")), Activity::Counts);
+        // fetch(no-cors) from a sibling subdomain, and from anywhere else.
+        let fetch = |site, mode| {
+            [
+                ("sec-fetch-site", site),
+                ("sec-fetch-mode", mode),
+                ("sec-fetch-dest", "empty"),
+            ]
+        };
+        assert_eq!(a(&fetch("same-site", "no-cors")), Activity::Passive);
+        assert_eq!(a(&fetch("cross-site", "no-cors")), Activity::Passive);
+        assert_eq!(a(&fetch("cross-site", "cors")), Activity::Passive);
+        assert_eq!(a(&fetch("same-origin", "cors")), Activity::Counts);
+        assert_eq!(a(&fetch("same-origin", "same-origin")), Activity::Counts);
+        // A cross-site frame of one of our pages, and a form another site posts.
+        assert_eq!(
+            a(&[
+                ("sec-fetch-site", "cross-site"),
+                ("sec-fetch-mode", "navigate"),
+                ("sec-fetch-dest", "iframe"),
+            ]),
+            Activity::Passive
+        );
+        assert_eq!(
+            c.activity_of(
+                "POST",
+                "/orders",
+                headers(&[
+                    ("sec-fetch-site", "cross-site"),
+                    ("sec-fetch-mode", "navigate")
+                ])
+            ),
+            Activity::Passive
+        );
+        // Other clients and old browsers: as before.
+        assert_eq!(a(&[]), Activity::Counts);
+        assert_eq!(a(&[("sec-fetch-mode", "no-cors")]), Activity::Counts);
+        // A user's click does not make the other passive rules count.
+        let mut prefetch = clicked("cross-site").to_vec();
+        prefetch.push(("sec-purpose", "prefetch"));
+        assert_eq!(a(&prefetch), Activity::Passive);
+        assert_eq!(
+            c.activity_of("HEAD", "/orders", headers(&clicked("none"))),
+            Activity::Passive
+        );
+        assert_eq!(
+            c.activity_of(
+                "GET",
+                "/auto-logout/status",
+                headers(&fetch("same-origin", "cors"))
+            ),
+            Activity::Passive
+        );
+    }
+
+    /// `ACTIVITY_NEEDS_USER: false` brings back "every request counts", and
+    /// leaves the other passive rules as they are.
+    #[test]
+    fn the_fallback_counts_what_another_site_makes_the_browser_send() {
+        let c = Config::from_json(r#"{"IDLE_TIME": 60, "activity_needs_user": false}"#).unwrap();
+        assert!(!c.activity_needs_user());
+        for site in ["cross-site", "same-site", "bogus"] {
+            let h = [("sec-fetch-site", site), ("sec-fetch-mode", "no-cors")];
+            assert_eq!(c.activity_of("GET", "/", headers(&h)), Activity::Counts);
+            assert_eq!(c.activity_of("HEAD", "/", headers(&h)), Activity::Passive);
+            let image = [("sec-fetch-site", site), ("sec-fetch-dest", "image")];
+            assert_eq!(
+                c.activity_of("GET", "/", headers(&image)),
+                Activity::Passive
+            );
+        }
+        let on = Config::from_json(r#"{"IDLE_TIME": 60, "ACTIVITY_NEEDS_USER": true}"#).unwrap();
+        assert!(on.activity_needs_user());
+        assert_eq!(on, Config::builder().idle_time(60).build().unwrap());
+        assert_ne!(on, c);
+    }
+
+    #[test]
+    fn the_fallback_key_is_a_boolean() {
+        for bad in [r#""false""#, "0", "null", "[]"] {
+            let e = Config::from_json(&format!(
+                r#"{{"IDLE_TIME": 60, "ACTIVITY_NEEDS_USER": {bad}}}"#
+            ))
+            .unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("ACTIVITY_NEEDS_USER = {bad} is not allowed: expected true or false")
+            );
+        }
+        let e = Config::from_json(r#"{"ACTIVITY_NEEDS_USER": false, "activity_needs_user": true}"#)
+            .unwrap_err();
+        assert!(e.to_string().contains("ACTIVITY_NEEDS_USER"), "{e}");
+        let e = Config::from_json(r#"{"ACTIVITY_NEEDS_USERS": false}"#).unwrap_err();
+        assert!(e.to_string().contains("ACTIVITY_NEEDS_USER"), "{e}");
     }
 
     #[test]
