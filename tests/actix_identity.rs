@@ -17,6 +17,7 @@ use actix_identity::{Identity, IdentityMiddleware};
 use actix_session::SessionMiddleware;
 use actix_support::{app::MemoryStore, stamps_in};
 use actix_web::cookie::Key;
+use actix_web::middleware::Condition;
 use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, HttpServer, web};
 use auto_logout::actix::{AutoLogoutMiddleware, AutoLogoutStore};
 use auto_logout::{Config, ManualClock};
@@ -51,13 +52,23 @@ impl Drop for Server {
 }
 
 fn start(clock: ManualClock, store: AutoLogoutStore<MemoryStore>) -> Server {
+    start_with(clock, store, Key::generate(), true)
+}
+
+/// One instance; `auto_logout: false` leaves the middleware out (an app
+/// before it was installed).
+fn start_with(
+    clock: ManualClock,
+    store: AutoLogoutStore<MemoryStore>,
+    key: Key,
+    auto_logout: bool,
+) -> Server {
     let config = Config::builder()
         .idle_time(60)
         .session_time(300)
         .message("Signed out.")
         .build()
         .unwrap();
-    let key = Key::generate();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let system = actix_web::rt::System::new();
@@ -67,11 +78,12 @@ fn start(clock: ManualClock, store: AutoLogoutStore<MemoryStore>) -> Server {
                     .route("/login", web::post().to(login))
                     .route("/me", web::get().to(me))
                     .route("/logout", web::post().to(logout))
-                    .wrap(
+                    .wrap(Condition::new(
+                        auto_logout,
                         AutoLogoutMiddleware::new(config.clone(), &store)
                             .with_clock(clock.clone())
                             .with_actix_identity(),
-                    )
+                    ))
                     .wrap(IdentityMiddleware::default())
                     .wrap(
                         SessionMiddleware::builder(store.clone(), key.clone())
@@ -176,4 +188,42 @@ async fn a_new_login_after_an_identity_logout_starts_new_clocks() {
         clock.advance(step);
         assert_eq!(who(&b).await, "alice");
     }
+}
+
+#[tokio::test]
+async fn an_identity_signed_in_before_the_middleware_is_tracked_from_then_on() {
+    let clock = ManualClock::new(T0);
+    let store = AutoLogoutStore::new(MemoryStore::default());
+    let key = Key::generate();
+    // Signed in on the app as it was, without the middleware...
+    let before = start_with(clock.clone(), store.clone(), key.clone(), false);
+    let b = Browser::new(before.addr);
+    b.post_form("/login", &[]).await;
+    assert_eq!(who(&b).await, "alice");
+    let stamps: Vec<_> = store
+        .inner()
+        .states()
+        .iter()
+        .filter_map(stamps_in)
+        .collect();
+    assert!(stamps.is_empty(), "no clocks without the middleware");
+    // ...then the same session on the app with it, an hour later.
+    clock.advance(std::time::Duration::from_secs(3_600));
+    let after = start_with(clock.clone(), store.clone(), key, true);
+    let b = b.at(after.addr);
+    assert_eq!(who(&b).await, "alice", "not logged out for the time before");
+    let stamps: Vec<_> = store
+        .inner()
+        .states()
+        .iter()
+        .filter_map(stamps_in)
+        .collect();
+    assert_eq!(stamps.len(), 1);
+    assert_eq!(
+        stamps[0].login_at().millis_since(T0),
+        3_600_000,
+        "clocks start now"
+    );
+    clock.advance(std::time::Duration::from_millis(60_001));
+    assert_eq!(who(&b).await, "anonymous", "and then run out");
 }
