@@ -48,9 +48,11 @@ for target in "${targets[@]}"; do
   if [ -z "$runs" ]; then
     runs="$(grep -aoE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')"
   fi
+  # libFuzzer's own rate leaves out the build check and the start-up.
+  rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)"
   line="$target: $status, ${runs:-0} runs in ${elapsed}s"
-  if [ "${runs:-0}" -gt 0 ] && [ "$elapsed" -gt 0 ]; then
-    line="$line ($((runs / elapsed)) runs/s)"
+  if [ -n "$rate" ]; then
+    line="$line ($rate runs/s)"
   fi
   echo "fuzz $line"
   summary+=("$line")
