@@ -10,7 +10,11 @@ use support::Site;
 use user_activity_checks::{self as checks, Target, config, fallback_config};
 
 async fn target(config: Config) -> Target {
-    let site = Site::start(config).await;
+    let only_get = axum::Router::new().route(
+        checks::ONLY_GET,
+        axum::routing::get(|| async { "only GET" }),
+    );
+    let site = Site::start_with(config, only_get).await;
     Target::new(site.addr, site.clock.clone(), "axum", site)
 }
 

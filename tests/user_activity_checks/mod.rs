@@ -71,6 +71,11 @@ pub fn fallback_config() -> Config {
     c
 }
 
+/// A page that only takes `GET`, which each test file adds to its demo as
+/// a route whose other methods are answered `405` (the actix demo's own
+/// `App::route` pages answer other methods `404`).
+pub const ONLY_GET: &str = "/only-get";
+
 /// One request a browser sends, and how the site answers it while the
 /// session is active.
 pub struct Row {
@@ -201,7 +206,7 @@ pub const CROSS_SITE_404: Row = Row {
 pub const CROSS_SITE_405: Row = Row {
     what: "cross-site form POST answered 405",
     method: "POST",
-    path: "/",
+    path: ONLY_GET,
     headers: &[
         ("sec-fetch-site", "cross-site"),
         ("sec-fetch-mode", "navigate"),
@@ -231,7 +236,7 @@ pub const SAME_ORIGIN_404: Row = Row {
 pub const SAME_ORIGIN_405: Row = Row {
     what: "same-origin fetch answered 405",
     method: "POST",
-    path: "/",
+    path: ONLY_GET,
     headers: &[
         ("sec-fetch-site", "same-origin"),
         ("sec-fetch-mode", "cors"),
