@@ -51,7 +51,7 @@ for target in "${targets[@]}"; do
   # libFuzzer's own rate leaves out the build check and the start-up.
   rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)"
   line="$target: $status, ${runs:-0} runs in ${elapsed}s"
-  if [ -n "$rate" ]; then
+  if [ -n "$rate" ] && [ "$status" = ok ]; then
     line="$line ($rate runs/s)"
   fi
   echo "fuzz $line"
