@@ -21,12 +21,23 @@ pub(super) fn check(
     now: Timestamp,
     activity: Activity,
 ) -> RequestOutcome {
-    match session.get::<String>(Stamps::SESSION_KEY) {
-        Ok(None) => RequestOutcome::Untracked,
-        Ok(Some(stored)) => config.check_request(Some(&stored), now, activity),
+    let entries = session.entries();
+    let Some(raw) = entries.get(Stamps::SESSION_KEY) else {
+        return RequestOutcome::Untracked;
+    };
+    // actix-session keeps each value as JSON text; the stamps are a JSON
+    // string without escapes, read in place (no allocation per request).
+    match json_string_in_place(raw) {
+        Some(stored) => config.check_request(Some(stored), now, activity),
         // Something else under our key: not ours to trust (fail closed).
-        Err(_) => config.check_request(Some(""), now, activity),
+        None => config.check_request(Some(""), now, activity),
     }
+}
+
+/// The content of a JSON string literal that has no escapes, else `None`.
+fn json_string_in_place(raw: &str) -> Option<&str> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains(['"', '\\'])).then_some(inner)
 }
 
 /// Starts the clocks of a session signed in elsewhere (actix-identity), and
@@ -70,4 +81,26 @@ pub(super) fn flash(req: &ServiceRequest, message: &str) {
 /// The signed-in user's id under `key` (actix-identity's id key), if any.
 pub(super) fn user_id(session: &Session, key: &str) -> Option<String> {
     session.get::<String>(key).ok().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_string_in_place;
+
+    #[test]
+    fn json_strings_are_read_in_place_or_refused() {
+        assert_eq!(json_string_in_place(r#""1:2""#), Some("1:2"));
+        assert_eq!(json_string_in_place(r#""""#), Some(""));
+        for other in [
+            "42",
+            "\"",
+            r#""a\"b""#,
+            r#""a"b""#,
+            "null",
+            r#""open"#,
+            "{}",
+        ] {
+            assert_eq!(json_string_in_place(other), None, "{other}");
+        }
+    }
 }
