@@ -58,7 +58,46 @@
 //! `#[derive(Template)]` is (`use auto_logout::askama::AutoLogoutTemplate;`).
 //!
 //! For a visitor who is not logged in, point the field at
-//! [`TemplateContext::anonymous()`]: zeros and no script.
+//! [`TemplateContext::anonymous()`]: zeros and no script. On the page shown
+//! right after a sign-out, point it at
+//! [`Config::signed_out_context`](crate::Config::signed_out_context), so the
+//! user's other tabs leave too. A page in another language passes its own
+//! warning texts with
+//! [`TemplateContext::with_texts`](crate::TemplateContext::with_texts);
+//! they are written, escaped, straight into askama's output:
+//!
+//! ```
+//! use askama::Template;
+//! use auto_logout::askama::AutoLogoutTemplate;
+//! use auto_logout::script::PageTexts;
+//! use auto_logout::{Config, Remaining, TemplateContext};
+//!
+//! #[derive(Template)]
+//! #[template(ext = "html", source = "{{ redirect_to_login_immediately() }}")]
+//! struct Page<'a> {
+//!     auto_logout: TemplateContext<'a>,
+//! }
+//!
+//! impl AutoLogoutTemplate for Page<'_> {
+//!     fn auto_logout(&self) -> TemplateContext<'_> {
+//!         self.auto_logout
+//!     }
+//! }
+//!
+//! let config = Config::builder()
+//!     .idle_time(600)
+//!     .redirect_to_login_immediately(true)
+//!     .warn_before(60)
+//!     .build()?;
+//! let german = PageTexts {
+//!     stay_label: Some("Angemeldet <bleiben>"),
+//!     ..PageTexts::default()
+//! };
+//! let values = config.context(Remaining::new(Some(600_000), None)).with_texts(german);
+//! let html = Page { auto_logout: values }.render()?;
+//! assert!(html.contains(r#" data-warn-stay-label="Angemeldet &lt;bleiben&gt;""#));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Escaping
 //!
