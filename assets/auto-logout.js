@@ -113,6 +113,8 @@
   let warnedForDeadline = null;
   // A keepalive is in flight: input, the button and Escape must not send a second one.
   let keepalivePending = false;
+  // When the last keepalive was sent: input before it is already accounted for.
+  let keepaliveSentAt = 0;
   // CLIENT_ACTIVITY: when the user last gave input, in this tab or another, whether
   // that was here, and when input here was last told to the other tabs.
   let lastInputAt = null;
@@ -321,6 +323,7 @@
   function staySignedIn() {
     if (!keepaliveUrl || leaving || keepalivePending) return;
     keepalivePending = true;
+    keepaliveSentAt = Date.now();
     request(keepaliveUrl, true, function (answer) {
       keepalivePending = false;
       if (!answer) {
@@ -343,11 +346,12 @@
     return warnBeforeMs || Math.min(INPUT_LEAD_MS, (idleLimitMs || 4 * INPUT_LEAD_MS) / 4);
   }
 
-  // Input since the last activity the server counted (the idle deadline minus the
-  // idle limit).
+  // Input since the last activity the server counted: the idle deadline minus the
+  // idle limit, or our last keepalive (should a server answer with a shorter deadline,
+  // the same input must not be sent again and again).
   function inputSinceServerActivity() {
     if (!clientActivity || idleAt === null || idleLimitMs === null || lastInputAt === null) return false;
-    return lastInputAt > idleAt - idleLimitMs;
+    return lastInputAt > Math.max(idleAt - idleLimitMs, keepaliveSentAt);
   }
 
   // Notes input here (`here`) or in another tab. Cheap: one request per idle period at

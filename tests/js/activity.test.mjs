@@ -229,3 +229,20 @@ test('the announcement is visually hidden through CSSOM properties, with no styl
   );
   assert.equal(live.getAttribute('style'), null);
 });
+
+test('a server that answers a keepalive with a shorter idle deadline gets no storm of keepalives', async () => {
+  const world = new World();
+  const server = fakeServer(world, { idle: MIN });
+  const honest = world.keepalive;
+  // Counts the keepalive, but reports the old deadline (as a capped or lagging server might).
+  world.keepalive = (req) => {
+    const deadline = server.last + MIN;
+    honest(req);
+    return { active: true, idle_ms: Math.max(0, deadline - world.wall), session_ms: null };
+  };
+  const tab = world.tab(tag()).run();
+  await world.advance(1 * S);
+  tab.fire('keydown');
+  await world.advance(55 * S);
+  assert.equal(keepalives(world).length, 1);
+});
