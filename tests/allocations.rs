@@ -135,3 +135,184 @@ fn page_texts_render_without_allocating() {
     }
     assert!(out.contains("endet &lt;bald&gt; &amp; &quot;gleich&quot;"));
 }
+
+/// The allocations of one request through `AutoLogoutLayer` inside
+/// `SessionManagerLayer` (a `MemoryStore`, a manual clock, driven in process on
+/// this thread), for each kind of answer the layer gives, against upper bounds.
+/// The fewest of five runs is taken, so a one-off growth of a map does not count.
+/// The figures are printed (straight to stderr, past the test harness).
+#[test]
+fn axum_requests_allocate_no_more_than_their_bounds() {
+    use std::io::Write as _;
+
+    use auto_logout::ManualClock;
+    use auto_logout::axum::{AutoLogout, AutoLogoutLayer, AutoLogoutStore};
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Method, Request, header};
+    use axum::routing::get;
+    use tower::ServiceExt;
+    use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let t0 = Timestamp::from_unix_millis(1_700_000_000_000);
+    let clock = ManualClock::new(t0);
+    let store = AutoLogoutStore::new(MemoryStore::default());
+    let layer = AutoLogoutLayer::new(config(), &store).with_clock(clock.clone());
+    let (script, stylesheet) = (
+        layer.script_path().to_owned(),
+        layer.stylesheet_path().to_owned(),
+    );
+    let prefix = config().endpoint_prefix().to_owned();
+    let app = Router::new()
+        .route("/", get(|| async { "page" }))
+        .route(
+            "/login",
+            get(|session: Session, auto_logout: AutoLogout| async move {
+                auto_logout.login(&session).await.unwrap();
+                "signed in"
+            }),
+        )
+        .layer(layer)
+        .layer(SessionManagerLayer::new(store).with_secure(false));
+
+    let send = |method: Method, path: &str, cookie: Option<&str>, keepalive: bool| {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("sec-fetch-mode", "navigate")
+            .header("sec-fetch-site", "same-origin");
+        if let Some(cookie) = cookie {
+            req = req.header(header::COOKIE, cookie);
+        }
+        if keepalive {
+            req = req.header("x-auto-logout", "1");
+        }
+        let req = req.body(Body::empty()).unwrap();
+        let app = app.clone();
+        counting_alloc::allocations_during(|| {
+            let res = rt.block_on(app.oneshot(req)).unwrap();
+            let status = res.status().as_u16();
+            let cookie = res
+                .headers()
+                .get(header::SET_COOKIE)
+                .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
+            drop(res);
+            (status, cookie)
+        })
+    };
+    let fewest = |method: Method, path: &str, cookie: Option<&str>, keepalive: bool| {
+        (0..5)
+            .map(|_| {
+                let (n, (status, _)) = send(method.clone(), path, cookie, keepalive);
+                (n, status)
+            })
+            .min()
+            .unwrap()
+    };
+    let sign_in = || {
+        let (_, (status, cookie)) = send(Method::GET, "/login", None, false);
+        assert_eq!(status, 200);
+        cookie.expect("a session cookie")
+    };
+    let cookie = sign_in();
+
+    // (what, allocations, at most: the figures before the layer used the request engine)
+    let mut rows = Vec::new();
+    let status_url = format!("{prefix}status");
+    let keepalive_url = format!("{prefix}keepalive");
+    for (what, method, path, cookie, keepalive, expected, bound) in [
+        (
+            "page of a session",
+            Method::GET,
+            "/",
+            Some(cookie.as_str()),
+            false,
+            200,
+            40,
+        ),
+        (
+            "status",
+            Method::GET,
+            status_url.as_str(),
+            Some(cookie.as_str()),
+            false,
+            200,
+            44,
+        ),
+        (
+            "keepalive",
+            Method::POST,
+            keepalive_url.as_str(),
+            Some(cookie.as_str()),
+            true,
+            200,
+            44,
+        ),
+        (
+            "script file",
+            Method::GET,
+            script.as_str(),
+            None,
+            false,
+            200,
+            21,
+        ),
+        (
+            "stylesheet HEAD",
+            Method::HEAD,
+            stylesheet.as_str(),
+            None,
+            false,
+            200,
+            21,
+        ),
+        (
+            "405 to POST status",
+            Method::POST,
+            status_url.as_str(),
+            None,
+            false,
+            405,
+            21,
+        ),
+        (
+            "403 to keepalive",
+            Method::POST,
+            keepalive_url.as_str(),
+            None,
+            false,
+            403,
+            21,
+        ),
+        ("anonymous page", Method::GET, "/", None, false, 200, 29),
+    ] {
+        let (n, status) = fewest(method, path, cookie, keepalive);
+        assert_eq!(status, expected, "{what}");
+        rows.push((what, n, bound));
+    }
+    // An expired page navigation: 303 to the login page (each run needs its own session).
+    let expired = {
+        let mut fewest = usize::MAX;
+        for _ in 0..5 {
+            let cookie = sign_in();
+            clock.advance(std::time::Duration::from_secs(601));
+            let (n, (status, _)) = send(Method::GET, "/", Some(&cookie), false);
+            assert_eq!(status, 303);
+            fewest = fewest.min(n);
+        }
+        fewest
+    };
+    rows.push(("expired page (303)", expired, 54));
+
+    let mut out = String::from("axum request allocations (fewest of 5 runs):\n");
+    for (what, n, _) in &rows {
+        writeln!(out, "  {what:<20} {n}").unwrap();
+    }
+    let _ = std::io::stderr().write_all(out.as_bytes());
+    for (what, n, bound) in rows {
+        assert!(n <= bound, "{what}: {n} allocations, at most {bound}");
+    }
+}
