@@ -7,6 +7,13 @@
 //!
 //! `cargo bench --bench actix`
 //!
+//! The same baseline, middleware and peer run a second time over a real
+//! Redis (actix-session's `RedisSessionStore`, the demo's pool), started by
+//! the bench on a free loopback port: there every session write is a round
+//! trip, so actix-identity's write per request meets the middleware's
+//! coalesced writes. Without `redis-server` on `PATH` those three are
+//! skipped with a note.
+//!
 //! The page reads the signed-in user from the session (as any protected page
 //! does); with the middleware it also writes the template values and the
 //! script tag into its body. The system clock runs, so the middleware writes
@@ -21,7 +28,9 @@ use std::time::Duration;
 mod app;
 
 use actix_identity::{Identity, IdentityMiddleware};
-use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_session::storage::{
+    LoadError, RedisSessionStore, SaveError, SessionKey, SessionStore, UpdateError,
+};
 use actix_session::{Session, SessionMiddleware};
 use actix_web::body::MessageBody;
 use actix_web::cookie::{Key, time::Duration as TtlDuration};
@@ -39,6 +48,13 @@ enum Variant {
     MiddlewareOnly,
     Inline,
     Identity,
+}
+
+/// Which store the session middleware uses.
+#[derive(Clone, Copy, PartialEq)]
+enum Backend {
+    Memory,
+    Redis,
 }
 
 async fn page(session: Session, ctx: Option<AutoLogoutContext>) -> HttpResponse {
@@ -96,6 +112,8 @@ async fn login(
 enum Store {
     Wrapped(AutoLogoutStore<app::MemoryStore>),
     Bare(app::MemoryStore),
+    WrappedRedis(AutoLogoutStore<RedisSessionStore>),
+    BareRedis(RedisSessionStore),
 }
 
 type State = std::collections::HashMap<String, String>;
@@ -105,6 +123,8 @@ impl SessionStore for Store {
         match self {
             Store::Wrapped(s) => s.load(key).await,
             Store::Bare(s) => s.load(key).await,
+            Store::WrappedRedis(s) => s.load(key).await,
+            Store::BareRedis(s) => s.load(key).await,
         }
     }
 
@@ -112,6 +132,8 @@ impl SessionStore for Store {
         match self {
             Store::Wrapped(s) => s.save(state, ttl).await,
             Store::Bare(s) => s.save(state, ttl).await,
+            Store::WrappedRedis(s) => s.save(state, ttl).await,
+            Store::BareRedis(s) => s.save(state, ttl).await,
         }
     }
 
@@ -124,6 +146,8 @@ impl SessionStore for Store {
         match self {
             Store::Wrapped(s) => s.update(key, state, ttl).await,
             Store::Bare(s) => s.update(key, state, ttl).await,
+            Store::WrappedRedis(s) => s.update(key, state, ttl).await,
+            Store::BareRedis(s) => s.update(key, state, ttl).await,
         }
     }
 
@@ -131,6 +155,8 @@ impl SessionStore for Store {
         match self {
             Store::Wrapped(s) => s.update_ttl(key, ttl).await,
             Store::Bare(s) => s.update_ttl(key, ttl).await,
+            Store::WrappedRedis(s) => s.update_ttl(key, ttl).await,
+            Store::BareRedis(s) => s.update_ttl(key, ttl).await,
         }
     }
 
@@ -138,6 +164,8 @@ impl SessionStore for Store {
         match self {
             Store::Wrapped(s) => s.delete(key).await,
             Store::Bare(s) => s.delete(key).await,
+            Store::WrappedRedis(s) => s.delete(key).await,
+            Store::BareRedis(s) => s.delete(key).await,
         }
     }
 }
@@ -170,31 +198,127 @@ async fn body_of<B: MessageBody>(res: ServiceResponse<B>) -> String {
     String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
 }
 
+/// A `redis-server` on a free loopback port, killed when dropped.
+struct RedisServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl RedisServer {
+    /// `None`, with a note on stderr, when `redis-server` is not installed.
+    fn start() -> Option<RedisServer> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .ok()?;
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string()])
+            .args(["--bind", "127.0.0.1"])
+            .args(["--save", ""])
+            .args(["--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        let Ok(child) = child else {
+            eprintln!(
+                "\n*** NOTE: redis-server not found on PATH: the Redis variants are skipped ***\n"
+            );
+            return None;
+        };
+        let server = RedisServer { child, port };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(server)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let system = actix_web::rt::System::new();
     let key = Key::generate();
+    let redis = RedisServer::start();
     let mut group = c.benchmark_group("actix request");
-    for (name, variant) in [
-        ("without middleware", Variant::Without),
+    let mut variants = vec![
+        ("without middleware", Variant::Without, Backend::Memory),
         (
             "with middleware, page without its values",
             Variant::MiddlewareOnly,
+            Backend::Memory,
         ),
-        ("with middleware, inline script", Variant::Inline),
+        (
+            "with middleware, inline script",
+            Variant::Inline,
+            Backend::Memory,
+        ),
         (
             "actix-identity visit_deadline + login_deadline",
             Variant::Identity,
+            Backend::Memory,
         ),
-    ] {
+    ];
+    if redis.is_some() {
+        variants.extend([
+            (
+                "Redis: without middleware",
+                Variant::Without,
+                Backend::Redis,
+            ),
+            (
+                "Redis: with middleware, inline script",
+                Variant::Inline,
+                Backend::Redis,
+            ),
+            (
+                "Redis: actix-identity visit_deadline + login_deadline",
+                Variant::Identity,
+                Backend::Redis,
+            ),
+        ]);
+    }
+    for (name, variant, backend) in variants {
         let key = key.clone();
         let identity = variant == Variant::Identity;
         let ours = matches!(variant, Variant::MiddlewareOnly | Variant::Inline);
         let (app, cookie) = system.block_on(async {
-            let wrapped = AutoLogoutStore::new(app::MemoryStore::default());
-            let store = if ours {
-                Store::Wrapped(wrapped.clone())
-            } else {
-                Store::Bare(app::MemoryStore::default())
+            let memory = AutoLogoutStore::new(app::MemoryStore::default());
+            let (store, middleware) = match (backend, &redis) {
+                (Backend::Redis, Some(redis)) => {
+                    // The demo's pooled store; the peer and the baseline get
+                    // the same pool without the wrapper.
+                    let redis = app::redis_store(&redis.url()).await.unwrap();
+                    let middleware = AutoLogoutMiddleware::new(config(), &redis);
+                    let store = if ours {
+                        Store::WrappedRedis(redis)
+                    } else {
+                        Store::BareRedis(redis.inner().clone())
+                    };
+                    (store, middleware)
+                }
+                _ => {
+                    let middleware = AutoLogoutMiddleware::new(config(), &memory);
+                    let store = if ours {
+                        Store::Wrapped(memory)
+                    } else {
+                        Store::Bare(app::MemoryStore::default())
+                    };
+                    (store, middleware)
+                }
             };
             let page_route = match variant {
                 Variant::Inline => web::get().to(page),
@@ -205,10 +329,7 @@ fn bench(c: &mut Criterion) {
                 App::new()
                     .route("/", page_route)
                     .route("/login", web::get().to(login))
-                    .wrap(Condition::new(
-                        ours,
-                        AutoLogoutMiddleware::new(config(), &wrapped),
-                    ))
+                    .wrap(Condition::new(ours, middleware))
                     .wrap(Condition::new(
                         identity,
                         IdentityMiddleware::builder()
