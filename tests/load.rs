@@ -2,7 +2,15 @@
 //! bounded in count and time. No request fails, no session is logged out early,
 //! and none is kept past its limit (the clock is injected, so "past its limit"
 //! is exact, not a matter of sleeping).
+//!
+//! Then the same demo stack, on tower-sessions' `MemoryStore` and on a real
+//! `redis-server`, under load against a model of the truth (`load_model`):
+//! thousands of sessions on random schedules, every answer compared with what
+//! the model says it must be. The default run is CI's short one;
+//! `AUTO_LOGOUT_LOAD_SESSIONS` and `AUTO_LOGOUT_LOAD_MINUTES` make it longer
+//! (BENCHMARKS.md, "Load against a model of the truth").
 
+mod load_model;
 mod support;
 
 use std::sync::Arc;
@@ -137,4 +145,59 @@ async fn two_thousand_sessions_none_early_none_late_no_errors() {
         REQUESTS.load(Ordering::Relaxed)
     );
     assert!(took < Duration::from_secs(300), "bounded in time");
+}
+
+/// The axum demo over `store` (counted by `writes`), with a manual clock.
+async fn axum_target<S>(store: S, writes: Arc<std::sync::atomic::AtomicUsize>) -> load_model::Target
+where
+    S: tower_sessions::SessionStore + Clone,
+{
+    let clock = auto_logout::ManualClock::new(support::T0);
+    let mut settings = support::app::Settings::new(load_model::config());
+    settings.clock = Some(clock.clone());
+    let router = support::app::router(&settings, store);
+    let addr = support::app::spawn(router, "127.0.0.1:0").await.unwrap();
+    load_model::Target {
+        addr,
+        clock,
+        writes,
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn axum_memory_store_under_load_agrees_with_the_model() {
+    let _one = load_model::one_at_a_time();
+    let report = runtime().block_on(async {
+        let store = load_model::TowerCounting::new(tower_sessions::MemoryStore::default());
+        let target = axum_target(store.clone(), store.writes.clone()).await;
+        load_model::run("axum", "MemoryStore", target, load_model::Plan::from_env()).await
+    });
+    report.print();
+    report.assert_truthful();
+}
+
+#[test]
+fn axum_redis_store_under_load_agrees_with_the_model() {
+    let _one = load_model::one_at_a_time();
+    let Some(redis) = support::RedisServer::start("tests/load.rs (axum + Redis)") else {
+        return;
+    };
+    let report = runtime().block_on(async {
+        let redis = support::app::redis_store(&redis.url())
+            .await
+            .expect("connects to redis");
+        let store = load_model::TowerCounting::new(redis);
+        let target = axum_target(store.clone(), store.writes.clone()).await;
+        load_model::run("axum", "Redis", target, load_model::Plan::from_env()).await
+    });
+    report.print();
+    report.assert_truthful();
 }
