@@ -7,9 +7,9 @@ use tower_layer::Layer;
 use tower_sessions::SessionStore;
 
 use super::{AutoLogout, AutoLogoutService, AutoLogoutStore, Shared};
-use crate::assets;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::engine::Endpoints;
 
 /// The tower [`Layer`]: checks both limits on every request, records activity,
 /// logs expired sessions out and serves the endpoints. See the [module
@@ -28,12 +28,8 @@ impl AutoLogoutLayer {
     /// When the session layer uses another store, the first request with a
     /// stored session is answered `500` with a text that says so.
     pub fn new<S: SessionStore>(config: Config, store: &AutoLogoutStore<S>) -> Self {
-        let prefix = config.endpoint_prefix();
         let shared = Shared {
-            status_path: format!("{prefix}status"),
-            keepalive_path: format!("{prefix}keepalive"),
-            script_path: format!("{prefix}{}", assets::script_file_name()),
-            stylesheet_path: config.stylesheet_url().to_owned(),
+            endpoints: Endpoints::new(&config),
             config,
             clock: Arc::new(SystemClock),
             store: store.shared(),
@@ -104,13 +100,13 @@ impl AutoLogoutLayer {
 
     /// The path the client script is served at: `<prefix>auto-logout.<hash>.js`.
     pub fn script_path(&self) -> &str {
-        &self.shared.script_path
+        self.shared.endpoints.script()
     }
 
     /// The path the default warning stylesheet is served at
     /// (`<prefix>auto-logout.<hash>.css`, as [`Config::stylesheet_url`]).
     pub fn stylesheet_path(&self) -> &str {
-        &self.shared.stylesheet_path
+        self.shared.endpoints.stylesheet()
     }
 }
 

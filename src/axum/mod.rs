@@ -164,6 +164,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::engine::Endpoints;
 use serde_json::Value;
 
 pub use extract::{AutoLogout, AutoLogoutContext, MissingAutoLogoutLayer};
@@ -178,10 +179,8 @@ pub(crate) struct Shared {
     pub(crate) clock: Arc<dyn Clock>,
     /// The wrapped store's shared state (whether the session layer uses it).
     pub(crate) store: Arc<store::StoreShared>,
-    pub(crate) status_path: String,
-    pub(crate) keepalive_path: String,
-    pub(crate) script_path: String,
-    pub(crate) stylesheet_path: String,
+    /// The endpoint URLs, built once.
+    pub(crate) endpoints: Endpoints,
     /// Set by `with_axum_login`: how to see its logins and log it out.
     pub(crate) auth: Option<Arc<dyn AuthHook>>,
 }

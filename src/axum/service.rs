@@ -5,25 +5,23 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::{HeaderMap, Method, Request, Response, StatusCode, header};
+use http::{HeaderMap, Request, Response, header};
 use serde_json::Value;
 use tower_service::Service;
 use tower_sessions::session;
 use tower_sessions::{Session, session_store};
 
 use super::extract::RequestState;
-use super::response::{CSS, JAVASCRIPT, expired_answer, json, not_allowed, plain, static_file};
+use super::response::into_response;
 use super::{AuthHook, Shared};
-use crate::assets;
 use crate::clock::Timestamp;
 use crate::decision::{ExpiryReason, RequestOutcome};
-use crate::engine;
-use crate::request::{self, KEEPALIVE_HEADER};
+use crate::engine::{self, Reply, Route};
+use crate::request;
 use crate::stamps::Stamps;
 
 const MISSING_SESSION: &str = "auto-logout: no tower_sessions::Session in the request; \
 add SessionManagerLayer outside AutoLogoutLayer (with Router::layer, add it after)";
-const STORE_FAILED: &str = "auto-logout: the session store failed";
 const STORE_NOT_WRAPPED: &str = "auto-logout: SessionManagerLayer does not use the AutoLogoutStore \
 given to AutoLogoutLayer::new, so a logout would not stay final; give that store (or a clone of it) \
 to SessionManagerLayer::new";
@@ -58,33 +56,7 @@ where
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Endpoint {
-    Status,
-    Keepalive,
-    Script,
-    Stylesheet,
-}
-
-impl Shared {
-    fn endpoint(&self, path: &str) -> Option<Endpoint> {
-        if !path.starts_with(self.config.endpoint_prefix()) {
-            None
-        } else if path == self.status_path {
-            Some(Endpoint::Status)
-        } else if path == self.keepalive_path {
-            Some(Endpoint::Keepalive)
-        } else if path == self.script_path {
-            Some(Endpoint::Script)
-        } else if path == self.stylesheet_path {
-            Some(Endpoint::Stylesheet)
-        } else {
-            None
-        }
-    }
-}
-
-pub(super) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -114,32 +86,18 @@ where
     S: Service<Request<B>, Response = Response<ResBody>>,
     ResBody: From<String> + From<&'static str>,
 {
-    let endpoint = shared.endpoint(req.uri().path());
-    match endpoint {
-        Some(Endpoint::Script) => {
-            return Ok(static_file(req.method(), JAVASCRIPT, assets::SCRIPT));
-        }
-        Some(Endpoint::Stylesheet) => {
-            return Ok(static_file(req.method(), CSS, assets::STYLESHEET));
-        }
-        Some(Endpoint::Status) if !matches!(*req.method(), Method::GET | Method::HEAD) => {
-            return Ok(not_allowed("GET, HEAD"));
-        }
-        Some(Endpoint::Keepalive) if req.method() != Method::POST => {
-            return Ok(not_allowed("POST"));
-        }
-        Some(Endpoint::Keepalive)
-            if header_str(req.headers(), KEEPALIVE_HEADER).map(str::trim) != Some("1") =>
-        {
-            return Ok(plain(
-                StatusCode::FORBIDDEN,
-                "auto-logout: keepalive needs the header X-Auto-Logout: 1",
-            ));
-        }
-        _ => {}
-    }
+    // In the scrutinee, so the route does not live on in the request's future.
+    let endpoint = match engine::route(
+        &shared.endpoints,
+        req.method().as_str(),
+        req.uri().path(),
+        |name| header_str(req.headers(), name),
+    ) {
+        Route::Reply(reply) => return Ok(into_response(reply)),
+        Route::Continue(endpoint) => endpoint,
+    };
     let Some(session) = req.extensions().get::<Session>().cloned() else {
-        return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, MISSING_SESSION));
+        return Ok(into_response(Reply::missing_session(MISSING_SESSION)));
     };
 
     // One `now` for the whole request.
@@ -160,12 +118,12 @@ where
         // A record the store cannot decode: fail closed, flush it.
         Err(session::Error::Store(session_store::Error::Decode(_)))
         | Err(session::Error::SerdeJson(_)) => RequestOutcome::Expired(ExpiryReason::Invalid),
-        Err(_) => return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, STORE_FAILED)),
+        Err(_) => return Ok(into_response(Reply::store_failed())),
     };
     // A session with an id was loaded from the store: when the wrapper never
     // saw a call, the session layer uses another store (checked until it has).
     if !shared.store.was_used() && session.id().is_some() {
-        return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, STORE_NOT_WRAPPED));
+        return Ok(into_response(Reply::misconfigured(STORE_NOT_WRAPPED)));
     }
 
     if auth_user.is_some() && outcome == RequestOutcome::Untracked && config.has_limit() {
@@ -177,7 +135,7 @@ where
             .await
             .is_err()
         {
-            return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, STORE_FAILED));
+            return Ok(into_response(Reply::store_failed()));
         }
     }
     match outcome {
@@ -192,12 +150,12 @@ where
                 .await
                 .is_err()
             {
-                return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, STORE_FAILED));
+                return Ok(into_response(Reply::store_failed()));
             }
         }
         RequestOutcome::Expired(reason) => {
             if Box::pin(end_session(&session)).await.is_err() {
-                return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, STORE_FAILED));
+                return Ok(into_response(Reply::store_failed()));
             }
             if let Some(message) = config.message_for(reason) {
                 if let Some(messages) = req.extensions().get::<axum_messages::Messages>() {
@@ -205,7 +163,7 @@ where
                     // its queue into the session at the end of the request.
                     let _ = messages.clone().info(message);
                 } else if Box::pin(queue_message(&session, message)).await.is_err() {
-                    return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, STORE_FAILED));
+                    return Ok(into_response(Reply::store_failed()));
                 }
             }
             if let Some(hook) = &shared.auth {
@@ -214,20 +172,16 @@ where
         }
         _ => {}
     }
-    if let Some(Endpoint::Status | Endpoint::Keepalive) = endpoint {
-        return Ok(json(StatusCode::OK, request::status_json(&outcome)));
+    if endpoint.is_some() {
+        return Ok(into_response(Reply::endpoint(&outcome)));
     }
-
-    if let (RequestOutcome::Expired(reason), Some(login_url)) = (outcome, config.login_url()) {
-        let login_path = login_url.split('?').next().unwrap_or(login_url);
-        if req.uri().path() != login_path {
-            let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-            return Ok(expired_answer(
-                login_url,
-                reason,
-                req.headers(),
-                path_and_query,
-            ));
+    if let RequestOutcome::Expired(reason) = outcome {
+        let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        let header = |name: &str| header_str(req.headers(), name);
+        if let Some(reply) =
+            engine::expired_reply(config, reason, req.uri().path(), path_and_query, header)
+        {
+            return Ok(into_response(reply));
         }
     }
 
@@ -344,6 +298,10 @@ mod tests {
 
     use super::queue_message;
 
+    /// The size of the request future before the layer used the request engine
+    /// (a debug build, as the tests run).
+    const FUTURE_BYTES_AT_MOST: usize = 960;
+
     /// `GET path` with the session cookie `id`; the body and the new cookie.
     async fn visit(app: &Router, path: &str, id: Option<&str>) -> (String, Option<String>) {
         let mut req = Request::get(path);
@@ -411,5 +369,28 @@ mod tests {
         fresh.save().await.unwrap();
         let id = fresh.id().unwrap().to_string();
         assert_eq!(visit(&app, "/show", Some(&id)).await.0, "Info:idle");
+    }
+
+    /// The future of one request is allocated per request: its own state stays
+    /// small (the rare paths — writes, logouts, messages — are boxed apart).
+    /// Measured around an inner service whose own future is empty.
+    #[test]
+    fn the_request_future_stays_small() {
+        use crate::Config;
+        use crate::axum::{AutoLogoutLayer, AutoLogoutStore};
+
+        let store = AutoLogoutStore::new(MemoryStore::default());
+        let config = Config::builder().idle_time(60).build().unwrap();
+        let shared = AutoLogoutLayer::new(config, &store).handle().shared;
+        let inner = tower::service_fn(|_: Request<axum::body::Body>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(axum::body::Body::empty()))
+        });
+        let future = super::run(shared, inner, Request::new(axum::body::Body::empty()));
+        let size = std::mem::size_of_val(&future);
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!("axum request future: {size} bytes\n").as_bytes(),
+        );
+        assert!(size <= FUTURE_BYTES_AT_MOST, "{size} bytes");
     }
 }
