@@ -645,8 +645,10 @@ impl ConfigBuilder {
                 EXPECT_CLEAN_PATH,
             ));
         }
-        let script_url = format!("{endpoint_prefix}{}", crate::assets::script_file_name());
-        let stylesheet_url = format!("{endpoint_prefix}{}", crate::assets::stylesheet_file_name());
+        let script_url =
+            crate::engine::endpoint_url(&endpoint_prefix, crate::engine::Endpoint::Script);
+        let stylesheet_url =
+            crate::engine::endpoint_url(&endpoint_prefix, crate::engine::Endpoint::Stylesheet);
         let warn_stylesheet = warn_before_millis.is_some() && self.warn_stylesheet.unwrap_or(true);
         let script_attrs = script::PreparedAttrs::new(
             warn_before_millis,

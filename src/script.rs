@@ -206,12 +206,12 @@ impl PreparedAttrs {
         push_attr(
             &mut endpoints,
             "data-status-url",
-            &format!("{endpoint_prefix}status"),
+            &crate::engine::endpoint_url(endpoint_prefix, crate::engine::Endpoint::Status),
         );
         push_attr(
             &mut endpoints,
             "data-keepalive-url",
-            &format!("{endpoint_prefix}keepalive"),
+            &crate::engine::endpoint_url(endpoint_prefix, crate::engine::Endpoint::Keepalive),
         );
         if extras.client_activity {
             endpoints.push_str(" data-client-activity");
