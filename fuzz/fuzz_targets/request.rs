@@ -289,11 +289,35 @@ fuzz_target!(|input: Input| {
             builder = builder.endpoint_prefix(p);
         }
     }
+    // The same configuration under Django's rule (every request counts).
+    let every_request = builder.clone().activity_needs_user(false).build();
     let config = builder.build().expect("each part was valid alone");
+    let every_request = every_request.expect("each part was valid alone");
     let path = input.path.text_for(config.endpoint_prefix(), &login_url);
 
     // Activity: never a panic, and what is documented as passive stays passive.
     let activity = config.activity_of(&method, &path, header);
+    let by_user = request::made_by_user(header);
+    let site = header("sec-fetch-site").map(|v| v.trim().to_ascii_lowercase());
+    let model = match site.as_deref() {
+        None | Some("same-origin") | Some("none") => true,
+        Some(_) => {
+            header("sec-fetch-mode").is_some_and(|v| v.trim().eq_ignore_ascii_case("navigate"))
+                && header("sec-fetch-user").is_some_and(|v| v.trim() == "?1")
+        }
+    };
+    assert_eq!(by_user, model, "made_by_user");
+    // Needing the user only ever makes a request passive, never active.
+    let loose = every_request.activity_of(&method, &path, header);
+    if config.activity_needs_user() && !by_user {
+        assert_eq!(
+            activity,
+            Activity::Passive,
+            "{method} {path}: not made by the user"
+        );
+    } else {
+        assert_eq!(activity, loose, "{method} {path}: made by the user");
+    }
     let must_be_passive = method.eq_ignore_ascii_case("HEAD")
         || method.eq_ignore_ascii_case("OPTIONS")
         || header(request::PASSIVE_HEADER).is_some_and(|v| v.trim() == "1")
