@@ -92,7 +92,7 @@ pub use decision::{Activity, Decision, ExpiryReason, Remaining, RequestOutcome};
 pub use error::ConfigError;
 pub use request::Answer;
 pub use save_rule::{InStore, SaveAction};
-pub use script::{Nonce, NonceError, ScriptTag};
+pub use script::{Nonce, NonceError, PageTexts, ScriptTag};
 pub use stamps::{StampError, Stamps};
 pub use time_value::TimeValue;
 
