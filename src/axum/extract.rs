@@ -49,6 +49,14 @@ impl IntoResponse for MissingAutoLogoutLayer {
     }
 }
 
+/// What the layer left in the request, or the rejection when it did not run.
+fn state_of(parts: &Parts) -> Result<&RequestState, MissingAutoLogoutLayer> {
+    parts
+        .extensions
+        .get::<RequestState>()
+        .ok_or(MissingAutoLogoutLayer)
+}
+
 /// Extractor (and [`AutoLogoutLayer::handle`](super::AutoLogoutLayer::handle)): log a session in and out.
 ///
 /// ```
@@ -118,10 +126,7 @@ impl<S: Send + Sync> FromRequestParts<S> for AutoLogout {
     type Rejection = MissingAutoLogoutLayer;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let state = parts
-            .extensions
-            .get::<RequestState>()
-            .ok_or(MissingAutoLogoutLayer)?;
+        let state = state_of(parts)?;
         Ok(AutoLogout {
             shared: state.shared.clone(),
             now: Some(state.now),
@@ -211,10 +216,7 @@ impl<S: Send + Sync> FromRequestParts<S> for AutoLogoutContext {
     type Rejection = MissingAutoLogoutLayer;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let state = parts
-            .extensions
-            .get::<RequestState>()
-            .ok_or(MissingAutoLogoutLayer)?;
+        let state = state_of(parts)?;
         Ok(AutoLogoutContext {
             config: state.shared.config.clone(),
             outcome: state.outcome,
