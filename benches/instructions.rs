@@ -33,7 +33,6 @@
 //!   store, `actix_web::test::call_service`), each with and without the
 //!   auto-logout layer; the page writes the two numbers and the inline tag.
 //!   A fixed clock keeps every request on the same path (no store write).
-#![allow(clippy::duplicate_mod)]
 
 use std::fmt::Write;
 use std::hint::black_box;
