@@ -1,0 +1,94 @@
+//! The shared behaviour scenarios (`behaviour/`) on the actix demo
+//! (actix-session, actix-web-flash-messages, Tera 2) over real HTTP with an
+//! injected clock: the same as `axum_behaviour.rs` runs on axum.
+
+// The actix demo reads its settings through the axum demo's module, which
+// the shared test helpers load too.
+#![allow(clippy::duplicate_mod)]
+
+mod behaviour;
+mod support;
+
+#[path = "actix_support/mod.rs"]
+mod actix_support;
+
+use std::sync::Arc;
+
+use actix_session::{Session, SessionExt};
+use actix_support::{ActixSite, FlakyStore, app};
+use actix_web::{HttpRequest, HttpResponse, web};
+use auto_logout::Config;
+use auto_logout::actix::AutoLogoutStore;
+use behaviour::{Gate, OWN_CACHING, OWN_POLICY, SLOW, Target};
+
+fn routes(gate: Arc<Gate>) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
+    move |cfg: &mut web::ServiceConfig| {
+        let gate = gate.clone();
+        cfg.route(
+            SLOW,
+            web::get().to(move |req: HttpRequest| {
+                let gate = gate.clone();
+                async move {
+                    let session: Session = req.get_session();
+                    gate.entered.notify_one();
+                    gate.release.notified().await;
+                    session.insert("last_report", "weekly").unwrap();
+                    HttpResponse::Ok().body("slow page")
+                }
+            }),
+        );
+        cfg.route(
+            OWN_CACHING,
+            web::get().to(|| async {
+                HttpResponse::Ok()
+                    .insert_header(("cache-control", OWN_POLICY))
+                    .body("cached by choice")
+            }),
+        );
+    }
+}
+
+async fn start(config: Config) -> Target {
+    let gate = Arc::new(Gate::default());
+    let store = AutoLogoutStore::new(FlakyStore::new(app::MemoryStore::default()));
+    let site = ActixSite::start_with(config, store.clone(), routes(gate.clone()));
+    let (counts, switch) = (store.clone(), store);
+    Target::new(
+        site.addr,
+        site.clock.clone(),
+        "actix",
+        gate,
+        move || counts.inner().inner.writes(),
+        move |on| switch.inner().fail(on),
+        site,
+    )
+}
+
+behaviour_tests! {start;
+    sign_in_and_out => SIGN_IN_AND_OUT,
+    anonymous_requests_are_untouched => ANONYMOUS_REQUESTS_ARE_UNTOUCHED,
+    #[ignore = "differs from axum: the actix demo's login page answers a visitor without cookies \
+                `Set-Cookie: _flash=; Max-Age=0` (actix-web-flash-messages clears its cookie on every read)"]
+    anonymous_login_page_sets_no_cookie => ANONYMOUS_LOGIN_PAGE_SETS_NO_COOKIE,
+    #[ignore = "differs from axum: the actix demo's POST /logout without a session sets a `_flash` \
+                cookie with \"You have been signed out.\" and sends /login?signed_out=1 (axum: /login, no cookie)"]
+    anonymous_logout_creates_nothing => ANONYMOUS_LOGOUT_CREATES_NOTHING,
+    idle_expiry_shows_the_message_once => IDLE_EXPIRY_SHOWS_THE_MESSAGE_ONCE,
+    absolute_expiry_under_continuous_activity => ABSOLUTE_EXPIRY_UNDER_CONTINUOUS_ACTIVITY,
+    each_limit_flashes_its_own_message => EACH_LIMIT_FLASHES_ITS_OWN_MESSAGE,
+    expiry_is_strict_at_the_boundary => EXPIRY_IS_STRICT_AT_THE_BOUNDARY,
+    writes_are_coalesced => WRITES_ARE_COALESCED,
+    passive_requests_do_not_extend_idle => PASSIVE_REQUESTS_DO_NOT_EXTEND_IDLE,
+    #[ignore = "differs from axum: the actix demo's pages (App::route with web::get()) answer HEAD 404; \
+                axum answers HEAD of a GET route 200"]
+    head_requests_are_passive => HEAD_REQUESTS_ARE_PASSIVE,
+    keepalive_counts_only_with_its_header => KEEPALIVE_COUNTS_ONLY_WITH_ITS_HEADER,
+    status_answers_for_every_kind_of_session => STATUS_ANSWERS_FOR_EVERY_KIND_OF_SESSION,
+    script_and_stylesheet_files => SCRIPT_AND_STYLESHEET_FILES,
+    login_url_answers_by_request_kind => LOGIN_URL_ANSWERS_BY_REQUEST_KIND,
+    tracked_pages_are_no_store => TRACKED_PAGES_ARE_NO_STORE,
+    store_error_is_503 => STORE_ERROR_IS_503,
+    slow_request_over_a_logout => SLOW_REQUEST_OVER_A_LOGOUT,
+    slow_request_over_an_expiry => SLOW_REQUEST_OVER_AN_EXPIRY,
+    slow_request_never_moves_activity_back => SLOW_REQUEST_NEVER_MOVES_ACTIVITY_BACK,
+}

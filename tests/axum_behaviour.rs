@@ -1,0 +1,114 @@
+//! The shared behaviour scenarios (`behaviour/`) on the axum demo
+//! (tower-sessions, axum-messages, MiniJinja) over real HTTP with an
+//! injected clock; `actix_behaviour.rs` runs the same on actix-web.
+
+mod behaviour;
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use auto_logout::{Config, ManualClock};
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use behaviour::{Gate, OWN_CACHING, OWN_POLICY, SLOW, Target};
+use support::{CountingStore, T0, app};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::{Session, SessionStore, session_store};
+
+/// The counting store, with an outage switch.
+#[derive(Clone, Debug, Default)]
+struct Flaky {
+    inner: CountingStore,
+    down: Arc<AtomicBool>,
+}
+
+impl Flaky {
+    fn check(&self) -> session_store::Result<()> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(session_store::Error::Backend("connection refused".into()));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SessionStore for Flaky {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.check()?;
+        self.inner.create(record).await
+    }
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.check()?;
+        self.inner.save(record).await
+    }
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.check()?;
+        self.inner.load(id).await
+    }
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.check()?;
+        self.inner.delete(id).await
+    }
+}
+
+async fn slow(State(gate): State<Arc<Gate>>, session: Session) -> &'static str {
+    gate.entered.notify_one();
+    gate.release.notified().await;
+    session.insert("last_report", "weekly").await.unwrap();
+    "slow page"
+}
+
+async fn own_caching() -> impl axum::response::IntoResponse {
+    ([("cache-control", OWN_POLICY)], "cached by choice")
+}
+
+async fn start(config: Config) -> Target {
+    let gate = Arc::new(Gate::default());
+    let extra = Router::new()
+        .route(SLOW, get(slow))
+        .with_state(gate.clone())
+        .route(OWN_CACHING, get(own_caching));
+    let clock = ManualClock::new(T0);
+    let store = Flaky::default();
+    let mut settings = app::Settings::new(config);
+    settings.clock = Some(clock.clone());
+    let router = app::router_with(&settings, store.clone(), extra);
+    let addr = app::spawn(router, "127.0.0.1:0").await.unwrap();
+    let counts = store.inner.clone();
+    let switch = store.down.clone();
+    Target::new(
+        addr,
+        clock,
+        "axum",
+        gate,
+        move || counts.creates() + counts.total_saves(),
+        move |on| switch.store(on, Ordering::SeqCst),
+        (),
+    )
+}
+
+behaviour_tests! {start;
+    sign_in_and_out => SIGN_IN_AND_OUT,
+    anonymous_requests_are_untouched => ANONYMOUS_REQUESTS_ARE_UNTOUCHED,
+    anonymous_login_page_sets_no_cookie => ANONYMOUS_LOGIN_PAGE_SETS_NO_COOKIE,
+    anonymous_logout_creates_nothing => ANONYMOUS_LOGOUT_CREATES_NOTHING,
+    idle_expiry_shows_the_message_once => IDLE_EXPIRY_SHOWS_THE_MESSAGE_ONCE,
+    absolute_expiry_under_continuous_activity => ABSOLUTE_EXPIRY_UNDER_CONTINUOUS_ACTIVITY,
+    each_limit_flashes_its_own_message => EACH_LIMIT_FLASHES_ITS_OWN_MESSAGE,
+    expiry_is_strict_at_the_boundary => EXPIRY_IS_STRICT_AT_THE_BOUNDARY,
+    writes_are_coalesced => WRITES_ARE_COALESCED,
+    passive_requests_do_not_extend_idle => PASSIVE_REQUESTS_DO_NOT_EXTEND_IDLE,
+    head_requests_are_passive => HEAD_REQUESTS_ARE_PASSIVE,
+    keepalive_counts_only_with_its_header => KEEPALIVE_COUNTS_ONLY_WITH_ITS_HEADER,
+    status_answers_for_every_kind_of_session => STATUS_ANSWERS_FOR_EVERY_KIND_OF_SESSION,
+    script_and_stylesheet_files => SCRIPT_AND_STYLESHEET_FILES,
+    login_url_answers_by_request_kind => LOGIN_URL_ANSWERS_BY_REQUEST_KIND,
+    tracked_pages_are_no_store => TRACKED_PAGES_ARE_NO_STORE,
+    store_error_is_503 => STORE_ERROR_IS_503,
+    slow_request_over_a_logout => SLOW_REQUEST_OVER_A_LOGOUT,
+    slow_request_over_an_expiry => SLOW_REQUEST_OVER_AN_EXPIRY,
+    slow_request_never_moves_activity_back => SLOW_REQUEST_NEVER_MOVES_ACTIVITY_BACK,
+}
