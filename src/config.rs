@@ -809,7 +809,7 @@ pub(crate) fn is_same_origin_path(path: &str) -> bool {
 /// No `.` or `..` segment (also percent-encoded, as browsers read them) and no
 /// empty segment (`//`) in the path part (before any `?`). The root `/` and a
 /// trailing `/` are fine.
-fn has_clean_segments(path: &str) -> bool {
+pub(crate) fn has_clean_segments(path: &str) -> bool {
     let path = path.split_once('?').map_or(path, |(path, _query)| path);
     !path.contains("//")
         && path.split('/').all(|segment| {

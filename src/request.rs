@@ -30,7 +30,7 @@
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::config::{Config, is_same_origin_path};
+use crate::config::{Config, has_clean_segments, is_same_origin_path};
 use crate::decision::{Activity, ExpiryReason, RequestOutcome};
 
 /// The header that marks a request as passive (value `1`), e.g. for polling.
@@ -219,9 +219,12 @@ pub fn login_location(login_url: &str, path_and_query: &str) -> String {
 }
 
 /// `next` when it is a path on this site, `None` otherwise: no scheme, no host,
-/// no `//` or `/\` (both read as another host by browsers), no control characters.
+/// no `//` or `/\` (both read as another host by browsers), no control
+/// characters, and no `.`, `..` or empty segment: `/.//evil.example` stays on
+/// the site in a browser, but an app that tidies the path before redirecting
+/// would turn it into `//evil.example`.
 pub fn safe_next(next: &str) -> Option<&str> {
-    is_same_origin_path(next).then_some(next)
+    (is_same_origin_path(next) && has_clean_segments(next)).then_some(next)
 }
 
 /// The `401` body for an expired fetch/XHR: `{"error":"session_expired","reason":"idle"}`.
@@ -665,6 +668,10 @@ mod tests {
             "https://evil.example",
             "evil",
             "/\u{0}",
+            "/.//evil.example",
+            "/a/../..//evil.example",
+            "/%2e%2e//evil.example",
+            "/a//b",
         ] {
             assert_eq!(safe_next(bad), None, "{bad:?}");
             assert_eq!(login_location("/login", bad), "/login");

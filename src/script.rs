@@ -279,6 +279,12 @@ fn write_escaped<W: fmt::Write + ?Sized>(value: &str, out: &mut W) -> fmt::Resul
             b'>' => "&gt;",
             b'"' => "&quot;",
             b'\'' => "&#39;",
+            // An HTML parser reads a raw CR (or CRLF) as LF; the reference keeps it.
+            b'\r' => "&#13;",
+            // NUL cannot be carried by HTML at all: a parser reads it, raw or as
+            // `&#0;`, as U+FFFD. Write that explicitly, so what the script reads is
+            // what the tag says.
+            b'\0' => "&#xFFFD;",
             _ => continue,
         };
         out.write_str(&value[start..i])?;
@@ -504,6 +510,15 @@ impl serde::Serialize for ScriptTag<'_> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn carriage_return_and_nul_survive_an_html_parser() {
+        let mut out = String::new();
+        escape_attr("a\r\nb\0c\"<", &mut out);
+        // A parser turns a raw CR into LF and NUL into U+FFFD; references keep CR,
+        // and NUL is written as the U+FFFD it would become anyway.
+        assert_eq!(out, "a&#13;\nb&#xFFFD;c&quot;&lt;");
+    }
+
     use super::*;
 
     #[test]
