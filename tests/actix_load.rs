@@ -92,10 +92,11 @@ fn actix_redis_store_under_load_agrees_with_the_model() {
     let Some(redis) = support::RedisServer::start("tests/actix_load.rs (actix + Redis)") else {
         return;
     };
-    let report = runtime().block_on(async {
+    let mut report = runtime().block_on(async {
         let store = ActixCounting::new(redis_store(&redis.url()).await);
         drive(store, "Redis", true).await
     });
+    report.store_memory = load_model::redis_peak_memory(redis.port);
     report.print();
     report.assert_truthful();
 }

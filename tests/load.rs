@@ -196,7 +196,7 @@ fn axum_redis_store_under_load_agrees_with_the_model() {
     let Some(redis) = support::RedisServer::start("tests/load.rs (axum + Redis)") else {
         return;
     };
-    let report = runtime().block_on(async {
+    let mut report = runtime().block_on(async {
         let redis = support::app::redis_store(&redis.url())
             .await
             .expect("connects to redis");
@@ -204,6 +204,7 @@ fn axum_redis_store_under_load_agrees_with_the_model() {
         let target = axum_target(store.clone(), store.writes.clone()).await;
         load_model::run("axum", "Redis", target, load_model::Plan::from_env()).await
     });
+    report.store_memory = load_model::redis_peak_memory(redis.port);
     report.print();
     report.assert_truthful();
 }

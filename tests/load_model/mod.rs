@@ -247,11 +247,25 @@ impl Session {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Seen {
     Alive,
-    Dead,
+    /// Signed out, and the reason the JSON gave (`GET /` gives none).
+    Dead(Said),
     /// Sign-in or sign-out done (their answers say nothing about liveness).
     Done,
     /// An answer the generator did not expect (its status).
     Unexpected(u16),
+}
+
+/// The reason a status or keepalive answer gave for a signed-out session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Said {
+    Idle,
+    Session,
+    /// Another text.
+    Other,
+    /// `null` or no reason.
+    Nothing,
+    /// A page load, which gives no reason.
+    NotAsked,
 }
 
 /// The figures of one run.
@@ -277,6 +291,12 @@ pub struct Report {
     pub in_band: usize,
     /// Found alive although the model says "must be dead".
     pub late: usize,
+    /// Expiries whose reported reason (`idle` / `session`) was judged, and
+    /// how many of them named the wrong limit.
+    pub reasons_checked: usize,
+    pub wrong_reasons: usize,
+    /// The store server's own peak memory, where it has one (Redis).
+    pub store_memory: Option<String>,
     /// The most sessions signed in at one time (by the model).
     pub peak_signed_in: usize,
     /// Idle or session expiries the server reported where the model said so.
@@ -340,12 +360,19 @@ impl Report {
     pub fn print(&self) {
         use std::io::Write;
         let text = format!(
-            "\nload against the model, {} + {}: {:.1} simulated minutes, seed {}, {} in flight\n{}\n{}\n\n",
+            "\nload against the model, {} + {}: {:.1} simulated minutes, seed {}, {} in flight; \
+             expiry reasons judged {}, wrong {}{}\n{}\n{}\n\n",
             self.stack,
             self.store,
             self.simulated_minutes,
             self.seed,
             self.concurrency,
+            self.reasons_checked,
+            self.wrong_reasons,
+            self.store_memory
+                .as_ref()
+                .map(|m| format!("; redis-server used_memory_peak {m}"))
+                .unwrap_or_default(),
             Report::header(),
             self.row()
         );
@@ -363,10 +390,12 @@ impl Report {
             "logged out earlier than SPEC §3 allows\n{detail}"
         );
         assert_eq!(self.late, 0, "kept past a limit\n{detail}");
+        assert_eq!(self.wrong_reasons, 0, "the wrong limit named\n{detail}");
         assert!(
             self.session_expiries_seen > 0
                 && self.expiries_seen > self.session_expiries_seen
                 && self.in_band > 0
+                && self.reasons_checked > 0
                 && self.checked > self.sessions,
             "the run exercised nothing: {self:?}"
         );
@@ -430,23 +459,25 @@ async fn send(
         .to_owned();
     let body = res.text().await.unwrap_or_default();
     let took = started.elapsed();
-    let active = || {
-        serde_json::from_str::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v["active"].as_bool())
+    let json = serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default();
+    let said = match json["reason"].as_str() {
+        Some("idle") => Said::Idle,
+        Some("session") => Said::Session,
+        Some(_) => Said::Other,
+        None => Said::Nothing,
     };
     let seen = match (action, status) {
         (_, 500..) => Seen::Unexpected(status),
         (Action::SignIn, 303) if location == "/" => Seen::Done,
         (Action::SignOut, 303) => Seen::Done,
         (Action::Page, 200) => Seen::Alive,
-        (Action::Page, 303) if location.starts_with("/login") => Seen::Dead,
-        (Action::Poll | Action::Keepalive, 200) => match active() {
+        (Action::Page, 303) if location.starts_with("/login") => Seen::Dead(Said::NotAsked),
+        (Action::Poll | Action::Keepalive, 200) => match json["active"].as_bool() {
             Some(true) => Seen::Alive,
-            Some(false) => Seen::Dead,
+            Some(false) => Seen::Dead(said),
             None => Seen::Unexpected(status),
         },
-        (Action::Keepalive, 401) => Seen::Dead,
+        (Action::Keepalive, 401) => Seen::Dead(said),
         _ => Seen::Unexpected(status),
     };
     (seen, headers, took)
@@ -577,7 +608,7 @@ fn judge(
             }
             _ => s.truth.signed_in = None,
         },
-        Seen::Alive | Seen::Dead => {
+        Seen::Alive | Seen::Dead(_) => {
             report.checked += 1;
             let alive = seen == Seen::Alive;
             if verdict == Verdict::Either {
@@ -594,10 +625,32 @@ fn judge(
                     note(report, "late");
                 }
                 (Verdict::MustBeDead, false) => {
-                    if let Some((login, _)) = s.truth.signed_in {
+                    if let Some((login, last)) = s.truth.signed_in {
                         report.expiries_seen += 1;
                         if now - login > SESSION_MS {
                             report.session_expiries_seen += 1;
+                        }
+                        // The reason is the limit that ran out first; the
+                        // server's idle deadline may be up to 1 % early, so
+                        // only deadlines further apart than that are judged.
+                        let idle_end = last + IDLE_MS;
+                        let session_end = login + SESSION_MS;
+                        let expected = if idle_end < session_end {
+                            Said::Idle
+                        } else if session_end + IDLE_MS / 100 < idle_end {
+                            Said::Session
+                        } else {
+                            Said::NotAsked
+                        };
+                        if let Seen::Dead(said) = seen
+                            && said != Said::NotAsked
+                            && expected != Said::NotAsked
+                        {
+                            report.reasons_checked += 1;
+                            if said != expected {
+                                report.wrong_reasons += 1;
+                                note(report, "wrong reason");
+                            }
                         }
                     }
                 }
@@ -744,4 +797,25 @@ pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// `used_memory_peak_human` of the Redis server on `port` (`INFO memory`,
+/// spoken in plain RESP), if it answers.
+pub fn redis_peak_memory(port: u16) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    conn.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    conn.write_all(b"INFO memory\r\n").ok()?;
+    let mut text = String::new();
+    let mut buf = [0u8; 8192];
+    while !text.contains("used_memory_peak_human:") || !text.ends_with("\r\n") {
+        let n = conn.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        text.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    text.lines()
+        .find_map(|l| l.strip_prefix("used_memory_peak_human:"))
+        .map(|v| v.trim().to_owned())
 }
