@@ -223,12 +223,11 @@ impl Config {
                 if activity == Activity::Counts
                     && stamps.record_activity(now, self.write_resolution_millis())
                 {
-                    let remaining = match self.decide(&stamps, now) {
-                        Decision::Active(after) => after,
-                        Decision::Expired(_) => remaining,
-                    };
+                    // Last activity is `now` itself: the whole idle limit is
+                    // left (what `decide` would say again), the absolute
+                    // limit's remaining time is unchanged.
                     RequestOutcome::Active {
-                        remaining,
+                        remaining: Remaining::new(self.idle_millis(), remaining.session_millis),
                         write: Some(stamps),
                     }
                 } else {
@@ -357,6 +356,40 @@ mod tests {
             none.check_request(Some(&login), t(0), Activity::Counts),
             RequestOutcome::Untracked
         );
+    }
+
+    #[test]
+    fn a_write_reports_what_deciding_on_the_written_stamps_says() {
+        let mut writes = 0;
+        for (idle, session) in [
+            (Some(60), Some(3600)),
+            (Some(60), None),
+            (None, Some(3600)),
+            (Some(1), Some(1)),
+        ] {
+            let c = config(idle, session);
+            for (login, last) in [(0, 0), (0, 20_000), (-5_000, 500), (1_000, 59_000)] {
+                let stored = Stamps::new(t(login), t(last)).unwrap().encode();
+                for now in [
+                    -10_000, 0, 700, 30_000, 60_000, 61_000, 3_600_000, 3_700_000,
+                ] {
+                    let outcome = c.check_request(Some(&stored), t(now), Activity::Counts);
+                    if let RequestOutcome::Active {
+                        remaining,
+                        write: Some(written),
+                    } = outcome
+                    {
+                        assert_eq!(
+                            c.decide(&written, t(now)),
+                            Decision::Active(remaining),
+                            "{idle:?} {session:?} {stored} at {now}"
+                        );
+                        writes += 1;
+                    }
+                }
+            }
+        }
+        assert!(writes > 10, "{writes}");
     }
 
     #[test]

@@ -90,38 +90,73 @@ impl Stamps {
 
     /// The compact stored form: `1.<login ms>.<last activity ms>`.
     pub fn encode(&self) -> String {
-        self.to_string()
+        let mut out = String::with_capacity(MAX_ENCODED_LEN);
+        let mut digits = itoa::Buffer::new();
+        out.push_str("1.");
+        out.push_str(digits.format(self.login_at.as_unix_millis()));
+        out.push('.');
+        out.push_str(digits.format(self.last_activity_at.as_unix_millis()));
+        out
     }
 
     /// Reads the stored form. Anything that is not exactly what [`Stamps::encode`]
     /// writes is refused (so `decode(s) == Ok(x)` implies `x.encode() == s`);
     /// this never panics, whatever the input.
+    ///
+    /// One pass over the bytes: the `1.` version prefix, a number, a `.`, a
+    /// number, the end.
     pub fn decode(stored: &str) -> Result<Stamps, StampError> {
-        if stored.len() > MAX_ENCODED_LEN {
+        let bytes = stored.as_bytes();
+        if bytes.len() > MAX_ENCODED_LEN {
             return Err(StampError::Foreign);
         }
-        let mut parts = stored.split('.');
-        let (Some("1"), Some(login), Some(last), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let [b'1', b'.', rest @ ..] = bytes else {
             return Err(StampError::Foreign);
         };
-        let login = parse_millis(login).ok_or(StampError::Foreign)?;
-        let last = parse_millis(last).ok_or(StampError::Foreign)?;
+        let (login, rest) = parse_millis(rest).ok_or(StampError::Foreign)?;
+        let [b'.', rest @ ..] = rest else {
+            return Err(StampError::Foreign);
+        };
+        let (last, rest) = parse_millis(rest).ok_or(StampError::Foreign)?;
+        if !rest.is_empty() {
+            return Err(StampError::Foreign);
+        }
         Stamps::new(login, last).ok_or(StampError::Inconsistent)
     }
 }
 
-/// Strict decimal: digits only (no sign, no spaces, no leading zero except in
-/// `0` itself), so there is one spelling per value: the one [`Stamps::encode`] writes.
-fn parse_millis(text: &str) -> Option<Timestamp> {
-    if text.is_empty()
-        || !text.bytes().all(|b| b.is_ascii_digit())
-        || (text.len() > 1 && text.starts_with('0'))
-    {
+/// Most digits of a stored instant: `i64::MAX` has 19, and 19 nines still fit
+/// in a `u64`, so the digits are summed without a check per digit.
+const MAX_DIGITS: usize = 19;
+
+/// Reads the number at the start of `bytes` and returns it with the bytes after
+/// it. Strict decimal: digits only (no sign, no spaces, no leading zero except
+/// in `0` itself), so there is one spelling per value: the one
+/// [`Stamps::encode`] writes. A `0` ends its number, so in `01` the caller sees
+/// a `1` where it expects a `.` or the end.
+fn parse_millis(bytes: &[u8]) -> Option<(Timestamp, &[u8])> {
+    let (&first, mut rest) = bytes.split_first()?;
+    let mut value = u64::from(first.wrapping_sub(b'0'));
+    if value > 9 {
         return None;
     }
-    text.parse::<i64>().ok().map(Timestamp::from_unix_millis)
+    if value != 0 {
+        let mut count = 1;
+        while let [digit, tail @ ..] = rest {
+            let d = digit.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            count += 1;
+            if count > MAX_DIGITS {
+                return None;
+            }
+            value = value * 10 + u64::from(d);
+            rest = tail;
+        }
+    }
+    let millis = i64::try_from(value).ok()?;
+    Some((Timestamp::from_unix_millis(millis), rest))
 }
 
 impl fmt::Display for Stamps {
@@ -176,6 +211,108 @@ mod tests {
             assert_eq!(Stamps::decode(bad), Err(StampError::Foreign), "{bad:?}");
         }
         assert_eq!(Stamps::decode("1.2000.1000"), Err(StampError::Inconsistent));
+    }
+
+    #[test]
+    fn the_whole_range_of_i64_and_nothing_beyond() {
+        let max = format!("1.{m}.{m}", m = i64::MAX);
+        assert_eq!(Stamps::decode(&max), Ok(Stamps::at_login(t(i64::MAX))));
+        assert_eq!(Stamps::at_login(t(i64::MAX)).encode(), max);
+        for bad in [
+            "1.9223372036854775808.9223372036854775808",
+            "1.0.9223372036854775808",
+            "1.9999999999999999999.9999999999999999999",
+            "1.0.10000000000000000000",
+            "1.0.18446744073709551616",
+            "1.0.",
+            "1.0.0.",
+            "1.0.0 ",
+            "1.0..0",
+            "1.0.00",
+            "1.0.-0",
+            "1.0.0/",
+            "1.0.0:",
+            "1/0.0",
+            "1.0\0.0",
+        ] {
+            assert_eq!(Stamps::decode(bad), Err(StampError::Foreign), "{bad:?}");
+        }
+        assert_eq!(
+            Stamps::decode("1.1.9223372036854775807"),
+            Ok(Stamps::new(t(1), t(i64::MAX)).unwrap())
+        );
+    }
+
+    /// The former reader (split on dots, check the characters, `str::parse`),
+    /// kept as the reference the one-pass reader must agree with.
+    fn reference_decode(stored: &str) -> Result<Stamps, StampError> {
+        fn number(text: &str) -> Option<Timestamp> {
+            if text.is_empty()
+                || !text.bytes().all(|b| b.is_ascii_digit())
+                || (text.len() > 1 && text.starts_with('0'))
+            {
+                return None;
+            }
+            text.parse::<i64>().ok().map(Timestamp::from_unix_millis)
+        }
+        if stored.len() > MAX_ENCODED_LEN {
+            return Err(StampError::Foreign);
+        }
+        let mut parts = stored.split('.');
+        let (Some("1"), Some(login), Some(last), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(StampError::Foreign);
+        };
+        let login = number(login).ok_or(StampError::Foreign)?;
+        let last = number(last).ok_or(StampError::Foreign)?;
+        Stamps::new(login, last).ok_or(StampError::Inconsistent)
+    }
+
+    #[test]
+    fn agrees_with_the_reference_on_every_short_string() {
+        // Every string of up to 7 characters over an alphabet that reaches
+        // every branch, after the `1.` prefix and without it.
+        const ALPHABET: &[u8] = b"019.-+ ";
+        let mut checked = 0;
+        for len in 0..=7u32 {
+            for mut n in 0..ALPHABET.len().pow(len) {
+                let mut text = String::new();
+                for _ in 0..len {
+                    text.push(char::from(ALPHABET[n % ALPHABET.len()]));
+                    n /= ALPHABET.len();
+                }
+                for candidate in [text.clone(), format!("1.{text}")] {
+                    assert_eq!(
+                        Stamps::decode(&candidate),
+                        reference_decode(&candidate),
+                        "{candidate:?}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        // Long numbers around the edges of i64 and of the length limit.
+        for login in ["0", "1", "9223372036854775807", "9223372036854775808"] {
+            for last in [
+                "9223372036854775806",
+                "9223372036854775807",
+                "9223372036854775808",
+                "10000000000000000000",
+                "99999999999999999999",
+                "0009223372036854775807",
+            ] {
+                for candidate in [format!("1.{login}.{last}"), format!("1.{login}.{last}.")] {
+                    assert_eq!(
+                        Stamps::decode(&candidate),
+                        reference_decode(&candidate),
+                        "{candidate:?}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1_000_000);
     }
 
     #[test]
