@@ -64,6 +64,8 @@ pub mod request;
 pub mod save_rule;
 pub mod script;
 pub mod stamps;
+#[cfg(any(feature = "axum", feature = "actix"))]
+mod store_lock;
 mod time_value;
 
 #[cfg(feature = "actix")]

@@ -6,7 +6,6 @@ use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use actix_session::SessionExt;
 use actix_web::body::{EitherBody, MessageBody};
@@ -54,7 +53,7 @@ impl AutoLogoutMiddleware {
                 clock: Arc::new(SystemClock),
                 endpoints,
                 identity_key: None,
-                store_used: store.used_flag(),
+                store: store.locks(),
             }),
         }
     }
@@ -201,7 +200,7 @@ where
         .identity_key
         .and_then(|key| session::user_id(&session, key));
     let mut outcome = session::check(config, &session, now, activity);
-    if outcome != RequestOutcome::Untracked && !shared.store_used.load(Ordering::Relaxed) {
+    if outcome != RequestOutcome::Untracked && !shared.store.was_used() {
         // A stored login, loaded by a store that is not the wrapper.
         return Ok(reply(req, Reply::misconfigured(UNWRAPPED_STORE)));
     }

@@ -161,8 +161,9 @@ pub(crate) struct Shared {
     pub(crate) endpoints: Endpoints,
     /// Set by `with_actix_identity`: the session key of the signed-in user's id.
     pub(crate) identity_key: Option<&'static str>,
-    /// Set once `SessionMiddleware` has called the `AutoLogoutStore`.
-    pub(crate) store_used: Arc<std::sync::atomic::AtomicBool>,
+    /// The `AutoLogoutStore`'s locks, with the flag set once
+    /// `SessionMiddleware` has called it.
+    pub(crate) store: Arc<crate::store_lock::StoreLocks>,
 }
 
 impl fmt::Debug for Shared {

@@ -2,20 +2,14 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::BuildHasher;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
-use tokio::sync::Mutex;
 
 use crate::save_rule::{self, InStore, SaveAction};
 use crate::stamps::Stamps;
-
-/// How many locks the session keys are spread over. Two keys that share a
-/// lock only wait for each other; the same key always finds the same lock.
-const LOCKS: usize = 256;
+use crate::store_lock::{self, StoreLocks};
 
 /// An actix-session [`SessionStore`] wrapper that makes a logout final where
 /// the session is saved: give it (or a clone) to `SessionMiddleware` in place
@@ -59,29 +53,8 @@ const LOCKS: usize = 256;
 /// narrow the window to the read-then-write of one `update`.
 pub struct AutoLogoutStore<S> {
     inner: S,
-    locks: Arc<Locks>,
+    locks: Arc<StoreLocks>,
     timeout: Option<std::time::Duration>,
-}
-
-struct Locks {
-    locks: Box<[Mutex<()>]>,
-    hasher: std::collections::hash_map::RandomState,
-    /// Set on the first call of `SessionMiddleware`: the middleware checks
-    /// that the sessions it sees came through this store.
-    used: Arc<AtomicBool>,
-}
-
-impl Locks {
-    fn mark_used(&self) {
-        if !self.used.load(Ordering::Relaxed) {
-            self.used.store(true, Ordering::Relaxed);
-        }
-    }
-
-    fn lock_for(&self, key: &SessionKey) -> &Mutex<()> {
-        let index = self.hasher.hash_one(key.as_ref()) as usize % self.locks.len();
-        &self.locks[index]
-    }
 }
 
 impl<S> AutoLogoutStore<S> {
@@ -89,11 +62,7 @@ impl<S> AutoLogoutStore<S> {
     pub fn new(inner: S) -> Self {
         AutoLogoutStore {
             inner,
-            locks: Arc::new(Locks {
-                locks: (0..LOCKS).map(|_| Mutex::new(())).collect(),
-                hasher: Default::default(),
-                used: Arc::default(),
-            }),
+            locks: Arc::new(StoreLocks::new()),
             timeout: None,
         }
     }
@@ -113,9 +82,10 @@ impl<S> AutoLogoutStore<S> {
         &self.inner
     }
 
-    /// Whether `SessionMiddleware` has called this store (or a clone) yet.
-    pub(crate) fn used_flag(&self) -> Arc<AtomicBool> {
-        Arc::clone(&self.locks.used)
+    /// The locks and the flag that tells whether `SessionMiddleware` has
+    /// called this store (or a clone) yet.
+    pub(crate) fn locks(&self) -> Arc<StoreLocks> {
+        Arc::clone(&self.locks)
     }
 }
 
@@ -147,11 +117,6 @@ fn stamps_of(state: &State) -> Option<String> {
     Some(serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.clone()))
 }
 
-/// The error of a call that took longer than the store's timeout.
-fn too_slow(limit: std::time::Duration) -> anyhow::Error {
-    anyhow::anyhow!("the session store did not answer within {limit:?}")
-}
-
 impl<S> AutoLogoutStore<S> {
     /// `call`, failed with `fail(..)` when it outlasts the timeout.
     async fn timed<T, E>(
@@ -159,13 +124,7 @@ impl<S> AutoLogoutStore<S> {
         call: impl std::future::Future<Output = Result<T, E>>,
         fail: impl FnOnce(anyhow::Error) -> E,
     ) -> Result<T, E> {
-        match self.timeout {
-            None => call.await,
-            Some(limit) => match tokio::time::timeout(limit, call).await {
-                Ok(result) => result,
-                Err(_) => Err(fail(too_slow(limit))),
-            },
-        }
+        store_lock::timed(self.timeout, call, |text| fail(anyhow::Error::msg(text))).await
     }
 }
 
@@ -190,8 +149,7 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
         self.locks.mark_used();
-        let lock = self.locks.lock_for(&session_key);
-        let _guard = lock.lock().await;
+        let _guard = self.locks.lock_for(session_key.as_ref()).lock().await;
         let stored = match self
             .timed(self.inner.load(&session_key), LoadError::Other)
             .await
@@ -239,7 +197,7 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
 
     async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
         self.locks.mark_used();
-        let _guard = self.locks.lock_for(session_key).lock().await;
+        let _guard = self.locks.lock_for(session_key.as_ref()).lock().await;
         self.timed(self.inner.delete(session_key), |e| e).await
     }
 }

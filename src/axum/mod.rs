@@ -178,7 +178,7 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) clock: Arc<dyn Clock>,
     /// The wrapped store's shared state (whether the session layer uses it).
-    pub(crate) store: Arc<store::StoreShared>,
+    pub(crate) store: Arc<crate::store_lock::StoreLocks>,
     /// The endpoint URLs, built once.
     pub(crate) endpoints: Endpoints,
     /// Set by `with_axum_login`: how to see its logins and log it out.

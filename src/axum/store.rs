@@ -2,24 +2,18 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::hash::BuildHasher;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::Value;
-use tokio::sync::Mutex;
 use tower_sessions::SessionStore;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store;
 
 use crate::save_rule::{self, InStore, SaveAction};
 use crate::stamps::Stamps;
-
-/// How many locks the session ids are spread over. Two ids that share a lock
-/// only wait for each other; the same id always finds the same lock.
-const LOCKS: usize = 256;
+use crate::store_lock::{self, StoreLocks};
 
 /// A [`SessionStore`] wrapper that makes a logout final where the session is
 /// saved: give it to `SessionManagerLayer`, and the same store (or a clone)
@@ -58,33 +52,8 @@ const LOCKS: usize = 256;
 /// on one store.
 pub struct AutoLogoutStore<S> {
     inner: S,
-    shared: Arc<StoreShared>,
+    shared: Arc<StoreLocks>,
     timeout: Option<Duration>,
-}
-
-pub(crate) struct StoreShared {
-    locks: Box<[Mutex<()>]>,
-    hasher: std::collections::hash_map::RandomState,
-    /// Set on the first call of the session layer: the layer checks that the
-    /// sessions it sees came through this store.
-    used: AtomicBool,
-}
-
-impl StoreShared {
-    pub(crate) fn was_used(&self) -> bool {
-        self.used.load(Ordering::Relaxed)
-    }
-
-    fn mark_used(&self) {
-        if !self.used.load(Ordering::Relaxed) {
-            self.used.store(true, Ordering::Relaxed);
-        }
-    }
-
-    fn lock_for(&self, id: &Id) -> &Mutex<()> {
-        let index = self.hasher.hash_one(id) as usize % self.locks.len();
-        &self.locks[index]
-    }
 }
 
 impl<S: SessionStore> AutoLogoutStore<S> {
@@ -92,11 +61,7 @@ impl<S: SessionStore> AutoLogoutStore<S> {
     pub fn new(inner: S) -> Self {
         AutoLogoutStore {
             inner,
-            shared: Arc::new(StoreShared {
-                locks: (0..LOCKS).map(|_| Mutex::new(())).collect(),
-                hasher: Default::default(),
-                used: AtomicBool::new(false),
-            }),
+            shared: Arc::new(StoreLocks::new()),
             timeout: None,
         }
     }
@@ -116,14 +81,7 @@ impl<S: SessionStore> AutoLogoutStore<S> {
         &self,
         call: impl std::future::Future<Output = session_store::Result<T>>,
     ) -> session_store::Result<T> {
-        match self.timeout {
-            None => call.await,
-            Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
-                Err(session_store::Error::Backend(format!(
-                    "the session store did not answer within {limit:?}"
-                )))
-            }),
-        }
+        store_lock::timed(self.timeout, call, session_store::Error::Backend).await
     }
 }
 
@@ -133,7 +91,7 @@ impl<S> AutoLogoutStore<S> {
         &self.inner
     }
 
-    pub(crate) fn shared(&self) -> Arc<StoreShared> {
+    pub(crate) fn shared(&self) -> Arc<StoreLocks> {
         self.shared.clone()
     }
 }
