@@ -942,3 +942,112 @@ pub fn save_screenshot(png: &[u8], name: &str) -> PathBuf {
     std::fs::write(&path, png).expect("write the screenshot");
     path
 }
+
+// ---------------------------------------------------------------------------
+// The actix demo (`examples/actix_demo/app.rs`) under the same recorder
+
+#[allow(clippy::duplicate_mod)]
+#[path = "../../examples/actix_demo/app.rs"]
+mod actix_app;
+
+impl Site {
+    /// Serves the actix demo (actix-web, actix-session, Tera) with `config`
+    /// and `csp`, the system clock and an in-memory session store, on a free
+    /// loopback port, with the [`Recorder`] around it as on axum. The server
+    /// runs on its own thread and actix system until the test process ends.
+    /// It has the demo's pages only (not [`extra_routes`]).
+    pub async fn start_actix(config: Config, csp: Csp) -> Site {
+        use actix_web::dev::Service;
+
+        let mut settings = actix_app::Settings::new(config.clone());
+        // The actix demo has its own copy of the settings' types.
+        settings.csp = match csp {
+            Csp::Off => actix_app::Csp::Off,
+            Csp::Strict => actix_app::Csp::Strict,
+            Csp::Nonce => actix_app::Csp::Nonce,
+        };
+        settings.htmx = app::default_htmx();
+        let log = Recorder::new(config.clone());
+        let rec = log.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let system = actix_web::rt::System::new();
+            system.block_on(async move {
+                let stack = actix_app::Stack::new(
+                    auto_logout::actix::AutoLogoutStore::new(actix_app::MemoryStore::default()),
+                    actix_web::cookie::Key::generate(),
+                );
+                let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
+                let addr = listener.local_addr().expect("the bound address");
+                let server = actix_web::HttpServer::new(move || {
+                    let rec = rec.clone();
+                    actix_app::app(settings.clone(), stack.clone(), actix_app::no_routes).wrap_fn(
+                        move |req, srv| {
+                            let at = Instant::now();
+                            let method = Method::from_bytes(req.method().as_str().as_bytes())
+                                .expect("an HTTP method");
+                            let path = req.uri().path_and_query().map_or_else(
+                                || req.uri().path().to_owned(),
+                                |pq| pq.as_str().to_owned(),
+                            );
+                            let headers = http_headers(req.headers());
+                            let counts = rec.counts(&method, req.path(), &headers);
+                            let answer = srv.call(req);
+                            let rec = rec.clone();
+                            async move {
+                                let res = answer.await?;
+                                let out = http_headers(res.headers());
+                                let text = |name: &str| {
+                                    out.get(name)
+                                        .and_then(|v| v.to_str().ok())
+                                        .map(str::to_owned)
+                                };
+                                let hit = Hit {
+                                    at,
+                                    done: Instant::now(),
+                                    method,
+                                    path,
+                                    headers,
+                                    status: res.status().as_u16(),
+                                    location: text("location"),
+                                    csp: text("content-security-policy"),
+                                    hx_redirect: text("hx-redirect"),
+                                    counts,
+                                };
+                                rec.hits.lock().unwrap().push(hit);
+                                Ok(res)
+                            }
+                        },
+                    )
+                })
+                .workers(2)
+                .listen(listener)
+                .expect("listen")
+                .disable_signals()
+                .run();
+                tx.send(addr).expect("the test waits for the address");
+                let _ = server.await;
+            });
+        });
+        let addr = rx.recv().expect("the actix demo starts");
+        Site {
+            base: format!("http://{addr}"),
+            log,
+            config,
+        }
+    }
+}
+
+/// actix-web's headers as `http` 1 headers, for a [`Hit`].
+fn http_headers(from: &actix_web::http::header::HeaderMap) -> HeaderMap {
+    let mut to = HeaderMap::new();
+    for (name, value) in from {
+        if let (Ok(name), Ok(value)) = (
+            axum::http::HeaderName::from_bytes(name.as_str().as_bytes()),
+            axum::http::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            to.append(name, value);
+        }
+    }
+    to
+}
