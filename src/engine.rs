@@ -313,6 +313,37 @@ pub fn is_login_page(login_url: &str, path: &str) -> bool {
     path == login_path
 }
 
+/// `true` when the message of an expiry seen by this request is for the page
+/// the request goes on to, and is therefore not flashed: the request is for
+/// the login page itself (`LOGIN_URL` set), which is served (see
+/// [`expired_reply`]) and shows the message from
+/// [`PageContext::expiry_message`](crate::page::PageContext::expiry_message).
+/// Every other expiry's message is flashed, for the page the user sees next.
+///
+/// One rule for every integration, whatever its flash messages do: a flash
+/// queued on the login page's own request would show on this page in some
+/// setups and on the page after the next login in others; shown by the page
+/// itself it shows once, at once. Without `LOGIN_URL` no request is known to
+/// be the login page, so the message is always flashed, and the app's login
+/// page shows it from its flash messages.
+///
+/// ```
+/// use auto_logout::Config;
+/// use auto_logout::engine::page_shows_expiry_message;
+///
+/// let config = Config::builder().idle_time(600).login_url("/login?lang=en").build()?;
+/// assert!(page_shows_expiry_message(&config, "/login"));
+/// assert!(!page_shows_expiry_message(&config, "/orders"));
+/// let no_login_url = Config::builder().idle_time(600).build()?;
+/// assert!(!page_shows_expiry_message(&no_login_url, "/login"));
+/// # Ok::<(), auto_logout::ConfigError>(())
+/// ```
+pub fn page_shows_expiry_message(config: &Config, path: &str) -> bool {
+    config
+        .login_url()
+        .is_some_and(|login_url| is_login_page(login_url, path))
+}
+
 /// The answer to a request whose session expired in this very request, when
 /// `LOGIN_URL` is set and the request is not for the login page (else `None`:
 /// the request goes on as anonymous).

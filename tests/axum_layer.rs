@@ -98,6 +98,8 @@ async fn with_login_url_the_layer_answers_page_fetch_and_htmx_requests() {
     let res = login_page.get("/login?next=%2F").await;
     assert_eq!(res.status, 200);
     assert_eq!(res.messages(), vec![DEFAULT_MESSAGE.to_owned()]);
+    // Shown by the page itself, not flashed: not again on the next page.
+    assert!(login_page.get("/login").await.messages().is_empty());
 }
 
 #[tokio::test]
@@ -502,9 +504,11 @@ enum MessagesLayer {
 
 /// A small app of its own (not the demo) in either layer order: `/` needs a
 /// login and sends anonymous visitors to `/login`, which lists the flashed
-/// messages as `class="message"` elements.
+/// messages and the expiry message it shows itself
+/// (`AutoLogoutContext::expiry_message`) as `class="message"` elements.
 fn ordered_app<S: tower_sessions::SessionStore + Clone>(
     order: MessagesLayer,
+    config: Config,
     store: AutoLogoutStore<S>,
     clock: &ManualClock,
 ) -> Router {
@@ -519,9 +523,12 @@ fn ordered_app<S: tower_sessions::SessionStore + Clone>(
             }
         }
     }
-    async fn login_form(messages: Messages) -> String {
+    async fn login_form(messages: Messages, ctx: AutoLogoutContext) -> String {
+        let here = ctx.expiry_message().map(str::to_owned);
         messages
-            .map(|m| format!(r#"<p class="message">{}</p>"#, m.message))
+            .map(|m| m.message)
+            .chain(here)
+            .map(|m| format!(r#"<p class="message">{m}</p>"#))
             .collect()
     }
     async fn login(auto_logout: AutoLogout, session: Session) -> axum::response::Response {
@@ -532,7 +539,7 @@ fn ordered_app<S: tower_sessions::SessionStore + Clone>(
     let routes = Router::new()
         .route("/", get(home))
         .route("/login", get(login_form).post(login));
-    let auto_logout = AutoLogoutLayer::new(config(), &store).with_clock(clock.clone());
+    let auto_logout = AutoLogoutLayer::new(config, &store).with_clock(clock.clone());
     let sessions = SessionManagerLayer::new(store)
         .with_name(support::app::SESSION_COOKIE)
         .with_secure(false);
@@ -548,12 +555,25 @@ fn ordered_app<S: tower_sessions::SessionStore + Clone>(
     }
 }
 
+/// Once, in both layer orders, with and without `LOGIN_URL` (with it, the
+/// login page's own expired request is not flashed: the page shows it).
 #[tokio::test]
 async fn the_expiry_message_is_shown_in_both_layer_orders() {
-    for order in [MessagesLayer::Inside, MessagesLayer::Outside] {
+    for (order, login_url) in [
+        (MessagesLayer::Inside, false),
+        (MessagesLayer::Outside, false),
+        (MessagesLayer::Inside, true),
+        (MessagesLayer::Outside, true),
+    ] {
+        let order = (order, login_url);
         let clock = ManualClock::new(T0);
         let store = AutoLogoutStore::new(MemoryStore::default());
-        let app = ordered_app(order, store, &clock);
+        let config = if login_url {
+            with_login_url()
+        } else {
+            config()
+        };
+        let app = ordered_app(order.0, config, store, &clock);
         let addr = support::app::spawn(app, "127.0.0.1:0").await.unwrap();
 
         // Expired, then the app's own guard sends the visitor to /login,
@@ -564,7 +584,12 @@ async fn the_expiry_message_is_shown_in_both_layer_orders() {
         clock.advance(std::time::Duration::from_millis(60_001));
         let home = b.get("/").await;
         assert_eq!(home.status, 303, "{order:?}: {home:?}");
-        assert_eq!(home.location(), Some("/login"), "{order:?}");
+        let to_login = if login_url {
+            "/login?next=%2F"
+        } else {
+            "/login"
+        };
+        assert_eq!(home.location(), Some(to_login), "{order:?}");
         assert_eq!(
             b.get("/login").await.messages(),
             vec![DEFAULT_MESSAGE.to_owned()],
@@ -582,6 +607,7 @@ async fn the_expiry_message_is_shown_in_both_layer_orders() {
             vec![DEFAULT_MESSAGE.to_owned()],
             "{order:?}"
         );
+        assert!(c.get("/login").await.messages().is_empty(), "{order:?}");
         assert!(!c.signed_in().await, "{order:?}");
 
         // And a new login works as before.
@@ -668,7 +694,7 @@ async fn a_failing_store_gets_the_layers_503_when_it_reads_the_session_first() {
     let clock = ManualClock::new(T0);
     let store = AutoLogoutStore::new(outage.clone()).with_timeout(STORE_TIMEOUT);
     let addr = support::app::spawn(
-        ordered_app(MessagesLayer::Inside, store, &clock),
+        ordered_app(MessagesLayer::Inside, config(), store, &clock),
         "127.0.0.1:0",
     )
     .await
@@ -720,7 +746,7 @@ async fn with_axum_messages_outside_a_failing_store_gets_its_500() {
     let clock = ManualClock::new(T0);
     let store = AutoLogoutStore::new(outage.clone()).with_timeout(STORE_TIMEOUT);
     let addr = support::app::spawn(
-        ordered_app(MessagesLayer::Outside, store, &clock),
+        ordered_app(MessagesLayer::Outside, config(), store, &clock),
         "127.0.0.1:0",
     )
     .await

@@ -447,7 +447,11 @@ async fn login_form(
     Query(query): Query<NextQuery>,
     ctx: Option<AutoLogoutContext>,
 ) -> Response {
-    let messages: Vec<String> = messages.map(|m| m.message).collect();
+    let mut messages: Vec<String> = messages.map(|m| m.message).collect();
+    // With LOGIN_URL, a session that expired on this very request is not
+    // flashed: its message is for this page.
+    let expired_now = ctx.as_ref().and_then(|ctx| ctx.expiry_message());
+    messages.extend(expired_now.map(str::to_owned));
     // Right after a sign-out the page carries the signal that makes the
     // user's other tabs leave too (each asks the server first).
     let nonce = (state.csp == Csp::Nonce).then(|| state.nonces.next());

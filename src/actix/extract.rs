@@ -13,9 +13,7 @@ use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, Respon
 use super::{Shared, session};
 use crate::clock::Timestamp;
 use crate::config::Config;
-use crate::context::TemplateContext;
-use crate::decision::{ExpiryReason, Remaining, RequestOutcome};
-use crate::script::Nonce;
+use crate::decision::RequestOutcome;
 use crate::stamps::Stamps;
 
 /// What the middleware leaves in the request extensions for the extractors.
@@ -24,6 +22,9 @@ pub(super) struct RequestState {
     pub(super) shared: Arc<Shared>,
     pub(super) now: Timestamp,
     pub(super) outcome: RequestOutcome,
+    /// [`engine::page_shows_expiry_message`](crate::engine::page_shows_expiry_message)
+    /// for this request.
+    pub(super) shows_message: bool,
 }
 
 /// The error of [`AutoLogout`] and [`AutoLogoutContext`] when the request did
@@ -133,92 +134,19 @@ impl FromRequest for AutoLogout {
     }
 }
 
-/// Extractor: this request's template context — the remaining time and the
-/// script tag — for any of the template integrations. The same type and
-/// methods as the axum integration's.
-///
-/// ```
-/// use actix_web::HttpResponse;
-/// use auto_logout::actix::AutoLogoutContext;
-///
-/// async fn page(ctx: AutoLogoutContext) -> HttpResponse {
-///     let ctx = ctx.context();
-///     HttpResponse::Ok().body(format!(
-///         "<script>var idleEnd = {};</script>{}",
-///         ctx.seconds_until_idle_end(),
-///         ctx.redirect_to_login_immediately(),
-///     ))
-/// }
-/// ```
-///
-/// For anonymous visitors and sessions that just expired it gives the
-/// anonymous context (zeros, no script). As `Option<AutoLogoutContext>` it
-/// yields `None` instead of failing when the middleware is not installed.
-#[derive(Clone, Debug)]
-pub struct AutoLogoutContext {
-    config: Config,
-    outcome: RequestOutcome,
-}
-
-impl AutoLogoutContext {
-    /// The context with the inline script, which asks the `status` endpoint
-    /// before leaving and offers "Stay signed in" through `keepalive`.
-    pub fn context(&self) -> TemplateContext<'_> {
-        self.config.context_for(&self.outcome).with_endpoints()
-    }
-
-    /// The context with the script as `<script src=...>`, served by the
-    /// middleware (for `Content-Security-Policy: script-src 'self'`).
-    pub fn external(&self) -> TemplateContext<'_> {
-        self.config.context_for(&self.outcome).external()
-    }
-
-    /// The inline context with a CSP nonce on the tag.
-    pub fn with_nonce<'a>(&'a self, nonce: Nonce<'a>) -> TemplateContext<'a> {
-        self.context().with_nonce(nonce)
-    }
-
-    /// `true` when the session is logged in and active.
-    pub fn is_active(&self) -> bool {
-        matches!(self.outcome, RequestOutcome::Active { .. })
-    }
-
-    /// Why the session was logged out by this very request, if it was.
-    pub fn expired(&self) -> Option<ExpiryReason> {
-        match self.outcome {
-            RequestOutcome::Expired(reason) => Some(reason),
-            _ => None,
-        }
-    }
-
-    /// The time left, when active.
-    pub fn remaining(&self) -> Option<Remaining> {
-        match self.outcome {
-            RequestOutcome::Active { remaining, .. } => Some(remaining),
-            _ => None,
-        }
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-}
-
-impl serde::Serialize for AutoLogoutContext {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.context().serialize(serializer)
-    }
-}
+use crate::page::PageContext as AutoLogoutContext;
 
 impl FromRequest for AutoLogoutContext {
     type Error = MissingAutoLogoutMiddleware;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(state_of(req).map(|state| AutoLogoutContext {
-            config: state.shared.config.clone(),
-            outcome: state.outcome,
+        ready(state_of(req).map(|state| {
+            AutoLogoutContext::new(
+                state.shared.config.clone(),
+                state.outcome,
+                state.shows_message,
+            )
         }))
     }
 }

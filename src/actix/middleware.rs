@@ -218,13 +218,10 @@ where
         }
         RequestOutcome::Expired(reason) => {
             session::end(&session);
-            // The login page shows this request's message itself (see
-            // `AutoLogoutContext::expired`); flashed, it would show twice.
-            let login_page = config
-                .login_url()
-                .is_some_and(|url| engine::is_login_page(url, path));
+            // The login page shows this request's message itself
+            // (`AutoLogoutContext::expiry_message`); every other page's is flashed.
             if let Some(message) = config.message_for(reason)
-                && !login_page
+                && !engine::page_shows_expiry_message(config, path)
             {
                 session::flash(&req, message);
             }
@@ -242,10 +239,13 @@ where
         }
     }
 
+    let shows_message = matches!(outcome, RequestOutcome::Expired(_))
+        && engine::page_shows_expiry_message(config, path);
     req.extensions_mut().insert(RequestState {
         shared: Arc::clone(&shared),
         now,
         outcome,
+        shows_message,
     });
     let mut res = service.call(req).await?;
     let own = res.headers().contains_key(header::CACHE_CONTROL);

@@ -77,8 +77,9 @@
 //!   all `Cache-Control: no-store`. A request for the login page itself goes
 //!   on, and there the message is not flashed (it would show on the page
 //!   after): the page shows it at once, from
-//!   `ctx.expired().and_then(|why| ctx.config().message_for(why))` of its
-//!   [`AutoLogoutContext`].
+//!   [`AutoLogoutContext::expiry_message`] (the rule of
+//!   [`engine::page_shows_expiry_message`](crate::engine::page_shows_expiry_message),
+//!   the same on axum).
 //!
 //! Pages of an active session (requests that count as activity) get
 //! `Cache-Control: no-store` unless the handler set its own, so Back after
@@ -148,7 +149,30 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::engine::Endpoints;
 
-pub use extract::{AutoLogout, AutoLogoutContext, MissingAutoLogoutMiddleware};
+/// Extractor: this request's template context — the remaining time and the
+/// script tag — for any of the template integrations (the core
+/// [`PageContext`](crate::page::PageContext), the same type as the axum
+/// integration's).
+///
+/// ```
+/// use actix_web::HttpResponse;
+/// use auto_logout::actix::AutoLogoutContext;
+///
+/// async fn page(ctx: AutoLogoutContext) -> HttpResponse {
+///     let ctx = ctx.context();
+///     HttpResponse::Ok().body(format!(
+///         "<script>var idleEnd = {};</script>{}",
+///         ctx.seconds_until_idle_end(),
+///         ctx.redirect_to_login_immediately(),
+///     ))
+/// }
+/// ```
+///
+/// As `Option<AutoLogoutContext>` it yields `None` instead of failing when
+/// the middleware is not installed.
+#[doc(inline)]
+pub use crate::page::PageContext as AutoLogoutContext;
+pub use extract::{AutoLogout, MissingAutoLogoutMiddleware};
 pub use flash::KeepUnread;
 pub use middleware::{AutoLogoutMiddleware, AutoLogoutService, StoreErrors, StoreErrorsService};
 pub use store::AutoLogoutStore;

@@ -14,9 +14,7 @@ use super::Shared;
 use super::service::end_session;
 use crate::clock::Timestamp;
 use crate::config::Config;
-use crate::context::TemplateContext;
-use crate::decision::{ExpiryReason, Remaining, RequestOutcome};
-use crate::script::Nonce;
+use crate::decision::RequestOutcome;
 use crate::stamps::Stamps;
 
 /// What the layer leaves in the request extensions for the extractors.
@@ -25,6 +23,9 @@ pub(super) struct RequestState {
     pub(super) shared: Arc<Shared>,
     pub(super) now: Timestamp,
     pub(super) outcome: RequestOutcome,
+    /// [`engine::page_shows_expiry_message`](crate::engine::page_shows_expiry_message)
+    /// for this request.
+    pub(super) shows_message: bool,
 }
 
 /// The rejection of [`AutoLogout`] and [`AutoLogoutContext`] when the
@@ -134,93 +135,18 @@ impl<S: Send + Sync> FromRequestParts<S> for AutoLogout {
     }
 }
 
-/// Extractor: this request's template context — the remaining time and the
-/// script tag — for any of the template integrations.
-///
-/// ```
-/// use auto_logout::axum::AutoLogoutContext;
-/// use axum::response::Html;
-///
-/// async fn page(ctx: AutoLogoutContext) -> Html<String> {
-///     let ctx = ctx.context();
-///     Html(format!(
-///         "<script>var idleEnd = {};</script>{}",
-///         ctx.seconds_until_idle_end(),
-///         ctx.redirect_to_login_immediately(),
-///     ))
-/// }
-/// ```
-///
-/// For anonymous visitors and sessions that just expired it gives the
-/// anonymous context (zeros, no script). Serializes (serde) as
-/// [`AutoLogoutContext::context`] does. As `Option<AutoLogoutContext>` it
-/// yields `None` instead of failing when the layer is not installed.
-#[derive(Clone, Debug)]
-pub struct AutoLogoutContext {
-    config: Config,
-    outcome: RequestOutcome,
-}
-
-impl AutoLogoutContext {
-    /// The context with the inline script, which asks the `status` endpoint
-    /// before leaving and offers "Stay signed in" through `keepalive`.
-    pub fn context(&self) -> TemplateContext<'_> {
-        self.config.context_for(&self.outcome).with_endpoints()
-    }
-
-    /// The context with the script as `<script src=...>`, served by the layer
-    /// (for `Content-Security-Policy: script-src 'self'`).
-    pub fn external(&self) -> TemplateContext<'_> {
-        self.config.context_for(&self.outcome).external()
-    }
-
-    /// The inline context with a CSP nonce on the tag.
-    pub fn with_nonce<'a>(&'a self, nonce: Nonce<'a>) -> TemplateContext<'a> {
-        self.context().with_nonce(nonce)
-    }
-
-    /// `true` when the session is logged in and active.
-    pub fn is_active(&self) -> bool {
-        matches!(self.outcome, RequestOutcome::Active { .. })
-    }
-
-    /// Why the session was logged out by this very request, if it was.
-    pub fn expired(&self) -> Option<ExpiryReason> {
-        match self.outcome {
-            RequestOutcome::Expired(reason) => Some(reason),
-            _ => None,
-        }
-    }
-
-    /// The time left, when active.
-    pub fn remaining(&self) -> Option<Remaining> {
-        match self.outcome {
-            RequestOutcome::Active { remaining, .. } => Some(remaining),
-            _ => None,
-        }
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-}
-
-impl serde::Serialize for AutoLogoutContext {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.context().serialize(serializer)
-    }
-}
+use crate::page::PageContext as AutoLogoutContext;
 
 impl<S: Send + Sync> FromRequestParts<S> for AutoLogoutContext {
     type Rejection = MissingAutoLogoutLayer;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let state = state_of(parts)?;
-        Ok(AutoLogoutContext {
-            config: state.shared.config.clone(),
-            outcome: state.outcome,
-        })
+        Ok(AutoLogoutContext::new(
+            state.shared.config.clone(),
+            state.outcome,
+            state.shows_message,
+        ))
     }
 }
 

@@ -72,7 +72,10 @@
 //!   `LOGIN_URL?next=<path>` for page navigations, `401`
 //!   `{"error":"session_expired","reason":..}` for `fetch`/XHR, `HX-Redirect`
 //!   for htmx; all with `Cache-Control: no-store`. A request for the login
-//!   page itself goes on, so it can show the message.
+//!   page itself goes on, and there the message is not flashed: the page
+//!   shows it from [`AutoLogoutContext::expiry_message`], at once and once
+//!   (the rule of [`engine::page_shows_expiry_message`](crate::engine::page_shows_expiry_message),
+//!   the same on actix).
 //!
 //! Under the endpoint prefix (default `/auto-logout/`) the layer serves
 //! `GET status` (passive: the remaining time or why the session is gone),
@@ -167,7 +170,29 @@ use crate::config::Config;
 use crate::engine::Endpoints;
 use serde_json::Value;
 
-pub use extract::{AutoLogout, AutoLogoutContext, MissingAutoLogoutLayer};
+/// Extractor: this request's template context — the remaining time and the
+/// script tag — for any of the template integrations (the core
+/// [`PageContext`](crate::page::PageContext)).
+///
+/// ```
+/// use auto_logout::axum::AutoLogoutContext;
+/// use axum::response::Html;
+///
+/// async fn page(ctx: AutoLogoutContext) -> Html<String> {
+///     let ctx = ctx.context();
+///     Html(format!(
+///         "<script>var idleEnd = {};</script>{}",
+///         ctx.seconds_until_idle_end(),
+///         ctx.redirect_to_login_immediately(),
+///     ))
+/// }
+/// ```
+///
+/// As `Option<AutoLogoutContext>` it yields `None` instead of failing when
+/// the layer is not installed.
+#[doc(inline)]
+pub use crate::page::PageContext as AutoLogoutContext;
+pub use extract::{AutoLogout, MissingAutoLogoutLayer};
 pub use layer::AutoLogoutLayer;
 pub use service::AutoLogoutService;
 pub use store::AutoLogoutStore;

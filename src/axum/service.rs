@@ -157,7 +157,11 @@ where
             if Box::pin(end_session(&session)).await.is_err() {
                 return Ok(into_response(Reply::store_failed()));
             }
-            if let Some(message) = config.message_for(reason) {
+            // The login page shows this request's message itself
+            // (`AutoLogoutContext::expiry_message`); every other page's is flashed.
+            if let Some(message) = config.message_for(reason)
+                && !engine::page_shows_expiry_message(config, req.uri().path())
+            {
                 if let Some(messages) = req.extensions().get::<axum_messages::Messages>() {
                     // MessagesManagerLayer runs outside this layer: it saves
                     // its queue into the session at the end of the request.
@@ -185,10 +189,13 @@ where
         }
     }
 
+    let shows_message = matches!(outcome, RequestOutcome::Expired(_))
+        && engine::page_shows_expiry_message(config, req.uri().path());
     req.extensions_mut().insert(RequestState {
         shared: shared.clone(),
         now,
         outcome,
+        shows_message,
     });
     let mut res = inner.call(req).await?;
     // A page of a tracked session: not kept by the browser's cache, so Back
