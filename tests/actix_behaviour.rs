@@ -67,11 +67,7 @@ async fn start(config: Config) -> Target {
 behaviour_tests! {start;
     sign_in_and_out => SIGN_IN_AND_OUT,
     anonymous_requests_are_untouched => ANONYMOUS_REQUESTS_ARE_UNTOUCHED,
-    #[ignore = "differs from axum: the actix demo's login page answers a visitor without cookies \
-                `Set-Cookie: _flash=; Max-Age=0` (actix-web-flash-messages clears its cookie on every read)"]
     anonymous_login_page_sets_no_cookie => ANONYMOUS_LOGIN_PAGE_SETS_NO_COOKIE,
-    #[ignore = "differs from axum: the actix demo's POST /logout without a session sets a `_flash` \
-                cookie with \"You have been signed out.\" and sends /login?signed_out=1 (axum: /login, no cookie)"]
     anonymous_logout_creates_nothing => ANONYMOUS_LOGOUT_CREATES_NOTHING,
     idle_expiry_shows_the_message_once => IDLE_EXPIRY_SHOWS_THE_MESSAGE_ONCE,
     absolute_expiry_under_continuous_activity => ABSOLUTE_EXPIRY_UNDER_CONTINUOUS_ACTIVITY,
@@ -79,8 +75,6 @@ behaviour_tests! {start;
     expiry_is_strict_at_the_boundary => EXPIRY_IS_STRICT_AT_THE_BOUNDARY,
     writes_are_coalesced => WRITES_ARE_COALESCED,
     passive_requests_do_not_extend_idle => PASSIVE_REQUESTS_DO_NOT_EXTEND_IDLE,
-    #[ignore = "differs from axum: the actix demo's pages (App::route with web::get()) answer HEAD 404; \
-                axum answers HEAD of a GET route 200"]
     head_requests_are_passive => HEAD_REQUESTS_ARE_PASSIVE,
     keepalive_counts_only_with_its_header => KEEPALIVE_COUNTS_ONLY_WITH_ITS_HEADER,
     status_answers_for_every_kind_of_session => STATUS_ANSWERS_FOR_EVERY_KIND_OF_SESSION,

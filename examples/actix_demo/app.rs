@@ -136,11 +136,12 @@ where
         .build();
     App::new()
         .app_data(web::Data::new(state))
-        .route("/", web::get().to(home))
+        // Pages answer HEAD as well as GET, as axum's `get` routes do.
+        .route("/", get_or_head().to(home))
         .route("/login", web::get().to(login_form))
         .route("/login", web::post().to(login_submit))
         .route("/logout", web::post().to(logout))
-        .route("/public", web::get().to(public))
+        .route("/public", get_or_head().to(public))
         .route("/static/demo.css", web::get().to(css))
         .route("/static/demo.js", web::get().to(js))
         .route("/static/htmx.js", web::get().to(htmx_js))
@@ -193,6 +194,11 @@ pub async fn redis_store(url: &str) -> anyhow::Result<AutoLogoutStore<RedisSessi
     let pool = config.create_pool(Some(Runtime::Tokio1))?;
     let store = RedisSessionStore::new_pooled(pool).await?;
     Ok(AutoLogoutStore::new(store).with_timeout(STORE_TIMEOUT))
+}
+
+/// A route for `GET` and `HEAD`.
+fn get_or_head() -> actix_web::Route {
+    web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
 }
 
 /// The routes a test adds nothing to.
@@ -390,6 +396,15 @@ async fn login_submit(
 }
 
 async fn logout(auto_logout: Option<AutoLogout>, session: Session) -> HttpResponse {
+    // An anonymous visitor (a cross-site form can send this): nothing to end,
+    // and nothing is stored for them.
+    match session.get::<String>(USER_KEY) {
+        Ok(Some(_)) => {}
+        Ok(None) => return see_other("/login"),
+        Err(err) => {
+            return HttpResponse::ServiceUnavailable().body(format!("session store: {err}"));
+        }
+    }
     // The record is deleted; what is stored next gets a new key.
     match auto_logout {
         Some(auto_logout) => auto_logout.logout(&session),

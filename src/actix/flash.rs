@@ -5,9 +5,12 @@ use actix_web::{HttpMessage as _, HttpRequest};
 use actix_web_flash_messages::FlashMessage;
 use actix_web_flash_messages::storage::{FlashMessageStore, LoadError, StoreError};
 
-/// Marks a request whose incoming flash messages were read.
+/// Marks a request whose incoming flash messages were read, and whether any
+/// were waiting.
 #[derive(Clone, Copy)]
-struct MessagesRead;
+struct MessagesRead {
+    had_any: bool,
+}
 
 /// A [`FlashMessageStore`] wrapper whose messages wait until a request reads
 /// them (extracts `IncomingFlashMessages`), as Django's and axum-messages'
@@ -49,8 +52,10 @@ impl<S> KeepUnread<S> {
 
 impl<S: FlashMessageStore> FlashMessageStore for KeepUnread<S> {
     fn load(&self, request: &HttpRequest) -> Result<Vec<FlashMessage>, LoadError> {
-        request.extensions_mut().insert(MessagesRead);
-        self.inner.load(request)
+        let loaded = self.inner.load(request);
+        let had_any = !matches!(&loaded, Ok(messages) if messages.is_empty());
+        request.extensions_mut().insert(MessagesRead { had_any });
+        loaded
     }
 
     fn store(
@@ -59,7 +64,13 @@ impl<S: FlashMessageStore> FlashMessageStore for KeepUnread<S> {
         request: HttpRequest,
         response: &mut ResponseHead,
     ) -> Result<(), StoreError> {
-        if request.extensions().get::<MessagesRead>().is_some() {
+        let read = request.extensions().get::<MessagesRead>().copied();
+        if let Some(MessagesRead { had_any }) = read {
+            if !had_any && messages.is_empty() {
+                // Nothing came in and nothing goes out: no cookie to clear
+                // (the inner store would send a removal cookie on every read).
+                return Ok(());
+            }
             return self.inner.store(messages, request, response);
         }
         if messages.is_empty() {
