@@ -47,6 +47,9 @@ use crate::assets;
 use crate::config::{Config, WarningTexts};
 use crate::decision::Remaining;
 
+/// Longest nonce accepted.
+const MAX_NONCE_LEN: usize = 256;
+
 /// A CSP nonce, checked to be base64 or base64url text (1 to 256 characters),
 /// so it can be written into the tag as is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,7 +69,7 @@ impl<'a> Nonce<'a> {
     /// Checks `value` and wraps it.
     pub fn new(value: &'a str) -> Result<Self, NonceError> {
         let ok = !value.is_empty()
-            && value.len() <= 256
+            && value.len() <= MAX_NONCE_LEN
             && value.bytes().all(|b| {
                 b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=')
             });
@@ -124,6 +127,14 @@ pub struct PageTexts<'a> {
 }
 
 impl<'a> PageTexts<'a> {
+    /// `true` when at least one text is set.
+    fn any(&self) -> bool {
+        self.title.is_some()
+            || self.idle_text.is_some()
+            || self.session_text.is_some()
+            || self.stay_label.is_some()
+    }
+
     fn get(&self, index: usize) -> Option<&'a str> {
         [
             self.title,
@@ -166,6 +177,13 @@ pub(crate) struct PreparedAttrs {
     src: String,
     /// ` data-scope=".."`: which tabs talk to each other.
     scope: String,
+    /// What follows the numbers when the page brings no texts of its own:
+    /// `scope`, `head`, `texts` and `class`, joined so a render writes them at once.
+    after_numbers: String,
+    /// [`PreparedAttrs::after_numbers`] followed by `endpoints`.
+    after_numbers_with_endpoints: String,
+    /// `src` and the end of the external tag, `></script>`.
+    external_end: String,
 }
 
 impl PreparedAttrs {
@@ -227,6 +245,13 @@ impl PreparedAttrs {
             "data-scope",
             &scope_of(endpoint_prefix, login_url),
         );
+        let after_numbers = [scope.as_str(), &head]
+            .into_iter()
+            .chain(texts.iter().map(String::as_str))
+            .chain([class.as_str()])
+            .collect::<String>();
+        let after_numbers_with_endpoints = format!("{after_numbers}{endpoints}");
+        let external_end = format!("{src}></script>");
         PreparedAttrs {
             head,
             texts,
@@ -234,6 +259,9 @@ impl PreparedAttrs {
             endpoints,
             src,
             scope,
+            after_numbers,
+            after_numbers_with_endpoints,
+            external_end,
         }
     }
 }
@@ -400,84 +428,155 @@ impl<'a> ScriptTag<'a> {
     }
 
     /// Writes the tag into `out` (nothing when empty), allocating nothing itself.
+    ///
+    /// In few pieces, each one call of `out.write_str`: the start of the tag
+    /// with the numbers (assembled on the stack), the configured attributes
+    /// (joined when the configuration was built), the nonce, and the end (the
+    /// `src` attribute, or the script text with the tags around it).
     pub fn write_to<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
         let Some(config) = self.config else {
             return Ok(());
         };
         let attrs = config.script_attrs();
-        let mut digits = itoa::Buffer::new();
-        out.write_str("<script data-auto-logout")?;
+        let mut buffer = StackText::new();
         if self.signed_out {
             // Nothing to count down: the scope tells the script whom to tell.
-            out.write_str(" data-signed-out")?;
+            out.write_str("<script data-auto-logout data-signed-out")?;
             out.write_str(&attrs.scope)?;
-            return self.write_nonce_and_body(out, attrs);
+            return self.write_end(out, attrs, &mut buffer);
         }
-        if let Some(idle) = self.remaining.idle_millis() {
-            out.write_str(" data-idle-ms=\"")?;
-            out.write_str(digits.format(idle))?;
-            out.write_char('"')?;
+        buffer.push("<script data-auto-logout");
+        let mut digits = itoa::Buffer::new();
+        // The remaining times, then the configured limits: the script believes
+        // no deadline from another tab further away than these.
+        for (name, value) in [
+            (" data-idle-ms=\"", self.remaining.idle_millis()),
+            (" data-session-ms=\"", self.remaining.session_millis()),
+            (" data-idle-limit-ms=\"", config.idle_millis()),
+            (" data-session-limit-ms=\"", config.session_millis()),
+        ] {
+            if let Some(value) = value {
+                buffer.push(name);
+                buffer.push(digits.format(value));
+                buffer.push("\"");
+            }
         }
-        if let Some(session) = self.remaining.session_millis() {
-            out.write_str(" data-session-ms=\"")?;
-            out.write_str(digits.format(session))?;
-            out.write_char('"')?;
+        out.write_str(buffer.as_str()?)?;
+        let with_endpoints = self.form != Form::Inline;
+        if config.warn_before().is_some() && self.texts.any() {
+            self.write_page_texts(out, attrs, with_endpoints)?;
+        } else if with_endpoints {
+            out.write_str(&attrs.after_numbers_with_endpoints)?;
+        } else {
+            out.write_str(&attrs.after_numbers)?;
         }
-        // The configured limits: the script believes no deadline from another tab
-        // further away than these.
-        if let Some(idle) = config.idle_millis() {
-            out.write_str(" data-idle-limit-ms=\"")?;
-            out.write_str(digits.format(idle))?;
-            out.write_char('"')?;
-        }
-        if let Some(session) = config.session_millis() {
-            out.write_str(" data-session-limit-ms=\"")?;
-            out.write_str(digits.format(session))?;
-            out.write_char('"')?;
-        }
+        self.write_end(out, attrs, &mut buffer)
+    }
+
+    /// The configured attributes with the page's own texts in place of the
+    /// configured ones: what [`PreparedAttrs::after_numbers`] holds otherwise.
+    fn write_page_texts<W: fmt::Write + ?Sized>(
+        &self,
+        out: &mut W,
+        attrs: &PreparedAttrs,
+        with_endpoints: bool,
+    ) -> fmt::Result {
         out.write_str(&attrs.scope)?;
         out.write_str(&attrs.head)?;
-        let warning = config.warn_before().is_some();
         for (index, prepared) in attrs.texts.iter().enumerate() {
             match self.texts.get(index) {
                 // The page's own text, escaped as the configured ones were.
-                Some(text) if warning => {
+                Some(text) => {
                     out.write_char(' ')?;
                     out.write_str(TEXT_ATTRS[index])?;
                     out.write_str("=\"")?;
                     write_escaped(text, out)?;
                     out.write_char('"')?;
                 }
-                _ => out.write_str(prepared)?,
+                None => out.write_str(prepared)?,
             }
         }
         out.write_str(&attrs.class)?;
-        if self.form != Form::Inline {
+        if with_endpoints {
             out.write_str(&attrs.endpoints)?;
         }
-        self.write_nonce_and_body(out, attrs)
+        Ok(())
     }
 
     /// The end of the start tag (nonce, `src`) and the body.
-    fn write_nonce_and_body<W: fmt::Write + ?Sized>(
+    fn write_end<W: fmt::Write + ?Sized>(
         &self,
         out: &mut W,
         attrs: &PreparedAttrs,
+        buffer: &mut StackText,
     ) -> fmt::Result {
         if let Some(nonce) = self.nonce {
             // Validated base64: nothing to escape.
-            out.write_str(" nonce=\"")?;
-            out.write_str(nonce.0)?;
-            out.write_char('"')?;
+            buffer.clear();
+            buffer.push(" nonce=\"");
+            buffer.push(nonce.0);
+            buffer.push("\"");
+            out.write_str(buffer.as_str()?)?;
         }
-        if self.form == Form::External {
-            out.write_str(&attrs.src)?;
-            out.write_str("></script>")
+        out.write_str(if self.form == Form::External {
+            &attrs.external_end
         } else {
-            out.write_char('>')?;
-            out.write_str(assets::SCRIPT)?;
-            out.write_str("</script>")
+            INLINE_END
+        })
+    }
+}
+
+/// The end of an inline tag: the script text (the same bytes as
+/// [`assets::SCRIPT`], a test checks it) between `>` and `</script>`, one
+/// piece to copy.
+const INLINE_END: &str = concat!(
+    ">",
+    include_str!("../assets/auto-logout.min.js"),
+    "</script>"
+);
+
+/// Longest start of a tag with its numbers: the tag name and four attributes
+/// whose values are at most 20 characters each (`i64::MIN`).
+const LONGEST_NUMBERS: usize = "<script data-auto-logout".len()
+    + " data-idle-ms=\"\"".len()
+    + " data-session-ms=\"\"".len()
+    + " data-idle-limit-ms=\"\"".len()
+    + " data-session-limit-ms=\"\"".len()
+    + 4 * 20;
+/// Longest nonce attribute.
+const LONGEST_NONCE: usize = " nonce=\"\"".len() + MAX_NONCE_LEN;
+const STACK_TEXT_LEN: usize = 272;
+const _: () = assert!(LONGEST_NUMBERS <= STACK_TEXT_LEN && LONGEST_NONCE <= STACK_TEXT_LEN);
+
+/// Text assembled on the stack, so several short pieces reach the writer in
+/// one call. Large enough for what it is used for (checked when compiling).
+struct StackText {
+    bytes: [u8; STACK_TEXT_LEN],
+    len: usize,
+}
+
+impl StackText {
+    fn new() -> Self {
+        StackText {
+            bytes: [0; STACK_TEXT_LEN],
+            len: 0,
         }
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Appends `text`; the callers stay within the size, checked above.
+    fn push(&mut self, text: &str) {
+        let end = self.len + text.len();
+        self.bytes[self.len..end].copy_from_slice(text.as_bytes());
+        self.len = end;
+    }
+
+    fn as_str(&self) -> Result<&str, fmt::Error> {
+        // Only whole `str`s were pushed, so this never fails.
+        std::str::from_utf8(&self.bytes[..self.len]).map_err(|_| fmt::Error)
     }
 }
 
@@ -747,6 +846,156 @@ mod tests {
                 .to_string(),
             ""
         );
+    }
+
+    #[test]
+    fn the_inline_end_is_the_shipped_script() {
+        assert_eq!(INLINE_END, format!(">{}</script>", assets::SCRIPT));
+    }
+
+    /// The former writer (one `write_str` per piece, the configured
+    /// attributes one by one), kept as the reference for the bytes.
+    fn reference_write(tag: &ScriptTag<'_>, out: &mut String) {
+        let Some(config) = tag.config else {
+            return;
+        };
+        let attrs = config.script_attrs();
+        let mut digits = itoa::Buffer::new();
+        out.push_str("<script data-auto-logout");
+        let end = |out: &mut String| {
+            if let Some(nonce) = tag.nonce {
+                out.push_str(" nonce=\"");
+                out.push_str(nonce.0);
+                out.push('"');
+            }
+            if tag.form == Form::External {
+                out.push_str(&attrs.src);
+                out.push_str("></script>");
+            } else {
+                out.push('>');
+                out.push_str(assets::SCRIPT);
+                out.push_str("</script>");
+            }
+        };
+        if tag.signed_out {
+            out.push_str(" data-signed-out");
+            out.push_str(&attrs.scope);
+            return end(out);
+        }
+        for (name, value) in [
+            ("data-idle-ms", tag.remaining.idle_millis()),
+            ("data-session-ms", tag.remaining.session_millis()),
+            ("data-idle-limit-ms", config.idle_millis()),
+            ("data-session-limit-ms", config.session_millis()),
+        ] {
+            if let Some(value) = value {
+                push_attr(out, name, digits.format(value));
+            }
+        }
+        out.push_str(&attrs.scope);
+        out.push_str(&attrs.head);
+        let warning = config.warn_before().is_some();
+        for (index, prepared) in attrs.texts.iter().enumerate() {
+            match tag.texts.get(index) {
+                Some(text) if warning => push_attr(out, TEXT_ATTRS[index], text),
+                _ => out.push_str(prepared),
+            }
+        }
+        out.push_str(&attrs.class);
+        if tag.form != Form::Inline {
+            out.push_str(&attrs.endpoints);
+        }
+        end(out);
+    }
+
+    #[test]
+    fn the_same_bytes_as_the_reference_in_every_form() {
+        let texts = WarningTexts {
+            title: Some("T <\"&'>\r\0".into()),
+            idle_text: Some("Idle".into()),
+            session_text: None,
+            stay_label: Some("Stay".into()),
+            class: Some("my-warning".into()),
+        };
+        let mut configs = Vec::new();
+        for (idle, session) in [(Some(600), Some(3600)), (Some(600), None), (None, Some(60))] {
+            for warn in [false, true] {
+                for (login, with_texts, client_activity) in [
+                    (Some("/login?a=1&b=\"2\""), true, true),
+                    (None, false, false),
+                ] {
+                    let mut b = Config::builder()
+                        .redirect_to_login_immediately(true)
+                        .client_activity(client_activity && idle.is_some());
+                    if let Some(idle) = idle {
+                        b = b.idle_time(idle);
+                    }
+                    if let Some(session) = session {
+                        b = b.session_time(session);
+                    }
+                    if warn {
+                        b = b.warn_before(30);
+                    }
+                    if let Some(login) = login {
+                        b = b.login_url(login);
+                    }
+                    if with_texts && warn {
+                        b = b.warning_texts(texts.clone());
+                    }
+                    configs.push(b.build().unwrap());
+                }
+            }
+        }
+        let long_nonce = "A".repeat(MAX_NONCE_LEN);
+        let nonces = [None, Some("abc"), Some(long_nonce.as_str())];
+        let page_texts = [
+            PageTexts::default(),
+            PageTexts {
+                title: Some("Titel <i>\"ä\"</i>"),
+                ..PageTexts::default()
+            },
+            PageTexts {
+                idle_text: Some(""),
+                session_text: Some("S&S"),
+                stay_label: Some("\0"),
+                ..PageTexts::default()
+            },
+        ];
+        let remainings = [
+            Remaining::new(Some(0), Some(0)),
+            Remaining::new(Some(599_500), None),
+            Remaining::new(None, Some(i64::MAX)),
+            Remaining::NONE,
+        ];
+        let mut compared = 0;
+        for config in &configs {
+            for remaining in remainings {
+                for signed_out in [false, true] {
+                    let base = if signed_out {
+                        config.signed_out_script()
+                    } else {
+                        ScriptTag::new(config, remaining)
+                    };
+                    for form in [Form::Inline, Form::InlineWithEndpoints, Form::External] {
+                        for nonce in nonces {
+                            for texts in page_texts {
+                                let mut tag = base.with_texts(texts);
+                                tag.form = form;
+                                tag.nonce = nonce.map(|n| Nonce::new(n).unwrap());
+                                let mut expected = String::new();
+                                reference_write(&tag, &mut expected);
+                                assert_eq!(tag.to_string(), expected, "{tag:?}");
+                                let mut direct = String::new();
+                                tag.write_to(&mut direct).unwrap();
+                                assert_eq!(direct, expected, "{tag:?}");
+                                compared += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(compared, configs.len() * 4 * 2 * 3 * 3 * 3);
     }
 
     #[test]

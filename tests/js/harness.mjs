@@ -1,6 +1,9 @@
 // A small fake browser for assets/auto-logout.js: window, document, location, timers,
 // fetch, BroadcastChannel and localStorage, all driven by a fake clock. Several tabs of
 // one origin share a world (clock, server, channels, storage). Nothing waits real time.
+// Where browsers are unkind, so is this one: a timer above 2^31-1 ms fires at once, the
+// wall clock (Date.now) steps either way independently of the timers' clock, channel and
+// storage messages arrive as later tasks, and hidden tabs' timers are throttled.
 import vm from 'node:vm';
 import fs from 'node:fs';
 
@@ -12,6 +15,12 @@ export const SOURCE_PATH = new URL('../../assets/auto-logout.js', import.meta.ur
 export const SOURCE = fs.readFileSync(SOURCE_PATH, 'utf8');
 export const MAX_TIMER = 2 ** 31 - 1;
 export const T0 = 1_700_000_000_000;
+// Chromium's throttling of timers in hidden tabs: wake-ups aligned to whole seconds, and
+// to whole minutes once the tab has been hidden for five minutes ("intensive throttling").
+// Applied here to every timer of a hidden tab, which is at least as harsh.
+export const HIDDEN_ALIGN_MS = 1000;
+export const INTENSIVE_AFTER_MS = 5 * 60_000;
+export const INTENSIVE_ALIGN_MS = 60_000;
 
 // Let promise chains (fetch, json) and queued messages settle.
 export async function flush() {
@@ -204,6 +213,7 @@ export class World {
     this.wall = now; // Date.now()
     this.mono = 0; // what timers run on; does not move while the laptop sleeps
     this.timers = [];
+    this.tasks = []; // queued tasks (messages, storage events), run in order before timers
     this.seq = 0;
     this.maxDelay = 0;
     this.badDelays = [];
@@ -215,16 +225,47 @@ export class World {
     this.keepalive = () => 'network';
   }
 
-  // Time passes normally: timers fire in order, promises settle after each one.
+  // Queues a task (a message event, a storage event): it runs after the current task
+  // and its microtasks, in order, never inside the task that caused it.
+  queueTask(fn) {
+    this.tasks.push(fn);
+  }
+
+  async runTasks() {
+    for (let n = 0; this.tasks.length; n++) {
+      if (n > 100_000) throw new Error('runaway messages');
+      this.tasks.shift()();
+      await flush();
+    }
+  }
+
+  // When a timer really fires: when due in a visible tab; in a hidden tab on the next
+  // aligned wake-up (see HIDDEN_ALIGN_MS), never before it is due.
+  firesAt(t) {
+    const at = Math.max(t.at, this.mono);
+    const tab = t.tab;
+    if (tab.document.visibilityState !== 'hidden') return at;
+    const align = at - tab.hiddenAt >= INTENSIVE_AFTER_MS ? INTENSIVE_ALIGN_MS : HIDDEN_ALIGN_MS;
+    return Math.ceil(at / align) * align;
+  }
+
+  // Time passes normally: queued tasks run, timers fire in order, promises settle after
+  // each one.
   async advance(ms) {
     const end = this.mono + ms;
     await flush();
     for (let fired = 0; ; fired++) {
       if (fired > 1_000_000) throw new Error('runaway timers');
-      const due = this.timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at || a.id - b.id)[0];
-      if (!due) break;
-      this.wall += due.at - this.mono;
-      this.mono = due.at;
+      await this.runTasks();
+      let due = null;
+      let dueAt = Infinity;
+      for (const t of this.timers) {
+        const at = this.firesAt(t);
+        if (at < dueAt || (at === dueAt && t.id < due.id)) [due, dueAt] = [t, at];
+      }
+      if (!due || dueAt > end) break;
+      this.wall += dueAt - this.mono;
+      this.mono = dueAt;
       this.timers = this.timers.filter((t) => t !== due);
       due.fn(...due.args);
       await flush();
@@ -232,11 +273,18 @@ export class World {
     this.wall += end - this.mono;
     this.mono = end;
     await flush();
+    await this.runTasks();
     if (this.broken) throw new Error(this.broken);
   }
 
   // The machine sleeps: the wall clock jumps, timers do not notice.
   sleep(ms) {
+    this.wall += ms;
+  }
+
+  // NTP or the user sets the clock: Date.now() steps by `ms`, forwards or backwards;
+  // timers (a monotonic clock) do not notice.
+  stepClock(ms) {
     this.wall += ms;
   }
 
@@ -258,6 +306,7 @@ class Tab {
     this.world = world;
     this.navigations = [];
     this.closed = false;
+    this.hiddenAt = null;
     const url = new URL(href);
     const tab = this;
     const script = new El(null, 'script');
@@ -296,7 +345,12 @@ class Tab {
         if (tab.closed) return 0;
         ms = Number(ms) || 0;
         world.maxDelay = Math.max(world.maxDelay, ms);
-        if (ms > MAX_TIMER) world.badDelays.push(ms);
+        // Browsers keep the delay in a signed 32-bit integer: above 2^31-1 ms it
+        // overflows and the timer fires at once.
+        if (ms > MAX_TIMER) {
+          world.badDelays.push(ms);
+          ms = 0;
+        }
         const id = ++world.seq;
         world.timers.push({ id, at: world.mono + Math.max(0, ms), fn, args, tab });
         return id;
@@ -355,7 +409,7 @@ class Tab {
           const copy = structuredClone(data);
           for (const ch of world.channels) {
             if (ch !== this && ch.name === this.name && !ch.tab.closed && ch.tab !== tab) {
-              queueMicrotask(() => !ch.tab.closed && ch.onmessage && ch.onmessage({ data: structuredClone(copy) }));
+              world.queueTask(() => !ch.tab.closed && ch.onmessage && ch.onmessage({ data: structuredClone(copy) }));
             }
           }
         }
@@ -372,7 +426,7 @@ class Tab {
         if (old !== v) {
           for (const other of world.tabs) {
             if (other !== tab && !other.closed) {
-              queueMicrotask(() => other.window.fireHere(new Ev('storage', { key: k, oldValue: old, newValue: v })));
+              world.queueTask(() => !other.closed && other.window.fireHere(new Ev('storage', { key: k, oldValue: old, newValue: v })));
             }
           }
         }
@@ -402,6 +456,19 @@ class Tab {
   unload() {
     this.closed = true;
     this.world.timers = this.world.timers.filter((t) => t.tab !== this);
+  }
+
+  // The user switches to another tab or minimises the window, and back. Timers of a
+  // hidden tab are throttled from then on (World.firesAt).
+  hide() {
+    this.hiddenAt = this.world.mono;
+    this.document.visibilityState = 'hidden';
+    this.fire('visibilitychange');
+  }
+  show() {
+    this.hiddenAt = null;
+    this.document.visibilityState = 'visible';
+    this.fire('visibilitychange');
   }
 
   // Browser events.
