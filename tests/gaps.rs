@@ -123,7 +123,10 @@ async fn expired_endpoints_answer_json_with_login_url(site: &dyn Target) {
         .await;
     assert_json_idle_out(&res, "expired status as a navigation");
     let res = status_htmx
-        .get_with(STATUS, &[("hx-request", "true"), ("sec-fetch-mode", "cors")])
+        .get_with(
+            STATUS,
+            &[("hx-request", "true"), ("sec-fetch-mode", "cors")],
+        )
         .await;
     assert_json_idle_out(&res, "expired status from htmx");
 }
@@ -251,7 +254,10 @@ async fn axum_expiry_without_messages_layer_still_ends_the_session() {
     let res = b.get("/").await;
     assert_eq!(res.status, 200, "{res:?}");
     assert_eq!(res.body, "nobody", "the request went on as anonymous");
-    assert!(store.record(id).await.is_none(), "the old record is deleted");
+    assert!(
+        store.record(id).await.is_none(),
+        "the old record is deleted"
+    );
     assert_eq!(b.get("/").await.body, "nobody", "final");
     // Whatever the layer kept for a messages layer, it holds no login.
     if let Some(new_id) = b.session_id().filter(|new| *new != id) {
