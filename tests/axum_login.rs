@@ -101,6 +101,12 @@ struct Site {
 }
 
 async fn start() -> Site {
+    start_keyed(None).await
+}
+
+/// The app with axum-login's default session key, or with both layers told
+/// the same `data_key`.
+async fn start_keyed(data_key: Option<&'static str>) -> Site {
     let users = Users(HashMap::from([
         (
             1,
@@ -134,13 +140,21 @@ async fn start() -> Site {
         .route("/", get(home))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
-        .layer(
-            AutoLogoutLayer::new(config, &wrapped)
+        .layer(match data_key {
+            None => AutoLogoutLayer::new(config, &wrapped)
                 .with_clock(clock.clone())
                 .with_axum_login::<Users>(),
-        )
+            Some(key) => AutoLogoutLayer::new(config, &wrapped)
+                .with_clock(clock.clone())
+                .with_axum_login_data_key::<Users>(key),
+        })
         .layer(MessagesManagerLayer)
-        .layer(AuthManagerLayerBuilder::new(users, sessions).build());
+        .layer(match data_key {
+            None => AuthManagerLayerBuilder::new(users, sessions).build(),
+            Some(key) => AuthManagerLayerBuilder::new(users, sessions)
+                .with_data_key(key)
+                .build(),
+        });
     let browser_addr = support::app::spawn(app, "127.0.0.1:0").await.unwrap();
     Site {
         browser_addr,
@@ -273,4 +287,35 @@ async fn axum_login_logout_is_final() {
     assert_eq!(b.post_form("/logout", &[]).await.status, 303);
     assert!(site.store.record(id).await.is_none());
     assert_eq!(b.get("/").await.status, 303);
+}
+
+/// `AuthManagerLayerBuilder::with_data_key` moves axum-login's record in the
+/// session; `with_axum_login_data_key` with the same key finds it: the login
+/// starts the clocks (stamps stored, none under the default key's record),
+/// and an expiry logs the `AuthSession` out.
+#[tokio::test]
+async fn with_axum_login_data_key_follows_a_custom_data_key() {
+    const KEY: &str = "app.auth";
+    let site = start_keyed(Some(KEY)).await;
+    let b = site.browser();
+    sign_in(&b, "ada").await;
+    let id = session_id(&b);
+    let record = site.store.record(id).await.expect("a stored session");
+    assert!(record.data.contains_key(KEY), "{:?}", record.data);
+    assert!(
+        !record.data.contains_key("axum-login.data"),
+        "{:?}",
+        record.data
+    );
+    let stamps = decode(&site.store.stored_stamps(id).await.expect("stamps at login"));
+    assert_eq!(stamps, Stamps::at_login(T0));
+
+    site.advance(59_000);
+    assert_eq!(b.get("/").await.body, "hello ada");
+    site.advance(60_001);
+    let res = b.get("/").await;
+    assert_eq!(res.status, 303, "{res:?}");
+    assert_eq!(res.location(), Some("/login?next=/"));
+    assert_eq!(b.get("/login").await.messages(), vec![MESSAGE.to_owned()]);
+    assert_eq!(b.get("/").await.status, 303, "final");
 }
