@@ -344,6 +344,38 @@ pub fn page_shows_expiry_message(config: &Config, path: &str) -> bool {
         .is_some_and(|login_url| is_login_page(login_url, path))
 }
 
+/// `true` when a session signed in through an authentication crate
+/// (`signed_in`) has no stamps yet — it was signed in before the middleware
+/// was installed — and a limit is configured: its clocks start with this
+/// request, which is then decided with them.
+pub fn starts_clocks_of_untracked_login(
+    config: &Config,
+    signed_in: bool,
+    outcome: &RequestOutcome,
+) -> bool {
+    signed_in && *outcome == RequestOutcome::Untracked && config.has_limit()
+}
+
+/// `true` when an authentication crate signed a user in during this request:
+/// a user id after it that differs from the one before (a first login, or
+/// another user). The session's clocks then start, as at
+/// [`Stamps::at_login`](crate::Stamps::at_login).
+///
+/// ```
+/// use auto_logout::engine::signed_in_during_request;
+///
+/// assert!(signed_in_during_request(None, Some("ada")));
+/// assert!(signed_in_during_request(Some("bob"), Some("ada")));
+/// assert!(!signed_in_during_request(Some("ada"), Some("ada")));
+/// assert!(!signed_in_during_request(Some("ada"), None));
+/// ```
+pub fn signed_in_during_request<T: PartialEq + ?Sized>(
+    before: Option<&T>,
+    after: Option<&T>,
+) -> bool {
+    after.is_some() && after != before
+}
+
 /// The answer to a request whose session expired in this very request, when
 /// `LOGIN_URL` is set and the request is not for the login page (else `None`:
 /// the request goes on as anonymous).
@@ -550,6 +582,22 @@ mod tests {
             expired_reply(&no_login_url, ExpiryReason::Idle, "/", "/", headers(&[])),
             None
         );
+    }
+
+    #[test]
+    fn clocks_start_for_a_login_made_elsewhere() {
+        let c = config();
+        let untracked = RequestOutcome::Untracked;
+        assert!(starts_clocks_of_untracked_login(&c, true, &untracked));
+        assert!(!starts_clocks_of_untracked_login(&c, false, &untracked));
+        let expired = RequestOutcome::Expired(ExpiryReason::Idle);
+        assert!(!starts_clocks_of_untracked_login(&c, true, &expired));
+        let no_limit = Config::builder().build().unwrap();
+        assert!(!starts_clocks_of_untracked_login(
+            &no_limit, true, &untracked
+        ));
+        assert!(signed_in_during_request::<str>(None, Some("ada")));
+        assert!(!signed_in_during_request::<str>(None, None));
     }
 
     #[test]

@@ -204,7 +204,7 @@ where
         // A stored login, loaded by a store that is not the wrapper.
         return Ok(reply(req, Reply::misconfigured(UNWRAPPED_STORE)));
     }
-    if user_before.is_some() && outcome == RequestOutcome::Untracked && config.has_limit() {
+    if engine::starts_clocks_of_untracked_login(config, user_before.is_some(), &outcome) {
         // Signed in through actix-identity before the clocks were started
         // (before the middleware was installed): they start now.
         outcome = session::start_clocks(config, &session, now, activity);
@@ -257,7 +257,7 @@ where
         // A login through `Identity::login` during the request: a (different)
         // user id now. Start the clocks of the renewed session.
         let after = session::user_id(&session, key);
-        if after.is_some() && after != user_before {
+        if engine::signed_in_during_request(user_before.as_deref(), after.as_deref()) {
             let _ = session::write_stamps(&session, &crate::Stamps::at_login(now));
         }
     }

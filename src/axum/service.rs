@@ -126,7 +126,7 @@ where
         return Ok(into_response(Reply::misconfigured(STORE_NOT_WRAPPED)));
     }
 
-    if auth_user.is_some() && outcome == RequestOutcome::Untracked && config.has_limit() {
+    if engine::starts_clocks_of_untracked_login(config, auth_user.is_some(), &outcome) {
         // Signed in through axum-login, but not tracked yet (signed in before
         // the layer was installed): the clocks start now.
         let stamps = Stamps::at_login(now).encode();
@@ -226,11 +226,8 @@ async fn start_clocks_at_login(
     let Ok(Some(data)) = session.get_value(hook.data_key()).await else {
         return;
     };
-    let after = match data.get("user_id") {
-        Some(Value::Null) | None => return,
-        Some(id) => id,
-    };
-    if before.as_ref() != Some(after) {
+    let after = data.get("user_id").filter(|id| !id.is_null());
+    if engine::signed_in_during_request(before.as_ref(), after) {
         let stamps = Stamps::at_login(now).encode();
         let _ = session
             .insert_value(Stamps::SESSION_KEY, Value::String(stamps))
