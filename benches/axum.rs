@@ -6,17 +6,27 @@
 //!
 //! The page reads the signed-in user from the session (as any protected page
 //! does) and, with the layer, writes the template values and the script tag
-//! into its body, so "with" includes the context. The system clock runs, so
-//! the layer writes the session once per second, as in production. The
-//! difference between `with layer` and `without layer` is the added cost.
+//! into its body, so "with" includes the context. The difference between
+//! `with layer` and `without layer` is the added cost.
+//!
+//! In the variants on the system clock one cookie comes back millions of
+//! times a second, so the layer almost never writes: last activity moves on
+//! only once per `WRITE_RESOLUTION` (6 s at `IDLE_TIME` 600 s). That is the
+//! read path. `with layer, writes every request` injects a clock that moves
+//! by `WRITE_RESOLUTION` before each request, so every request records its
+//! activity: the session is saved through `AutoLogoutStore`, which re-reads
+//! the stored record and applies the save rule before it writes (no
+//! `SESSION_TIME` there, or the session would end after 600 requests).
 
 use std::hint::black_box;
 
 #[path = "../examples/demo/app.rs"]
 mod app;
 
-use auto_logout::Config;
+use std::time::Duration;
+
 use auto_logout::axum::{AutoLogout, AutoLogoutContext, AutoLogoutLayer};
+use auto_logout::{Clock, Config, ManualClock, Stamps, Timestamp};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, header};
@@ -32,6 +42,8 @@ enum Variant {
     LayerOnly,
     External,
     Inline,
+    /// `External` with a clock that moves by `WRITE_RESOLUTION` per request.
+    Writing,
 }
 
 async fn page(session: Session, ctx: Option<AutoLogoutContext>) -> String {
@@ -71,14 +83,23 @@ async fn login(session: Session, auto_logout: Option<AutoLogout>) -> &'static st
     "ok"
 }
 
-fn app(variant: Variant) -> Router {
-    let store = auto_logout::axum::AutoLogoutStore::new(MemoryStore::default());
+/// The clock of the `Writing` variant and its step per request.
+struct Moving {
+    clock: ManualClock,
+    step: Duration,
+}
+
+fn app(variant: Variant) -> (Router, MemoryStore, Option<Moving>) {
+    let memory = MemoryStore::default();
+    let store = auto_logout::axum::AutoLogoutStore::new(memory.clone());
     let mut config = Config::builder()
         .idle_time(600)
-        .session_time(3600)
         .message("The session has expired. Please login again to continue.")
         .redirect_to_login_immediately(true)
         .warn_before(60);
+    if variant != Variant::Writing {
+        config = config.session_time(3600);
+    }
     if variant == Variant::Inline {
         // Marks the variant for the page (the text itself is not rendered here).
         config = config.warning_texts(auto_logout::WarningTexts {
@@ -91,12 +112,33 @@ fn app(variant: Variant) -> Router {
         _ => Router::new().route("/", get(page)),
     };
     let router = router.route("/login", get(login));
+    let config = config.build().unwrap();
+    let mut moving = None;
     let router = match variant {
         Variant::Without => router,
         Variant::NoopLayer => router.layer(NoopLayer),
-        _ => router.layer(AutoLogoutLayer::new(config.build().unwrap(), &store)),
+        Variant::Writing => {
+            let clock = ManualClock::default();
+            let step = config.write_resolution();
+            moving = Some(Moving {
+                clock: clock.clone(),
+                step,
+            });
+            router.layer(AutoLogoutLayer::new(config, &store).with_clock(clock))
+        }
+        _ => router.layer(AutoLogoutLayer::new(config, &store)),
     };
-    router.layer(SessionManagerLayer::new(store).with_secure(false))
+    let router = router.layer(SessionManagerLayer::new(store).with_secure(false));
+    (router, memory, moving)
+}
+
+/// The last activity stored for the session of `cookie` (`id=...`).
+async fn stored_activity(memory: &MemoryStore, cookie: &str) -> Timestamp {
+    use tower_sessions::SessionStore;
+    let id: tower_sessions::session::Id = cookie["id=".len()..].parse().unwrap();
+    let record = memory.load(&id).await.unwrap().expect("a stored session");
+    let stored = record.data[Stamps::SESSION_KEY].as_str().unwrap();
+    Stamps::decode(stored).unwrap().last_activity_at()
 }
 
 /// The least any async tower middleware costs: take the ready inner service,
@@ -156,8 +198,12 @@ fn bench(c: &mut Criterion) {
         ("with layer, page without its values", Variant::LayerOnly),
         ("with layer, external script", Variant::External),
         ("with layer, inline script", Variant::Inline),
+        (
+            "with layer, external script, writes every request",
+            Variant::Writing,
+        ),
     ] {
-        let app = app(variant);
+        let (app, memory, moving) = app(variant);
         let cookie = rt.block_on(async {
             let res = app
                 .clone()
@@ -177,16 +223,37 @@ fn bench(c: &mut Criterion) {
             String::from_utf8(bytes.to_vec()).unwrap()
         });
         assert!(body.starts_with("<h1>Hello, demo</h1>"), "{body}");
-        let with_values = matches!(variant, Variant::External | Variant::Inline);
+        let with_values = matches!(
+            variant,
+            Variant::External | Variant::Inline | Variant::Writing
+        );
         assert_eq!(with_values, body.contains("<script"));
+        if let Some(Moving { clock, step }) = &moving {
+            // Check once that a request after one step is written to the store.
+            clock.advance(*step);
+            let now = clock.now();
+            rt.block_on(async {
+                let res = app.clone().oneshot(request(&cookie)).await.unwrap();
+                assert_eq!(res.status(), 200);
+                assert_eq!(stored_activity(&memory, &cookie).await, now);
+            });
+        }
         group.bench_function(name, |b| {
             b.iter(|| {
+                if let Some(Moving { clock, step }) = &moving {
+                    clock.advance(*step);
+                }
                 rt.block_on(async {
                     let res = app.clone().oneshot(request(&cookie)).await.unwrap();
                     black_box(res)
                 })
             })
         });
+        if let Some(Moving { clock, .. }) = &moving {
+            // Still signed in, and the last request was written.
+            let now = clock.now();
+            rt.block_on(async { assert_eq!(stored_activity(&memory, &cookie).await, now) });
+        }
     }
     group.finish();
 
