@@ -186,13 +186,21 @@ impl Config {
         let session = self
             .session_millis()
             .map(|limit| remaining(stamps.login_at(), limit));
-        match (idle.filter(|&r| r < 0), session.filter(|&r| r < 0)) {
-            (None, None) => Decision::Active(Remaining::new(idle, session)),
-            (Some(idle_over), Some(session_over)) if idle_over < session_over => {
-                Decision::Expired(ExpiryReason::Idle)
-            }
-            (Some(_), None) => Decision::Expired(ExpiryReason::Idle),
-            (_, Some(_)) => Decision::Expired(ExpiryReason::Session),
+        // A limit that is not configured never runs out: as if 0 were left.
+        let (idle_left, session_left) = (idle.unwrap_or(0), session.unwrap_or(0));
+        if idle_left >= 0 && session_left >= 0 {
+            // Neither is below zero: no clamp needed.
+            Decision::Active(Remaining {
+                idle_millis: idle,
+                session_millis: session,
+            })
+        } else if idle_left < session_left {
+            // The idle limit ran out, and first (the other one has time left,
+            // or ran out later).
+            Decision::Expired(ExpiryReason::Idle)
+        } else {
+            // The absolute limit ran out first, or at the same instant.
+            Decision::Expired(ExpiryReason::Session)
         }
     }
 
@@ -224,10 +232,14 @@ impl Config {
                     && stamps.record_activity(now, self.write_resolution_millis())
                 {
                     // Last activity is `now` itself: the whole idle limit is
-                    // left (what `decide` would say again), the absolute
-                    // limit's remaining time is unchanged.
+                    // left (what `decide` would say again; limits are
+                    // positive), the absolute limit's remaining time is
+                    // unchanged.
                     RequestOutcome::Active {
-                        remaining: Remaining::new(self.idle_millis(), remaining.session_millis),
+                        remaining: Remaining {
+                            idle_millis: self.idle_millis(),
+                            ..remaining
+                        },
                         write: Some(stamps),
                     }
                 } else {
