@@ -254,6 +254,7 @@ export class World {
   async advance(ms) {
     const end = this.mono + ms;
     await flush();
+    let sameInstant = 0;
     for (let fired = 0; ; fired++) {
       if (fired > 1_000_000) throw new Error('runaway timers');
       await this.runTasks();
@@ -264,6 +265,9 @@ export class World {
         if (at < dueAt || (at === dueAt && t.id < due.id)) [due, dueAt] = [t, at];
       }
       if (!due || dueAt > end) break;
+      sameInstant = dueAt === this.mono ? sameInstant + 1 : 0;
+      // A timer that re-arms itself at once (an overflowed delay does) hangs a browser.
+      if (sameInstant > 1000) throw new Error('timer storm: more than 1000 timers at one instant');
       this.wall += dueAt - this.mono;
       this.mono = dueAt;
       this.timers = this.timers.filter((t) => t !== due);
@@ -306,7 +310,8 @@ class Tab {
     this.world = world;
     this.navigations = [];
     this.closed = false;
-    this.hiddenAt = null;
+    this.hiddenAt = null; // the true time the tab was hidden at, while it is hidden
+    this.leftAt = null;
     const url = new URL(href);
     const tab = this;
     const script = new El(null, 'script');
@@ -329,6 +334,7 @@ class Tab {
         hash: url.hash,
         replace(u) {
           tab.navigations.push(String(u));
+          tab.leftAt ??= world.mono; // true time (the timers' clock) of the first navigation
           tab.unload();
         },
         assign() {
