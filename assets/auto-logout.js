@@ -227,7 +227,8 @@
     if (verifyTimer !== null) return;
     let wait = 0;
     if (statusPending) wait = VERIFY_INTERVAL_MS;
-    else if (lastAskedAt !== null) wait = Math.max(0, lastAskedAt + VERIFY_INTERVAL_MS - Date.now());
+    // Never longer than the interval: the wall clock may have stepped back since.
+    else if (lastAskedAt !== null) wait = Math.min(VERIFY_INTERVAL_MS, Math.max(0, lastAskedAt + VERIFY_INTERVAL_MS - Date.now()));
     verifyTimer = setTimeout(function () {
       verifyTimer = null;
       if (leaving) return;

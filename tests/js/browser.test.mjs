@@ -218,3 +218,20 @@ test('a hidden tab on a laptop that slept past the deadline, left hidden: within
   assert.equal(tab.navigations.length, 1);
   assert.ok(tab.leftAt - wokeAt <= TICK + INTENSIVE_ALIGN_MS, `left ${tab.leftAt - wokeAt} ms after waking`);
 });
+
+test('the clock steps back after a status request: a sign-out elsewhere is still verified within a second', async () => {
+  const world = new World();
+  world.status = () => alive(30 * MIN);
+  // Reached through history: asks the server at once.
+  const tab = world.tab({ idleMs: String(30 * MIN), statusUrl: STATUS, loginUrl: '/login' }, { navigationType: 'back_forward' }).run();
+  await world.advance(MIN);
+  assert.equal(world.requests.length, 1);
+  world.stepClock(-60 * MIN);
+  world.status = () => goneReply(null);
+  world.tab({ signedOut: '' }, { href: 'https://app.example/login' }).run();
+  const signedOutAt = world.mono;
+  await world.advance(1000);
+  assert.equal(world.requests.length, 2, 'asked the server');
+  assert.equal(tab.navigations.length, 1);
+  assert.ok(tab.leftAt - signedOutAt <= 1000, `left ${tab.leftAt - signedOutAt} ms after the sign-out`);
+});
