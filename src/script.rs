@@ -50,6 +50,19 @@ use crate::decision::Remaining;
 /// Longest nonce accepted.
 const MAX_NONCE_LEN: usize = 256;
 
+/// Which bytes a nonce may hold: base64 and base64url (A-Z a-z 0-9 + / - _ =).
+const NONCE_BYTES: [bool; 256] = {
+    let mut allowed = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        allowed[b] =
+            byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'-' | b'_' | b'=');
+        b += 1;
+    }
+    allowed
+};
+
 /// A CSP nonce, checked to be base64 or base64url text (1 to 256 characters),
 /// so it can be written into the tag as is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,11 +81,12 @@ pub struct NonceError {
 impl<'a> Nonce<'a> {
     /// Checks `value` and wraps it.
     pub fn new(value: &'a str) -> Result<Self, NonceError> {
+        // Every byte looked up, without a branch per byte.
         let ok = !value.is_empty()
             && value.len() <= MAX_NONCE_LEN
-            && value.bytes().all(|b| {
-                b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=')
-            });
+            && value
+                .bytes()
+                .fold(true, |ok, b| ok & NONCE_BYTES[usize::from(b)]);
         if ok {
             Ok(Nonce(value))
         } else {
@@ -177,13 +191,19 @@ pub(crate) struct PreparedAttrs {
     src: String,
     /// ` data-scope=".."`: which tabs talk to each other.
     scope: String,
-    /// What follows the numbers when the page brings no texts of its own:
-    /// `scope`, `head`, `texts` and `class`, joined so a render writes them at once.
-    after_numbers: String,
-    /// [`PreparedAttrs::after_numbers`] followed by `endpoints`.
-    after_numbers_with_endpoints: String,
-    /// `src` and the end of the external tag, `></script>`.
-    external_end: String,
+    /// What follows the numbers when the page brings no texts of its own but a
+    /// nonce: `scope`, `head`, `texts`, `class` (then `endpoints` in the
+    /// second) and ` nonce="`, joined so a render writes them at once.
+    then_nonce: [String; 2],
+    /// The whole rest of an inline tag without a nonce: the same attributes
+    /// followed by [`INLINE_END`] (the script text), so the usual inline tag
+    /// is two pieces to copy.
+    inline_rest: [String; 2],
+    /// The whole rest of an external tag without a nonce: the same
+    /// attributes with `endpoints`, `src` and `></script>`.
+    external_rest: String,
+    /// The end of an external tag after a nonce's value: `"`, `src` and `></script>`.
+    external_end_after_nonce: String,
 }
 
 impl PreparedAttrs {
@@ -245,13 +265,19 @@ impl PreparedAttrs {
             "data-scope",
             &scope_of(endpoint_prefix, login_url),
         );
-        let after_numbers = [scope.as_str(), &head]
+        let without_endpoints = [scope.as_str(), &head]
             .into_iter()
             .chain(texts.iter().map(String::as_str))
             .chain([class.as_str()])
             .collect::<String>();
-        let after_numbers_with_endpoints = format!("{after_numbers}{endpoints}");
-        let external_end = format!("{src}></script>");
+        let with_endpoints = format!("{without_endpoints}{endpoints}");
+        let external_rest = format!("{with_endpoints}{src}></script>");
+        let external_end_after_nonce = format!("\"{src}></script>");
+        let after_numbers = [without_endpoints, with_endpoints];
+        let then_nonce = after_numbers
+            .each_ref()
+            .map(|attrs| format!("{attrs} nonce=\""));
+        let inline_rest = after_numbers.map(|attrs| attrs + INLINE_END);
         PreparedAttrs {
             head,
             texts,
@@ -259,9 +285,10 @@ impl PreparedAttrs {
             endpoints,
             src,
             scope,
-            after_numbers,
-            after_numbers_with_endpoints,
-            external_end,
+            then_nonce,
+            inline_rest,
+            external_rest,
+            external_end_after_nonce,
         }
     }
 }
@@ -430,22 +457,23 @@ impl<'a> ScriptTag<'a> {
     /// Writes the tag into `out` (nothing when empty), allocating nothing itself.
     ///
     /// In few pieces, each one call of `out.write_str`: the start of the tag
-    /// with the numbers (assembled on the stack), the configured attributes
-    /// (joined when the configuration was built), the nonce, and the end (the
-    /// `src` attribute, or the script text with the tags around it).
+    /// with the numbers (assembled on the stack), then text joined when the
+    /// configuration was built: the configured attributes, and the end (the
+    /// `src` attribute, or the script text with the tags around it); a nonce
+    /// and the page's own texts add pieces between them.
     pub fn write_to<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
         let Some(config) = self.config else {
             return Ok(());
         };
         let attrs = config.script_attrs();
-        let mut buffer = StackText::new();
         if self.signed_out {
             // Nothing to count down: the scope tells the script whom to tell.
             out.write_str("<script data-auto-logout data-signed-out")?;
             out.write_str(&attrs.scope)?;
-            return self.write_end(out, attrs, &mut buffer);
+            return self.write_end(out, attrs);
         }
-        buffer.push("<script data-auto-logout");
+        let mut start = StackText::new();
+        start.push("<script data-auto-logout");
         let mut digits = itoa::Buffer::new();
         // The remaining times, then the configured limits: the script believes
         // no deadline from another tab further away than these.
@@ -456,21 +484,29 @@ impl<'a> ScriptTag<'a> {
             (" data-session-limit-ms=\"", config.session_millis()),
         ] {
             if let Some(value) = value {
-                buffer.push(name);
-                buffer.push(digits.format(value));
-                buffer.push("\"");
+                start.push(name);
+                start.push(digits.format(value));
+                start.push("\"");
             }
         }
-        out.write_str(buffer.as_str()?)?;
+        out.write_str(start.as_str()?)?;
         let with_endpoints = self.form != Form::Inline;
         if config.warn_before().is_some() && self.texts.any() {
             self.write_page_texts(out, attrs, with_endpoints)?;
-        } else if with_endpoints {
-            out.write_str(&attrs.after_numbers_with_endpoints)?;
-        } else {
-            out.write_str(&attrs.after_numbers)?;
+            return self.write_end(out, attrs);
         }
-        self.write_end(out, attrs, &mut buffer)
+        // The usual tags: the rest in one piece, or three around a nonce.
+        let external = self.form == Form::External;
+        match self.nonce {
+            None if external => out.write_str(&attrs.external_rest),
+            None => out.write_str(&attrs.inline_rest[usize::from(with_endpoints)]),
+            Some(nonce) => {
+                out.write_str(&attrs.then_nonce[usize::from(with_endpoints)])?;
+                // Validated base64: nothing to escape.
+                out.write_str(nonce.0)?;
+                out.write_str(self.end_after_nonce(attrs))
+            }
+        }
     }
 
     /// The configured attributes with the page's own texts in place of the
@@ -503,71 +539,70 @@ impl<'a> ScriptTag<'a> {
         Ok(())
     }
 
-    /// The end of the start tag (nonce, `src`) and the body.
-    fn write_end<W: fmt::Write + ?Sized>(
-        &self,
-        out: &mut W,
-        attrs: &PreparedAttrs,
-        buffer: &mut StackText,
-    ) -> fmt::Result {
+    /// The end of the start tag (nonce, `src`) and the body, in pieces: for
+    /// the signed-out tag and the page's own texts.
+    fn write_end<W: fmt::Write + ?Sized>(&self, out: &mut W, attrs: &PreparedAttrs) -> fmt::Result {
         if let Some(nonce) = self.nonce {
-            // Validated base64: nothing to escape.
-            buffer.clear();
-            buffer.push(" nonce=\"");
-            buffer.push(nonce.0);
-            buffer.push("\"");
-            out.write_str(buffer.as_str()?)?;
-        }
-        out.write_str(if self.form == Form::External {
-            &attrs.external_end
+            out.write_str(" nonce=\"")?;
+            out.write_str(nonce.0)?;
+            out.write_str(self.end_after_nonce(attrs))
+        } else if self.form == Form::External {
+            out.write_str(&attrs.src)?;
+            out.write_str("></script>")
         } else {
-            INLINE_END
-        })
+            out.write_str(INLINE_END)
+        }
+    }
+
+    /// What follows a nonce's value: its closing quote, then `src` and
+    /// `></script>`, or `>`, the script text and `</script>`.
+    fn end_after_nonce<'b>(&self, attrs: &'b PreparedAttrs) -> &'b str {
+        if self.form == Form::External {
+            &attrs.external_end_after_nonce
+        } else {
+            INLINE_END_AFTER_NONCE
+        }
     }
 }
 
-/// The end of an inline tag: the script text (the same bytes as
-/// [`assets::SCRIPT`], a test checks it) between `>` and `</script>`, one
-/// piece to copy.
-const INLINE_END: &str = concat!(
-    ">",
+/// The end of an inline tag after a nonce's value: its closing quote, then the
+/// script text (the same bytes as [`assets::SCRIPT`], a test checks it)
+/// between `>` and `</script>`, one piece to copy.
+const INLINE_END_AFTER_NONCE: &str = concat!(
+    "\">",
     include_str!("../assets/auto-logout.min.js"),
     "</script>"
 );
 
+/// The end of an inline tag without a nonce: [`INLINE_END_AFTER_NONCE`]
+/// without the quote.
+const INLINE_END: &str = INLINE_END_AFTER_NONCE.split_at(1).1;
+
 /// Longest start of a tag with its numbers: the tag name and four attributes
 /// whose values are at most 20 characters each (`i64::MIN`).
-const LONGEST_NUMBERS: usize = "<script data-auto-logout".len()
+const LONGEST_START: usize = "<script data-auto-logout".len()
     + " data-idle-ms=\"\"".len()
     + " data-session-ms=\"\"".len()
     + " data-idle-limit-ms=\"\"".len()
     + " data-session-limit-ms=\"\"".len()
     + 4 * 20;
-/// Longest nonce attribute.
-const LONGEST_NONCE: usize = " nonce=\"\"".len() + MAX_NONCE_LEN;
-const STACK_TEXT_LEN: usize = 272;
-const _: () = assert!(LONGEST_NUMBERS <= STACK_TEXT_LEN && LONGEST_NONCE <= STACK_TEXT_LEN);
 
-/// Text assembled on the stack, so several short pieces reach the writer in
-/// one call. Large enough for what it is used for (checked when compiling).
+/// The start of a tag assembled on the stack, so its short pieces reach the
+/// writer in one call. Large enough for the longest (checked when compiling).
 struct StackText {
-    bytes: [u8; STACK_TEXT_LEN],
+    bytes: [u8; LONGEST_START],
     len: usize,
 }
 
 impl StackText {
     fn new() -> Self {
         StackText {
-            bytes: [0; STACK_TEXT_LEN],
+            bytes: [0; LONGEST_START],
             len: 0,
         }
     }
 
-    fn clear(&mut self) {
-        self.len = 0;
-    }
-
-    /// Appends `text`; the callers stay within the size, checked above.
+    /// Appends `text`; the callers stay within [`LONGEST_START`].
     fn push(&mut self, text: &str) {
         let end = self.len + text.len();
         self.bytes[self.len..end].copy_from_slice(text.as_bytes());
@@ -619,6 +654,15 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn the_nonce_table_is_base64_and_base64url() {
+        for b in 0..=255u8 {
+            let expected =
+                b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=');
+            assert_eq!(NONCE_BYTES[usize::from(b)], expected, "{b}");
+        }
+    }
 
     #[test]
     fn nonces_are_validated() {
@@ -851,6 +895,10 @@ mod tests {
     #[test]
     fn the_inline_end_is_the_shipped_script() {
         assert_eq!(INLINE_END, format!(">{}</script>", assets::SCRIPT));
+        assert_eq!(
+            INLINE_END_AFTER_NONCE,
+            format!("\">{}</script>", assets::SCRIPT)
+        );
     }
 
     /// The former writer (one `write_str` per piece, the configured
