@@ -510,7 +510,7 @@ impl<'a> ScriptTag<'a> {
     }
 
     /// The configured attributes with the page's own texts in place of the
-    /// configured ones: what [`PreparedAttrs::after_numbers`] holds otherwise.
+    /// configured ones: what the joined text of [`PreparedAttrs`] holds otherwise.
     fn write_page_texts<W: fmt::Write + ?Sized>(
         &self,
         out: &mut W,
