@@ -36,6 +36,7 @@ use auto_logout::{Nonce, request};
 use tera::{Context, Tera};
 
 pub use axum_app::{Csp, PASSWORD, SESSION_COOKIE, Settings, USER_KEY, USERNAME};
+use axum_app::{LoginForm, NextQuery, PageQuery, safe_next, warning_texts};
 
 /// How long a call of the session store may take before the request gets `503`.
 pub const STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -203,46 +204,6 @@ fn get_or_head() -> actix_web::Route {
 
 /// The routes a test adds nothing to.
 pub fn no_routes(_: &mut web::ServiceConfig) {}
-
-#[derive(serde::Deserialize)]
-struct NextQuery {
-    next: Option<String>,
-    /// Set by the logout handler's redirect: the page tells the other tabs.
-    signed_out: Option<String>,
-}
-
-/// The home page's options: `?lang=de` shows the warning in German, `?bare=1`
-/// leaves the demo's stylesheet out (the warning's own stylesheet still comes).
-#[derive(serde::Deserialize)]
-struct PageQuery {
-    lang: Option<String>,
-    bare: Option<String>,
-}
-
-/// The warning's texts in the page's language (`None`: the configured ones),
-/// as the axum demo's.
-fn warning_texts(lang: &str) -> auto_logout::script::PageTexts<'static> {
-    match lang {
-        "de" => auto_logout::script::PageTexts {
-            title: Some("Ihre Sitzung endet bald"),
-            idle_text: Some("Sie werden wegen Inaktivität abgemeldet."),
-            session_text: Some("Ihre Sitzung erreicht ihr Zeitlimit."),
-            stay_label: Some("Angemeldet bleiben"),
-        },
-        _ => auto_logout::script::PageTexts::default(),
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct LoginForm {
-    username: String,
-    password: String,
-    next: Option<String>,
-}
-
-fn safe_next(next: Option<&str>) -> &str {
-    next.and_then(request::safe_next).unwrap_or("/")
-}
 
 fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

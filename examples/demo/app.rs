@@ -311,23 +311,27 @@ pub async fn redis_store(
     Ok(tower_sessions_redis_store::RedisStore::new(pool))
 }
 
+/// The login page's query (both demos).
 #[derive(serde::Deserialize)]
-struct NextQuery {
-    next: Option<String>,
+pub struct NextQuery {
+    /// Where to go after signing in.
+    pub next: Option<String>,
     /// Set by the logout handler's redirect: the page tells the other tabs.
-    signed_out: Option<String>,
+    pub signed_out: Option<String>,
 }
 
 /// The home page's options: `?lang=de` shows the warning in German, `?bare=1`
 /// leaves the demo's stylesheet out (the warning's own stylesheet still comes).
 #[derive(serde::Deserialize)]
-struct PageQuery {
-    lang: Option<String>,
-    bare: Option<String>,
+pub struct PageQuery {
+    /// `de` for German warning texts.
+    pub lang: Option<String>,
+    /// Set: no demo stylesheet.
+    pub bare: Option<String>,
 }
 
 /// The warning's texts in the page's language (`None`: the configured ones).
-fn warning_texts(lang: &str) -> auto_logout::script::PageTexts<'static> {
+pub fn warning_texts(lang: &str) -> auto_logout::script::PageTexts<'static> {
     match lang {
         "de" => auto_logout::script::PageTexts {
             title: Some("Ihre Sitzung endet bald"),
@@ -339,14 +343,19 @@ fn warning_texts(lang: &str) -> auto_logout::script::PageTexts<'static> {
     }
 }
 
+/// The sign-in form's fields (both demos).
 #[derive(serde::Deserialize)]
-struct LoginForm {
-    username: String,
-    password: String,
-    next: Option<String>,
+pub struct LoginForm {
+    /// The user name.
+    pub username: String,
+    /// The password.
+    pub password: String,
+    /// Where to go after signing in.
+    pub next: Option<String>,
 }
 
-fn safe_next(next: Option<&str>) -> &str {
+/// `next` when it stays on this site, else `/`.
+pub fn safe_next(next: Option<&str>) -> &str {
     next.and_then(request::safe_next).unwrap_or("/")
 }
 
