@@ -46,6 +46,7 @@
 //! | `axum-login` | `axum` | with axum-login 0.18, a login starts the clocks by itself |
 //! | `actix` | `actix` | an actix-web 4 middleware over actix-session 0.11, flash messages through actix-web-flash-messages 0.5 |
 //! | `actix-identity` | `actix` | with actix-identity 0.9, `Identity::login` starts the clocks by itself |
+//! | `tracing` | — | audit events (target `auto_logout`): each automatic logout at info, refused keepalives, refused stamps and store failures at warn; see the README's "Audit events" |
 //!
 //! The README has a quick start per framework and engine, and the repository's
 //! `examples/axum_minimal.rs` is a complete small app to start from.
@@ -54,6 +55,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod assets;
+mod audit;
 pub mod clock;
 pub mod config;
 pub mod context;
@@ -99,6 +101,8 @@ pub use save_rule::{InStore, SaveAction};
 pub use script::{Nonce, NonceError, PageTexts, ScriptTag};
 pub use stamps::{StampError, Stamps};
 pub use time_value::TimeValue;
+#[doc(hidden)]
+pub use audit::{clocks_never_started_calls, clocks_never_started_fired};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -1,0 +1,179 @@
+//! Audit events: what the crate tells the application's log, with the
+//! feature `tracing`.
+//!
+//! Every event has the target `auto_logout` and a field `event` that names it:
+//!
+//! | `event` | level | fields | when |
+//! |---|---|---|---|
+//! | `logout` | info | `reason`, `idle_age_ms`, `session_age_ms` | a request finds its session expired and the integration logs it out |
+//! | `stamps_refused` | warn | `error` | the stored stamps are corrupt, foreign or of another version |
+//! | `keepalive_refused` | warn | `why` | a keepalive request is answered `403` |
+//! | `store_failed` | warn | `operation`, `error` | a call of the wrapped session store fails |
+//! | `hook_failed` | warn | `reason`, `error` | the logout hook returned an error |
+//! | `clocks_never_started` | warn | `detail` | a signed-in session without stamps, once per process |
+//!
+//! No event carries a session id, a cookie, a stamp's text or session data.
+//!
+//! Without the feature every function here is empty and inlined away, except
+//! [`clocks_never_started`], which then writes its line once to the process's
+//! stderr: a library that prints is rude, but a login call the application
+//! forgot leaves sessions without any timeout and shows nowhere else.
+//!
+//! Nothing here runs for a request whose session is active: only expiries,
+//! refusals and failures emit.
+
+// Each event is called from where it happens, some only from an integration
+// behind its own feature: a build without them leaves those unused.
+#![allow(dead_code)]
+
+use crate::decision::ExpiryReason;
+use crate::stamps::StampError;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// The target of every event.
+#[cfg(feature = "tracing")]
+const TARGET: &str = "auto_logout";
+
+/// An age the caller does not know (stamps that could not be read): the
+/// `logout` event leaves its age fields out.
+pub(crate) const UNKNOWN_AGE: i64 = i64::MIN;
+
+/// An automatic logout, at info level: why, and how long ago the session's
+/// last activity and its login were, in milliseconds (negative for stamps
+/// dated in the future; left out when [`UNKNOWN_AGE`]).
+#[inline]
+pub(crate) fn logout(reason: ExpiryReason, idle_age_millis: i64, session_age_millis: i64) {
+    #[cfg(feature = "tracing")]
+    {
+        if idle_age_millis == UNKNOWN_AGE || session_age_millis == UNKNOWN_AGE {
+            tracing::info!(
+                target: TARGET,
+                event = "logout",
+                reason = reason.as_str(),
+                "automatic logout"
+            );
+        } else {
+            tracing::info!(
+                target: TARGET,
+                event = "logout",
+                reason = reason.as_str(),
+                idle_age_ms = idle_age_millis,
+                session_age_ms = session_age_millis,
+                "automatic logout"
+            );
+        }
+    }
+    #[cfg(not(feature = "tracing"))]
+    let _ = (reason, idle_age_millis, session_age_millis);
+}
+
+/// Stored stamps refused as corrupt, foreign or of another version, at warn
+/// level. The stored text itself is never logged.
+#[inline]
+pub(crate) fn stamps_refused(error: StampError) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: TARGET,
+        event = "stamps_refused",
+        error = %error,
+        "session stamps refused; the session is logged out"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = error;
+}
+
+/// A keepalive request answered `403`, at warn level; `why` is a fixed text.
+#[inline]
+pub(crate) fn keepalive_refused(why: &'static str) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: TARGET,
+        event = "keepalive_refused",
+        why,
+        "keepalive refused"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = why;
+}
+
+/// A failed call of the wrapped session store, at warn level. `operation` is
+/// `load`, `create`, `save` or `delete`; `error` must carry no session id and
+/// no session data (the store wrappers pass a scrubbed text).
+#[inline]
+pub(crate) fn store_failed(operation: &'static str, error: &dyn std::fmt::Display) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: TARGET,
+        event = "store_failed",
+        operation,
+        error = %error,
+        "session store call failed"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = (operation, error);
+}
+
+/// The application's logout hook failed, at warn level. `error` is the
+/// hook's own error text: what it says is the application's choice.
+#[inline]
+pub(crate) fn hook_failed(reason: ExpiryReason, error: &dyn std::fmt::Display) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: TARGET,
+        event = "hook_failed",
+        reason = reason.as_str(),
+        error = %error,
+        "logout hook failed"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = (reason, error);
+}
+
+/// Set once [`clocks_never_started`] has said its warning.
+static CLOCKS_WARNED: AtomicBool = AtomicBool::new(false);
+/// How often [`clocks_never_started`] was called.
+static CLOCKS_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// A session that looks signed in but has no stamps: the application never
+/// started the clocks, so it has no timeout at all. Warns once per process:
+/// with the feature, a warn event (or, while no subscriber is installed at
+/// all, a line on stderr); without it, a line on stderr. Later calls only
+/// count.
+#[cold]
+pub(crate) fn clocks_never_started(detail: &'static str) {
+    CLOCKS_CALLS.fetch_add(1, Ordering::Relaxed);
+    if CLOCKS_WARNED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    #[cfg(feature = "tracing")]
+    {
+        let no_subscriber = tracing::dispatcher::get_default(|dispatch| {
+            dispatch.is::<tracing::subscriber::NoSubscriber>()
+        });
+        if !no_subscriber {
+            tracing::warn!(
+                target: TARGET,
+                event = "clocks_never_started",
+                detail,
+                "a signed-in session has no auto-logout clocks: sessions never time out"
+            );
+            return;
+        }
+    }
+    eprintln!(
+        "WARN auto_logout: a signed-in session has no auto-logout clocks: sessions never time out ({detail})"
+    );
+}
+
+/// How often the crate found a signed-in session without clocks (tests).
+#[doc(hidden)]
+pub fn clocks_never_started_calls() -> usize {
+    CLOCKS_CALLS.load(Ordering::Relaxed)
+}
+
+/// Whether the once-per-process warning about clocks that never started was
+/// given: `1` once it was, `0` before (tests).
+#[doc(hidden)]
+pub fn clocks_never_started_fired() -> usize {
+    usize::from(CLOCKS_WARNED.load(Ordering::Relaxed))
+}
