@@ -26,8 +26,9 @@
 // behind its own feature: a build without them leaves those unused.
 #![allow(dead_code)]
 
+use crate::clock::Timestamp;
 use crate::decision::ExpiryReason;
-use crate::stamps::StampError;
+use crate::stamps::{StampError, Stamps};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// The target of every event.
@@ -41,7 +42,8 @@ pub(crate) const UNKNOWN_AGE: i64 = i64::MIN;
 /// An automatic logout, at info level: why, and how long ago the session's
 /// last activity and its login were, in milliseconds (negative for stamps
 /// dated in the future; left out when [`UNKNOWN_AGE`]).
-#[inline]
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
 pub(crate) fn logout(reason: ExpiryReason, idle_age_millis: i64, session_age_millis: i64) {
     #[cfg(feature = "tracing")]
     {
@@ -67,9 +69,39 @@ pub(crate) fn logout(reason: ExpiryReason, idle_age_millis: i64, session_age_mil
     let _ = (reason, idle_age_millis, session_age_millis);
 }
 
+/// The `logout` event for stamps that were read: the ages are counted from
+/// `now` (what the decision used).
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
+pub(crate) fn logout_at(reason: ExpiryReason, stamps: &Stamps, now: Timestamp) {
+    logout(
+        reason,
+        now.millis_since(stamps.last_activity_at()),
+        now.millis_since(stamps.login_at()),
+    );
+}
+
+/// Stamps that could not be read, logged out as `invalid`: the
+/// `stamps_refused` event with why (decoded again here, off the path of a
+/// request whose stamps are fine), then the `logout` event without ages.
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
+pub(crate) fn unreadable_stamps(stored: &str) {
+    #[cfg(feature = "tracing")]
+    {
+        if let Err(error) = Stamps::decode(stored) {
+            stamps_refused(error);
+        }
+        logout(ExpiryReason::Invalid, UNKNOWN_AGE, UNKNOWN_AGE);
+    }
+    #[cfg(not(feature = "tracing"))]
+    let _ = stored;
+}
+
 /// Stored stamps refused as corrupt, foreign or of another version, at warn
 /// level. The stored text itself is never logged.
-#[inline]
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
 pub(crate) fn stamps_refused(error: StampError) {
     #[cfg(feature = "tracing")]
     tracing::warn!(
@@ -83,7 +115,8 @@ pub(crate) fn stamps_refused(error: StampError) {
 }
 
 /// A keepalive request answered `403`, at warn level; `why` is a fixed text.
-#[inline]
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
 pub(crate) fn keepalive_refused(why: &'static str) {
     #[cfg(feature = "tracing")]
     tracing::warn!(
@@ -99,7 +132,8 @@ pub(crate) fn keepalive_refused(why: &'static str) {
 /// A failed call of the wrapped session store, at warn level. `operation` is
 /// `load`, `create`, `save` or `delete`; `error` must carry no session id and
 /// no session data (the store wrappers pass a scrubbed text).
-#[inline]
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
 pub(crate) fn store_failed(operation: &'static str, error: &dyn std::fmt::Display) {
     #[cfg(feature = "tracing")]
     tracing::warn!(
@@ -115,7 +149,8 @@ pub(crate) fn store_failed(operation: &'static str, error: &dyn std::fmt::Displa
 
 /// The application's logout hook failed, at warn level. `error` is the
 /// hook's own error text: what it says is the application's choice.
-#[inline]
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
 pub(crate) fn hook_failed(reason: ExpiryReason, error: &dyn std::fmt::Display) {
     #[cfg(feature = "tracing")]
     tracing::warn!(

@@ -223,10 +223,14 @@ impl Config {
             return RequestOutcome::Untracked;
         }
         let Ok(mut stamps) = Stamps::decode(stored) else {
+            crate::audit::unreadable_stamps(stored);
             return RequestOutcome::Expired(ExpiryReason::Invalid);
         };
         match self.decide(&stamps, now) {
-            Decision::Expired(reason) => RequestOutcome::Expired(reason),
+            Decision::Expired(reason) => {
+                crate::audit::logout_at(reason, &stamps, now);
+                RequestOutcome::Expired(reason)
+            }
             Decision::Active(remaining) => {
                 if activity == Activity::Counts
                     && stamps.record_activity(now, self.write_resolution_millis())

@@ -299,6 +299,7 @@ pub fn route<'h>(
             Reply::fixed(405, NOT_ALLOWED_POST, METHOD_NOT_ALLOWED)
         }
         Endpoint::Keepalive if header(KEEPALIVE_HEADER).map(str::trim) != Some("1") => {
+            crate::audit::keepalive_refused("no X-Auto-Logout: 1 header");
             Reply::fixed(403, PLAIN_HEADERS, KEEPALIVE_REFUSED)
         }
         Endpoint::Status | Endpoint::Keepalive => return Route::Continue(Some(endpoint)),
