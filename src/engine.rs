@@ -38,6 +38,8 @@
 //! answering them allocates nothing.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use crate::assets;
 use crate::config::Config;
@@ -423,6 +425,276 @@ pub fn expired_reply<'h>(
             body: Cow::Borrowed(""),
         },
     })
+}
+
+/// How long an integration waits for the application's logout hook
+/// (`on_logout`) before it gives the usual answer: a hook that never answers
+/// (an identity provider that hangs) must not hang the request. The session
+/// is logged out either way.
+pub const LOGOUT_HOOK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What the answer of the application's logout hook becomes, by the kind of
+/// request that found the expiry ([`hook_answer`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HookAnswer {
+    /// The hook's response is the answer, as it is (a page navigation; a
+    /// `fetch` or htmx request given a response that is not a redirect).
+    AsIs,
+    /// This reply instead: the hook's redirect location handed to the page's
+    /// script as data (the `login` field of the JSON answers, `HX-Redirect`).
+    Reply(Reply),
+    /// The usual answer, as without a hook: the hook's response cannot be
+    /// given to this request (the crate's own `status` and `keepalive`, whose
+    /// callers need their JSON, given a response that is not a redirect).
+    Usual,
+}
+
+/// What to answer when the logout hook replaced the answer of a request
+/// whose session expired with a response of `status` and, if it has one,
+/// the `Location` header `location`.
+///
+/// A *redirect* is a `3xx` with a `Location`. Its location is where the user
+/// goes next (an OpenID Connect end-session URL, say); how it gets there
+/// depends on who asked:
+///
+/// | request | a redirect | any other response |
+/// |---|---|---|
+/// | `status`, `keepalive` (the client script) | `200`, `{"active":false,"reason":..,"login":<location>}`: the script goes there instead of `LOGIN_URL` | the usual JSON |
+/// | `fetch`/XHR | `401`, `{"error":"session_expired","reason":..,"login":<location>}` | as it is |
+/// | htmx | `200` with `HX-Redirect: <location>` | as it is |
+/// | a page navigation | as it is | as it is |
+///
+/// A `fetch` that followed a redirect to another site would fail on CORS and
+/// the script's `status` request must get JSON, hence the data. The location
+/// is the hook's own choice and may be on another site (the identity
+/// provider): only the application's hook can choose it, never a request
+/// header or session data. Every such answer is `Cache-Control: no-store`;
+/// for [`HookAnswer::AsIs`] add [`hook_cache_control`].
+///
+/// ```
+/// use auto_logout::ExpiryReason;
+/// use auto_logout::engine::{Endpoint, HookAnswer, hook_answer};
+///
+/// let idp = "https://idp.example/logout?client_id=shop";
+/// let no_headers = |_: &str| None;
+/// // A page navigation: the hook's redirect is the answer.
+/// assert_eq!(hook_answer(ExpiryReason::Idle, None, 303, Some(idp), no_headers), HookAnswer::AsIs);
+/// // The script's status request: the location as data.
+/// let HookAnswer::Reply(reply) =
+///     hook_answer(ExpiryReason::Idle, Some(Endpoint::Status), 303, Some(idp), no_headers)
+/// else { unreachable!() };
+/// assert_eq!(
+///     reply.body,
+///     r#"{"active":false,"login":"https://idp.example/logout?client_id=shop","reason":"idle"}"#
+/// );
+/// // A page of its own (not a redirect) cannot answer the script.
+/// assert_eq!(
+///     hook_answer(ExpiryReason::Idle, Some(Endpoint::Status), 200, None, no_headers),
+///     HookAnswer::Usual
+/// );
+/// ```
+pub fn hook_answer<'h>(
+    reason: ExpiryReason,
+    endpoint: Option<Endpoint>,
+    status: u16,
+    location: Option<&str>,
+    header: impl Fn(&str) -> Option<&'h str>,
+) -> HookAnswer {
+    let redirect = location.filter(|_| (300..400).contains(&status));
+    if endpoint.is_some() {
+        return match redirect {
+            Some(location) => HookAnswer::Reply(Reply {
+                status: 200,
+                headers: Cow::Borrowed(JSON_HEADERS),
+                body: Cow::Owned(request::gone_json_with_login(reason, location)),
+            }),
+            None => HookAnswer::Usual,
+        };
+    }
+    let Some(location) = redirect else {
+        return HookAnswer::AsIs;
+    };
+    match request::answer_expired(header) {
+        Answer::Redirect => HookAnswer::AsIs,
+        Answer::Unauthorized => HookAnswer::Reply(Reply {
+            status: 401,
+            headers: Cow::Borrowed(JSON_HEADERS),
+            body: Cow::Owned(request::expired_json_with_login(reason, location)),
+        }),
+        Answer::HtmxRedirect => HookAnswer::Reply(Reply {
+            status: 200,
+            headers: Cow::Owned(vec![
+                ("hx-redirect", Cow::Owned(location.to_owned())),
+                h("cache-control", NO_STORE),
+            ]),
+            body: Cow::Borrowed(""),
+        }),
+    }
+}
+
+/// The `Cache-Control` to add to a hook's response given as it is
+/// ([`HookAnswer::AsIs`]): `no-store`, unless the hook chose its own.
+pub fn hook_cache_control(has_cache_control: bool) -> Option<&'static str> {
+    (!has_cache_control).then_some(NO_STORE)
+}
+
+/// Runs the application's logout hook `call` for an expiry of `reason`,
+/// within `limit`: its answer, or `None` when it answered `None`, failed,
+/// panicked or did not answer in time. A failure is reported through the
+/// audit events (`hook_failed`) and never leaves the integration's
+/// request: it logs the session out and gives the usual answer.
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) async fn run_hook<R, F>(
+    reason: ExpiryReason,
+    limit: Duration,
+    call: impl FnOnce() -> F,
+) -> Option<R>
+where
+    F: std::future::Future<Output = Result<Option<R>, String>> + Unpin,
+{
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let failed = |error: &dyn std::fmt::Display| {
+        crate::audit::hook_failed(reason, error);
+        None
+    };
+    // A panic is the hook's failure, not the request's: caught while the
+    // future is made and at every poll.
+    let mut future = match catch_unwind(AssertUnwindSafe(call)) {
+        Ok(future) => future,
+        Err(panic) => return failed(&HookPanicked(panic)),
+    };
+    let guarded = std::future::poll_fn(move |cx| {
+        match catch_unwind(AssertUnwindSafe(|| {
+            std::pin::Pin::new(&mut future).poll(cx)
+        })) {
+            Ok(poll) => poll.map(|answer| answer.map_err(HookFailure::Failed)),
+            Err(panic) => std::task::Poll::Ready(Err(HookFailure::Panicked(HookPanicked(panic)))),
+        }
+    });
+    match tokio::time::timeout(limit, guarded).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(HookFailure::Failed(error))) => failed(&error),
+        Ok(Err(HookFailure::Panicked(panic))) => failed(&panic),
+        Err(_) => failed(&format_args!(
+            "the logout hook did not answer within {limit:?}"
+        )),
+    }
+}
+
+#[cfg(any(feature = "axum", feature = "actix"))]
+enum HookFailure {
+    Failed(String),
+    Panicked(HookPanicked),
+}
+
+/// A panic of the logout hook, shown with its message.
+#[cfg(any(feature = "axum", feature = "actix"))]
+struct HookPanicked(Box<dyn std::any::Any + Send>);
+
+#[cfg(any(feature = "axum", feature = "actix"))]
+impl std::fmt::Display for HookPanicked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let message = self
+            .0
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| self.0.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("a panic without a message");
+        write!(f, "the logout hook panicked: {message}")
+    }
+}
+
+/// `true` when a session value under the application's signed-in key
+/// (`signed_in_key`) says a user is signed in: present and not JSON `null`.
+///
+/// ```
+/// use auto_logout::engine::holds_signed_in_user;
+/// use serde_json::json;
+///
+/// assert!(holds_signed_in_user(Some(&json!("ada"))));
+/// assert!(holds_signed_in_user(Some(&json!({"id": 7}))));
+/// assert!(!holds_signed_in_user(Some(&json!(null))));
+/// assert!(!holds_signed_in_user(None));
+/// ```
+pub fn holds_signed_in_user(value: Option<&serde_json::Value>) -> bool {
+    value.is_some_and(|value| !value.is_null())
+}
+
+/// `true` when, at the end of a request, the integration starts the clocks
+/// of a session signed in without [`AutoLogout::login`] — the application
+/// named its signed-in key (`signed_in_key`) — because the session holds that
+/// key (`signed_in`) and no stamps (`has_stamps`), and it was not an active
+/// tracked session when the request began (`was_active`: its stamps were
+/// checked then, and a request does not restart them).
+///
+/// That covers a login handler that put its user into the session and forgot
+/// the login call: the clocks start with that very request, so the first page
+/// after the login is already tracked. A session that already held the key
+/// when a request began (signed in before the integration was installed)
+/// starts its clocks at the start of that request
+/// ([`starts_clocks_of_untracked_login`]).
+///
+/// [`AutoLogout::login`]: crate::axum::AutoLogout::login
+pub fn starts_clocks_at_end(was_active: bool, signed_in: bool, has_stamps: bool) -> bool {
+    !was_active && signed_in && !has_stamps
+}
+
+/// The text of the warning (`clocks_never_started`) given when sessions hold
+/// data but their clocks never start.
+pub const CLOCKS_NEVER_STARTED: &str = "a session holds data but no auto-logout stamps, and \
+AutoLogout::login was never called: if its user is signed in, no timeout applies to it. Call \
+AutoLogout::login when a user signs in, or name the session key that holds the signed-in user \
+with signed_in_key";
+
+/// Whether the application ever started a session's clocks, for the warning
+/// about clocks that never start: one per layer or middleware value (its
+/// clones share it). [`AutoLogout::login`](crate::axum::AutoLogout::login)
+/// notes its calls here.
+#[derive(Debug, Default)]
+pub struct LoginWatch {
+    login_called: AtomicBool,
+    reported: AtomicBool,
+}
+
+impl LoginWatch {
+    /// Nothing seen yet.
+    pub const fn new() -> LoginWatch {
+        LoginWatch {
+            login_called: AtomicBool::new(false),
+            reported: AtomicBool::new(false),
+        }
+    }
+
+    /// Notes a call of `AutoLogout::login`.
+    pub fn login_called(&self) {
+        if !self.login_called.load(Ordering::Relaxed) {
+            self.login_called.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// `true` while a session without stamps is worth a look: the integration
+    /// has no way to start clocks by itself (`starts_clocks`: a signed-in key,
+    /// axum-login, actix-identity), no login was called, nothing reported yet.
+    /// Two relaxed loads; an integration asks only for sessions that had no
+    /// stamps when the request began and changed during it.
+    pub fn worth_a_look(&self, starts_clocks: bool) -> bool {
+        !starts_clocks
+            && !self.login_called.load(Ordering::Relaxed)
+            && !self.reported.load(Ordering::Relaxed)
+    }
+
+    /// A request ends with a session that holds data but no stamps: warns
+    /// ([`CLOCKS_NEVER_STARTED`]) the first time only.
+    pub fn report(&self) {
+        if !self.reported.swap(true, Ordering::Relaxed) {
+            crate::audit::clocks_never_started(CLOCKS_NEVER_STARTED);
+        }
+    }
+
+    /// Whether [`LoginWatch::report`] has warned.
+    pub fn reported(&self) -> bool {
+        self.reported.load(Ordering::Relaxed)
+    }
 }
 
 /// The `Cache-Control` to add to the app's own response, if any: a page of

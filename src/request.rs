@@ -374,6 +374,13 @@ pub fn status_json(outcome: &RequestOutcome) -> String {
     .to_string()
 }
 
+/// The `status` and `keepalive` answer for a session that a logout hook sent
+/// elsewhere: `{"active":false,"reason":..,"login":<location>}`. The client
+/// script goes to `login` instead of `LOGIN_URL`.
+pub fn gone_json_with_login(reason: ExpiryReason, login: &str) -> String {
+    serde_json::json!({"active": false, "reason": reason.as_str(), "login": login}).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

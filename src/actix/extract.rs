@@ -14,6 +14,7 @@ use super::{Shared, session};
 use crate::clock::Timestamp;
 use crate::config::Config;
 use crate::decision::RequestOutcome;
+use crate::limits::{LoginError, SessionLimits};
 use crate::stamps::Stamps;
 
 /// What the middleware leaves in the request extensions for the extractors.
@@ -100,8 +101,53 @@ impl AutoLogout {
     /// The limits are per session: a login on another device starts that
     /// session's own clocks and never extends this one.
     pub fn login(&self, session: &Session) -> Result<(), SessionInsertError> {
+        self.shared.watch.login_called();
         session.renew();
         session::write_stamps(session, &Stamps::at_login(self.now()))
+    }
+
+    /// [`AutoLogout::login`] with this session's own limits, for example a
+    /// longer absolute limit for "keep me signed in"; the same as on axum.
+    /// The limits are checked first ([`Config::check_limits`]): when the
+    /// configuration does not allow them, the answer is
+    /// [`LoginError::Limits`] and nothing was written (the session key is
+    /// not renewed either). The session keeps these limits for its whole
+    /// life; see [`SessionLimits`].
+    ///
+    /// ```
+    /// use actix_session::Session;
+    /// use actix_web::HttpResponse;
+    /// use auto_logout::actix::AutoLogout;
+    /// use auto_logout::{LoginError, SessionLimits};
+    ///
+    /// fn sign_in(auto_logout: &AutoLogout, session: &Session, remember: bool) -> HttpResponse {
+    ///     let limits = if remember {
+    ///         SessionLimits::new().session_time("8h")
+    ///     } else {
+    ///         SessionLimits::new()
+    ///     };
+    ///     match auto_logout.login_with_limits(session, &limits) {
+    ///         Ok(()) => HttpResponse::SeeOther().insert_header(("location", "/")).finish(),
+    ///         Err(LoginError::Limits(refused)) => HttpResponse::InternalServerError().body(refused.to_string()),
+    ///         Err(LoginError::Session(err)) => HttpResponse::ServiceUnavailable().body(err.to_string()),
+    ///     }
+    /// }
+    /// ```
+    pub fn login_with_limits(
+        &self,
+        session: &Session,
+        limits: &SessionLimits,
+    ) -> Result<(), LoginError<SessionInsertError>> {
+        let stamps = self
+            .config()
+            .login_stamps(self.now(), limits)
+            .map_err(LoginError::Limits)?;
+        self.login(session).map_err(LoginError::Session)?;
+        if stamps.has_own_limits() {
+            // The same login instant, with the limits.
+            session::write_stamps(session, &stamps).map_err(LoginError::Session)?;
+        }
+        Ok(())
     }
 
     /// Logs the session out, as Django's `logout()` does: its data cleared,

@@ -7,20 +7,20 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use actix_session::SessionExt;
+use actix_session::{SessionExt, SessionStatus};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::error::InternalError;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{Error, HttpMessage as _};
+use actix_web::{Error, HttpMessage as _, HttpResponse};
 
 use super::extract::RequestState;
 use super::response::into_response;
-use super::{AutoLogout, AutoLogoutStore, Shared, session};
+use super::{AutoLogout, AutoLogoutStore, LogoutEvent, Shared, session};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::decision::RequestOutcome;
-use crate::engine::{self, Endpoints, Reply, Route};
+use crate::engine::{self, Endpoints, HookAnswer, Reply, Route};
 
 type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
@@ -54,6 +54,9 @@ impl AutoLogoutMiddleware {
                 endpoints,
                 identity_key: None,
                 store: store.locks(),
+                on_logout: None,
+                signed_in_key: None,
+                watch: Arc::default(),
             }),
         }
     }
@@ -87,6 +90,83 @@ impl AutoLogoutMiddleware {
     #[cfg(feature = "actix-identity")]
     pub fn with_actix_identity_key(mut self, key: &'static str) -> Self {
         Arc::make_mut(&mut self.shared).identity_key = Some(key);
+        self
+    }
+
+    /// Runs `hook` on every automatic logout — idle, absolute limit, or stamps
+    /// that cannot be trusted, whichever request finds it — before the
+    /// session is cleared, as django-auto-logout's `CUSTOM_LOGOUT_FUNC`. The
+    /// hook gets a [`LogoutEvent`]: the reason, the request's session with
+    /// its data, and the request.
+    ///
+    /// `Ok(Some(response))` replaces the answer, e.g. a `303` to an OpenID
+    /// Connect end-session URL. A page navigation gets that response as it
+    /// is; the client script's `status` request, `fetch` and htmx get a
+    /// redirect's location as data (the `login` field of the JSON answer,
+    /// `HX-Redirect`), and the script goes there instead of `LOGIN_URL`
+    /// (the table at [`engine::hook_answer`](crate::engine::hook_answer)).
+    /// `Ok(None)` keeps the usual answer.
+    ///
+    /// The session is logged out whatever the hook does. An `Err`, a panic,
+    /// or no answer within [`LOGOUT_HOOK_TIMEOUT`](crate::engine::LOGOUT_HOOK_TIMEOUT)
+    /// (5 s) gives the usual answer and is reported as the audit event
+    /// `hook_failed` (feature `tracing`). The same as the axum layer's
+    /// `on_logout`.
+    ///
+    /// ```
+    /// use actix_session::storage::CookieSessionStore;
+    /// use actix_web::HttpResponse;
+    /// use auto_logout::Config;
+    /// use auto_logout::actix::{AutoLogoutMiddleware, AutoLogoutStore, LogoutEvent};
+    ///
+    /// async fn end_session_at_the_provider(
+    ///     event: LogoutEvent,
+    /// ) -> Result<Option<HttpResponse>, actix_session::SessionGetError> {
+    ///     let Some(id_token) = event.session().get::<String>("id_token")? else {
+    ///         return Ok(None); // not signed in through the provider: the usual answer
+    ///     };
+    ///     let url = format!(
+    ///         "https://idp.example/logout?id_token_hint={id_token}&post_logout_redirect_uri=https%3A%2F%2Fshop.example%2Flogin"
+    ///     );
+    ///     Ok(Some(HttpResponse::SeeOther().insert_header(("location", url)).finish()))
+    /// }
+    ///
+    /// # fn main() -> Result<(), auto_logout::ConfigError> {
+    /// let store = AutoLogoutStore::new(CookieSessionStore::default());
+    /// let middleware = AutoLogoutMiddleware::new(Config::builder().idle_time("15m").build()?, &store)
+    ///     .on_logout(end_session_at_the_provider);
+    /// # let _ = middleware;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn on_logout<F, Fut, E>(mut self, hook: F) -> Self
+    where
+        F: Fn(LogoutEvent) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Option<HttpResponse>, E>> + 'static,
+        E: std::fmt::Display + 'static,
+    {
+        Arc::make_mut(&mut self.shared).on_logout = Some(super::hook::erase(hook));
+        self
+    }
+
+    /// Names the session key that holds the signed-in user (say `"user"`),
+    /// for apps whose login does not call [`AutoLogout::login`]: a session
+    /// that holds this key (not `null`) but has no clocks gets them started
+    /// by the middleware, as with actix-identity.
+    ///
+    /// - A login handler that inserts the key and forgets the login call:
+    ///   the clocks start at the end of that request (its time is the login
+    ///   time), so the first page after the login is tracked.
+    /// - A session that holds the key when a request begins but has no clocks
+    ///   (signed in before the middleware was installed): they start with
+    ///   that request.
+    ///
+    /// The session key is not renewed then (that is the login handler's job,
+    /// and [`AutoLogout::login`] does it). Without this, actix-identity or a
+    /// login call, a session that ends a request with data but no clocks makes
+    /// the middleware warn once (see the README's "quick start").
+    pub fn signed_in_key(mut self, key: &'static str) -> Self {
+        Arc::make_mut(&mut self.shared).signed_in_key = Some(key);
         self
     }
 
@@ -204,11 +284,19 @@ where
         // A stored login, loaded by a store that is not the wrapper.
         return Ok(reply(req, Reply::misconfigured(UNWRAPPED_STORE)));
     }
-    if engine::starts_clocks_of_untracked_login(config, user_before.is_some(), &outcome) {
-        // Signed in through actix-identity before the clocks were started
-        // (before the middleware was installed): they start now.
+    // The application's signed-in key, read only for a session without stamps.
+    let signed_in = user_before.is_some()
+        || (outcome == RequestOutcome::Untracked
+            && shared
+                .signed_in_key
+                .is_some_and(|key| session::holds_user(&session, key)));
+    if engine::starts_clocks_of_untracked_login(config, signed_in, &outcome) {
+        // Signed in (actix-identity, or the signed-in key) before the clocks
+        // were started (before the middleware was installed): they start now.
         outcome = session::start_clocks(config, &session, now, activity);
     }
+    let was_active = matches!(outcome, RequestOutcome::Active { .. });
+    let mut replaced = None;
     match outcome {
         RequestOutcome::Active {
             write: Some(stamps),
@@ -217,6 +305,17 @@ where
             return Ok(reply(req, Reply::store_failed()));
         }
         RequestOutcome::Expired(reason) => {
+            if let Some(hook) = &shared.on_logout {
+                // Before the session is cleared: the hook sees its data.
+                let event = LogoutEvent {
+                    reason,
+                    session: session.clone(),
+                    request: req.request().clone(),
+                };
+                replaced =
+                    engine::run_hook(reason, engine::LOGOUT_HOOK_TIMEOUT, || hook(event)).await;
+            }
+            // Whatever the hook did: the session ends.
             session::end(&session);
             // The login page shows this request's message itself
             // (`AutoLogoutContext::expiry_message`); every other page's is flashed.
@@ -229,6 +328,26 @@ where
         _ => {}
     }
 
+    if let (RequestOutcome::Expired(reason), Some(mut response)) = (outcome, replaced) {
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok());
+        let status = response.status().as_u16();
+        match engine::hook_answer(reason, endpoint, status, location, header) {
+            HookAnswer::AsIs => {
+                let own = response.headers().contains_key(header::CACHE_CONTROL);
+                if let Some(value) = engine::hook_cache_control(own) {
+                    response
+                        .headers_mut()
+                        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+                }
+                return Ok(req.into_response(response).map_into_right_body());
+            }
+            HookAnswer::Reply(answer) => return Ok(reply(req, answer)),
+            HookAnswer::Usual => {}
+        }
+    }
     if endpoint.is_some() {
         return Ok(reply(req, Reply::endpoint(&outcome)));
     }
@@ -261,7 +380,36 @@ where
             let _ = session::write_stamps(&session, &crate::Stamps::at_login(now));
         }
     }
+    // A session without stamps when the request began, changed by it: a
+    // login that forgot `AutoLogout::login`? Nothing to do for an active one.
+    if !was_active
+        && session.status() != SessionStatus::Unchanged
+        && (shared.signed_in_key.is_some()
+            || shared.watch.worth_a_look(shared.identity_key.is_some()))
+    {
+        after_untracked(&shared, &session, now);
+    }
     Ok(res.map_into_left_body())
+}
+
+/// At the end of a request whose session had no stamps when it began and
+/// changed: with a signed-in key, start the clocks of a session that holds
+/// it ([`engine::starts_clocks_at_end`]); without any way to start them,
+/// warn once when the session holds data but no stamps.
+fn after_untracked(shared: &Shared, session: &actix_session::Session, now: crate::Timestamp) {
+    let has_stamps = session::has_stamps(session);
+    match shared.signed_in_key {
+        Some(key) => {
+            if engine::starts_clocks_at_end(false, session::holds_user(session, key), has_stamps) {
+                let _ = session::write_stamps(session, &crate::Stamps::at_login(now));
+            }
+        }
+        None => {
+            if !has_stamps && !session::is_empty(session) {
+                shared.watch.report();
+            }
+        }
+    }
 }
 
 /// Turns a failing session store into `503` with the crate's text, as on

@@ -137,6 +137,7 @@
 
 mod extract;
 mod flash;
+mod hook;
 mod middleware;
 mod response;
 mod session;
@@ -174,6 +175,7 @@ use crate::engine::Endpoints;
 pub use crate::page::PageContext as AutoLogoutContext;
 pub use extract::{AutoLogout, MissingAutoLogoutMiddleware};
 pub use flash::KeepUnread;
+pub use hook::LogoutEvent;
 pub use middleware::{AutoLogoutMiddleware, AutoLogoutService, StoreErrors, StoreErrorsService};
 pub use store::AutoLogoutStore;
 
@@ -188,6 +190,13 @@ pub(crate) struct Shared {
     /// The `AutoLogoutStore`'s locks, with the flag set once
     /// `SessionMiddleware` has called it.
     pub(crate) store: Arc<crate::store_lock::StoreLocks>,
+    /// Set by `on_logout`: the application's code run on every automatic logout.
+    pub(crate) on_logout: Option<hook::Hook>,
+    /// Set by `signed_in_key`: the session key that holds the signed-in user.
+    pub(crate) signed_in_key: Option<&'static str>,
+    /// Whether a login was ever called, for the warning about clocks that
+    /// never start; shared by the middleware's clones and their handles.
+    pub(crate) watch: Arc<crate::engine::LoginWatch>,
 }
 
 impl fmt::Debug for Shared {

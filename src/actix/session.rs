@@ -83,6 +83,26 @@ pub(super) fn user_id(session: &Session, key: &str) -> Option<String> {
     session.get::<String>(key).ok().flatten()
 }
 
+/// Whether the session holds a signed-in user under `key`
+/// ([`engine::holds_signed_in_user`](crate::engine::holds_signed_in_user)).
+pub(super) fn holds_user(session: &Session, key: &str) -> bool {
+    let entries = session.entries();
+    let value = entries
+        .get(key)
+        .and_then(|raw| serde_json::from_str::<serde_json::Value>(raw).ok());
+    crate::engine::holds_signed_in_user(value.as_ref())
+}
+
+/// Whether the session holds stamps (readable or not).
+pub(super) fn has_stamps(session: &Session) -> bool {
+    session.entries().contains_key(Stamps::SESSION_KEY)
+}
+
+/// Whether the session holds any data.
+pub(super) fn is_empty(session: &Session) -> bool {
+    session.entries().is_empty()
+}
+
 #[cfg(test)]
 mod tests {
     use super::json_string_in_place;

@@ -15,6 +15,7 @@ use super::service::end_session;
 use crate::clock::Timestamp;
 use crate::config::Config;
 use crate::decision::RequestOutcome;
+use crate::limits::{LoginError, SessionLimits};
 use crate::stamps::Stamps;
 
 /// What the layer leaves in the request extensions for the extractors.
@@ -94,11 +95,57 @@ impl AutoLogout {
     /// The limits are per session: a login on another device starts that
     /// session's own clocks and never extends this one.
     pub async fn login(&self, session: &Session) -> Result<(), session::Error> {
+        self.shared.watch.login_called();
         session.cycle_id().await?;
         let stamps = Stamps::at_login(self.now()).encode();
         session
             .insert_value(Stamps::SESSION_KEY, Value::String(stamps))
             .await?;
+        Ok(())
+    }
+
+    /// [`AutoLogout::login`] with this session's own limits, for example a
+    /// longer absolute limit for "keep me signed in". The limits are checked
+    /// first ([`Config::check_limits`]): when the configuration does not
+    /// allow them, the answer is [`LoginError::Limits`] and nothing was
+    /// written (the session id is not cycled either). The session keeps these
+    /// limits for its whole life; see [`SessionLimits`].
+    ///
+    /// ```
+    /// use auto_logout::axum::AutoLogout;
+    /// use auto_logout::{LoginError, SessionLimits};
+    /// use tower_sessions::Session;
+    ///
+    /// async fn sign_in(auto_logout: AutoLogout, session: Session, remember: bool) {
+    ///     let limits = if remember {
+    ///         SessionLimits::new().session_time("8h")
+    ///     } else {
+    ///         SessionLimits::new()
+    ///     };
+    ///     match auto_logout.login_with_limits(&session, &limits).await {
+    ///         Ok(()) => {}
+    ///         Err(LoginError::Limits(refused)) => panic!("configuration: {refused}"),
+    ///         Err(LoginError::Session(store)) => eprintln!("session store: {store}"),
+    ///     }
+    /// }
+    /// ```
+    pub async fn login_with_limits(
+        &self,
+        session: &Session,
+        limits: &SessionLimits,
+    ) -> Result<(), LoginError<session::Error>> {
+        let stamps = self
+            .config()
+            .login_stamps(self.now(), limits)
+            .map_err(LoginError::Limits)?;
+        self.login(session).await.map_err(LoginError::Session)?;
+        if stamps.has_own_limits() {
+            // The same login instant, with the limits.
+            session
+                .insert_value(Stamps::SESSION_KEY, Value::String(stamps.encode()))
+                .await
+                .map_err(LoginError::Session)?;
+        }
         Ok(())
     }
 

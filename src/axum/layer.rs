@@ -1,12 +1,15 @@
 //! [`AutoLogoutLayer`]: the configuration, the clock and the store, shared by
 //! every service it makes.
 
+use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 
+use axum_core::response::Response;
 use tower_layer::Layer;
 use tower_sessions::SessionStore;
 
-use super::{AutoLogout, AutoLogoutService, AutoLogoutStore, Shared};
+use super::{AutoLogout, AutoLogoutService, AutoLogoutStore, LogoutEvent, Shared};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::engine::Endpoints;
@@ -34,6 +37,9 @@ impl AutoLogoutLayer {
             clock: Arc::new(SystemClock),
             store: store.shared(),
             auth: None,
+            on_logout: None,
+            signed_in_key: None,
+            watch: Arc::default(),
         };
         AutoLogoutLayer {
             shared: Arc::new(shared),
@@ -81,6 +87,83 @@ impl AutoLogoutLayer {
             data_key,
             backend: std::marker::PhantomData,
         }));
+        self
+    }
+
+    /// Runs `hook` on every automatic logout — idle, absolute limit, or stamps
+    /// that cannot be trusted, whichever request finds it — before the
+    /// session is flushed, as django-auto-logout's `CUSTOM_LOGOUT_FUNC`. The
+    /// hook gets a [`LogoutEvent`]: the reason, the request's session with
+    /// its data, the method, URI and headers.
+    ///
+    /// `Ok(Some(response))` replaces the answer, e.g. a `303` to an OpenID
+    /// Connect end-session URL. A page navigation gets that response as it
+    /// is; the client script's `status` request, `fetch` and htmx get a
+    /// redirect's location as data (the `login` field of the JSON answer,
+    /// `HX-Redirect`), and the script goes there instead of `LOGIN_URL`
+    /// (the table at [`engine::hook_answer`](crate::engine::hook_answer)).
+    /// `Ok(None)` keeps the usual answer.
+    ///
+    /// The session is logged out whatever the hook does. An `Err`, a panic,
+    /// or no answer within [`LOGOUT_HOOK_TIMEOUT`](crate::engine::LOGOUT_HOOK_TIMEOUT)
+    /// (5 s) gives the usual answer and is reported as the audit event
+    /// `hook_failed` (feature `tracing`). The timeout needs Tokio's timer, as
+    /// every axum server has.
+    ///
+    /// ```
+    /// use auto_logout::Config;
+    /// use auto_logout::axum::{AutoLogoutLayer, AutoLogoutStore, LogoutEvent};
+    /// use axum::response::{IntoResponse, Redirect, Response};
+    /// use tower_sessions::MemoryStore;
+    ///
+    /// async fn end_session_at_the_provider(
+    ///     event: LogoutEvent,
+    /// ) -> Result<Option<Response>, tower_sessions::session::Error> {
+    ///     let Some(id_token) = event.session().get::<String>("id_token").await? else {
+    ///         return Ok(None); // not signed in through the provider: the usual answer
+    ///     };
+    ///     let url = format!(
+    ///         "https://idp.example/logout?id_token_hint={id_token}&post_logout_redirect_uri=https%3A%2F%2Fshop.example%2Flogin"
+    ///     );
+    ///     Ok(Some(Redirect::to(&url).into_response()))
+    /// }
+    ///
+    /// # fn main() -> Result<(), auto_logout::ConfigError> {
+    /// let store = AutoLogoutStore::new(MemoryStore::default());
+    /// let layer = AutoLogoutLayer::new(Config::builder().idle_time("15m").build()?, &store)
+    ///     .on_logout(end_session_at_the_provider);
+    /// # let _ = layer;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn on_logout<F, Fut, E>(mut self, hook: F) -> Self
+    where
+        F: Fn(LogoutEvent) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Option<Response>, E>> + Send + 'static,
+        E: fmt::Display + 'static,
+    {
+        Arc::make_mut(&mut self.shared).on_logout = Some(super::hook::erase(hook));
+        self
+    }
+
+    /// Names the session key that holds the signed-in user (say `"user"`),
+    /// for apps whose login does not call [`AutoLogout::login`]: a session
+    /// that holds this key (not `null`) but has no clocks gets them started
+    /// by the layer, as with axum-login.
+    ///
+    /// - A login handler that inserts the key and forgets the login call:
+    ///   the clocks start at the end of that request (its time is the login
+    ///   time), so the first page after the login is tracked.
+    /// - A session that holds the key when a request begins but has no clocks
+    ///   (signed in before the layer was installed): they start with that
+    ///   request.
+    ///
+    /// The session id is not cycled then (that is the login handler's job,
+    /// and [`AutoLogout::login`] does it). Without this, axum-login or a login
+    /// call, a session that ends a request with data but no clocks makes the
+    /// layer warn once (see the README's "quick start").
+    pub fn signed_in_key(mut self, key: &'static str) -> Self {
+        Arc::make_mut(&mut self.shared).signed_in_key = Some(key);
         self
     }
 

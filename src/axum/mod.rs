@@ -155,6 +155,7 @@
 //! [tower-sessions]: https://docs.rs/tower-sessions/0.14
 
 mod extract;
+mod hook;
 mod layer;
 #[cfg(feature = "axum-login")]
 mod login;
@@ -193,6 +194,7 @@ use serde_json::Value;
 #[doc(inline)]
 pub use crate::page::PageContext as AutoLogoutContext;
 pub use extract::{AutoLogout, MissingAutoLogoutLayer};
+pub use hook::LogoutEvent;
 pub use layer::AutoLogoutLayer;
 pub use service::AutoLogoutService;
 pub use store::AutoLogoutStore;
@@ -208,6 +210,13 @@ pub(crate) struct Shared {
     pub(crate) endpoints: Endpoints,
     /// Set by `with_axum_login`: how to see its logins and log it out.
     pub(crate) auth: Option<Arc<dyn AuthHook>>,
+    /// Set by `on_logout`: the application's code run on every automatic logout.
+    pub(crate) on_logout: Option<hook::Hook>,
+    /// Set by `signed_in_key`: the session key that holds the signed-in user.
+    pub(crate) signed_in_key: Option<&'static str>,
+    /// Whether a login was ever called, for the warning about clocks that
+    /// never start; shared by the layer's clones and their handles.
+    pub(crate) watch: Arc<crate::engine::LoginWatch>,
 }
 
 /// What the layer needs from an authentication crate (axum-login).

@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use axum_core::body::Body;
 use http::{HeaderMap, Request, Response, header};
 use serde_json::Value;
 use tower_service::Service;
@@ -13,10 +14,10 @@ use tower_sessions::{Session, session_store};
 
 use super::extract::RequestState;
 use super::response::into_response;
-use super::{AuthHook, Shared};
+use super::{AuthHook, LogoutEvent, Shared};
 use crate::clock::Timestamp;
 use crate::decision::{ExpiryReason, RequestOutcome};
-use crate::engine::{self, Reply, Route};
+use crate::engine::{self, Endpoint, HookAnswer, Reply, Route};
 use crate::request;
 use crate::stamps::Stamps;
 
@@ -38,7 +39,7 @@ where
     S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     B: Send + 'static,
-    ResBody: From<String> + From<&'static str> + Send + 'static,
+    ResBody: From<String> + From<&'static str> + From<Body> + Send + 'static,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -84,7 +85,7 @@ async fn run<S, B, ResBody>(
 ) -> Result<Response<ResBody>, S::Error>
 where
     S: Service<Request<B>, Response = Response<ResBody>>,
-    ResBody: From<String> + From<&'static str>,
+    ResBody: From<String> + From<&'static str> + From<Body>,
 {
     // In the scrutinee, so the route does not live on in the request's future.
     let endpoint = match engine::route(
@@ -126,9 +127,20 @@ where
         return Ok(into_response(Reply::misconfigured(STORE_NOT_WRAPPED)));
     }
 
-    if engine::starts_clocks_of_untracked_login(config, auth_user.is_some(), &outcome) {
-        // Signed in through axum-login, but not tracked yet (signed in before
-        // the layer was installed): the clocks start now.
+    // The application's signed-in key, read only for a session without stamps.
+    let signed_in = match shared.signed_in_key {
+        _ if auth_user.is_some() => true,
+        Some(key) if outcome == RequestOutcome::Untracked => {
+            match Box::pin(session.get_value(key)).await {
+                Ok(value) => engine::holds_signed_in_user(value.as_ref()),
+                Err(_) => return Ok(into_response(Reply::store_failed())),
+            }
+        }
+        _ => false,
+    };
+    if engine::starts_clocks_of_untracked_login(config, signed_in, &outcome) {
+        // Signed in (axum-login, or the signed-in key), but not tracked yet
+        // (signed in before the layer was installed): the clocks start now.
         let stamps = Stamps::at_login(now).encode();
         outcome = config.check_request(Some(&stamps), now, activity);
         if Box::pin(session.insert_value(Stamps::SESSION_KEY, Value::String(stamps)))
@@ -138,6 +150,7 @@ where
             return Ok(into_response(Reply::store_failed()));
         }
     }
+    let was_active = matches!(outcome, RequestOutcome::Active { .. });
     match outcome {
         RequestOutcome::Active {
             write: Some(stamps),
@@ -154,39 +167,16 @@ where
             }
         }
         RequestOutcome::Expired(reason) => {
-            if Box::pin(end_session(&session)).await.is_err() {
-                return Ok(into_response(Reply::store_failed()));
-            }
-            // The login page shows this request's message itself
-            // (`AutoLogoutContext::expiry_message`); every other page's is flashed.
-            if let Some(message) = config.message_for(reason)
-                && !engine::page_shows_expiry_message(config, req.uri().path())
-            {
-                if let Some(messages) = req.extensions().get::<axum_messages::Messages>() {
-                    // MessagesManagerLayer runs outside this layer: it saves
-                    // its queue into the session at the end of the request.
-                    let _ = messages.clone().info(message);
-                } else if Box::pin(queue_message(&session, message)).await.is_err() {
-                    return Ok(into_response(Reply::store_failed()));
-                }
-            }
-            if let Some(hook) = &shared.auth {
-                hook.log_out(req.extensions_mut());
+            match Box::pin(log_out(&shared, &session, &mut req, reason, endpoint)).await {
+                Ok(Some(answer)) => return Ok(answer),
+                Ok(None) => {}
+                Err(_) => return Ok(into_response(Reply::store_failed())),
             }
         }
         _ => {}
     }
     if endpoint.is_some() {
         return Ok(into_response(Reply::endpoint(&outcome)));
-    }
-    if let RequestOutcome::Expired(reason) = outcome {
-        let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-        let header = |name: &str| header_str(req.headers(), name);
-        if let Some(reply) =
-            engine::expired_reply(config, reason, req.uri().path(), path_and_query, header)
-        {
-            return Ok(into_response(reply));
-        }
     }
 
     let shows_message = matches!(outcome, RequestOutcome::Expired(_))
@@ -207,12 +197,148 @@ where
             header::HeaderValue::from_static(value),
         );
     }
-    if let Some(hook) = &shared.auth
-        && session.is_modified()
+    // A changed session: a login through axum-login, or one that forgot
+    // `AutoLogout::login` in a session without stamps when the request
+    // began (nothing to do for an active one).
+    if session.is_modified()
+        && (shared.auth.is_some()
+            || (!was_active
+                && (shared.signed_in_key.is_some()
+                    || shared.watch.worth_a_look(shared.auth.is_some()))))
     {
-        Box::pin(start_clocks_at_login(&**hook, &session, auth_user, now)).await;
+        Box::pin(after_request(&shared, &session, auth_user, was_active, now)).await;
     }
     Ok(res)
+}
+
+/// Logs the session out for `reason`: the application's hook first (it sees
+/// the session as it is), then the flush, the message, and the answer when
+/// the integration gives one (`None`: the request goes on as anonymous).
+/// `Err` when the store failed.
+async fn log_out<B, ResBody>(
+    shared: &Shared,
+    session: &Session,
+    req: &mut Request<B>,
+    reason: ExpiryReason,
+    endpoint: Option<Endpoint>,
+) -> Result<Option<Response<ResBody>>, session::Error>
+where
+    ResBody: From<String> + From<&'static str> + From<Body>,
+{
+    let config = &shared.config;
+    let replaced = match &shared.on_logout {
+        Some(hook) => {
+            let event = LogoutEvent {
+                reason,
+                session: session.clone(),
+                method: req.method().clone(),
+                uri: req.uri().clone(),
+                headers: req.headers().clone(),
+            };
+            engine::run_hook(reason, engine::LOGOUT_HOOK_TIMEOUT, || hook(event)).await
+        }
+        None => None,
+    };
+    // Whatever the hook did: the session ends.
+    end_session(session).await?;
+    // The login page shows this request's message itself
+    // (`AutoLogoutContext::expiry_message`); every other page's is flashed.
+    if let Some(message) = config.message_for(reason)
+        && !engine::page_shows_expiry_message(config, req.uri().path())
+    {
+        if let Some(messages) = req.extensions().get::<axum_messages::Messages>() {
+            // MessagesManagerLayer runs outside this layer: it saves
+            // its queue into the session at the end of the request.
+            let _ = messages.clone().info(message);
+        } else {
+            queue_message(session, message).await?;
+        }
+    }
+    if let Some(hook) = &shared.auth {
+        hook.log_out(req.extensions_mut());
+    }
+
+    let header = |name: &str| header_str(req.headers(), name);
+    if let Some(response) = replaced {
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok());
+        let status = response.status().as_u16();
+        match engine::hook_answer(reason, endpoint, status, location, header) {
+            HookAnswer::AsIs => {
+                let mut response = response.map(ResBody::from);
+                let own = response.headers().contains_key(header::CACHE_CONTROL);
+                if let Some(value) = engine::hook_cache_control(own) {
+                    response.headers_mut().insert(
+                        header::CACHE_CONTROL,
+                        header::HeaderValue::from_static(value),
+                    );
+                }
+                return Ok(Some(response));
+            }
+            HookAnswer::Reply(reply) => return Ok(Some(into_response(reply))),
+            HookAnswer::Usual => {}
+        }
+    }
+    if endpoint.is_some() {
+        let outcome = RequestOutcome::Expired(reason);
+        return Ok(Some(into_response(Reply::endpoint(&outcome))));
+    }
+    let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    Ok(
+        engine::expired_reply(config, reason, req.uri().path(), path_and_query, header)
+            .map(into_response),
+    )
+}
+
+/// At the end of a request that changed the session: the logins of an
+/// authentication crate ([`start_clocks_at_login`]), then, for a session
+/// that had no stamps when the request began, [`after_untracked`].
+async fn after_request(
+    shared: &Shared,
+    session: &Session,
+    auth_user: Option<Value>,
+    was_active: bool,
+    now: Timestamp,
+) {
+    if let Some(hook) = &shared.auth {
+        start_clocks_at_login(&**hook, session, auth_user, now).await;
+    }
+    if !was_active
+        && (shared.signed_in_key.is_some() || shared.watch.worth_a_look(shared.auth.is_some()))
+    {
+        after_untracked(shared, session, now).await;
+    }
+}
+
+/// At the end of a request whose session had no stamps when it began and
+/// changed: with a signed-in key, start the clocks of a session that holds
+/// it ([`engine::starts_clocks_at_end`]); without any way to start them,
+/// warn once when the session holds data but no stamps.
+async fn after_untracked(shared: &Shared, session: &Session, now: Timestamp) {
+    let has_stamps = matches!(session.get_value(Stamps::SESSION_KEY).await, Ok(Some(_)));
+    match shared.signed_in_key {
+        Some(key) => {
+            let signed_in = match session.get_value(key).await {
+                Ok(value) => engine::holds_signed_in_user(value.as_ref()),
+                Err(_) => false,
+            };
+            if engine::starts_clocks_at_end(false, signed_in, has_stamps) {
+                let stamps = Stamps::at_login(now).encode();
+                let _ = session
+                    .insert_value(Stamps::SESSION_KEY, Value::String(stamps))
+                    .await;
+            }
+        }
+        None => {
+            // Flash messages alone are no sign of a login.
+            let only_messages = matches!(session.get_value(MESSAGES_KEY).await, Ok(Some(_)));
+            if !has_stamps && !only_messages && !session.is_empty().await {
+                shared.watch.report();
+            }
+        }
+    }
 }
 
 /// After a request that changed the session: when an authentication crate
