@@ -147,6 +147,14 @@ pub(crate) fn store_failed(operation: &'static str, error: &dyn std::fmt::Displa
     let _ = (operation, error);
 }
 
+/// Whether a `store_failed` event would be recorded now (a subscriber that
+/// keeps warn events of the target): the static check of the macro.
+#[cfg(feature = "tracing")]
+#[inline]
+pub(crate) fn store_failures_listened() -> bool {
+    tracing::enabled!(target: TARGET, tracing::Level::WARN)
+}
+
 /// The application's logout hook failed, at warn level. `error` is the
 /// hook's own error text: what it says is the application's choice.
 #[cfg_attr(feature = "tracing", cold, inline(never))]

@@ -70,6 +70,51 @@ pub(crate) async fn timed<T, E>(
     }
 }
 
+/// Tells the audit log (feature `tracing`) that a call of the wrapped store
+/// failed: `operation` is `load`, `create`, `save` or `delete`, `error` the
+/// store's text with every occurrence of `session_id` replaced, so the id
+/// never reaches the log. Callers pass only a fixed text for errors whose
+/// message may quote session data (encoding and decoding).
+#[cold]
+pub(crate) fn report_failure(
+    operation: &'static str,
+    session_id: Option<&str>,
+    error: &dyn std::fmt::Display,
+) {
+    #[cfg(feature = "tracing")]
+    {
+        let text = error.to_string();
+        let text = match session_id {
+            Some(id) if !id.is_empty() => scrub(&text, id),
+            _ => text,
+        };
+        crate::audit::store_failed(operation, &text);
+    }
+    #[cfg(not(feature = "tracing"))]
+    let _ = (operation, session_id, error);
+}
+
+/// `text` with every occurrence of `secret` replaced by `[session id]`.
+#[cfg(any(feature = "tracing", test))]
+fn scrub(text: &str, secret: &str) -> String {
+    text.replace(secret, "[session id]")
+}
+
+/// Whether a store failure would reach the audit log now: the store
+/// wrappers keep a copy of a session id they hand to the wrapped store only
+/// then (a static check when nothing listens).
+#[inline]
+pub(crate) fn reporting_failures() -> bool {
+    #[cfg(feature = "tracing")]
+    {
+        crate::audit::store_failures_listened()
+    }
+    #[cfg(not(feature = "tracing"))]
+    {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +126,15 @@ mod tests {
         assert!(!locks.was_used());
         locks.mark_used();
         assert!(locks.was_used());
+    }
+
+    #[test]
+    fn a_session_id_is_scrubbed_from_an_error_text() {
+        assert_eq!(
+            scrub("no such key session:abc123 (abc123)", "abc123"),
+            "no such key session:[session id] ([session id])"
+        );
+        assert_eq!(scrub("connection refused", "abc123"), "connection refused");
     }
 
     #[tokio::test]

@@ -133,6 +133,13 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
         self.locks.mark_used();
         self.timed(self.inner.load(session_key), LoadError::Other)
             .await
+            .inspect_err(|error| {
+                let failure = match error {
+                    LoadError::Deserialization(_) => Failure::Data(UNREADABLE),
+                    LoadError::Other(error) => Failure::Other(error),
+                };
+                failed("load", Some(session_key.as_ref()), failure);
+            })
     }
 
     async fn save(&self, session_state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
@@ -140,16 +147,89 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
         self.locks.mark_used();
         self.timed(self.inner.save(session_state, ttl), SaveError::Other)
             .await
+            .inspect_err(|error| {
+                let failure = match error {
+                    SaveError::Serialization(_) => Failure::Data(UNWRITABLE),
+                    SaveError::Other(error) => Failure::Other(error),
+                };
+                // The key is the store's to make: none to take out.
+                failed("create", None, failure);
+            })
     }
 
     async fn update(
         &self,
         session_key: SessionKey,
-        mut session_state: State,
+        session_state: State,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
         self.locks.mark_used();
         let _guard = self.locks.lock_for(session_key.as_ref()).lock().await;
+        // The wrapped store takes the key: a copy to take out of its error
+        // text, kept only while something listens to the audit events.
+        let key = store_lock::reporting_failures().then(|| session_key.as_ref().to_owned());
+        self.update_merged(session_key, session_state, ttl)
+            .await
+            .inspect_err(|error| {
+                let failure = match error {
+                    UpdateError::Serialization(_) => Failure::Data(UNWRITABLE),
+                    UpdateError::Other(error) => Failure::Other(error),
+                };
+                failed("save", key.as_deref(), failure);
+            })
+    }
+
+    async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
+        self.locks.mark_used();
+        self.timed(self.inner.update_ttl(session_key, ttl), |e| e)
+            .await
+            .inspect_err(|error| failed("save", Some(session_key.as_ref()), Failure::Other(error)))
+    }
+
+    async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
+        self.locks.mark_used();
+        let _guard = self.locks.lock_for(session_key.as_ref()).lock().await;
+        self.timed(self.inner.delete(session_key), |e| e)
+            .await
+            .inspect_err(|error| {
+                failed("delete", Some(session_key.as_ref()), Failure::Other(error))
+            })
+    }
+}
+
+/// The audit text of a session state that could not be read.
+const UNREADABLE: &str = "the stored session state could not be deserialized";
+/// The audit text of a session state that could not be written.
+const UNWRITABLE: &str = "the session state could not be serialized";
+
+/// What a failed store call tells the audit log.
+enum Failure<'a> {
+    /// The state could not be (de)serialized: a fixed text, since the
+    /// error's own message may quote session data.
+    Data(&'static str),
+    /// Anything else: the error and its causes, the session key taken out.
+    Other(&'a anyhow::Error),
+}
+
+/// The audit event of a failed store call (feature `tracing`).
+#[cold]
+fn failed(operation: &'static str, session_key: Option<&str>, failure: Failure<'_>) {
+    match failure {
+        Failure::Data(text) => store_lock::report_failure(operation, None, &text),
+        Failure::Other(error) => {
+            store_lock::report_failure(operation, session_key, &format_args!("{error:#}"))
+        }
+    }
+}
+
+impl<S: SessionStore> AutoLogoutStore<S> {
+    /// `update` under its lock: the stored state read, the save rule applied.
+    async fn update_merged(
+        &self,
+        session_key: SessionKey,
+        mut session_state: State,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
         let stored = match self
             .timed(self.inner.load(&session_key), LoadError::Other)
             .await
@@ -187,17 +267,5 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
                 .await
             }
         }
-    }
-
-    async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
-        self.locks.mark_used();
-        self.timed(self.inner.update_ttl(session_key, ttl), |e| e)
-            .await
-    }
-
-    async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
-        self.locks.mark_used();
-        let _guard = self.locks.lock_for(session_key.as_ref()).lock().await;
-        self.timed(self.inner.delete(session_key), |e| e).await
     }
 }

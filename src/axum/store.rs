@@ -128,12 +128,37 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // A new id: nothing to merge with.
         self.shared.mark_used();
-        self.timed(self.inner.create(record)).await
+        let result = self.timed(self.inner.create(record)).await;
+        result.inspect_err(|error| failed("create", &record.id, error))
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         self.shared.mark_used();
         let _guard = self.shared.lock_for(&record.id).lock().await;
+        self.save_merged(record)
+            .await
+            .inspect_err(|error| failed("save", &record.id, error))
+    }
+
+    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        self.shared.mark_used();
+        self.timed(self.inner.load(session_id))
+            .await
+            .inspect_err(|error| failed("load", session_id, error))
+    }
+
+    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        self.shared.mark_used();
+        let _guard = self.shared.lock_for(session_id).lock().await;
+        self.timed(self.inner.delete(session_id))
+            .await
+            .inspect_err(|error| failed("delete", session_id, error))
+    }
+}
+
+impl<S: SessionStore> AutoLogoutStore<S> {
+    /// `save` under its lock: the stored record read, the save rule applied.
+    async fn save_merged(&self, record: &Record) -> session_store::Result<()> {
         let stored = self.timed(self.inner.load(&record.id)).await?;
         match decide_for(record, stored.as_ref()) {
             SaveAction::Drop => Ok(()),
@@ -148,16 +173,27 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
             }
         }
     }
+}
 
-    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        self.shared.mark_used();
-        self.timed(self.inner.load(session_id)).await
-    }
-
-    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
-        self.shared.mark_used();
-        let _guard = self.shared.lock_for(session_id).lock().await;
-        self.timed(self.inner.delete(session_id)).await
+/// The audit event of a failed store call (feature `tracing`): for encoding
+/// and decoding errors, whose message may quote session data, only what
+/// failed; otherwise the store's text, the session id taken out.
+#[cold]
+fn failed(operation: &'static str, id: &Id, error: &session_store::Error) {
+    match error {
+        session_store::Error::Encode(_) => {
+            store_lock::report_failure(operation, None, &"the session record could not be encoded")
+        }
+        session_store::Error::Decode(_) => store_lock::report_failure(
+            operation,
+            None,
+            &"the stored session record could not be decoded",
+        ),
+        session_store::Error::Backend(text) => {
+            if store_lock::reporting_failures() {
+                store_lock::report_failure(operation, Some(&id.to_string()), text);
+            }
+        }
     }
 }
 
