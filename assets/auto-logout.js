@@ -251,7 +251,8 @@
   function takeServerAnswer(answer) {
     if (!answer.active) {
       tellOtherTabs({ type: 'logout', reason: answer.reason });
-      leave(answer.reason || reasonForNearestDeadline());
+      // `login`: where the app's logout hook sends the user (an identity provider).
+      leave(answer.reason || reasonForNearestDeadline(), answer.login);
       return;
     }
     adoptDeadlines(deadlineFromRemaining(answer.idle_ms), deadlineFromRemaining(answer.session_ms));
@@ -376,7 +377,7 @@
     }
   }
 
-  function leave(reason) {
+  function leave(reason, to) {
     if (leaving) return;
     leaving = true;
     clearTimeout(timer);
@@ -384,7 +385,7 @@
     fireEvent('before-logout', reason);
     fireEvent('logout', reason);
     // replace(): a GET even when this page came from a POST, and no history entry.
-    location.replace(loginUrl ? loginPageUrl() : location.href.split('#')[0]);
+    location.replace(to || (loginUrl ? loginPageUrl() : location.href.split('#')[0]));
   }
 
   function loginPageUrl() {

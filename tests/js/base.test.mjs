@@ -252,3 +252,25 @@ test('malformed numbers are ignored, negative ones count as zero', () => {
   const { tab } = setup({ idleMs: 'soon', sessionMs: '-5' });
   assert.deepEqual(plain(tab.api.deadlines()), { idleAt: null, sessionAt: T0 });
 });
+
+test("status gone with a hook's login location: this tab goes there, other tabs to the login page", async () => {
+  const world = new World();
+  const IDP = 'https://idp.example/logout?client_id=shop&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2Flogin';
+  const other = world.tab({ idleMs: String(30 * MIN), loginUrl: '/login' }).run();
+  const tab = world.tab({ idleMs: String(10 * MIN), statusUrl: STATUS, loginUrl: '/login' }).run();
+  world.status = () => ({ active: false, reason: 'idle', login: IDP });
+  await world.advance(10 * MIN + 24);
+  assert.deepEqual(tab.navigations, []);
+  await world.advance(200);
+  assert.deepEqual(tab.navigations, [IDP]);
+  assert.equal(tab.events.find((e) => e.type === 'auto-logout:logout').detail.reason, 'idle');
+  // The location is the server's answer to this tab only: the message to other tabs
+  // carries none, and they go to their own same-site login page.
+  assert.deepEqual(other.navigations, ['/login?next=%2Forders%2F7%3Ftab%3D2']);
+  // Without a login location: LOGIN_URL as before.
+  const plainWorld = new World();
+  const plainTab = plainWorld.tab({ idleMs: String(MIN), statusUrl: STATUS, loginUrl: '/login' }).run();
+  plainWorld.status = () => goneReply('idle');
+  await plainWorld.advance(MIN + 225);
+  assert.deepEqual(plainTab.navigations, ['/login?next=%2Forders%2F7%3Ftab%3D2']);
+});
