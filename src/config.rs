@@ -45,7 +45,7 @@ use crate::time_value::{self, TimeValue};
 const ALLOWED_KEYS: &str = "IDLE_TIME, SESSION_TIME, MESSAGE, IDLE_MESSAGE, SESSION_MESSAGE, \
 REDIRECT_TO_LOGIN_IMMEDIATELY, WARN_BEFORE, LOGIN_URL, PASSIVE_PATHS, WRITE_RESOLUTION, \
 ENDPOINT_PREFIX, WARN_TITLE, WARN_IDLE_TEXT, WARN_SESSION_TEXT, WARN_STAY_LABEL, WARN_CLASS, \
-CLIENT_ACTIVITY, WARN_STYLESHEET, ACTIVITY_NEEDS_USER";
+CLIENT_ACTIVITY, WARN_STYLESHEET, ACTIVITY_NEEDS_USER, MAX_IDLE_TIME, MAX_SESSION_TIME";
 
 const EXPECT_TEXT: &str = "a string";
 const EXPECT_BOOL: &str = "true or false";
@@ -57,6 +57,9 @@ const EXPECT_PATHS: &str =
     "a list of path prefixes, each starting with `/`, like [\"/static/\", \"/health\"]";
 const EXPECT_CLASS: &str =
     "a CSS class name: a letter, `_` or `-` first, then letters, digits, `_` or `-`";
+const EXPECT_AT_LEAST_THE_LIMIT: &str = "a time at least as long as the configured limit \
+(IDLE_TIME for MAX_IDLE_TIME, SESSION_TIME for MAX_SESSION_TIME): a maximum below it \
+would refuse the configured limit itself";
 const EXPECT_CLEAN_PATH: &str = "a path without `.` or `..` segments and without empty segments \
 (`//`): browsers rewrite those, so requests would not reach the path configured";
 
@@ -85,6 +88,12 @@ struct Inner {
     login_url: Option<String>,
     passive_paths: Vec<String>,
     write_resolution_millis: i64,
+    /// `WRITE_RESOLUTION` as given, if it was.
+    write_resolution_given_millis: Option<i64>,
+    /// `MAX_IDLE_TIME`, defaulting to `IDLE_TIME`.
+    max_idle_millis: Option<i64>,
+    /// `MAX_SESSION_TIME`, defaulting to `SESSION_TIME`.
+    max_session_millis: Option<i64>,
     endpoint_prefix: String,
     warning: WarningTexts,
     client_activity: bool,
@@ -140,6 +149,8 @@ impl fmt::Debug for Config {
             .field("client_activity", &self.0.client_activity)
             .field("warn_stylesheet", &self.0.warn_stylesheet)
             .field("activity_needs_user", &self.0.activity_needs_user)
+            .field("max_idle_time", &self.max_idle_time())
+            .field("max_session_time", &self.max_session_time())
             .finish()
     }
 }
@@ -261,6 +272,46 @@ impl Config {
         self.0.write_resolution_millis
     }
 
+    /// The write resolution for a session whose idle limit in force is
+    /// `idle_millis` (its own): 1 % of it, or `WRITE_RESOLUTION` when that was
+    /// given and is finer; so the idle-time promise holds for the session's
+    /// own idle limit.
+    pub(crate) fn write_resolution_for(&self, idle_millis: Option<i64>) -> i64 {
+        match (idle_millis, self.0.write_resolution_given_millis) {
+            (Some(idle), given) => {
+                let largest = largest_write_resolution_millis(idle);
+                given.map_or(largest, |given| given.min(largest))
+            }
+            (None, _) => self.0.write_resolution_millis,
+        }
+    }
+
+    /// `MAX_IDLE_TIME`: the longest idle limit a session may be given at
+    /// login ([`SessionLimits`](crate::SessionLimits)). Defaults to
+    /// `IDLE_TIME`, so without it a session's idle limit can only be shorter;
+    /// `None` when neither is set (no per-session idle limit is allowed).
+    pub fn max_idle_time(&self) -> Option<Duration> {
+        self.0.max_idle_millis.map(millis_to_duration)
+    }
+
+    /// `MAX_SESSION_TIME`: the longest absolute limit a session may be given
+    /// at login. Defaults to `SESSION_TIME`; `None` when neither is set.
+    pub fn max_session_time(&self) -> Option<Duration> {
+        self.0.max_session_millis.map(millis_to_duration)
+    }
+
+    pub(crate) fn max_idle_millis(&self) -> Option<i64> {
+        self.0.max_idle_millis
+    }
+
+    pub(crate) fn max_session_millis(&self) -> Option<i64> {
+        self.0.max_session_millis
+    }
+
+    pub(crate) fn warn_before_millis(&self) -> Option<i64> {
+        self.0.warn_before_millis
+    }
+
     /// `ENDPOINT_PREFIX`: where an integration serves `status`, `keepalive` and
     /// the script file (default `/auto-logout/`).
     pub fn endpoint_prefix(&self) -> &str {
@@ -346,6 +397,8 @@ pub struct ConfigBuilder {
     client_activity: bool,
     warn_stylesheet: Option<bool>,
     activity_needs_user: Option<bool>,
+    max_idle_time: Option<TimeValue>,
+    max_session_time: Option<TimeValue>,
 }
 
 impl ConfigBuilder {
@@ -446,6 +499,21 @@ impl ConfigBuilder {
         self
     }
 
+    /// `MAX_IDLE_TIME`: the longest idle limit a session may be given at
+    /// login; at least `IDLE_TIME` (the default). See [`Config::max_idle_time`].
+    pub fn max_idle_time(mut self, time: impl Into<TimeValue>) -> Self {
+        self.max_idle_time = Some(time.into());
+        self
+    }
+
+    /// `MAX_SESSION_TIME`: the longest absolute limit a session may be given
+    /// at login ("keep me signed in"); at least `SESSION_TIME` (the default).
+    /// See [`Config::max_session_time`].
+    pub fn max_session_time(mut self, time: impl Into<TimeValue>) -> Self {
+        self.max_session_time = Some(time.into());
+        self
+    }
+
     /// Reads the Django-style map into a builder (keys in any case).
     fn from_map(value: Value) -> Result<ConfigBuilder, ConfigError> {
         let map = match value {
@@ -481,6 +549,8 @@ impl ConfigBuilder {
             "SESSION_TIME" => self.session_time = Some(time_from_json(key, value)?),
             "WARN_BEFORE" => self.warn_before = Some(time_from_json(key, value)?),
             "WRITE_RESOLUTION" => self.write_resolution = Some(time_from_json(key, value)?),
+            "MAX_IDLE_TIME" => self.max_idle_time = Some(time_from_json(key, value)?),
+            "MAX_SESSION_TIME" => self.max_session_time = Some(time_from_json(key, value)?),
             "MESSAGE" => self.message = Some(text_from_json(key, value)?),
             "IDLE_MESSAGE" => self.idle_message = Some(text_from_json(key, value)?),
             "SESSION_MESSAGE" => self.session_message = Some(text_from_json(key, value)?),
@@ -528,13 +598,27 @@ impl ConfigBuilder {
         let idle_millis = time_millis("IDLE_TIME", self.idle_time.as_ref())?;
         let session_millis = time_millis("SESSION_TIME", self.session_time.as_ref())?;
         let warn_before_millis = time_millis("WARN_BEFORE", self.warn_before.as_ref())?;
+        let write_resolution_given_millis =
+            time_millis("WRITE_RESOLUTION", self.write_resolution.as_ref())?;
         let write_resolution_millis = write_resolution_millis(
             idle_millis,
             self.write_resolution.as_ref(),
-            time_millis("WRITE_RESOLUTION", self.write_resolution.as_ref())?,
+            write_resolution_given_millis,
         )?;
         let has_limit = idle_millis.is_some() || session_millis.is_some();
         const A_LIMIT: &str = "IDLE_TIME or SESSION_TIME to be set";
+        let max_idle_millis = maximum_millis(
+            "MAX_IDLE_TIME",
+            self.max_idle_time.as_ref(),
+            idle_millis,
+            has_limit,
+        )?;
+        let max_session_millis = maximum_millis(
+            "MAX_SESSION_TIME",
+            self.max_session_time.as_ref(),
+            session_millis,
+            has_limit,
+        )?;
 
         if self.redirect_to_login_immediately && !has_limit {
             return Err(ConfigError::Requires {
@@ -672,6 +756,9 @@ impl ConfigBuilder {
             login_url: self.login_url,
             passive_paths: self.passive_paths,
             write_resolution_millis,
+            write_resolution_given_millis,
+            max_idle_millis,
+            max_session_millis,
             endpoint_prefix,
             warning: self.warning,
             client_activity: self.client_activity,
@@ -784,6 +871,33 @@ fn largest_write_resolution_millis(idle_millis: i64) -> i64 {
     (idle_millis / 100).max(1)
 }
 
+/// `MAX_IDLE_TIME` or `MAX_SESSION_TIME`: as given (at least the configured
+/// `limit`, and only with some limit configured), else the limit itself.
+fn maximum_millis(
+    key: &'static str,
+    given: Option<&TimeValue>,
+    limit: Option<i64>,
+    has_limit: bool,
+) -> Result<Option<i64>, ConfigError> {
+    let (Some(given), Some(millis)) = (given, time_millis(key, given)?) else {
+        return Ok(limit);
+    };
+    if !has_limit {
+        return Err(ConfigError::Requires {
+            key,
+            needs: "IDLE_TIME or SESSION_TIME to be set",
+        });
+    }
+    if limit.is_some_and(|limit| millis < limit) {
+        return Err(ConfigError::InvalidValue {
+            key,
+            value: given.to_string(),
+            expected: EXPECT_AT_LEAST_THE_LIMIT,
+        });
+    }
+    Ok(Some(millis))
+}
+
 fn time_millis(key: &'static str, time: Option<&TimeValue>) -> Result<Option<i64>, ConfigError> {
     time.map(|t| {
         t.to_millis().map_err(|expected| ConfigError::InvalidValue {
@@ -890,6 +1004,63 @@ mod tests {
         ] {
             assert!(!has_clean_segments(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn maximums_default_to_the_limits_and_are_checked_when_built() {
+        let c = Config::builder().idle_time(600).build().unwrap();
+        assert_eq!(c.max_idle_time(), Some(Duration::from_secs(600)));
+        assert_eq!(c.max_session_time(), None);
+        let c = Config::from_json(
+            r#"{"IDLE_TIME": 600, "SESSION_TIME": "1h", "max_idle_time": "15m",
+                "MAX_SESSION_TIME": "8h"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.max_idle_time(), Some(Duration::from_secs(900)));
+        assert_eq!(c.max_session_time(), Some(Duration::from_secs(8 * 3600)));
+        let err =
+            Config::from_json(r#"{"SESSION_TIME": "1h", "MAX_SESSION_TIME": "30m"}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "MAX_SESSION_TIME = \"30m\" is not allowed: expected {EXPECT_AT_LEAST_THE_LIMIT}"
+            )
+        );
+        let err = Config::builder()
+            .idle_time(600)
+            .max_idle_time(599)
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::InvalidValue {
+                key: "MAX_IDLE_TIME",
+                value: "599".into(),
+                expected: EXPECT_AT_LEAST_THE_LIMIT
+            }
+        );
+        let err = Config::from_json(r#"{"MAX_SESSION_TIME": "8h"}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "MAX_SESSION_TIME needs IDLE_TIME or SESSION_TIME to be set"
+        );
+        for bad in [r#"0"#, r#"-5"#, r#"true"#, r#""soon""#] {
+            let err = Config::from_json(&format!(r#"{{"IDLE_TIME": 60, "MAX_IDLE_TIME": {bad}}}"#))
+                .unwrap_err();
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("MAX_IDLE_TIME = {bad} is not allowed")),
+                "{err}"
+            );
+        }
+        // A maximum where the configuration has no such limit: allowed.
+        let c = Config::builder()
+            .idle_time(600)
+            .max_session_time("8h")
+            .build()
+            .unwrap();
+        assert_eq!(c.session_time(), None);
+        assert_eq!(c.max_session_time(), Some(Duration::from_secs(8 * 3600)));
     }
 
     #[test]

@@ -42,6 +42,9 @@
 //! resolution: one per second at `IDLE_TIME` 100 s, one per 9 s at 15 minutes,
 //! one per 0.6 s at 60 s.
 
+use std::fmt;
+use std::num::NonZeroI64;
+
 use crate::clock::Timestamp;
 use crate::config::Config;
 use crate::stamps::Stamps;
@@ -82,41 +85,137 @@ pub enum Activity {
     Passive,
 }
 
-/// Time left on each configured limit, in milliseconds, never negative.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// Time left on each limit of the session, in milliseconds, never negative;
+/// for a session with its own limits ([`SessionLimits`](crate::SessionLimits)),
+/// also those limits, which the script tag states in place of the configured
+/// ones.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Remaining {
-    idle_millis: Option<i64>,
-    session_millis: Option<i64>,
+    /// Milliseconds left, never negative; [`NO_LIMIT`] when there is no such
+    /// limit (kept in one `i64` each, so a request's state stays small).
+    idle_millis: i64,
+    session_millis: i64,
+    /// The session's own idle limit in force (`None`: the configured one).
+    own_idle_limit: Option<NonZeroI64>,
+    /// The session's own absolute limit in force (`None`: the configured one).
+    own_session_limit: Option<NonZeroI64>,
+}
+
+/// The idle and absolute limits in force for one session, in milliseconds
+/// (`None`: no such limit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) struct Limits {
+    pub(crate) idle_millis: Option<i64>,
+    pub(crate) session_millis: Option<i64>,
+}
+
+/// [`Remaining`]'s mark for a limit that is not configured.
+const NO_LIMIT: i64 = -1;
+
+/// Milliseconds left, or [`NO_LIMIT`].
+#[inline(always)]
+fn left(millis: Option<i64>) -> i64 {
+    millis.map_or(NO_LIMIT, |m| m.max(0))
+}
+
+/// The `Option` again.
+#[inline(always)]
+fn limit_left(millis: i64) -> Option<i64> {
+    (millis != NO_LIMIT).then_some(millis)
+}
+
+impl Default for Remaining {
+    /// No limit: [`Remaining::new`]`(None, None)`.
+    fn default() -> Self {
+        Remaining::NONE
+    }
+}
+
+impl fmt::Debug for Remaining {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Remaining")
+            .field("idle_millis", &self.idle_millis())
+            .field("session_millis", &self.session_millis())
+            .field("own_idle_limit", &self.own_idle_limit)
+            .field("own_session_limit", &self.own_session_limit)
+            .finish()
+    }
 }
 
 impl Remaining {
     /// No limit configured.
     pub(crate) const NONE: Remaining = Remaining {
-        idle_millis: None,
-        session_millis: None,
+        idle_millis: NO_LIMIT,
+        session_millis: NO_LIMIT,
+        own_idle_limit: None,
+        own_session_limit: None,
     };
 
     /// Remaining from explicit values; negative values are clamped to zero.
+    /// The session's limits are the configured ones (see
+    /// [`Remaining::with_own_limits`]).
     pub fn new(idle_millis: Option<i64>, session_millis: Option<i64>) -> Self {
         Remaining {
-            idle_millis: idle_millis.map(|m| m.max(0)),
-            session_millis: session_millis.map(|m| m.max(0)),
+            idle_millis: left(idle_millis),
+            session_millis: left(session_millis),
+            own_idle_limit: None,
+            own_session_limit: None,
         }
+    }
+
+    /// The same remaining time, for a session whose limits in force are
+    /// these (milliseconds; `None`, or a value not above zero: the configured
+    /// one) rather than the configured ones. [`Config::check_request`] sets
+    /// them for a session that logged in with its own limits.
+    pub fn with_own_limits(
+        self,
+        idle_limit_millis: Option<i64>,
+        session_limit_millis: Option<i64>,
+    ) -> Self {
+        let own = |limit: Option<i64>| limit.filter(|&m| m > 0).and_then(NonZeroI64::new);
+        Remaining {
+            own_idle_limit: own(idle_limit_millis),
+            own_session_limit: own(session_limit_millis),
+            ..self
+        }
+    }
+
+    /// The idle limit in force for this session, in milliseconds: its own,
+    /// else the configured one.
+    pub fn idle_limit_millis(&self, config: &Config) -> Option<i64> {
+        match self.own_idle_limit {
+            Some(own) => Some(own.get()),
+            None => config.idle_millis(),
+        }
+    }
+
+    /// The absolute limit in force for this session, in milliseconds: its
+    /// own, else the configured one.
+    pub fn session_limit_millis(&self, config: &Config) -> Option<i64> {
+        match self.own_session_limit {
+            Some(own) => Some(own.get()),
+            None => config.session_millis(),
+        }
+    }
+
+    /// `true` when the session has limits of its own.
+    pub fn has_own_limits(&self) -> bool {
+        self.own_idle_limit.is_some() || self.own_session_limit.is_some()
     }
 
     /// Milliseconds until the idle limit ends, if it is configured.
     pub fn idle_millis(&self) -> Option<i64> {
-        self.idle_millis
+        limit_left(self.idle_millis)
     }
 
     /// Milliseconds until the absolute limit ends, if it is configured.
     pub fn session_millis(&self) -> Option<i64> {
-        self.session_millis
+        limit_left(self.session_millis)
     }
 
     /// Milliseconds until the first configured limit ends.
     pub fn shortest_millis(&self) -> Option<i64> {
-        match (self.idle_millis, self.session_millis) {
+        match (self.idle_millis(), self.session_millis()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -126,12 +225,12 @@ impl Remaining {
     /// still alive never shows 0 before its last second); 0 when the idle limit
     /// is not configured.
     pub fn seconds_until_idle_end(&self) -> u64 {
-        ceil_seconds(self.idle_millis)
+        ceil_seconds(self.idle_millis())
     }
 
     /// Whole seconds until the absolute limit ends, rounded up; 0 when not configured.
     pub fn seconds_until_session_end(&self) -> u64 {
-        ceil_seconds(self.session_millis)
+        ceil_seconds(self.session_millis())
     }
 }
 
@@ -171,29 +270,48 @@ impl Config {
     /// When both limits have run out, the reason is the one that ran out first
     /// (on a tie, the absolute limit). Stamps dated more than
     /// [`FUTURE_TOLERANCE_MILLIS`] after `now` are treated as forged.
+    ///
+    /// Stamps with the session's own limits are decided with those, each
+    /// clamped to the configured maximum (`MAX_IDLE_TIME`, `MAX_SESSION_TIME`;
+    /// see [`SessionLimits`](crate::SessionLimits)), so a stored limit never grants more than
+    /// the configuration allows today.
     pub fn decide(&self, stamps: &Stamps, now: Timestamp) -> Decision {
         let future_limit = now.saturating_add_millis(FUTURE_TOLERANCE_MILLIS);
         if stamps.login_at() > future_limit || stamps.last_activity_at() > future_limit {
             return Decision::Expired(ExpiryReason::Invalid);
         }
+        let (idle_limit, session_limit) = if stamps.has_own_limits() {
+            let own = self.limits_of(stamps);
+            (own.idle_millis, own.session_millis)
+        } else {
+            (self.idle_millis(), self.session_millis())
+        };
         // remaining = limit - elapsed; capped at the limit so a stamp slightly in
         // the future (clock skew) never grants more than a whole limit.
         let remaining =
             |start: Timestamp, limit: i64| limit.saturating_sub(now.millis_since(start)).min(limit);
-        let idle = self
-            .idle_millis()
-            .map(|limit| remaining(stamps.last_activity_at(), limit));
-        let session = self
-            .session_millis()
-            .map(|limit| remaining(stamps.login_at(), limit));
+        let idle = idle_limit.map(|limit| remaining(stamps.last_activity_at(), limit));
+        let session = session_limit.map(|limit| remaining(stamps.login_at(), limit));
         // A limit that is not configured never runs out: as if 0 were left.
         let (idle_left, session_left) = (idle.unwrap_or(0), session.unwrap_or(0));
         if idle_left >= 0 && session_left >= 0 {
             // Neither is below zero: no clamp needed.
-            Decision::Active(Remaining {
-                idle_millis: idle,
-                session_millis: session,
-            })
+            let remaining = Remaining {
+                idle_millis: idle.unwrap_or(NO_LIMIT),
+                session_millis: session.unwrap_or(NO_LIMIT),
+                own_idle_limit: None,
+                own_session_limit: None,
+            };
+            if stamps.has_own_limits() {
+                // Each limit in force: the session's own, clamped, or the
+                // configured one where it has none of its own.
+                Decision::Active(remaining.with_own_limits(
+                    stamps.idle_limit_millis().and(idle_limit),
+                    stamps.session_limit_millis().and(session_limit),
+                ))
+            } else {
+                Decision::Active(remaining)
+            }
         } else if idle_left < session_left {
             // The idle limit ran out, and first (the other one has time left,
             // or ran out later).
@@ -232,16 +350,18 @@ impl Config {
                 RequestOutcome::Expired(reason)
             }
             Decision::Active(remaining) => {
-                if activity == Activity::Counts
-                    && stamps.record_activity(now, self.write_resolution_millis())
-                {
+                let resolution = match remaining.own_idle_limit {
+                    None => self.write_resolution_millis(),
+                    Some(own) => self.write_resolution_for(Some(own.get())),
+                };
+                if activity == Activity::Counts && stamps.record_activity(now, resolution) {
                     // Last activity is `now` itself: the whole idle limit is
                     // left (what `decide` would say again; limits are
                     // positive), the absolute limit's remaining time is
                     // unchanged.
                     RequestOutcome::Active {
                         remaining: Remaining {
-                            idle_millis: self.idle_millis(),
+                            idle_millis: left(remaining.idle_limit_millis(self)),
                             ..remaining
                         },
                         write: Some(stamps),
@@ -406,6 +526,138 @@ mod tests {
             }
         }
         assert!(writes > 10, "{writes}");
+    }
+
+    fn with_limits(login: i64, last: i64, idle: Option<i64>, session: Option<i64>) -> Stamps {
+        Stamps::new(t(login), t(last))
+            .unwrap()
+            .with_limits(idle, session)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_session_is_decided_with_its_own_limits() {
+        let c = Config::builder()
+            .idle_time(60)
+            .session_time(300)
+            .max_session_time(3600)
+            .build()
+            .unwrap();
+        let remembered = with_limits(0, 0, None, Some(3_600_000));
+        // Past the configured 300 s, still in; strict at its own limit.
+        let s = Stamps::new(t(0), t(3_590_000))
+            .unwrap()
+            .with_limits(None, Some(3_600_000))
+            .unwrap();
+        assert_eq!(
+            c.decide(&s, t(3_600_000)),
+            Decision::Active(
+                Remaining::new(Some(50_000), Some(0)).with_own_limits(None, Some(3_600_000))
+            )
+        );
+        assert_eq!(
+            c.decide(&s, t(3_600_001)),
+            Decision::Expired(ExpiryReason::Session)
+        );
+        // The configured idle limit still applies to it.
+        assert_eq!(
+            c.decide(&remembered, t(60_001)),
+            Decision::Expired(ExpiryReason::Idle)
+        );
+        // A shorter idle limit of its own.
+        let admin = with_limits(0, 0, Some(10_000), None);
+        assert_eq!(
+            c.decide(&admin, t(10_001)),
+            Decision::Expired(ExpiryReason::Idle)
+        );
+        assert!(matches!(c.decide(&admin, t(10_000)), Decision::Active(_)));
+    }
+
+    #[test]
+    fn a_forged_limit_never_grants_more_than_the_maximum() {
+        let c = Config::builder()
+            .idle_time(60)
+            .session_time(300)
+            .max_session_time(3600)
+            .build()
+            .unwrap();
+        let forged = with_limits(0, 0, Some(i64::MAX), Some(i64::MAX));
+        // Idle: MAX_IDLE_TIME defaults to IDLE_TIME.
+        assert_eq!(
+            c.decide(&forged, t(60_001)),
+            Decision::Expired(ExpiryReason::Idle)
+        );
+        let busy = Stamps::new(t(0), t(3_599_000))
+            .unwrap()
+            .with_limits(Some(i64::MAX), Some(i64::MAX))
+            .unwrap();
+        assert_eq!(
+            c.decide(&busy, t(3_600_001)),
+            Decision::Expired(ExpiryReason::Session)
+        );
+        assert_eq!(
+            c.decide(&busy, t(3_600_000)),
+            Decision::Active(
+                Remaining::new(Some(59_000), Some(0))
+                    .with_own_limits(Some(60_000), Some(3_600_000))
+            )
+        );
+    }
+
+    #[test]
+    fn check_request_follows_the_sessions_limits() {
+        let c = Config::builder()
+            .idle_time(100)
+            .session_time(300)
+            .max_idle_time(1000)
+            .build()
+            .unwrap();
+        let stored = with_limits(0, 0, Some(1_000_000), None).encode();
+        // The write resolution is 1 % of the session's own idle limit (10 s),
+        // not of IDLE_TIME (1 s).
+        assert_eq!(
+            c.check_request(Some(&stored), t(9_999), Activity::Counts),
+            RequestOutcome::Active {
+                remaining: Remaining::new(Some(990_001), Some(290_001))
+                    .with_own_limits(Some(1_000_000), None),
+                write: None
+            }
+        );
+        let outcome = c.check_request(Some(&stored), t(10_000), Activity::Counts);
+        assert_eq!(
+            outcome,
+            RequestOutcome::Active {
+                remaining: Remaining::new(Some(1_000_000), Some(290_000))
+                    .with_own_limits(Some(1_000_000), None),
+                write: Some(with_limits(0, 10_000, Some(1_000_000), None))
+            }
+        );
+        // A shorter own idle limit gets a finer resolution, even below a
+        // given WRITE_RESOLUTION.
+        let given = Config::builder()
+            .idle_time(100)
+            .write_resolution("1s")
+            .build()
+            .unwrap();
+        let short = with_limits(0, 0, Some(10_000), None).encode();
+        assert!(matches!(
+            given.check_request(Some(&short), t(100), Activity::Counts),
+            RequestOutcome::Active { write: Some(_), .. }
+        ));
+        assert!(matches!(
+            given.check_request(Some(&short), t(99), Activity::Counts),
+            RequestOutcome::Active { write: None, .. }
+        ));
+        // The session's remaining and limits reach the template context.
+        let RequestOutcome::Active { remaining, .. } = outcome else {
+            unreachable!()
+        };
+        assert_eq!(remaining.idle_limit_millis(&c), Some(1_000_000));
+        assert_eq!(remaining.session_limit_millis(&c), Some(300_000));
+        assert_eq!(c.context_for(&outcome).seconds_until_idle_end(), 1000);
+        let plain = Remaining::new(Some(1), None);
+        assert_eq!(plain.idle_limit_millis(&c), Some(100_000));
+        assert!(!plain.has_own_limits());
     }
 
     #[test]

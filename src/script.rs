@@ -475,13 +475,20 @@ impl<'a> ScriptTag<'a> {
         let mut start = StackText::new();
         start.push("<script data-auto-logout");
         let mut digits = itoa::Buffer::new();
-        // The remaining times, then the configured limits: the script believes
-        // no deadline from another tab further away than these.
+        // The remaining times, then the session's limits (its own, else the
+        // configured ones): the script believes no deadline from another tab
+        // further away than these.
         for (name, value) in [
             (" data-idle-ms=\"", self.remaining.idle_millis()),
             (" data-session-ms=\"", self.remaining.session_millis()),
-            (" data-idle-limit-ms=\"", config.idle_millis()),
-            (" data-session-limit-ms=\"", config.session_millis()),
+            (
+                " data-idle-limit-ms=\"",
+                self.remaining.idle_limit_millis(config),
+            ),
+            (
+                " data-session-limit-ms=\"",
+                self.remaining.session_limit_millis(config),
+            ),
         ] {
             if let Some(value) = value {
                 start.push(name);
@@ -711,6 +718,32 @@ mod tests {
     }
 
     #[test]
+    fn the_tag_states_the_sessions_own_limits() {
+        let config = config("/auto-logout/", None);
+        let own =
+            Remaining::new(Some(1_000), Some(2_000)).with_own_limits(Some(5_000), Some(28_800_000));
+        let tag = config
+            .context(own)
+            .redirect_to_login_immediately()
+            .to_string();
+        assert!(
+            tag.starts_with(
+                "<script data-auto-logout data-idle-ms=\"1000\" data-session-ms=\"2000\" \
+                 data-idle-limit-ms=\"5000\" data-session-limit-ms=\"28800000\""
+            ),
+            "{tag}"
+        );
+        let configured = config
+            .context(Remaining::new(Some(1_000), Some(2_000)))
+            .redirect_to_login_immediately()
+            .to_string();
+        assert!(
+            configured.contains(" data-idle-limit-ms=\"600000\" data-session-limit-ms=\"3600000\""),
+            "{configured}"
+        );
+    }
+
+    #[test]
     fn the_scope_follows_the_endpoint_prefix_and_the_login_url() {
         let tag = |prefix, login| {
             config(prefix, login)
@@ -933,8 +966,14 @@ mod tests {
         for (name, value) in [
             ("data-idle-ms", tag.remaining.idle_millis()),
             ("data-session-ms", tag.remaining.session_millis()),
-            ("data-idle-limit-ms", config.idle_millis()),
-            ("data-session-limit-ms", config.session_millis()),
+            (
+                "data-idle-limit-ms",
+                tag.remaining.idle_limit_millis(config),
+            ),
+            (
+                "data-session-limit-ms",
+                tag.remaining.session_limit_millis(config),
+            ),
         ] {
             if let Some(value) = value {
                 push_attr(out, name, digits.format(value));
@@ -1014,6 +1053,8 @@ mod tests {
             Remaining::new(Some(599_500), None),
             Remaining::new(None, Some(i64::MAX)),
             Remaining::NONE,
+            Remaining::new(Some(1), Some(2)).with_own_limits(Some(i64::MAX), Some(i64::MAX)),
+            Remaining::new(None, Some(2)).with_own_limits(None, Some(28_800_000)),
         ];
         let mut compared = 0;
         for config in &configs {
@@ -1043,7 +1084,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(compared, configs.len() * 4 * 2 * 3 * 3 * 3);
+        assert_eq!(compared, configs.len() * 6 * 2 * 3 * 3 * 3);
     }
 
     #[test]

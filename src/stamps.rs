@@ -14,8 +14,25 @@
 //! They live under one session key ([`Stamps::SESSION_KEY`]) as one string, so an
 //! activity update is one small write, and a session without the key is simply
 //! not tracked.
+//!
+//! A session that logged in with its own limits
+//! ([`SessionLimits`](crate::SessionLimits)) carries them in the same string
+//! (version 2: `2.<login ms>.<last ms>.<idle limit ms>.<session limit ms>`,
+//! a limit left empty when the configured one applies), so it keeps them
+//! whatever the configuration says later; a session without its own limits
+//! is written as version 1, as before.
+//!
+//! ```
+//! use auto_logout::{Stamps, Timestamp};
+//!
+//! let login = Timestamp::from_unix_millis(1_700_000_000_000);
+//! let remembered = Stamps::at_login(login).with_limits(None, Some(8 * 3_600_000)).unwrap();
+//! assert_eq!(remembered.encode(), "2.1700000000000.1700000000000..28800000");
+//! assert_eq!(Stamps::decode(&remembered.encode()), Ok(remembered));
+//! ```
 
 use std::fmt;
+use std::num::NonZeroI64;
 
 use crate::clock::Timestamp;
 
@@ -24,6 +41,10 @@ use crate::clock::Timestamp;
 pub struct Stamps {
     login_at: Timestamp,
     last_activity_at: Timestamp,
+    /// The session's own idle limit (ms, above zero), if it has one.
+    idle_limit_millis: Option<NonZeroI64>,
+    /// The session's own absolute limit (ms, above zero), if it has one.
+    session_limit_millis: Option<NonZeroI64>,
 }
 
 /// Why stored stamps were refused. Integrations treat every case as an
@@ -39,8 +60,9 @@ pub enum StampError {
     Inconsistent,
 }
 
-/// Longest encoded form: "1." + two i64 in decimal + ".", with room to spare.
-const MAX_ENCODED_LEN: usize = 48;
+/// Longest encoded form: "2." + four i64 in decimal and three dots (81
+/// bytes), with room to spare. A version 1 form is at most 41 bytes.
+const MAX_ENCODED_LEN: usize = 96;
 
 impl Stamps {
     /// The session key integrations store the encoded stamps under.
@@ -51,6 +73,8 @@ impl Stamps {
         Stamps {
             login_at: now,
             last_activity_at: now,
+            idle_limit_millis: None,
+            session_limit_millis: None,
         }
     }
 
@@ -59,7 +83,49 @@ impl Stamps {
         (last_activity_at >= login_at).then_some(Stamps {
             login_at,
             last_activity_at,
+            idle_limit_millis: None,
+            session_limit_millis: None,
         })
+    }
+
+    /// The same stamps carrying the session's own limits, in milliseconds
+    /// (`None`: the configured limit applies); `None` when a limit is not
+    /// above zero. Whether they are allowed is the configuration's business
+    /// ([`Config::check_limits`](crate::Config::check_limits)); the decision
+    /// never lets a stored limit exceed the configured maximum.
+    pub fn with_limits(
+        self,
+        idle_limit_millis: Option<i64>,
+        session_limit_millis: Option<i64>,
+    ) -> Option<Self> {
+        let positive = |limit: Option<i64>| match limit {
+            None => Some(None),
+            Some(millis) if millis > 0 => NonZeroI64::new(millis).map(Some),
+            Some(_) => None,
+        };
+        Some(Stamps {
+            idle_limit_millis: positive(idle_limit_millis)?,
+            session_limit_millis: positive(session_limit_millis)?,
+            ..self
+        })
+    }
+
+    /// The session's own idle limit in milliseconds, as stored (`None`: the
+    /// configured one applies).
+    pub fn idle_limit_millis(&self) -> Option<i64> {
+        self.idle_limit_millis.map(NonZeroI64::get)
+    }
+
+    /// The session's own absolute limit in milliseconds, as stored (`None`:
+    /// the configured one applies).
+    pub fn session_limit_millis(&self) -> Option<i64> {
+        self.session_limit_millis.map(NonZeroI64::get)
+    }
+
+    /// `true` when the session logged in with limits of its own (stored as
+    /// version 2).
+    pub const fn has_own_limits(&self) -> bool {
+        self.idle_limit_millis.is_some() || self.session_limit_millis.is_some()
     }
 
     /// When the user logged in (start of the absolute limit).
@@ -88,14 +154,25 @@ impl Stamps {
         }
     }
 
-    /// The compact stored form: `1.<login ms>.<last activity ms>`.
+    /// The compact stored form: `1.<login ms>.<last activity ms>`, or for a
+    /// session with its own limits `2.<login ms>.<last activity ms>.<idle
+    /// limit ms>.<session limit ms>`, a limit empty when the configured one
+    /// applies.
     pub fn encode(&self) -> String {
         let mut out = String::with_capacity(MAX_ENCODED_LEN);
         let mut digits = itoa::Buffer::new();
-        out.push_str("1.");
+        out.push_str(if self.has_own_limits() { "2." } else { "1." });
         out.push_str(digits.format(self.login_at.as_unix_millis()));
         out.push('.');
         out.push_str(digits.format(self.last_activity_at.as_unix_millis()));
+        if self.has_own_limits() {
+            for limit in [self.idle_limit_millis, self.session_limit_millis] {
+                out.push('.');
+                if let Some(millis) = limit {
+                    out.push_str(digits.format(millis.get()));
+                }
+            }
+        }
         out
     }
 
@@ -104,25 +181,55 @@ impl Stamps {
     /// this never panics, whatever the input.
     ///
     /// One pass over the bytes: the `1.` version prefix, a number, a `.`, a
-    /// number, the end; the digits eight at a time.
+    /// number, the end; the digits eight at a time. Version 2 goes on with
+    /// `.`, an optional number, `.`, an optional number (not both empty: that
+    /// is written as version 1), and a limit of zero is refused.
     #[inline]
     pub fn decode(stored: &str) -> Result<Stamps, StampError> {
         let bytes = stored.as_bytes();
         if bytes.len() > MAX_ENCODED_LEN {
             return Err(StampError::Foreign);
         }
-        let [b'1', b'.', ..] = bytes else {
-            return Err(StampError::Foreign);
+        let version2 = match bytes {
+            [b'1', b'.', ..] => false,
+            [b'2', b'.', ..] => true,
+            _ => return Err(StampError::Foreign),
         };
         let (login, end) = read_millis(bytes, 2).ok_or(StampError::Foreign)?;
         if bytes.get(end) != Some(&b'.') {
             return Err(StampError::Foreign);
         }
         let (last, end) = read_millis(bytes, end + 1).ok_or(StampError::Foreign)?;
-        if end != bytes.len() {
+        if !version2 {
+            if end != bytes.len() {
+                return Err(StampError::Foreign);
+            }
+            return Stamps::new(login, last).ok_or(StampError::Inconsistent);
+        }
+        let (idle, end) = read_limit(bytes, end)?;
+        let (session, end) = read_limit(bytes, end)?;
+        if end != bytes.len() || (idle.is_none() && session.is_none()) {
             return Err(StampError::Foreign);
         }
-        Stamps::new(login, last).ok_or(StampError::Inconsistent)
+        Stamps::new(login, last)
+            .and_then(|stamps| stamps.with_limits(idle, session))
+            .ok_or(StampError::Inconsistent)
+    }
+}
+
+/// A `.` at `bytes[at]`, then a limit or nothing; the limit (still
+/// unchecked: zero is refused by the caller) and the index after it.
+#[inline]
+fn read_limit(bytes: &[u8], at: usize) -> Result<(Option<i64>, usize), StampError> {
+    if bytes.get(at) != Some(&b'.') {
+        return Err(StampError::Foreign);
+    }
+    match bytes.get(at + 1) {
+        None | Some(b'.') => Ok((None, at + 1)),
+        Some(_) => {
+            let (millis, end) = read_millis(bytes, at + 1).ok_or(StampError::Foreign)?;
+            Ok((Some(millis.as_unix_millis()), end))
+        }
     }
 }
 
@@ -225,12 +332,7 @@ fn leading_digits(v: u64) -> (usize, u64) {
 impl fmt::Display for Stamps {
     /// The stored form, as [`Stamps::encode`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "1.{}.{}",
-            self.login_at.as_unix_millis(),
-            self.last_activity_at.as_unix_millis()
-        )
+        f.write_str(&self.encode())
     }
 }
 
@@ -423,6 +525,119 @@ mod tests {
         assert_eq!(digits(b"\xff2345678"[..8].try_into().unwrap()), (0, 0));
         assert_eq!(digits(b"1\xff\xff45678"[..8].try_into().unwrap()), (1, 1));
         assert_eq!(digits(b"\0\0\0\0\0\0\0\0"), (0, 0));
+    }
+
+    #[test]
+    fn version_2_carries_the_limits_and_round_trips() {
+        let base = Stamps::new(t(1_000), t(61_000)).unwrap();
+        for (idle, session, text) in [
+            (Some(300_000), None, "2.1000.61000.300000."),
+            (None, Some(28_800_000), "2.1000.61000..28800000"),
+            (
+                Some(1),
+                Some(i64::MAX),
+                "2.1000.61000.1.9223372036854775807",
+            ),
+        ] {
+            let s = base.with_limits(idle, session).unwrap();
+            assert_eq!(s.encode(), text);
+            assert_eq!(s.to_string(), text);
+            assert_eq!(Stamps::decode(text), Ok(s), "{text}");
+            assert_eq!(s.idle_limit_millis(), idle);
+            assert_eq!(s.session_limit_millis(), session);
+            assert!(s.has_own_limits());
+            // Activity keeps the limits.
+            let mut later = s;
+            assert!(later.record_activity(t(70_000), 1));
+            assert_eq!(
+                Stamps::decode(&later.encode())
+                    .unwrap()
+                    .session_limit_millis(),
+                session
+            );
+        }
+        // Without limits: version 1, byte for byte as before.
+        let plain = base.with_limits(None, None).unwrap();
+        assert_eq!(plain, base);
+        assert_eq!(plain.encode(), "1.1000.61000");
+        assert!(base.with_limits(Some(0), None).is_none());
+        assert!(base.with_limits(None, Some(-5)).is_none());
+    }
+
+    #[test]
+    fn version_1_still_decodes_without_limits() {
+        let s = Stamps::decode("1.1000.61000").unwrap();
+        assert!(!s.has_own_limits());
+        assert_eq!(
+            (s.idle_limit_millis(), s.session_limit_millis()),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn hostile_version_2_values_are_refused() {
+        for bad in [
+            "2.1000.2000",
+            "2.1000.2000.",
+            "2.1000.2000..",
+            "2.1000.2000...",
+            "2.1000.2000.5",
+            "2.1000.2000.5.6.",
+            "2.1000.2000.5.6.7",
+            "2.1000.2000.05.",
+            "2.1000.2000..06",
+            "2.1000.2000.-5.",
+            "2.1000.2000.+5.",
+            "2.1000.2000. 5.",
+            "2.1000.2000.5 .",
+            "2.1000.2000.9223372036854775808.",
+            "2.1000.2000..99999999999999999999",
+            "2.1000.2000.5.x",
+            "3.1000.2000.5.6",
+            "2..2000.5.6",
+            "2.1000.2000.5.6\0",
+        ] {
+            assert_eq!(Stamps::decode(bad), Err(StampError::Foreign), "{bad:?}");
+        }
+        for zero in [
+            "2.1000.2000.0.",
+            "2.1000.2000..0",
+            "2.1000.2000.0.0",
+            "2.2000.1000.5.",
+        ] {
+            assert_eq!(
+                Stamps::decode(zero),
+                Err(StampError::Inconsistent),
+                "{zero:?}"
+            );
+        }
+        let longest = format!("2.{m}.{m}.{m}.{m}", m = i64::MAX);
+        assert_eq!(
+            Stamps::decode(&longest).unwrap().encode(),
+            longest,
+            "the longest form fits"
+        );
+    }
+
+    #[test]
+    fn every_short_version_2_string_decodes_to_its_own_spelling() {
+        // Whatever decodes re-encodes to the same text; nothing panics.
+        const ALPHABET: &[u8] = b"01.9";
+        let mut accepted = 0;
+        for len in 0..=8u32 {
+            for mut n in 0..ALPHABET.len().pow(len) {
+                let mut text = String::from("2.");
+                for _ in 0..len {
+                    text.push(char::from(ALPHABET[n % ALPHABET.len()]));
+                    n /= ALPHABET.len();
+                }
+                if let Ok(stamps) = Stamps::decode(&text) {
+                    assert_eq!(stamps.encode(), text);
+                    accepted += 1;
+                }
+            }
+        }
+        assert!(accepted > 10, "{accepted}");
     }
 
     #[test]
