@@ -11,7 +11,8 @@
 //! `RedisSessionStore`) so several instances share them. The session and
 //! flash cookies are encrypted with a key: instances that share a Redis need
 //! the same `DEMO_SECRET_KEY` (at least 64 bytes); without it each instance
-//! makes its own.
+//! makes its own. `RUST_LOG` filters the log on stderr (default `info`), where
+//! each automatic logout shows up with its reason.
 
 #[path = "actix_demo/app.rs"]
 mod app;
@@ -23,6 +24,10 @@ use auto_logout::actix::AutoLogoutStore;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
+    if let Err(err) = start_logging() {
+        eprintln!("actix_demo: {err}");
+        return ExitCode::from(2);
+    }
     let settings = match app::Settings::from_env(|name| std::env::var(name).ok()) {
         Ok(settings) => settings,
         Err(err) => {
@@ -119,4 +124,22 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
+}
+
+/// The log on stderr through `tracing`, filtered by `RUST_LOG` (`info` when
+/// it is not set): the crate's audit events (target `auto_logout`) among
+/// them, so each automatic logout shows up with its reason.
+fn start_logging() -> Result<(), String> {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(spec) if !spec.trim().is_empty() => EnvFilter::try_new(spec.trim())
+            .map_err(|err| format!("RUST_LOG={spec} is not a filter ({err}); try RUST_LOG=info"))?,
+        _ => EnvFilter::new("info"),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init()
+        .map_err(|err| err.to_string())
 }
