@@ -9,8 +9,8 @@
 //! | `stamps_refused` | warn | `error` | the stored stamps are corrupt, foreign or of another version |
 //! | `keepalive_refused` | warn | `why` | a keepalive request is answered `403` |
 //! | `store_failed` | warn | `operation`, `error` | a call of the wrapped session store fails |
-//! | `hook_failed` | warn | `reason`, `error` | the logout hook returned an error |
-//! | `clocks_never_started` | warn | `detail` | a signed-in session without stamps, once per process |
+//! | `hook_failed` | warn | `reason`, `error` | the logout hook failed, panicked or took too long (the session is logged out all the same) |
+//! | `clocks_never_started` | warn | `detail` | a session holds data but no stamps: the app signs users in without starting the clocks; once per process |
 //!
 //! No event carries a session id, a cookie, a stamp's text or session data.
 //!
@@ -21,10 +21,6 @@
 //!
 //! Nothing here runs for a request whose session is active: only expiries,
 //! refusals and failures emit.
-
-// Each event is called from where it happens, some only from an integration
-// behind its own feature: a build without them leaves those unused.
-#![allow(dead_code)]
 
 use crate::clock::Timestamp;
 use crate::decision::ExpiryReason;
@@ -37,11 +33,12 @@ const TARGET: &str = "auto_logout";
 
 /// An age the caller does not know (stamps that could not be read): the
 /// `logout` event leaves its age fields out.
-pub(crate) const UNKNOWN_AGE: i64 = i64::MIN;
+#[cfg(feature = "tracing")]
+const UNKNOWN_AGE: i64 = i64::MIN;
 
 /// An automatic logout, at info level: why, and how long ago the session's
 /// last activity and its login were, in milliseconds (negative for stamps
-/// dated in the future; left out when [`UNKNOWN_AGE`]).
+/// dated in the future; left out when unknown).
 #[cfg_attr(feature = "tracing", cold, inline(never))]
 #[cfg_attr(not(feature = "tracing"), inline(always))]
 pub(crate) fn logout(reason: ExpiryReason, idle_age_millis: i64, session_age_millis: i64) {
@@ -102,6 +99,8 @@ pub(crate) fn unreadable_stamps(stored: &str) {
 /// level. The stored text itself is never logged.
 #[cfg_attr(feature = "tracing", cold, inline(never))]
 #[cfg_attr(not(feature = "tracing"), inline(always))]
+// Without the feature, unreadable stamps are not decoded again for it.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
 pub(crate) fn stamps_refused(error: StampError) {
     #[cfg(feature = "tracing")]
     tracing::warn!(
@@ -134,6 +133,12 @@ pub(crate) fn keepalive_refused(why: &'static str) {
 /// no session data (the store wrappers pass a scrubbed text).
 #[cfg_attr(feature = "tracing", cold, inline(never))]
 #[cfg_attr(not(feature = "tracing"), inline(always))]
+// Called by the store wrappers, with the feature only (the text is not even
+// made without it).
+#[cfg_attr(
+    not(all(feature = "tracing", any(feature = "axum", feature = "actix"))),
+    allow(dead_code)
+)]
 pub(crate) fn store_failed(operation: &'static str, error: &dyn std::fmt::Display) {
     #[cfg(feature = "tracing")]
     tracing::warn!(
@@ -149,16 +154,19 @@ pub(crate) fn store_failed(operation: &'static str, error: &dyn std::fmt::Displa
 
 /// Whether a `store_failed` event would be recorded now (a subscriber that
 /// keeps warn events of the target): the static check of the macro.
-#[cfg(feature = "tracing")]
+#[cfg(all(feature = "tracing", any(feature = "axum", feature = "actix")))]
 #[inline]
 pub(crate) fn store_failures_listened() -> bool {
     tracing::enabled!(target: TARGET, tracing::Level::WARN)
 }
 
-/// The application's logout hook failed, at warn level. `error` is the
-/// hook's own error text: what it says is the application's choice.
+/// The application's logout hook failed (an error, a panic or no answer in
+/// time), at warn level. `error` is the hook's own error text: what it says
+/// is the application's choice.
 #[cfg_attr(feature = "tracing", cold, inline(never))]
 #[cfg_attr(not(feature = "tracing"), inline(always))]
+// Called by the framework integrations only.
+#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
 pub(crate) fn hook_failed(reason: ExpiryReason, error: &dyn std::fmt::Display) {
     #[cfg(feature = "tracing")]
     tracing::warn!(
