@@ -45,6 +45,32 @@ fn routes(gate: Arc<Gate>) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 
                     .body("cached by choice")
             }),
         );
+        // `behaviour::limits::STAMPS`: the stored stamps as they are, and
+        // stored in their place.
+        cfg.route(
+            behaviour::limits::STAMPS,
+            web::get().to(|req: HttpRequest| async move {
+                let stored = req
+                    .get_session()
+                    .get::<String>(auto_logout::Stamps::SESSION_KEY);
+                match stored {
+                    Ok(Some(stored)) => stored,
+                    other => format!("{other:?}"),
+                }
+            }),
+        );
+        cfg.route(
+            behaviour::limits::STAMPS,
+            web::post().to(
+                |req: HttpRequest,
+                 form: web::Form<std::collections::HashMap<String, String>>| async move {
+                    req.get_session()
+                        .insert(auto_logout::Stamps::SESSION_KEY, form["value"].clone())
+                        .unwrap();
+                    "written"
+                },
+            ),
+        );
     }
 }
 
@@ -85,4 +111,45 @@ behaviour_tests! {start;
     slow_request_over_a_logout => SLOW_REQUEST_OVER_A_LOGOUT,
     slow_request_over_an_expiry => SLOW_REQUEST_OVER_AN_EXPIRY,
     slow_request_never_moves_activity_back => SLOW_REQUEST_NEVER_MOVES_ACTIVITY_BACK,
+}
+
+#[tokio::test]
+async fn remembered_session_outlives_the_configured_limit() {
+    behaviour::run(
+        start,
+        &behaviour::limits::REMEMBERED_SESSION_OUTLIVES_THE_CONFIGURED_LIMIT,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn remembered_session_keeps_the_configured_idle_limit() {
+    behaviour::run(
+        start,
+        &behaviour::limits::REMEMBERED_SESSION_KEEPS_THE_CONFIGURED_IDLE_LIMIT,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_stamps_carry_the_limits() {
+    behaviour::run(start, &behaviour::limits::THE_STAMPS_CARRY_THE_LIMITS).await;
+}
+
+#[tokio::test]
+async fn version_1_stamps_in_the_store_still_work() {
+    behaviour::run(
+        start,
+        &behaviour::limits::VERSION_1_STAMPS_IN_THE_STORE_STILL_WORK,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_forged_limit_grants_no_more_than_the_maximum() {
+    behaviour::run(
+        start,
+        &behaviour::limits::A_FORGED_LIMIT_GRANTS_NO_MORE_THAN_THE_MAXIMUM,
+    )
+    .await;
 }

@@ -70,7 +70,11 @@ async fn start(config: Config) -> Target {
     let extra = Router::new()
         .route(SLOW, get(slow))
         .with_state(gate.clone())
-        .route(OWN_CACHING, get(own_caching));
+        .route(OWN_CACHING, get(own_caching))
+        .route(
+            behaviour::limits::STAMPS,
+            get(read_stamps).post(write_stamps),
+        );
     let clock = ManualClock::new(T0);
     let store = Flaky::default();
     let mut settings = app::Settings::new(config);
@@ -111,4 +115,66 @@ behaviour_tests! {start;
     slow_request_over_a_logout => SLOW_REQUEST_OVER_A_LOGOUT,
     slow_request_over_an_expiry => SLOW_REQUEST_OVER_AN_EXPIRY,
     slow_request_never_moves_activity_back => SLOW_REQUEST_NEVER_MOVES_ACTIVITY_BACK,
+}
+
+/// `behaviour::limits::STAMPS`: the session's stored stamps, as they are.
+async fn read_stamps(session: Session) -> String {
+    match session.get_value(auto_logout::Stamps::SESSION_KEY).await {
+        Ok(Some(serde_json::Value::String(stored))) => stored,
+        other => format!("{other:?}"),
+    }
+}
+
+/// `behaviour::limits::STAMPS`: stores the form's `value` as the stamps.
+async fn write_stamps(
+    session: Session,
+    axum::Form(form): axum::Form<std::collections::HashMap<String, String>>,
+) -> &'static str {
+    let value = serde_json::Value::String(form["value"].clone());
+    session
+        .insert_value(auto_logout::Stamps::SESSION_KEY, value)
+        .await
+        .unwrap();
+    "written"
+}
+
+#[tokio::test]
+async fn remembered_session_outlives_the_configured_limit() {
+    behaviour::run(
+        start,
+        &behaviour::limits::REMEMBERED_SESSION_OUTLIVES_THE_CONFIGURED_LIMIT,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn remembered_session_keeps_the_configured_idle_limit() {
+    behaviour::run(
+        start,
+        &behaviour::limits::REMEMBERED_SESSION_KEEPS_THE_CONFIGURED_IDLE_LIMIT,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_stamps_carry_the_limits() {
+    behaviour::run(start, &behaviour::limits::THE_STAMPS_CARRY_THE_LIMITS).await;
+}
+
+#[tokio::test]
+async fn version_1_stamps_in_the_store_still_work() {
+    behaviour::run(
+        start,
+        &behaviour::limits::VERSION_1_STAMPS_IN_THE_STORE_STILL_WORK,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_forged_limit_grants_no_more_than_the_maximum() {
+    behaviour::run(
+        start,
+        &behaviour::limits::A_FORGED_LIMIT_GRANTS_NO_MORE_THAN_THE_MAXIMUM,
+    )
+    .await;
 }

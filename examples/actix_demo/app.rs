@@ -32,11 +32,11 @@ use actix_web_flash_messages::{FlashMessage, FlashMessagesFramework, IncomingFla
 use auto_logout::actix::{
     AutoLogout, AutoLogoutContext, AutoLogoutMiddleware, AutoLogoutStore, KeepUnread, StoreErrors,
 };
-use auto_logout::{Nonce, request};
+use auto_logout::{LoginError, Nonce, request};
 use tera::{Context, Tera};
 
 pub use axum_app::{Csp, PASSWORD, SESSION_COOKIE, Settings, USER_KEY, USERNAME};
-use axum_app::{LoginForm, NextQuery, PageQuery, safe_next, warning_texts};
+use axum_app::{LoginForm, NextQuery, PageQuery, countdowns_on, safe_next, warning_texts};
 
 /// How long a call of the session store may take before the request gets `503`.
 pub const STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -50,6 +50,7 @@ struct AppState {
     csp: Csp,
     nonces: Arc<NonceSource>,
     htmx: Option<Arc<std::path::PathBuf>>,
+    remember_session_time: Option<std::time::Duration>,
 }
 
 fn templates() -> Tera {
@@ -116,6 +117,7 @@ where
         csp: settings.csp,
         nonces: Arc::new(NonceSource::default()),
         htmx: settings.htmx.clone().map(Arc::new),
+        remember_session_time: settings.remember_session_time,
     };
     let mut auto_logout = AutoLogoutMiddleware::new(settings.config.clone(), &stack.store);
     if let Some(clock) = &settings.clock {
@@ -281,8 +283,9 @@ async fn home(
         _ => ctx.context(),
     };
     let values = values.with_texts(warning_texts(lang));
-    page.insert("idle_on", on(ctx.config().idle_time().is_some()));
-    page.insert("session_on", on(ctx.config().session_time().is_some()));
+    let (idle_on, session_on) = countdowns_on(&ctx);
+    page.insert("idle_on", on(idle_on));
+    page.insert("session_on", on(session_on));
     page.insert("client_activity", &ctx.config().client_activity());
     auto_logout::tera::insert(&mut page, &values);
     render(&state, "home.html", &page, nonce.as_deref())
@@ -340,11 +343,14 @@ async fn login_submit(
         *res.status_mut() = StatusCode::UNAUTHORIZED;
         return res;
     }
+    let limits = form.limits(state.remember_session_time);
     let started = session
         .insert(USER_KEY, USERNAME)
+        .map_err(LoginError::Session)
         .and_then(|()| match auto_logout {
-            // Starts this session's clocks (and renews its key).
-            Some(auto_logout) => auto_logout.login(&session),
+            // Starts this session's clocks (and renews its key), with the
+            // limits of "Keep me signed in" when it was checked.
+            Some(auto_logout) => auto_logout.login_with_limits(&session, &limits),
             None => {
                 session.renew();
                 Ok(())
@@ -352,7 +358,10 @@ async fn login_submit(
         });
     match started {
         Ok(()) => see_other(&next),
-        Err(err) => HttpResponse::ServiceUnavailable().body(format!("session store: {err}")),
+        Err(LoginError::Limits(err)) => HttpResponse::InternalServerError().body(err.to_string()),
+        Err(LoginError::Session(err)) => {
+            HttpResponse::ServiceUnavailable().body(format!("session store: {err}"))
+        }
     }
 }
 

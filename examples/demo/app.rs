@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use auto_logout::axum::{AutoLogout, AutoLogoutContext, AutoLogoutLayer, AutoLogoutStore};
-use auto_logout::{Config, ManualClock, Nonce, request};
+use auto_logout::{Config, LoginError, ManualClock, Nonce, SessionLimits, request};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -34,6 +34,10 @@ pub const DEFAULT_IDLE_TIME: i64 = 60;
 pub const DEFAULT_SESSION_TIME: i64 = 300;
 pub const DEFAULT_WARN_BEFORE: i64 = 20;
 pub const DEFAULT_MESSAGE: &str = "The session has expired. Please login again to continue.";
+/// The absolute limit of a session signed in with "Keep me signed in"
+/// (`DEMO_REMEMBER_SESSION_TIME`): a working day.
+pub const DEFAULT_REMEMBER_SESSION_TIME: std::time::Duration =
+    std::time::Duration::from_secs(8 * 60 * 60);
 
 /// How the page carries the script, and the `Content-Security-Policy` it sends.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -59,17 +63,26 @@ pub struct Settings {
     /// The htmx file behind the home page's refresh button, served as
     /// `/static/htmx.js`; `None`: the page without the button.
     pub htmx: Option<std::path::PathBuf>,
+    /// The absolute limit of a session signed in with "Keep me signed in"
+    /// (`remember=on`); `None`: the checkbox changes nothing.
+    pub remember_session_time: Option<std::time::Duration>,
 }
 
 impl Settings {
-    /// The demo with this configuration, the system clock, no CSP.
+    /// The demo with this configuration, the system clock, no CSP. "Keep me
+    /// signed in" gives the longest absolute limit the configuration allows
+    /// (`MAX_SESSION_TIME`), at most [`DEFAULT_REMEMBER_SESSION_TIME`].
     pub fn new(config: Config) -> Self {
+        let remember_session_time = config
+            .max_session_time()
+            .map(|maximum| maximum.min(DEFAULT_REMEMBER_SESSION_TIME));
         Settings {
             config,
             clock: None,
             csp: Csp::Off,
             auto_logout: true,
             htmx: default_htmx(),
+            remember_session_time,
         }
     }
 
@@ -77,9 +90,14 @@ impl Settings {
     /// `AUTO_LOGOUT_<KEY>` for every configuration key (`IDLE_TIME`,
     /// `SESSION_TIME`, `WARN_BEFORE`, `MESSAGE`, `REDIRECT_TO_LOGIN_IMMEDIATELY`,
     /// and the others, e.g. `LOGIN_URL`, `IDLE_MESSAGE`, `PASSIVE_PATHS` as a
-    /// comma-separated list), `DEMO_CSP` (`strict`, `nonce` or `off`) and
-    /// `DEMO_AUTO_LOGOUT` (`off` to leave the layer out). An empty value unsets a key.
+    /// comma-separated list), `DEMO_CSP` (`strict`, `nonce` or `off`),
+    /// `DEMO_AUTO_LOGOUT` (`off` to leave the layer out) and
+    /// `DEMO_REMEMBER_SESSION_TIME` (the absolute limit of a session signed in
+    /// with "Keep me signed in", default 8 h; `MAX_SESSION_TIME` is set to
+    /// allow it unless `AUTO_LOGOUT_MAX_SESSION_TIME` is given). An empty
+    /// value unsets a key.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+        let remember = remember_session_time(&var)?;
         let mut map = Map::new();
         map.insert("IDLE_TIME".into(), DEFAULT_IDLE_TIME.into());
         map.insert("SESSION_TIME".into(), DEFAULT_SESSION_TIME.into());
@@ -105,6 +123,8 @@ impl Settings {
             "WARN_CLASS",
             "CLIENT_ACTIVITY",
             "WARN_STYLESHEET",
+            "MAX_IDLE_TIME",
+            "MAX_SESSION_TIME",
         ] {
             let Some(raw) = var(&format!("AUTO_LOGOUT_{key}")) else {
                 continue;
@@ -133,6 +153,18 @@ impl Settings {
                 },
             };
             map.insert(key.to_owned(), value);
+        }
+        // "Keep me signed in" is allowed up to its own limit: MAX_SESSION_TIME
+        // is that limit when it is longer than SESSION_TIME (or SESSION_TIME is
+        // off), unless it was given.
+        if !map.contains_key("MAX_SESSION_TIME") {
+            let probe = Config::from_value(Json::Object(map.clone())).map_err(|e| e.to_string())?;
+            if probe.has_limit() && probe.session_time().is_none_or(|limit| remember > limit) {
+                map.insert(
+                    "MAX_SESSION_TIME".into(),
+                    format!("{}ms", remember.as_millis()).into(),
+                );
+            }
         }
         // The default warning only where it fits: with the script on, and
         // shorter than both limits (an explicit WARN_BEFORE is validated as given).
@@ -167,11 +199,15 @@ impl Settings {
                 ));
             }
         };
+        let remember_session_time = config
+            .max_session_time()
+            .map(|maximum| maximum.min(remember));
         Ok(Settings {
             config,
             clock: None,
             csp,
             auto_logout,
+            remember_session_time,
             // DEMO_HTMX: the htmx file to serve (empty: none).
             htmx: match var("DEMO_HTMX") {
                 None => default_htmx(),
@@ -182,12 +218,55 @@ impl Settings {
     }
 }
 
+/// `DEMO_REMEMBER_SESSION_TIME` read through `var`, in the human forms of the
+/// configuration's times (`8h`, `30m`, `90s`, whole seconds), default 8 h.
+pub fn remember_session_time(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<std::time::Duration, String> {
+    const NAME: &str = "DEMO_REMEMBER_SESSION_TIME";
+    let Some(raw) = var(NAME).filter(|raw| !raw.trim().is_empty()) else {
+        return Ok(DEFAULT_REMEMBER_SESSION_TIME);
+    };
+    let raw = raw.trim();
+    // Read as the configuration reads a time, so the same forms work and a
+    // refusal says what is allowed.
+    let value = match raw.parse::<i64>() {
+        Ok(seconds) => Json::from(seconds),
+        Err(_) => Json::String(raw.to_owned()),
+    };
+    let mut probe = Map::new();
+    probe.insert("SESSION_TIME".into(), value);
+    Config::from_value(Json::Object(probe))
+        .map(|config| {
+            config
+                .session_time()
+                .unwrap_or(DEFAULT_REMEMBER_SESSION_TIME)
+        })
+        .map_err(|e| e.to_string().replacen("SESSION_TIME", NAME, 1))
+}
+
+/// Whether the page's idle and absolute countdowns are on: the limits in
+/// force for this session (its own, or the configured ones).
+pub fn countdowns_on(ctx: &AutoLogoutContext) -> (bool, bool) {
+    match ctx.remaining() {
+        Some(remaining) => (
+            remaining.idle_millis().is_some(),
+            remaining.session_millis().is_some(),
+        ),
+        None => (
+            ctx.config().idle_time().is_some(),
+            ctx.config().session_time().is_some(),
+        ),
+    }
+}
+
 #[derive(Clone)]
 struct AppState {
     templates: Arc<Environment<'static>>,
     csp: Csp,
     nonces: Arc<NonceSource>,
     htmx: Option<Arc<std::path::PathBuf>>,
+    remember_session_time: Option<std::time::Duration>,
 }
 
 fn templates() -> Environment<'static> {
@@ -225,6 +304,7 @@ pub fn router_with<S: SessionStore + Clone>(
         csp: settings.csp,
         nonces: Arc::new(NonceSource::default()),
         htmx: settings.htmx.clone().map(Arc::new),
+        remember_session_time: settings.remember_session_time,
     };
     let store = AutoLogoutStore::new(store);
     let app = Router::new()
@@ -352,6 +432,20 @@ pub struct LoginForm {
     pub password: String,
     /// Where to go after signing in.
     pub next: Option<String>,
+    /// `on` for "Keep me signed in".
+    pub remember: Option<String>,
+}
+
+impl LoginForm {
+    /// The session's own limits: "Keep me signed in" checked gives the
+    /// absolute limit `remember` (when the demo has one) and the configured
+    /// idle limit; unchecked, the configured limits.
+    pub fn limits(&self, remember: Option<std::time::Duration>) -> SessionLimits {
+        match (self.remember.as_deref(), remember) {
+            (Some("on"), Some(remember)) => SessionLimits::new().session_time(remember),
+            _ => SessionLimits::new(),
+        }
+    }
 }
 
 /// `next` when it stays on this site, else `/`.
@@ -431,13 +525,14 @@ async fn home(
         _ => ctx.context(),
     };
     let values = values.with_texts(warning_texts(lang));
+    let (idle_on, session_on) = countdowns_on(&ctx);
     render(
         &state,
         "home.html",
         context! {
             user => user,
-            idle_on => on(ctx.config().idle_time().is_some()),
-            session_on => on(ctx.config().session_time().is_some()),
+            idle_on => on(idle_on),
+            session_on => on(session_on),
             seconds_until_idle_end => values.seconds_until_idle_end(),
             seconds_until_session_end => values.seconds_until_session_end(),
             redirect_to_login_immediately => auto_logout::minijinja::script_tag(&values),
@@ -511,17 +606,25 @@ async fn login_submit(
         *res.status_mut() = StatusCode::UNAUTHORIZED;
         return res;
     }
+    let limits = form.limits(state.remember_session_time);
     let started = async {
-        session.insert(USER_KEY, USERNAME).await?;
+        session
+            .insert(USER_KEY, USERNAME)
+            .await
+            .map_err(LoginError::Session)?;
         match auto_logout {
-            // Starts this session's clocks (and cycles its id).
-            Some(auto_logout) => auto_logout.login(&session).await,
-            None => session.cycle_id().await,
+            // Starts this session's clocks (and cycles its id), with the
+            // limits of "Keep me signed in" when it was checked.
+            Some(auto_logout) => auto_logout.login_with_limits(&session, &limits).await,
+            None => session.cycle_id().await.map_err(LoginError::Session),
         }
     };
     match started.await {
         Ok(()) => Redirect::to(&next).into_response(),
-        Err(err) => (
+        Err(LoginError::Limits(err)) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response()
+        }
+        Err(LoginError::Session(err)) => (
             StatusCode::SERVICE_UNAVAILABLE,
             format!("session store: {err}"),
         )

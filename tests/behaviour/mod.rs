@@ -21,6 +21,8 @@ use tokio::sync::Notify;
 use crate::support::app::DEFAULT_MESSAGE;
 use crate::support::{Browser, Page};
 
+pub mod limits;
+
 /// The passive status endpoint.
 pub const STATUS: &str = "/auto-logout/status";
 /// The keepalive endpoint.
