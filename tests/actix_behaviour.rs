@@ -12,14 +12,16 @@ mod support;
 #[path = "actix_support/mod.rs"]
 mod actix_support;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use actix_session::{Session, SessionExt};
 use actix_support::{ActixSite, FlakyStore, app};
 use actix_web::{HttpRequest, HttpResponse, web};
 use auto_logout::Config;
-use auto_logout::actix::AutoLogoutStore;
+use auto_logout::actix::{AutoLogoutMiddleware, AutoLogoutStore, LogoutEvent};
+use behaviour::hook::{Call, HOOK_ERROR, HOOK_PAGE, HookLog, IDP, Mode};
 use behaviour::{Gate, OWN_CACHING, OWN_POLICY, SLOW, Target};
+use behaviour::{hook, signed_in};
 
 fn routes(gate: Arc<Gate>) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
     move |cfg: &mut web::ServiceConfig| {
@@ -152,4 +154,131 @@ async fn a_forged_limit_grants_no_more_than_the_maximum() {
         &behaviour::limits::A_FORGED_LIMIT_GRANTS_NO_MORE_THAN_THE_MAXIMUM,
     )
     .await;
+}
+
+/// [`start`] with the auto-logout middleware changed by `customize`, and the
+/// forgetful login page of `behaviour::signed_in`. Every worker gets the one
+/// middleware the first worker made, so what it counts is the site's.
+async fn start_custom(
+    config: Config,
+    customize: impl Fn(AutoLogoutMiddleware) -> AutoLogoutMiddleware + Send + Sync + 'static,
+) -> Target {
+    let gate = Arc::new(Gate::default());
+    let store = AutoLogoutStore::new(FlakyStore::new(app::MemoryStore::default()));
+    let routes = routes(gate.clone());
+    let extra = move |cfg: &mut web::ServiceConfig| {
+        routes(cfg);
+        cfg.route(
+            signed_in::FORGETFUL_LOGIN,
+            web::post().to(|session: Session| async move {
+                session.insert(app::USER_KEY, app::USERNAME).unwrap();
+                session.renew();
+                HttpResponse::SeeOther()
+                    .insert_header(("location", "/"))
+                    .finish()
+            }),
+        );
+    };
+    let one = Arc::new(OnceLock::<AutoLogoutMiddleware>::new());
+    let site = ActixSite::start_custom(config, store.clone(), extra, move |settings| {
+        settings.customize.actix = Some(Arc::new(move |middleware| {
+            one.get_or_init(|| customize(middleware)).clone()
+        }));
+    });
+    let (counts, switch) = (store.clone(), store);
+    Target::new(
+        site.addr,
+        site.clock.clone(),
+        "actix",
+        gate,
+        move || counts.inner().inner.writes(),
+        move |on| switch.inner().fail(on),
+        site,
+    )
+}
+
+/// The demo with a logout hook that records its calls in `log` and answers
+/// as its mode says.
+async fn start_hooked(config: Config, log: HookLog) -> Target {
+    start_custom(config, move |middleware| {
+        let log = log.clone();
+        middleware.on_logout(move |event: LogoutEvent| {
+            let log = log.clone();
+            async move {
+                let user = event.session().get::<String>(app::USER_KEY).unwrap();
+                log.record(Call {
+                    reason: event.reason().as_str().into(),
+                    user,
+                    method: event.method().to_string(),
+                    path: event.uri().path().into(),
+                });
+                match log.mode() {
+                    Mode::Nothing => Ok(None),
+                    Mode::Redirect => Ok(Some(
+                        HttpResponse::SeeOther()
+                            .insert_header(("location", IDP))
+                            .finish(),
+                    )),
+                    Mode::Page => Ok(Some(HttpResponse::Ok().body(HOOK_PAGE))),
+                    Mode::Fail => Err(HOOK_ERROR),
+                    Mode::Panic => panic!("the logout hook panics"),
+                }
+            }
+        })
+    })
+    .await
+}
+
+/// The demo with or without the signed-in key.
+async fn start_keyed(config: Config, key: Option<&'static str>) -> Target {
+    start_custom(config, move |middleware| match key {
+        Some(key) => middleware.signed_in_key(key),
+        None => middleware,
+    })
+    .await
+}
+
+#[tokio::test]
+async fn hook_sees_the_session_and_replaces_a_page() {
+    hook::sees_the_session_and_replaces_a_page(start_hooked).await;
+}
+
+#[tokio::test]
+async fn hook_runs_at_the_absolute_limit() {
+    hook::runs_at_the_absolute_limit(start_hooked).await;
+}
+
+#[tokio::test]
+async fn hook_reaches_the_script_fetch_and_htmx() {
+    hook::reaches_the_script_fetch_and_htmx(start_hooked).await;
+}
+
+#[tokio::test]
+async fn hook_page_is_not_given_to_the_script() {
+    hook::a_page_is_not_given_to_the_script(start_hooked).await;
+}
+
+#[tokio::test]
+async fn hook_error_still_logs_out() {
+    hook::a_failing_hook_still_logs_out(start_hooked, Mode::Fail).await;
+}
+
+#[tokio::test]
+async fn hook_panic_still_logs_out() {
+    hook::a_failing_hook_still_logs_out(start_hooked, Mode::Panic).await;
+}
+
+#[tokio::test]
+async fn hook_returning_none_changes_nothing() {
+    hook::returning_none_changes_nothing(start_hooked).await;
+}
+
+#[tokio::test]
+async fn signed_in_key_starts_the_clocks() {
+    signed_in::the_key_starts_the_clocks(start_keyed).await;
+}
+
+#[tokio::test]
+async fn signed_in_without_the_key_warns_once() {
+    signed_in::without_the_key_it_warns_once(start_keyed).await;
 }

@@ -13,7 +13,9 @@ use auto_logout::{Config, ManualClock};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
+use behaviour::hook::{Call, HOOK_ERROR, HOOK_PAGE, HookLog, IDP, Mode};
 use behaviour::{Gate, OWN_CACHING, OWN_POLICY, SLOW, Target};
+use behaviour::{hook, signed_in};
 use support::{CountingStore, T0, app};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::{Session, SessionStore, session_store};
@@ -115,6 +117,134 @@ behaviour_tests! {start;
     slow_request_over_a_logout => SLOW_REQUEST_OVER_A_LOGOUT,
     slow_request_over_an_expiry => SLOW_REQUEST_OVER_AN_EXPIRY,
     slow_request_never_moves_activity_back => SLOW_REQUEST_NEVER_MOVES_ACTIVITY_BACK,
+}
+
+/// [`start`] with the auto-logout layer changed by `customize`, and the
+/// forgetful login page of `behaviour::signed_in`.
+async fn start_custom(
+    config: Config,
+    customize: impl Fn(auto_logout::axum::AutoLogoutLayer) -> auto_logout::axum::AutoLogoutLayer
+    + Send
+    + Sync
+    + 'static,
+) -> Target {
+    let gate = Arc::new(Gate::default());
+    let extra = Router::new()
+        .route(SLOW, get(slow))
+        .with_state(gate.clone())
+        .route(OWN_CACHING, get(own_caching))
+        .route(
+            behaviour::signed_in::FORGETFUL_LOGIN,
+            axum::routing::post(forgetful_login),
+        );
+    let clock = ManualClock::new(T0);
+    let store = Flaky::default();
+    let mut settings = app::Settings::new(config);
+    settings.clock = Some(clock.clone());
+    settings.customize.axum = Some(Arc::new(customize));
+    let router = app::router_with(&settings, store.clone(), extra);
+    let addr = app::spawn(router, "127.0.0.1:0").await.unwrap();
+    let counts = store.inner.clone();
+    let switch = store.down.clone();
+    Target::new(
+        addr,
+        clock,
+        "axum",
+        gate,
+        move || counts.creates() + counts.total_saves(),
+        move |on| switch.store(on, Ordering::SeqCst),
+        (),
+    )
+}
+
+/// A login handler that forgets `AutoLogout::login`.
+async fn forgetful_login(session: Session) -> axum::response::Redirect {
+    session.insert(app::USER_KEY, app::USERNAME).await.unwrap();
+    session.cycle_id().await.unwrap();
+    axum::response::Redirect::to("/")
+}
+
+/// The demo with a logout hook that records its calls in `log` and answers
+/// as its mode says.
+async fn start_hooked(config: Config, log: HookLog) -> Target {
+    start_custom(config, move |layer| {
+        let log = log.clone();
+        layer.on_logout(move |event: auto_logout::axum::LogoutEvent| {
+            let log = log.clone();
+            async move {
+                use axum::response::IntoResponse;
+                let user = event.session().get::<String>(app::USER_KEY).await.unwrap();
+                log.record(Call {
+                    reason: event.reason().as_str().into(),
+                    user,
+                    method: event.method().to_string(),
+                    path: event.uri().path().into(),
+                });
+                match log.mode() {
+                    Mode::Nothing => Ok(None),
+                    Mode::Redirect => Ok(Some(axum::response::Redirect::to(IDP).into_response())),
+                    Mode::Page => Ok(Some(HOOK_PAGE.into_response())),
+                    Mode::Fail => Err(HOOK_ERROR),
+                    Mode::Panic => panic!("the logout hook panics"),
+                }
+            }
+        })
+    })
+    .await
+}
+
+/// The demo with or without the signed-in key.
+async fn start_keyed(config: Config, key: Option<&'static str>) -> Target {
+    start_custom(config, move |layer| match key {
+        Some(key) => layer.signed_in_key(key),
+        None => layer,
+    })
+    .await
+}
+
+#[tokio::test]
+async fn hook_sees_the_session_and_replaces_a_page() {
+    hook::sees_the_session_and_replaces_a_page(start_hooked).await;
+}
+
+#[tokio::test]
+async fn hook_runs_at_the_absolute_limit() {
+    hook::runs_at_the_absolute_limit(start_hooked).await;
+}
+
+#[tokio::test]
+async fn hook_reaches_the_script_fetch_and_htmx() {
+    hook::reaches_the_script_fetch_and_htmx(start_hooked).await;
+}
+
+#[tokio::test]
+async fn hook_page_is_not_given_to_the_script() {
+    hook::a_page_is_not_given_to_the_script(start_hooked).await;
+}
+
+#[tokio::test]
+async fn hook_error_still_logs_out() {
+    hook::a_failing_hook_still_logs_out(start_hooked, Mode::Fail).await;
+}
+
+#[tokio::test]
+async fn hook_panic_still_logs_out() {
+    hook::a_failing_hook_still_logs_out(start_hooked, Mode::Panic).await;
+}
+
+#[tokio::test]
+async fn hook_returning_none_changes_nothing() {
+    hook::returning_none_changes_nothing(start_hooked).await;
+}
+
+#[tokio::test]
+async fn signed_in_key_starts_the_clocks() {
+    signed_in::the_key_starts_the_clocks(start_keyed).await;
+}
+
+#[tokio::test]
+async fn signed_in_without_the_key_warns_once() {
+    signed_in::without_the_key_it_warns_once(start_keyed).await;
 }
 
 /// `behaviour::limits::STAMPS`: the session's stored stamps, as they are.

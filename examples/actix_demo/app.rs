@@ -123,6 +123,9 @@ where
     if let Some(clock) = &settings.clock {
         auto_logout = auto_logout.with_clock(clock.clone());
     }
+    if let Some(customize) = &settings.customize.actix {
+        auto_logout = customize(auto_logout);
+    }
     // Messages in a signed cookie (the session store of actix-web-flash-messages
     // is built on actix-session 0.10 and drops them under 0.11), kept until a
     // page reads them.

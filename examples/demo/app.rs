@@ -66,6 +66,9 @@ pub struct Settings {
     /// The absolute limit of a session signed in with "Keep me signed in"
     /// (`remember=on`); `None`: the checkbox changes nothing.
     pub remember_session_time: Option<std::time::Duration>,
+    /// Changes to the auto-logout layer or middleware (tests add a logout hook
+    /// or a signed-in key here).
+    pub customize: Customize,
 }
 
 impl Settings {
@@ -83,6 +86,7 @@ impl Settings {
             auto_logout: true,
             htmx: default_htmx(),
             remember_session_time,
+            customize: Customize::default(),
         }
     }
 
@@ -214,6 +218,7 @@ impl Settings {
                 Some(path) if path.trim().is_empty() => None,
                 Some(path) => Some(path.trim().into()),
             },
+            customize: Customize::default(),
         })
     }
 }
@@ -326,6 +331,9 @@ pub fn router_with<S: SessionStore + Clone>(
         let mut layer = AutoLogoutLayer::new(settings.config.clone(), &store);
         if let Some(clock) = &settings.clock {
             layer = layer.with_clock(clock.clone());
+        }
+        if let Some(customize) = &settings.customize.axum {
+            layer = customize(layer);
         }
         app.layer(layer)
     } else {
@@ -751,4 +759,29 @@ async fn idle_fragment(
         "<span id=\"idle-fragment\">Checked by htmx: idle logout in {seconds} s</span>"
     ))
     .into_response()
+}
+
+/// A change to the auto-logout layer (axum) or middleware (actix) before it
+/// is installed; each demo applies its own.
+#[derive(Clone, Default)]
+pub struct Customize {
+    pub axum: Option<Arc<dyn Fn(AutoLogoutLayer) -> AutoLogoutLayer + Send + Sync>>,
+    pub actix: Option<
+        Arc<
+            dyn Fn(
+                    auto_logout::actix::AutoLogoutMiddleware,
+                ) -> auto_logout::actix::AutoLogoutMiddleware
+                + Send
+                + Sync,
+        >,
+    >,
+}
+
+impl std::fmt::Debug for Customize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Customize")
+            .field("axum", &self.axum.is_some())
+            .field("actix", &self.actix.is_some())
+            .finish()
+    }
 }

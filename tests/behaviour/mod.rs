@@ -21,7 +21,9 @@ use tokio::sync::Notify;
 use crate::support::app::DEFAULT_MESSAGE;
 use crate::support::{Browser, Page};
 
+pub mod hook;
 pub mod limits;
+pub mod signed_in;
 
 /// The passive status endpoint.
 pub const STATUS: &str = "/auto-logout/status";
