@@ -934,4 +934,155 @@ mod tests {
         assert_eq!(htmx.header("cache-control"), Some(NO_STORE));
         assert_eq!(htmx.header("location"), None);
     }
+
+    const IDP: &str = "https://idp.example/logout?client_id=shop";
+
+    #[test]
+    fn a_hooks_redirect_reaches_each_kind_of_request() {
+        let as_data = |endpoint, h: &[(&str, &str)]| match hook_answer(
+            ExpiryReason::Session,
+            endpoint,
+            303,
+            Some(IDP),
+            headers(h),
+        ) {
+            HookAnswer::Reply(reply) => reply,
+            other => panic!("expected a reply, got {other:?}"),
+        };
+        for endpoint in [Endpoint::Status, Endpoint::Keepalive] {
+            let r = as_data(Some(endpoint), &[("sec-fetch-mode", "navigate")]);
+            assert_eq!(r.status, 200);
+            assert_eq!(r.header("content-type"), Some(JSON));
+            assert_eq!(r.header("cache-control"), Some(NO_STORE));
+            assert_eq!(r.header("location"), None);
+            assert_eq!(
+                r.body,
+                r#"{"active":false,"login":"https://idp.example/logout?client_id=shop","reason":"session"}"#
+            );
+        }
+        let fetch = as_data(None, &[("sec-fetch-mode", "cors")]);
+        assert_eq!(fetch.status, 401);
+        assert_eq!(
+            fetch.body,
+            r#"{"error":"session_expired","login":"https://idp.example/logout?client_id=shop","reason":"session"}"#
+        );
+        let htmx = as_data(None, &[("hx-request", "true")]);
+        assert_eq!((htmx.status, htmx.header("hx-redirect")), (200, Some(IDP)));
+        assert_eq!(htmx.header("cache-control"), Some(NO_STORE));
+        assert_eq!(htmx.header("location"), None);
+        // A page navigation, with and without Fetch Metadata: as it is.
+        for h in [&[][..], &[("sec-fetch-mode", "navigate")]] {
+            assert_eq!(
+                hook_answer(ExpiryReason::Idle, None, 302, Some(IDP), headers(h)),
+                HookAnswer::AsIs
+            );
+        }
+    }
+
+    #[test]
+    fn a_hooks_other_answers() {
+        let no = headers(&[]);
+        // Not a redirect: a Location on a 200 or 201 is no place to go.
+        for (status, location) in [(200, None), (200, Some(IDP)), (201, Some(IDP)), (303, None)] {
+            for endpoint in [Endpoint::Status, Endpoint::Keepalive] {
+                assert_eq!(
+                    hook_answer(ExpiryReason::Idle, Some(endpoint), status, location, no),
+                    HookAnswer::Usual,
+                    "{status} {location:?}"
+                );
+            }
+            for h in [
+                &[("sec-fetch-mode", "cors")][..],
+                &[("hx-request", "true")],
+                &[],
+            ] {
+                assert_eq!(
+                    hook_answer(ExpiryReason::Idle, None, status, location, headers(h)),
+                    HookAnswer::AsIs
+                );
+            }
+        }
+        assert_eq!(hook_cache_control(false), Some(NO_STORE));
+        assert_eq!(hook_cache_control(true), None);
+    }
+
+    #[test]
+    fn clocks_start_at_the_end_of_a_forgetful_login_only() {
+        assert!(starts_clocks_at_end(false, true, false));
+        assert!(
+            !starts_clocks_at_end(true, true, false),
+            "an active session"
+        );
+        assert!(
+            !starts_clocks_at_end(false, false, false),
+            "nobody signed in"
+        );
+        assert!(
+            !starts_clocks_at_end(false, true, true),
+            "the login call was made"
+        );
+    }
+
+    #[test]
+    fn the_login_watch_reports_once_and_not_after_a_login() {
+        let watch = LoginWatch::new();
+        assert!(watch.worth_a_look(false));
+        assert!(
+            !watch.worth_a_look(true),
+            "the integration starts clocks itself"
+        );
+        watch.report();
+        assert!(watch.reported());
+        assert!(!watch.worth_a_look(false));
+        let called = LoginWatch::default();
+        called.login_called();
+        assert!(!called.worth_a_look(false));
+        assert!(!called.reported());
+    }
+
+    #[cfg(any(feature = "axum", feature = "actix"))]
+    mod hooks {
+        use super::*;
+        use std::future::{Ready, ready};
+        use std::time::Duration;
+
+        const LIMIT: Duration = Duration::from_millis(50);
+
+        async fn run(call: impl FnOnce() -> Ready<Result<Option<u16>, String>>) -> Option<u16> {
+            run_hook(ExpiryReason::Idle, LIMIT, call).await
+        }
+
+        #[tokio::test]
+        async fn the_hooks_answer_or_none() {
+            assert_eq!(run(|| ready(Ok(Some(303)))).await, Some(303));
+            assert_eq!(run(|| ready(Ok(None))).await, None);
+            assert_eq!(run(|| ready(Err("down".into()))).await, None);
+        }
+
+        #[tokio::test]
+        async fn a_panic_is_the_hooks_failure() {
+            // While the future is made, and while it runs.
+            assert_eq!(run(|| panic!("made")).await, None);
+            let polled = Box::pin(async {
+                if LIMIT > Duration::ZERO {
+                    panic!("polled");
+                }
+                Ok(Some(1))
+            });
+            assert_eq!(run_hook(ExpiryReason::Idle, LIMIT, || polled).await, None);
+            let shown = HookPanicked(Box::new("polled")).to_string();
+            assert_eq!(shown, "the logout hook panicked: polled");
+            let shown = HookPanicked(Box::new(String::from("made"))).to_string();
+            assert_eq!(shown, "the logout hook panicked: made");
+        }
+
+        #[tokio::test]
+        async fn a_hook_that_never_answers_is_given_up() {
+            let started = std::time::Instant::now();
+            let never = Box::pin(std::future::pending::<Result<Option<u16>, String>>());
+            assert_eq!(run_hook(ExpiryReason::Idle, LIMIT, || never).await, None);
+            let waited = started.elapsed();
+            assert!(waited >= LIMIT && waited < LIMIT * 40, "{waited:?}");
+        }
+    }
 }
