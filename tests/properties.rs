@@ -572,3 +572,254 @@ fn check_remaining(config: &Config, r: Remaining) -> Result<(), TestCaseError> {
     }
     Ok(())
 }
+
+// ---- per-session limits, against their own reference model ----------------------
+
+/// A configuration with both limits and maximums above them, and one
+/// session's own limits within the maximums (each may be left to the
+/// configuration).
+#[derive(Clone, Debug)]
+struct LimitedSession {
+    idle_ms: i64,
+    session_ms: i64,
+    max_idle_ms: i64,
+    max_session_ms: i64,
+    resolution_ms: Option<i64>,
+    own_idle_ms: Option<i64>,
+    own_session_ms: Option<i64>,
+}
+
+fn limited_session_strategy() -> impl Strategy<Value = LimitedSession> {
+    (
+        log_uniform(1_000, DAY),
+        log_uniform(1_000, DAY),
+        1.0f64..20.0,
+        1.0f64..20.0,
+        proptest::option::of(0.0f64..=1.0),
+        proptest::option::of(0.0f64..=1.0),
+        proptest::option::of(0.0f64..=1.0),
+    )
+        .prop_map(
+            |(
+                idle_ms,
+                session_ms,
+                idle_factor,
+                session_factor,
+                resolution,
+                own_idle,
+                own_session,
+            )| {
+                let max_idle_ms = (idle_ms as f64 * idle_factor) as i64;
+                let max_session_ms = (session_ms as f64 * session_factor) as i64;
+                LimitedSession {
+                    idle_ms,
+                    session_ms,
+                    max_idle_ms,
+                    max_session_ms,
+                    // A given resolution may be at most 1 % of IDLE_TIME.
+                    resolution_ms: resolution
+                        .map(|u| (((idle_ms / 100).max(1) as f64 * u) as i64).max(1)),
+                    // Anywhere from a second to the maximum, shorter or longer
+                    // than the configured limit.
+                    own_idle_ms: own_idle.map(|u| log_scale(1_000, max_idle_ms, u)),
+                    own_session_ms: own_session.map(|u| log_scale(1_000, max_session_ms, u)),
+                }
+            },
+        )
+}
+
+/// Runs one session signed in with its own limits through
+/// `Config::login_stamps` and `Config::check_request`, feeding the writes
+/// back as a store would. The model: the user is signed in at `now` exactly
+/// when `now - last counting request <= idle` and `now - login <= session`,
+/// `idle` and `session` being the session's own limits where it has them and
+/// the configured ones elsewhere. Returns (early beyond 1 % of the session's
+/// idle limit or early at all for the absolute limit, late, logouts on time).
+fn run_limited_session(s: &LimitedSession, steps: &[Step]) -> (u64, u64, u64) {
+    let mut builder = Config::builder()
+        .idle_time(Duration::from_millis(s.idle_ms as u64))
+        .session_time(Duration::from_millis(s.session_ms as u64))
+        .max_idle_time(Duration::from_millis(s.max_idle_ms as u64))
+        .max_session_time(Duration::from_millis(s.max_session_ms as u64));
+    if let Some(r) = s.resolution_ms {
+        builder = builder.write_resolution(Duration::from_millis(r as u64));
+    }
+    let config = builder.build().expect("valid by construction");
+    let mut limits = auto_logout::SessionLimits::new();
+    if let Some(idle) = s.own_idle_ms {
+        limits = limits.idle_time(Duration::from_millis(idle as u64));
+    }
+    if let Some(session) = s.own_session_ms {
+        limits = limits.session_time(Duration::from_millis(session as u64));
+    }
+    // The model's limits, from the drawn values alone.
+    let idle = s.own_idle_ms.unwrap_or(s.idle_ms);
+    let session = s.own_session_ms.unwrap_or(s.session_ms);
+    let slack = (idle / 100).max(1) * 2;
+
+    let login = EPOCH;
+    let stamps = config
+        .login_stamps(t(login), &limits)
+        .expect("limits within the maximums are allowed");
+    let mut stored = stamps.encode();
+    let mut model_last = login;
+    let mut now = login;
+    for step in steps {
+        let deadline = (model_last + idle).min(login + session);
+        now = match step.kind {
+            0 => now + (step.u * slack as f64) as i64,
+            1 => now.max(deadline - 2 * slack + (step.u * 3.0 * slack as f64) as i64),
+            _ => now + (step.u * 1.5 * idle.min(session) as f64) as i64,
+        };
+        let model_idle_ok = now - model_last <= idle;
+        let model_session_ok = now - login <= session;
+        let activity = if step.counts {
+            Activity::Counts
+        } else {
+            Activity::Passive
+        };
+        match config.check_request(Some(&stored), t(now), activity) {
+            RequestOutcome::Active { remaining, write } => {
+                if !(model_idle_ok && model_session_ok) {
+                    return (0, 1, 0);
+                }
+                // What the page and the script are told: the session's own limits.
+                assert_eq!(remaining.idle_limit_millis(&config), Some(idle));
+                assert_eq!(remaining.session_limit_millis(&config), Some(session));
+                assert!(remaining.idle_millis().unwrap() <= idle);
+                assert_eq!(remaining.session_millis(), Some(session - (now - login)));
+                if let Some(w) = write {
+                    assert_eq!(w.idle_limit_millis(), s.own_idle_ms, "limits kept");
+                    assert_eq!(w.session_limit_millis(), s.own_session_ms, "limits kept");
+                    stored = w.encode();
+                }
+                if step.counts {
+                    model_last = now;
+                }
+            }
+            RequestOutcome::Expired(reason) => {
+                return match (model_idle_ok, model_session_ok, reason) {
+                    (_, false, _) | (false, _, _) => (0, 0, 1),
+                    // Early for inactivity: allowed within 1 % of the
+                    // session's own idle limit.
+                    (true, true, ExpiryReason::Idle)
+                        if (model_last + idle - now) as f64 <= idle as f64 / 100.0 =>
+                    {
+                        (0, 0, 1)
+                    }
+                    _ => (1, 0, 0),
+                };
+            }
+            RequestOutcome::Untracked => panic!("a tracked session came back untracked"),
+        }
+    }
+    (0, 0, 0)
+}
+
+#[test]
+fn per_session_limits_on_a_fixed_seed_batch_of_random_schedules() {
+    let mut rng = SplitMix(0x11_3175);
+    let (mut early, mut late, mut on_time, mut own) = (0, 0, 0, 0);
+    for _ in 0..5_000 {
+        let idle_ms = log_scale(1_000, DAY, rng.unit());
+        let session_ms = log_scale(1_000, DAY, rng.unit());
+        let max_idle_ms = (idle_ms as f64 * (1.0 + 19.0 * rng.unit())) as i64;
+        let max_session_ms = (session_ms as f64 * (1.0 + 19.0 * rng.unit())) as i64;
+        let session = LimitedSession {
+            idle_ms,
+            session_ms,
+            max_idle_ms,
+            max_session_ms,
+            resolution_ms: None,
+            own_idle_ms: (rng.unit() < 0.7).then(|| log_scale(1_000, max_idle_ms, rng.unit())),
+            own_session_ms: (rng.unit() < 0.7)
+                .then(|| log_scale(1_000, max_session_ms, rng.unit())),
+        };
+        if session.own_idle_ms.is_some() || session.own_session_ms.is_some() {
+            own += 1;
+        }
+        let len = 1 + (rng.unit() * 60.0) as usize;
+        let steps: Vec<Step> = (0..len)
+            .map(|_| Step {
+                kind: (rng.unit() * 3.0) as u8,
+                u: rng.unit(),
+                counts: rng.unit() < 0.8,
+            })
+            .collect();
+        let (e, l, o) = run_limited_session(&session, &steps);
+        early += e;
+        late += l;
+        on_time += o;
+    }
+    println!(
+        "per-session limits: {own} sessions with their own, {on_time} logouts on time, early {early}, late {late}"
+    );
+    assert!(own > 3_000 && on_time > 1_000, "{own} {on_time}");
+    assert_eq!(early, 0, "logged out early");
+    assert_eq!(late, 0, "logged out late");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn per_session_limits_are_never_early_beyond_one_percent_nor_late(
+        session in limited_session_strategy(),
+        steps in proptest::collection::vec(step_strategy(), 1..60),
+    ) {
+        let (early, late, _) = run_limited_session(&session, &steps);
+        prop_assert_eq!(early, 0, "early: {:?}", session);
+        prop_assert_eq!(late, 0, "late: {:?}", session);
+    }
+
+    #[test]
+    fn stored_limits_never_grant_more_than_the_maximum(
+        idle_ms in log_uniform(1_000, DAY),
+        session_ms in log_uniform(1_000, DAY),
+        factor in 1i64..10,
+        own_idle in proptest::option::of(1i64..=i64::MAX),
+        own_session in proptest::option::of(1i64..=i64::MAX),
+        elapsed in 0i64..SPAN,
+    ) {
+        let config = Config::builder()
+            .idle_time(Duration::from_millis(idle_ms as u64))
+            .session_time(Duration::from_millis(session_ms as u64))
+            .max_session_time(Duration::from_millis((session_ms * factor) as u64))
+            .build()
+            .unwrap();
+        let stamps = Stamps::at_login(t(EPOCH)).with_limits(own_idle, own_session).unwrap();
+        let stored = stamps.encode();
+        prop_assert_eq!(Stamps::decode(&stored), Ok(stamps));
+        let now = t(EPOCH + elapsed);
+        match config.check_request(Some(&stored), now, Activity::Passive) {
+            RequestOutcome::Active { remaining, .. } => {
+                prop_assert!(remaining.idle_millis().unwrap() <= idle_ms);
+                prop_assert!(remaining.session_millis().unwrap() <= session_ms * factor);
+                prop_assert!(remaining.idle_limit_millis(&config).unwrap() <= idle_ms);
+                prop_assert!(remaining.session_limit_millis(&config).unwrap() <= session_ms * factor);
+                prop_assert!(elapsed <= idle_ms && elapsed <= session_ms * factor);
+            }
+            RequestOutcome::Expired(_) => {
+                let idle = own_idle.unwrap_or(idle_ms).min(idle_ms);
+                let session = own_session.unwrap_or(session_ms).min(session_ms * factor);
+                prop_assert!(elapsed > idle || elapsed > session);
+            }
+            RequestOutcome::Untracked => prop_assert!(false, "untracked"),
+        }
+    }
+
+    #[test]
+    fn version_2_stamps_round_trip_and_decode_only_their_own_spelling(
+        login in 0i64..i64::MAX / 2,
+        extra in 0i64..SPAN,
+        own_idle in proptest::option::of(1i64..=i64::MAX),
+        own_session in proptest::option::of(1i64..=i64::MAX),
+        text in "2\\.[0-9]{1,14}\\.[0-9]{1,14}\\.0?[0-9]{0,20}\\.0?[0-9]{0,20}",
+    ) {
+        let s = Stamps::new(t(login), t(login + extra)).unwrap().with_limits(own_idle, own_session).unwrap();
+        prop_assert_eq!(Stamps::decode(&s.encode()), Ok(s));
+        if let Ok(decoded) = Stamps::decode(&text) {
+            prop_assert_eq!(decoded.encode(), text);
+        }
+    }
+}
