@@ -231,9 +231,8 @@ pub const A_FORGED_LIMIT_GRANTS_NO_MORE_THAN_THE_MAXIMUM: Scenario = Scenario {
         Request(
             0,
             get("/"),
-            answer(200).contains(&[
-                r#" data-idle-limit-ms="60000" data-session-limit-ms="3600000""#,
-            ]),
+            answer(200)
+                .contains(&[r#" data-idle-limit-ms="60000" data-session-limit-ms="3600000""#]),
         ),
         Advance(60_001),
         Request(0, get(STATUS), answer(200).json(IDLE_OUT)),
