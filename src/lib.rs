@@ -91,6 +91,8 @@ pub mod tera;
 #[cfg_attr(docsrs, doc(cfg(feature = "tera1")))]
 pub mod tera1;
 
+#[doc(hidden)]
+pub use audit::{clocks_never_started_calls, clocks_never_started_fired};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use config::{Config, ConfigBuilder, WarningTexts};
 pub use context::TemplateContext;
@@ -103,8 +105,6 @@ pub use save_rule::{InStore, SaveAction};
 pub use script::{Nonce, NonceError, PageTexts, ScriptTag};
 pub use stamps::{StampError, Stamps};
 pub use time_value::TimeValue;
-#[doc(hidden)]
-pub use audit::{clocks_never_started_calls, clocks_never_started_fired};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]
