@@ -705,3 +705,101 @@ async fn actix_store_failures_are_warnings_without_session_keys_or_data() {
     store.outage.set(&[]);
     log.assert_free_of(&strs(&actix_secrets(&b, &store)));
 }
+
+// ---------------------------------------------------------------------------
+// The logout hook and a forgotten login call
+
+/// What the failing hooks answer.
+const PROVIDER_DOWN: &str = "the identity provider did not answer";
+
+#[tokio::test]
+async fn a_failing_logout_hook_is_a_warning_and_the_logout_still_logged() {
+    let (_turn, log) = listen().await;
+    // axum: a hook that fails.
+    let site = Site::start_custom(config(), axum::Router::new(), |settings| {
+        settings.customize.axum = Some(Arc::new(|layer| {
+            layer.on_logout(|_event: auto_logout::axum::LogoutEvent| async {
+                Err::<Option<axum::response::Response>, _>(PROVIDER_DOWN)
+            })
+        }));
+    })
+    .await;
+    let b = site.browser();
+    b.login().await;
+    site.advance(60_001);
+    assert!(!b.signed_in().await);
+    assert_one_logout(&log, "idle", Some(60_001), Some(60_001));
+    let failed = warnings(&log, "hook_failed");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].field("reason"), Some("idle"));
+    assert!(failed[0].field("error").unwrap().contains(PROVIDER_DOWN));
+
+    // actix: the same.
+    log.clear();
+    let site = ActixSite::start_custom(
+        config(),
+        ActixStore::new(actix_app::MemoryStore::default()),
+        actix_app::no_routes,
+        |settings| {
+            settings.customize.actix = Some(Arc::new(|middleware| {
+                middleware.on_logout(|_event: auto_logout::actix::LogoutEvent| async {
+                    Err::<Option<actix_web::HttpResponse>, _>(PROVIDER_DOWN)
+                })
+            }));
+        },
+    );
+    let b = site.browser();
+    b.login().await;
+    for _ in 0..6 {
+        site.advance(50_000);
+        assert!(b.signed_in().await);
+    }
+    site.advance(1);
+    assert!(!b.signed_in().await);
+    assert_one_logout(&log, "session", Some(1), Some(300_001));
+    let failed = warnings(&log, "hook_failed");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].field("reason"), Some("session"));
+    assert!(failed[0].field("error").unwrap().contains(PROVIDER_DOWN));
+}
+
+/// A login handler that forgets `AutoLogout::login`.
+async fn forgetful_login(session: tower_sessions::Session) -> axum::response::Redirect {
+    session.insert(app::USER_KEY, app::USERNAME).await.unwrap();
+    session.cycle_id().await.unwrap();
+    axum::response::Redirect::to("/")
+}
+
+/// The one test of this binary that forgets the login call: the warning is
+/// once per process.
+#[tokio::test]
+async fn a_forgotten_login_call_is_a_warning_once_per_process() {
+    let (_turn, log) = listen().await;
+    assert_eq!(auto_logout::clocks_never_started_fired(), 0);
+    let calls = auto_logout::clocks_never_started_calls();
+    let extra = axum::Router::new().route("/forgetful-login", axum::routing::post(forgetful_login));
+    let site = Site::start_with(config(), extra).await;
+    let b = site.browser();
+    let answer = b.post_form("/forgetful-login", &[]).await;
+    assert_eq!(answer.status, 303);
+    let id = b.session_id().unwrap().to_string();
+    let warned = warnings(&log, "clocks_never_started");
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(!warned[0].field("detail").unwrap_or("").is_empty());
+    assert_eq!(auto_logout::clocks_never_started_fired(), 1);
+    assert_eq!(auto_logout::clocks_never_started_calls(), calls + 1);
+
+    // Another site of the same process: counted, not said again.
+    log.clear();
+    let extra = axum::Router::new().route("/forgetful-login", axum::routing::post(forgetful_login));
+    let site = Site::start_with(config(), extra).await;
+    let b2 = site.browser();
+    assert_eq!(b2.post_form("/forgetful-login", &[]).await.status, 303);
+    assert_eq!(auto_logout::clocks_never_started_calls(), calls + 2);
+    assert!(
+        log.named("clocks_never_started").is_empty(),
+        "{:#?}",
+        log.audit()
+    );
+    log.assert_free_of(&[&id, app::USERNAME]);
+}
