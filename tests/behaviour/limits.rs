@@ -238,3 +238,58 @@ pub const A_FORGED_LIMIT_GRANTS_NO_MORE_THAN_THE_MAXIMUM: Scenario = Scenario {
         Request(0, get(STATUS), answer(200).json(IDLE_OUT)),
     ],
 };
+
+/// The demos' `DEMO_REMEMBER_SESSION_TIME`: the human forms, the default,
+/// the `MAX_SESSION_TIME` it sets, and a clear refusal.
+#[test]
+fn the_demos_read_the_remember_limit_from_the_environment() {
+    use crate::support::app::Settings;
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        }
+    };
+    let hours = |h: u64| Duration::from_secs(h * 3600);
+    let defaults = Settings::from_env(env(&[])).unwrap();
+    assert_eq!(defaults.remember_session_time, Some(hours(8)));
+    assert_eq!(defaults.config.max_session_time(), Some(hours(8)));
+    assert_eq!(
+        defaults.config.session_time(),
+        Some(Duration::from_secs(300))
+    );
+    for (raw, want) in [
+        ("30m", Duration::from_secs(1800)),
+        ("1h 30m", Duration::from_secs(5400)),
+        ("7200", hours(2)),
+    ] {
+        let pairs: &'static [(&'static str, &'static str)] =
+            Box::leak(Box::new([("DEMO_REMEMBER_SESSION_TIME", raw)]));
+        let settings = Settings::from_env(env(pairs)).unwrap();
+        assert_eq!(settings.remember_session_time, Some(want), "{raw}");
+        assert_eq!(settings.config.max_session_time(), Some(want), "{raw}");
+    }
+    // Shorter than SESSION_TIME: no maximum needed, the session is shorter.
+    let short = Settings::from_env(env(&[("DEMO_REMEMBER_SESSION_TIME", "90s")])).unwrap();
+    assert_eq!(short.remember_session_time, Some(Duration::from_secs(90)));
+    assert_eq!(
+        short.config.max_session_time(),
+        Some(Duration::from_secs(300))
+    );
+    // An explicit maximum wins; the remembered limit stays within it.
+    let capped = Settings::from_env(env(&[("AUTO_LOGOUT_MAX_SESSION_TIME", "2h")])).unwrap();
+    assert_eq!(capped.config.max_session_time(), Some(hours(2)));
+    assert_eq!(capped.remember_session_time, Some(hours(2)));
+    let err = Settings::from_env(env(&[("DEMO_REMEMBER_SESSION_TIME", "soon")])).unwrap_err();
+    assert!(
+        err.starts_with("DEMO_REMEMBER_SESSION_TIME = \"soon\" is not allowed: expected"),
+        "{err}"
+    );
+    let err = Settings::from_env(env(&[("DEMO_REMEMBER_SESSION_TIME", "0")])).unwrap_err();
+    assert!(
+        err.starts_with("DEMO_REMEMBER_SESSION_TIME = 0 is not allowed"),
+        "{err}"
+    );
+}
