@@ -95,6 +95,18 @@ pub(crate) fn unreadable_stamps(stored: &str) {
     let _ = stored;
 }
 
+/// A session record the store could not decode at all, logged out as
+/// `invalid`: the `logout` event without ages (the store wrapper has told
+/// `store_failed` what failed).
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
+// For the axum integration's branch for a record that cannot be decoded.
+#[allow(dead_code)]
+pub(crate) fn unreadable_session() {
+    #[cfg(feature = "tracing")]
+    logout(ExpiryReason::Invalid, UNKNOWN_AGE, UNKNOWN_AGE);
+}
+
 /// Stored stamps refused as corrupt, foreign or of another version, at warn
 /// level. The stored text itself is never logged.
 #[cfg_attr(feature = "tracing", cold, inline(never))]
