@@ -254,6 +254,11 @@ async fn hook_reaches_the_script_fetch_and_htmx() {
 }
 
 #[tokio::test]
+async fn hook_runs_for_stamps_it_cannot_trust() {
+    hook::runs_for_stamps_it_cannot_trust(start_hooked).await;
+}
+
+#[tokio::test]
 async fn hook_page_is_not_given_to_the_script() {
     hook::a_page_is_not_given_to_the_script(start_hooked).await;
 }

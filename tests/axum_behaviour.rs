@@ -136,6 +136,10 @@ async fn start_custom(
         .route(
             behaviour::signed_in::FORGETFUL_LOGIN,
             axum::routing::post(forgetful_login),
+        )
+        .route(
+            behaviour::limits::STAMPS,
+            get(read_stamps).post(write_stamps),
         );
     let clock = ManualClock::new(T0);
     let store = Flaky::default();
@@ -215,6 +219,11 @@ async fn hook_runs_at_the_absolute_limit() {
 #[tokio::test]
 async fn hook_reaches_the_script_fetch_and_htmx() {
     hook::reaches_the_script_fetch_and_htmx(start_hooked).await;
+}
+
+#[tokio::test]
+async fn hook_runs_for_stamps_it_cannot_trust() {
+    hook::runs_for_stamps_it_cannot_trust(start_hooked).await;
 }
 
 #[tokio::test]

@@ -241,6 +241,39 @@ const A_PAGE_OF_ITS_OWN: Scenario = Scenario {
     ],
 };
 
+/// Stamps dated an hour ahead (a forged last activity, same login): the
+/// request that reads them logs the session out as `invalid`.
+const REDIRECT_FOR_STAMPS_IT_CANNOT_TRUST: Scenario = Scenario {
+    config: login_url_config,
+    steps: &[
+        Login(0),
+        Request(
+            0,
+            post(super::limits::STAMPS).form(&[("value", "1.1767225600000.1767229200000")]),
+            answer(200),
+        ),
+        Request(0, get("/"), see_other(IDP)),
+        Request(0, get(STATUS), answer(200).json(INACTIVE)),
+    ],
+};
+
+/// Stamps that cannot be trusted: the hook runs with the reason `invalid`.
+pub async fn runs_for_stamps_it_cannot_trust(start: impl AsyncFn(Config, HookLog) -> Target) {
+    let log = HookLog::new(Mode::Redirect);
+    run(
+        async |c| start(c, log.clone()).await,
+        &REDIRECT_FOR_STAMPS_IT_CANNOT_TRUST,
+    )
+    .await;
+    assert_eq!(
+        log.calls(),
+        [Call {
+            reason: "invalid".into(),
+            ..idle("GET", "/")
+        }]
+    );
+}
+
 /// A hook's page is given to pages only.
 pub async fn a_page_is_not_given_to_the_script(start: impl AsyncFn(Config, HookLog) -> Target) {
     let log = HookLog::new(Mode::Page);
