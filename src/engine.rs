@@ -621,7 +621,7 @@ pub fn holds_signed_in_user(value: Option<&serde_json::Value>) -> bool {
 }
 
 /// `true` when, at the end of a request, the integration starts the clocks
-/// of a session signed in without [`AutoLogout::login`] — the application
+/// of a session signed in without `AutoLogout::login` — the application
 /// named its signed-in key (`signed_in_key`) — because the session holds that
 /// key (`signed_in`) and no stamps (`has_stamps`), and it was not an active
 /// tracked session when the request began (`was_active`: its stamps were
@@ -633,8 +633,6 @@ pub fn holds_signed_in_user(value: Option<&serde_json::Value>) -> bool {
 /// when a request began (signed in before the integration was installed)
 /// starts its clocks at the start of that request
 /// ([`starts_clocks_of_untracked_login`]).
-///
-/// [`AutoLogout::login`]: crate::axum::AutoLogout::login
 pub fn starts_clocks_at_end(was_active: bool, signed_in: bool, has_stamps: bool) -> bool {
     !was_active && signed_in && !has_stamps
 }
@@ -648,8 +646,8 @@ with signed_in_key";
 
 /// Whether the application ever started a session's clocks, for the warning
 /// about clocks that never start: one per layer or middleware value (its
-/// clones share it). [`AutoLogout::login`](crate::axum::AutoLogout::login)
-/// notes its calls here.
+/// clones share it). `AutoLogout::login` (axum and actix) notes its calls
+/// here.
 #[derive(Debug, Default)]
 pub struct LoginWatch {
     login_called: AtomicBool,
