@@ -58,6 +58,8 @@ enum Stored {
     Respelled(i64, i64, Respell),
     /// Anything at all.
     Text(String),
+    /// Two instants and the session's own limits (version 2), valid or not.
+    Limited(i64, i64, Option<i64>, Option<i64>),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -84,6 +86,11 @@ fuzz_target!(|input: Input| {
             Respell::Trailing(c) => format!("1.{login}.{last}{c}"),
         },
         Stored::Text(s) => s.clone(),
+        Stored::Limited(login, last, idle, session) => format!(
+            "2.{login}.{last}.{}.{}",
+            idle.map(|m| m.to_string()).unwrap_or_default(),
+            session.map(|m| m.to_string()).unwrap_or_default()
+        ),
     };
 
     // Decoding: refused, or read back exactly as written.
@@ -148,6 +155,26 @@ fuzz_target!(|input: Input| {
     };
     let login = i128::from(stamps.login_at().as_unix_millis());
     let last = i128::from(stamps.last_activity_at().as_unix_millis());
+    // A session's own limits (stamps version 2) replace the configured ones,
+    // each read as at most its maximum (here the configured limit: no
+    // MAX_* key is set), and never as more than ten years.
+    let ten_years = i128::from(MAX_LIMIT_MILLIS as i64);
+    let own = |stored: Option<i64>, maximum: Option<Duration>, configured: Option<i128>| {
+        match stored {
+            Some(stored) => Some(
+                i128::from(stored)
+                    .min(maximum.map_or(ten_years, |m| m.as_millis() as i128))
+                    .min(ten_years),
+            ),
+            None => configured,
+        }
+    };
+    let idle_limit = own(stamps.idle_limit_millis(), config.max_idle_time(), idle_limit);
+    let session_limit = own(
+        stamps.session_limit_millis(),
+        config.max_session_time(),
+        session_limit,
+    );
 
     // The model.
     let future = now + i128::from(FUTURE_TOLERANCE_MILLIS);
@@ -175,12 +202,19 @@ fuzz_target!(|input: Input| {
             if let Some(w) = write {
                 assert_eq!(activity, Activity::Counts, "a passive request wrote");
                 assert_eq!(w.login_at(), stamps.login_at());
+                assert_eq!(w.idle_limit_millis(), stamps.idle_limit_millis());
+                assert_eq!(w.session_limit_millis(), stamps.session_limit_millis());
                 assert_eq!(i128::from(w.last_activity_at().as_unix_millis()), now);
                 assert!(
                     w.last_activity_at() > stamps.last_activity_at(),
                     "moved back"
                 );
-                let resolution = config.write_resolution().as_millis() as i128;
+                // The session's own idle limit sets a resolution of 1 % of it
+                // (or the given one, if finer): at least the smaller of the two.
+                let mut resolution = config.write_resolution().as_millis() as i128;
+                if let (Some(_), Some(idle)) = (stamps.idle_limit_millis(), idle_limit) {
+                    resolution = resolution.min((idle / 100).max(1));
+                }
                 assert!(
                     now - last >= resolution.max(1),
                     "wrote within the resolution"
