@@ -159,17 +159,20 @@ fuzz_target!(|input: Input| {
     // each read as at most its maximum (here the configured limit: no
     // MAX_* key is set), and never as more than ten years.
     let ten_years = i128::from(MAX_LIMIT_MILLIS as i64);
-    let own = |stored: Option<i64>, maximum: Option<Duration>, configured: Option<i128>| {
-        match stored {
+    let own =
+        |stored: Option<i64>, maximum: Option<Duration>, configured: Option<i128>| match stored {
             Some(stored) => Some(
                 i128::from(stored)
                     .min(maximum.map_or(ten_years, |m| m.as_millis() as i128))
                     .min(ten_years),
             ),
             None => configured,
-        }
-    };
-    let idle_limit = own(stamps.idle_limit_millis(), config.max_idle_time(), idle_limit);
+        };
+    let idle_limit = own(
+        stamps.idle_limit_millis(),
+        config.max_idle_time(),
+        idle_limit,
+    );
     let session_limit = own(
         stamps.session_limit_millis(),
         config.max_session_time(),
