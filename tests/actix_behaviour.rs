@@ -170,7 +170,10 @@ async fn start_custom(
         routes(cfg);
         cfg.route(
             signed_in::FORGETFUL_LOGIN,
-            web::post().to(|session: Session| async move {
+            web::post().to(|session: Session, req: HttpRequest| async move {
+                if req.query_string() == "welcome=1" {
+                    actix_web_flash_messages::FlashMessage::info(signed_in::WELCOME).send();
+                }
                 session.insert(app::USER_KEY, app::USERNAME).unwrap();
                 session.renew();
                 HttpResponse::SeeOther()

@@ -161,8 +161,16 @@ async fn start_custom(
     )
 }
 
-/// A login handler that forgets `AutoLogout::login`.
-async fn forgetful_login(session: Session) -> axum::response::Redirect {
+/// A login handler that forgets `AutoLogout::login` (and with `?welcome=1`
+/// flashes a message too).
+async fn forgetful_login(
+    session: Session,
+    messages: axum_messages::Messages,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> axum::response::Redirect {
+    if query.as_deref() == Some("welcome=1") {
+        let _ = messages.info(signed_in::WELCOME);
+    }
     session.insert(app::USER_KEY, app::USERNAME).await.unwrap();
     session.cycle_id().await.unwrap();
     axum::response::Redirect::to("/")

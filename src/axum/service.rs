@@ -331,13 +331,19 @@ async fn after_untracked(shared: &Shared, session: &Session, now: Timestamp) {
                     .await;
             }
         }
-        None => {
-            // Flash messages alone are no sign of a login.
-            let only_messages = matches!(session.get_value(MESSAGES_KEY).await, Ok(Some(_)));
-            if !has_stamps && !only_messages && !session.is_empty().await {
+        None if !has_stamps => {
+            // Flash messages alone are no sign of a login: look past them
+            // (taken out and put back; this runs until the first report).
+            let messages = session.remove_value(MESSAGES_KEY).await.ok().flatten();
+            let holds_data = !session.is_empty().await;
+            if let Some(messages) = messages {
+                let _ = session.insert_value(MESSAGES_KEY, messages).await;
+            }
+            if holds_data {
                 shared.watch.report();
             }
         }
+        None => {}
     }
 }
 

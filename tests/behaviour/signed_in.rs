@@ -15,6 +15,11 @@ use super::*;
 pub const FORGETFUL_LOGIN: &str = "/forgetful-login";
 
 const FORGET: Req = post(FORGETFUL_LOGIN);
+/// The same, flashing [`WELCOME`] as well: a flash message in the session
+/// does not hide the signed-in user from the warning.
+const FORGET_WITH_WELCOME: Req = post("/forgetful-login?welcome=1");
+/// What [`FORGET_WITH_WELCOME`] flashes.
+pub const WELCOME: &str = "Welcome back.";
 
 /// With the key, the clocks start at the login request that forgot the call:
 /// logged out `IDLE_TIME` after the user's last request, not 1 ms earlier.
@@ -90,7 +95,7 @@ pub async fn the_key_starts_the_clocks(
 const WITHOUT_THE_KEY: Scenario = Scenario {
     config: login_url_config,
     steps: &[
-        Request(0, FORGET, see_other("/")),
+        Request(0, FORGET_WITH_WELCOME, see_other("/")),
         Request(0, get("/"), answer(200).contains(&["Hello, demo"])),
         Advance(10 * 60_000),
         Request(0, get("/"), answer(200).contains(&["Hello, demo"])),
