@@ -7,8 +7,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use actix_session::Session;
+use actix_web::HttpResponse;
 use actix_web::http::{Method, Uri, header::HeaderMap};
-use actix_web::{HttpRequest, HttpResponse};
 
 use crate::decision::ExpiryReason;
 
@@ -21,15 +21,22 @@ pub(crate) type Hook = Arc<dyn Fn(LogoutEvent) -> HookFuture + Send + Sync>;
 /// An automatic logout, as the hook given to
 /// [`AutoLogoutMiddleware::on_logout`](super::AutoLogoutMiddleware::on_logout)
 /// sees it: why, the request's session *before* it is cleared (read the ID
-/// token for an OpenID Connect logout from it), and the request that found
-/// it. The same names as the axum integration's `LogoutEvent`.
+/// token for an OpenID Connect logout from it), and the method, URI and
+/// headers of the request that found it. The same names as the axum
+/// integration's `LogoutEvent`.
+///
+/// The request itself is not given: actix-web routes a request only while
+/// nothing else holds it, so a hook that kept it would break the rest of
+/// the request.
 ///
 /// Changes the hook makes to the session are lost: the session is cleared
 /// right after it returns.
 pub struct LogoutEvent {
     pub(crate) reason: ExpiryReason,
     pub(crate) session: Session,
-    pub(crate) request: HttpRequest,
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    pub(crate) headers: HeaderMap,
 }
 
 impl LogoutEvent {
@@ -46,22 +53,17 @@ impl LogoutEvent {
 
     /// The request's method.
     pub fn method(&self) -> &Method {
-        self.request.method()
+        &self.method
     }
 
     /// The request's URI.
     pub fn uri(&self) -> &Uri {
-        self.request.uri()
+        &self.uri
     }
 
     /// The request's headers.
     pub fn headers(&self) -> &HeaderMap {
-        self.request.headers()
-    }
-
-    /// The request itself (its app data, its connection info).
-    pub fn request(&self) -> &HttpRequest {
-        &self.request
+        &self.headers
     }
 }
 
@@ -69,8 +71,8 @@ impl fmt::Debug for LogoutEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogoutEvent")
             .field("reason", &self.reason)
-            .field("method", self.method())
-            .field("uri", self.uri())
+            .field("method", &self.method)
+            .field("uri", &self.uri)
             .finish_non_exhaustive()
     }
 }

@@ -97,7 +97,7 @@ impl AutoLogoutMiddleware {
     /// that cannot be trusted, whichever request finds it — before the
     /// session is cleared, as django-auto-logout's `CUSTOM_LOGOUT_FUNC`. The
     /// hook gets a [`LogoutEvent`]: the reason, the request's session with
-    /// its data, and the request.
+    /// its data, the method, URI and headers.
     ///
     /// `Ok(Some(response))` replaces the answer, e.g. a `303` to an OpenID
     /// Connect end-session URL. A page navigation gets that response as it
@@ -310,7 +310,9 @@ where
                 let event = LogoutEvent {
                     reason,
                     session: session.clone(),
-                    request: req.request().clone(),
+                    method: req.method().clone(),
+                    uri: req.uri().clone(),
+                    headers: req.headers().clone(),
                 };
                 replaced =
                     engine::run_hook(reason, engine::LOGOUT_HOOK_TIMEOUT, || hook(event)).await;
