@@ -625,7 +625,8 @@ pub fn holds_signed_in_user(value: Option<&serde_json::Value>) -> bool {
 /// named its signed-in key (`signed_in_key`) — because the session holds that
 /// key (`signed_in`) and no stamps (`has_stamps`), and it was not an active
 /// tracked session when the request began (`was_active`: its stamps were
-/// checked then, and a request does not restart them).
+/// checked then, and a request does not restart them), with a limit
+/// configured (else there are no clocks to start).
 ///
 /// That covers a login handler that put its user into the session and forgot
 /// the login call: the clocks start with that very request, so the first page
@@ -633,8 +634,13 @@ pub fn holds_signed_in_user(value: Option<&serde_json::Value>) -> bool {
 /// when a request began (signed in before the integration was installed)
 /// starts its clocks at the start of that request
 /// ([`starts_clocks_of_untracked_login`]).
-pub fn starts_clocks_at_end(was_active: bool, signed_in: bool, has_stamps: bool) -> bool {
-    !was_active && signed_in && !has_stamps
+pub fn starts_clocks_at_end(
+    config: &Config,
+    was_active: bool,
+    signed_in: bool,
+    has_stamps: bool,
+) -> bool {
+    !was_active && signed_in && !has_stamps && config.has_limit()
 }
 
 /// The text of the warning (`clocks_never_started`) given when sessions hold
@@ -670,13 +676,15 @@ impl LoginWatch {
         }
     }
 
-    /// `true` while a session without stamps is worth a look: the integration
-    /// has no way to start clocks by itself (`starts_clocks`: a signed-in key,
-    /// axum-login, actix-identity), no login was called, nothing reported yet.
-    /// Two relaxed loads; an integration asks only for sessions that had no
-    /// stamps when the request began and changed during it.
-    pub fn worth_a_look(&self, starts_clocks: bool) -> bool {
+    /// `true` while a session without stamps is worth a look: a limit is
+    /// configured, the integration has no way to start clocks by itself
+    /// (`starts_clocks`: a signed-in key, axum-login, actix-identity), no
+    /// login was called, nothing reported yet. Two relaxed loads; an
+    /// integration asks only for sessions that had no stamps when the request
+    /// began and changed during it.
+    pub fn worth_a_look(&self, config: &Config, starts_clocks: bool) -> bool {
         !starts_clocks
+            && config.has_limit()
             && !self.login_called.load(Ordering::Relaxed)
             && !self.reported.load(Ordering::Relaxed)
     }
@@ -1006,35 +1014,41 @@ mod tests {
 
     #[test]
     fn clocks_start_at_the_end_of_a_forgetful_login_only() {
-        assert!(starts_clocks_at_end(false, true, false));
+        let c = config();
+        let no_limit = Config::builder().build().unwrap();
+        assert!(!starts_clocks_at_end(&no_limit, false, true, false));
+        assert!(starts_clocks_at_end(&c, false, true, false));
         assert!(
-            !starts_clocks_at_end(true, true, false),
+            !starts_clocks_at_end(&c, true, true, false),
             "an active session"
         );
         assert!(
-            !starts_clocks_at_end(false, false, false),
+            !starts_clocks_at_end(&c, false, false, false),
             "nobody signed in"
         );
         assert!(
-            !starts_clocks_at_end(false, true, true),
+            !starts_clocks_at_end(&c, false, true, true),
             "the login call was made"
         );
     }
 
     #[test]
     fn the_login_watch_reports_once_and_not_after_a_login() {
+        let c = config();
         let watch = LoginWatch::new();
-        assert!(watch.worth_a_look(false));
+        let no_limit = Config::builder().build().unwrap();
+        assert!(!watch.worth_a_look(&no_limit, false), "nothing to time out");
+        assert!(watch.worth_a_look(&c, false));
         assert!(
-            !watch.worth_a_look(true),
+            !watch.worth_a_look(&c, true),
             "the integration starts clocks itself"
         );
         watch.report();
         assert!(watch.reported());
-        assert!(!watch.worth_a_look(false));
+        assert!(!watch.worth_a_look(&c, false));
         let called = LoginWatch::default();
         called.login_called();
-        assert!(!called.worth_a_look(false));
+        assert!(!called.worth_a_look(&c, false));
         assert!(!called.reported());
     }
 

@@ -387,7 +387,9 @@ where
     if !was_active
         && session.status() != SessionStatus::Unchanged
         && (shared.signed_in_key.is_some()
-            || shared.watch.worth_a_look(shared.identity_key.is_some()))
+            || shared
+                .watch
+                .worth_a_look(config, shared.identity_key.is_some()))
     {
         after_untracked(&shared, &session, now);
     }
@@ -402,7 +404,12 @@ fn after_untracked(shared: &Shared, session: &actix_session::Session, now: crate
     let has_stamps = session::has_stamps(session);
     match shared.signed_in_key {
         Some(key) => {
-            if engine::starts_clocks_at_end(false, session::holds_user(session, key), has_stamps) {
+            if engine::starts_clocks_at_end(
+                &shared.config,
+                false,
+                session::holds_user(session, key),
+                has_stamps,
+            ) {
                 let _ = session::write_stamps(session, &crate::Stamps::at_login(now));
             }
         }

@@ -204,7 +204,9 @@ where
         && (shared.auth.is_some()
             || (!was_active
                 && (shared.signed_in_key.is_some()
-                    || shared.watch.worth_a_look(shared.auth.is_some()))))
+                    || shared
+                        .watch
+                        .worth_a_look(&shared.config, shared.auth.is_some()))))
     {
         Box::pin(after_request(&shared, &session, auth_user, was_active, now)).await;
     }
@@ -306,7 +308,10 @@ async fn after_request(
         start_clocks_at_login(&**hook, session, auth_user, now).await;
     }
     if !was_active
-        && (shared.signed_in_key.is_some() || shared.watch.worth_a_look(shared.auth.is_some()))
+        && (shared.signed_in_key.is_some()
+            || shared
+                .watch
+                .worth_a_look(&shared.config, shared.auth.is_some()))
     {
         after_untracked(shared, session, now).await;
     }
@@ -324,7 +329,7 @@ async fn after_untracked(shared: &Shared, session: &Session, now: Timestamp) {
                 Ok(value) => engine::holds_signed_in_user(value.as_ref()),
                 Err(_) => false,
             };
-            if engine::starts_clocks_at_end(false, signed_in, has_stamps) {
+            if engine::starts_clocks_at_end(&shared.config, false, signed_in, has_stamps) {
                 let stamps = Stamps::at_login(now).encode();
                 let _ = session
                     .insert_value(Stamps::SESSION_KEY, Value::String(stamps))
