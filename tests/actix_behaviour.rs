@@ -181,6 +181,13 @@ async fn start_custom(
                     .finish()
             }),
         );
+        cfg.route(
+            signed_in::DROP_STAMPS,
+            web::post().to(|session: Session| async move {
+                session.remove(auto_logout::Stamps::SESSION_KEY);
+                "dropped"
+            }),
+        );
     };
     let one = Arc::new(OnceLock::<AutoLogoutMiddleware>::new());
     let site = ActixSite::start_custom(config, store.clone(), extra, move |settings| {

@@ -140,6 +140,16 @@ async fn start_custom(
         .route(
             behaviour::limits::STAMPS,
             get(read_stamps).post(write_stamps),
+        )
+        .route(
+            signed_in::DROP_STAMPS,
+            axum::routing::post(|session: Session| async move {
+                session
+                    .remove_value(auto_logout::Stamps::SESSION_KEY)
+                    .await
+                    .unwrap();
+                "dropped"
+            }),
         );
     let clock = ManualClock::new(T0);
     let store = Flaky::default();

@@ -15,6 +15,10 @@ use super::*;
 pub const FORGETFUL_LOGIN: &str = "/forgetful-login";
 
 const FORGET: Req = post(FORGETFUL_LOGIN);
+/// A page each test file adds: `POST` removes the stamps from the session
+/// and keeps everything else, as a session signed in before the integration
+/// was installed has it.
+pub const DROP_STAMPS: &str = "/drop-stamps";
 /// The same, flashing [`WELCOME`] as well: a flash message in the session
 /// does not hide the signed-in user from the warning.
 const FORGET_WITH_WELCOME: Req = post("/forgetful-login?welcome=1");
@@ -70,9 +74,46 @@ const KEY_STARTS_THE_ABSOLUTE_LIMIT: Scenario = Scenario {
     ],
 };
 
+/// A session that holds the key but no stamps when a request begins (signed
+/// in before the integration was installed): its clocks start with that
+/// request.
+const KEY_STARTS_THE_CLOCKS_OF_AN_OLDER_LOGIN: Scenario = Scenario {
+    config: login_url_config,
+    steps: &[
+        Request(0, FORGET, see_other("/")),
+        Advance(30_000),
+        Request(0, post(DROP_STAMPS), answer(200)),
+        Advance(30_000),
+        // The first request after: the clocks start now, a minute after login.
+        Request(
+            0,
+            get(STATUS),
+            answer(200).fields(&[
+                ("active", "true"),
+                ("idle_ms", "60000"),
+                ("session_ms", "300000"),
+            ]),
+        ),
+        Advance(60_000),
+        Request(
+            0,
+            get(STATUS),
+            answer(200).fields(&[
+                ("active", "true"),
+                ("idle_ms", "0"),
+                ("session_ms", "240000"),
+            ]),
+        ),
+        Advance(1),
+        Request(0, get(STATUS), answer(200).json(IDLE_OUT)),
+        Request(0, get("/"), TO_LOGIN),
+    ],
+};
+
 /// With the key, a login that forgot the call is logged out after
-/// `IDLE_TIME` (both sides of the bound) and after `SESSION_TIME`; a real
-/// login call works as before.
+/// `IDLE_TIME` (both sides of the bound) and after `SESSION_TIME`, a session
+/// that holds the key without stamps is tracked from its next request, and a
+/// real login call works as before.
 pub async fn the_key_starts_the_clocks(
     start: impl AsyncFn(Config, Option<&'static str>) -> Target,
 ) {
@@ -81,6 +122,11 @@ pub async fn the_key_starts_the_clocks(
     run(
         async |c| start(c, key).await,
         &KEY_STARTS_THE_ABSOLUTE_LIMIT,
+    )
+    .await;
+    run(
+        async |c| start(c, key).await,
+        &KEY_STARTS_THE_CLOCKS_OF_AN_OLDER_LOGIN,
     )
     .await;
     run(
