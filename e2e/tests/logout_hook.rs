@@ -8,7 +8,6 @@
 //! expiry message.
 
 #[path = "../../examples/demo/app.rs"]
-#[allow(dead_code)]
 mod app;
 
 use std::sync::{Arc, Mutex};
@@ -38,6 +37,9 @@ struct Arrival {
 }
 
 type Arrivals = Arc<Mutex<Vec<Arrival>>>;
+
+/// The hook's calls: reason, path, the user it read from the session.
+type Calls = Arc<Mutex<Vec<(String, String, Option<String>)>>>;
 
 /// A layer that notes every request's arrival in `log`.
 fn recorded(router: Router, log: Arrivals) -> Router {
@@ -108,7 +110,7 @@ async fn an_expiry_found_by_the_script_goes_to_the_identity_provider() {
         .build()
         .unwrap();
     let idle = config.idle_time().unwrap();
-    let calls: Arc<Mutex<Vec<(String, String, Option<String>)>>> = Arc::default();
+    let calls: Calls = Arc::default();
     let mut settings = app::Settings::new(config);
     settings.htmx = None;
     let end_session = format!("{idp}/logout?client_id=shop");
@@ -170,8 +172,7 @@ async fn an_expiry_found_by_the_script_goes_to_the_identity_provider() {
     let site_hits = site_log.lock().unwrap().clone();
     let last = site_hits
         .iter()
-        .filter(|a| a.counts && a.at < at_idp)
-        .next_back()
+        .rfind(|a| a.counts && a.at < at_idp)
         .expect("the user's last request")
         .clone();
     let after = ms_between(last.at, at_idp);
