@@ -101,7 +101,6 @@ pub(crate) fn unreadable_stamps(stored: &str) {
 #[cfg_attr(feature = "tracing", cold, inline(never))]
 #[cfg_attr(not(feature = "tracing"), inline(always))]
 // For the axum integration's branch for a record that cannot be decoded.
-#[allow(dead_code)]
 pub(crate) fn unreadable_session() {
     #[cfg(feature = "tracing")]
     logout(ExpiryReason::Invalid, UNKNOWN_AGE, UNKNOWN_AGE);

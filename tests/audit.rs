@@ -554,6 +554,12 @@ async fn axum_store_failures_are_warnings_without_session_ids_or_data() {
         failed[0].field("error"),
         Some("the stored session record could not be decoded")
     );
+    // ...and the session it logs out is an automatic logout like any other.
+    let logouts = log.named("logout");
+    assert_eq!(logouts.len(), 1, "{logouts:#?}");
+    assert_eq!(logouts[0].level, tracing::Level::INFO);
+    assert_eq!(logouts[0].field("reason"), Some("invalid"));
+    assert_eq!(logouts[0].field("idle_age_ms"), None, "no stamps were read");
     outage.set(&[]);
     log.assert_free_of(&[&id, USER_DATA]);
 }

@@ -118,7 +118,10 @@ where
         Ok(Some(_)) => config.check_request(Some(""), now, activity),
         // A record the store cannot decode: fail closed, flush it.
         Err(session::Error::Store(session_store::Error::Decode(_)))
-        | Err(session::Error::SerdeJson(_)) => RequestOutcome::Expired(ExpiryReason::Invalid),
+        | Err(session::Error::SerdeJson(_)) => {
+            crate::audit::unreadable_session();
+            RequestOutcome::Expired(ExpiryReason::Invalid)
+        }
         Err(_) => return Ok(into_response(Reply::store_failed())),
     };
     // A session with an id was loaded from the store: when the wrapper never
