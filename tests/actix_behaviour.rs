@@ -20,8 +20,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use auto_logout::Config;
 use auto_logout::actix::{AutoLogoutMiddleware, AutoLogoutStore, LogoutEvent};
 use behaviour::hook::{Call, HOOK_ERROR, HOOK_PAGE, HookLog, IDP, Mode};
+use behaviour::signed_in;
 use behaviour::{Gate, OWN_CACHING, OWN_POLICY, SLOW, Target};
-use behaviour::{hook, signed_in};
 
 fn routes(gate: Arc<Gate>) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
     move |cfg: &mut web::ServiceConfig| {
@@ -76,10 +76,20 @@ fn routes(gate: Arc<Gate>) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 
     }
 }
 
-async fn start(config: Config) -> Target {
+/// The demo with `config`, the suite's pages and the routes `more` adds,
+/// its settings changed by `change`, over a store with an outage switch.
+fn launch<F>(config: Config, more: F, change: impl FnOnce(&mut app::Settings)) -> Target
+where
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
     let gate = Arc::new(Gate::default());
     let store = AutoLogoutStore::new(FlakyStore::new(app::MemoryStore::default()));
-    let site = ActixSite::start_with(config, store.clone(), routes(gate.clone()));
+    let routes = routes(gate.clone());
+    let extra = move |cfg: &mut web::ServiceConfig| {
+        routes(cfg);
+        more(cfg);
+    };
+    let site = ActixSite::start_custom(config, store.clone(), extra, change);
     let (counts, switch) = (store.clone(), store);
     Target::new(
         site.addr,
@@ -92,69 +102,11 @@ async fn start(config: Config) -> Target {
     )
 }
 
-behaviour_tests! {start;
-    sign_in_and_out => SIGN_IN_AND_OUT,
-    anonymous_requests_are_untouched => ANONYMOUS_REQUESTS_ARE_UNTOUCHED,
-    anonymous_login_page_sets_no_cookie => ANONYMOUS_LOGIN_PAGE_SETS_NO_COOKIE,
-    anonymous_logout_creates_nothing => ANONYMOUS_LOGOUT_CREATES_NOTHING,
-    idle_expiry_shows_the_message_once => IDLE_EXPIRY_SHOWS_THE_MESSAGE_ONCE,
-    absolute_expiry_under_continuous_activity => ABSOLUTE_EXPIRY_UNDER_CONTINUOUS_ACTIVITY,
-    each_limit_flashes_its_own_message => EACH_LIMIT_FLASHES_ITS_OWN_MESSAGE,
-    expiry_is_strict_at_the_boundary => EXPIRY_IS_STRICT_AT_THE_BOUNDARY,
-    writes_are_coalesced => WRITES_ARE_COALESCED,
-    passive_requests_do_not_extend_idle => PASSIVE_REQUESTS_DO_NOT_EXTEND_IDLE,
-    head_requests_are_passive => HEAD_REQUESTS_ARE_PASSIVE,
-    keepalive_counts_only_with_its_header => KEEPALIVE_COUNTS_ONLY_WITH_ITS_HEADER,
-    status_answers_for_every_kind_of_session => STATUS_ANSWERS_FOR_EVERY_KIND_OF_SESSION,
-    script_and_stylesheet_files => SCRIPT_AND_STYLESHEET_FILES,
-    login_url_answers_by_request_kind => LOGIN_URL_ANSWERS_BY_REQUEST_KIND,
-    tracked_pages_are_no_store => TRACKED_PAGES_ARE_NO_STORE,
-    store_error_is_503 => STORE_ERROR_IS_503,
-    slow_request_over_a_logout => SLOW_REQUEST_OVER_A_LOGOUT,
-    slow_request_over_an_expiry => SLOW_REQUEST_OVER_AN_EXPIRY,
-    slow_request_never_moves_activity_back => SLOW_REQUEST_NEVER_MOVES_ACTIVITY_BACK,
+async fn start(config: Config) -> Target {
+    launch(config, |_| {}, |_| {})
 }
 
-#[tokio::test]
-async fn remembered_session_outlives_the_configured_limit() {
-    behaviour::run(
-        start,
-        &behaviour::limits::REMEMBERED_SESSION_OUTLIVES_THE_CONFIGURED_LIMIT,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn remembered_session_keeps_the_configured_idle_limit() {
-    behaviour::run(
-        start,
-        &behaviour::limits::REMEMBERED_SESSION_KEEPS_THE_CONFIGURED_IDLE_LIMIT,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn the_stamps_carry_the_limits() {
-    behaviour::run(start, &behaviour::limits::THE_STAMPS_CARRY_THE_LIMITS).await;
-}
-
-#[tokio::test]
-async fn version_1_stamps_in_the_store_still_work() {
-    behaviour::run(
-        start,
-        &behaviour::limits::VERSION_1_STAMPS_IN_THE_STORE_STILL_WORK,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn a_forged_limit_grants_no_more_than_the_maximum() {
-    behaviour::run(
-        start,
-        &behaviour::limits::A_FORGED_LIMIT_GRANTS_NO_MORE_THAN_THE_MAXIMUM,
-    )
-    .await;
-}
+behaviour_tests! { start = start, hooked = start_hooked, keyed = start_keyed }
 
 /// [`start`] with the auto-logout middleware changed by `customize`, and the
 /// forgetful login page of `behaviour::signed_in`. Every worker gets the one
@@ -163,11 +115,7 @@ async fn start_custom(
     config: Config,
     customize: impl Fn(AutoLogoutMiddleware) -> AutoLogoutMiddleware + Send + Sync + 'static,
 ) -> Target {
-    let gate = Arc::new(Gate::default());
-    let store = AutoLogoutStore::new(FlakyStore::new(app::MemoryStore::default()));
-    let routes = routes(gate.clone());
-    let extra = move |cfg: &mut web::ServiceConfig| {
-        routes(cfg);
+    let more = |cfg: &mut web::ServiceConfig| {
         cfg.route(
             signed_in::FORGETFUL_LOGIN,
             web::post().to(|session: Session, req: HttpRequest| async move {
@@ -190,21 +138,11 @@ async fn start_custom(
         );
     };
     let one = Arc::new(OnceLock::<AutoLogoutMiddleware>::new());
-    let site = ActixSite::start_custom(config, store.clone(), extra, move |settings| {
+    launch(config, more, move |settings| {
         settings.customize.actix = Some(Arc::new(move |middleware| {
             one.get_or_init(|| customize(middleware)).clone()
         }));
-    });
-    let (counts, switch) = (store.clone(), store);
-    Target::new(
-        site.addr,
-        site.clock.clone(),
-        "actix",
-        gate,
-        move || counts.inner().inner.writes(),
-        move |on| switch.inner().fail(on),
-        site,
-    )
+    })
 }
 
 /// The demo with a logout hook that records its calls in `log` and answers
@@ -246,54 +184,4 @@ async fn start_keyed(config: Config, key: Option<&'static str>) -> Target {
         None => middleware,
     })
     .await
-}
-
-#[tokio::test]
-async fn hook_sees_the_session_and_replaces_a_page() {
-    hook::sees_the_session_and_replaces_a_page(start_hooked).await;
-}
-
-#[tokio::test]
-async fn hook_runs_at_the_absolute_limit() {
-    hook::runs_at_the_absolute_limit(start_hooked).await;
-}
-
-#[tokio::test]
-async fn hook_reaches_the_script_fetch_and_htmx() {
-    hook::reaches_the_script_fetch_and_htmx(start_hooked).await;
-}
-
-#[tokio::test]
-async fn hook_runs_for_stamps_it_cannot_trust() {
-    hook::runs_for_stamps_it_cannot_trust(start_hooked).await;
-}
-
-#[tokio::test]
-async fn hook_page_is_not_given_to_the_script() {
-    hook::a_page_is_not_given_to_the_script(start_hooked).await;
-}
-
-#[tokio::test]
-async fn hook_error_still_logs_out() {
-    hook::a_failing_hook_still_logs_out(start_hooked, Mode::Fail).await;
-}
-
-#[tokio::test]
-async fn hook_panic_still_logs_out() {
-    hook::a_failing_hook_still_logs_out(start_hooked, Mode::Panic).await;
-}
-
-#[tokio::test]
-async fn hook_returning_none_changes_nothing() {
-    hook::returning_none_changes_nothing(start_hooked).await;
-}
-
-#[tokio::test]
-async fn signed_in_key_starts_the_clocks() {
-    signed_in::the_key_starts_the_clocks(start_keyed).await;
-}
-
-#[tokio::test]
-async fn signed_in_without_the_key_warns_once() {
-    signed_in::without_the_key_it_warns_once(start_keyed).await;
 }

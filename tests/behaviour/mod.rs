@@ -791,16 +791,78 @@ pub const SLOW_REQUEST_NEVER_MOVES_ACTIVITY_BACK: Scenario = Scenario {
     ],
 };
 
-/// Generates one `#[tokio::test]` per scenario: `test_name => SCENARIO`,
-/// each started by `$start` (an `async fn(Config) -> Target`), with the
-/// attributes written before it (`#[ignore = "why"]`).
+/// Generates the whole suite, one `#[tokio::test]` a scenario or suite
+/// function, for the test file of one stack. `start` builds that stack's
+/// demo (an `async fn(Config) -> Target`), `hooked` the demo with a logout
+/// hook (for [`hook`]), `keyed` the demo with or without the signed-in key
+/// (for [`signed_in`]). A new scenario is one line here, and both stacks
+/// run it.
 #[macro_export]
 macro_rules! behaviour_tests {
-    ($start:ident; $($(#[$attr:meta])* $test:ident => $scenario:ident),* $(,)?) => {$(
+    (start = $start:ident, hooked = $hooked:ident, keyed = $keyed:ident $(,)?) => {
+        $crate::behaviour_tests! {@scenarios $start;
+            sign_in_and_out => SIGN_IN_AND_OUT,
+            anonymous_requests_are_untouched => ANONYMOUS_REQUESTS_ARE_UNTOUCHED,
+            anonymous_login_page_sets_no_cookie => ANONYMOUS_LOGIN_PAGE_SETS_NO_COOKIE,
+            anonymous_logout_creates_nothing => ANONYMOUS_LOGOUT_CREATES_NOTHING,
+            idle_expiry_shows_the_message_once => IDLE_EXPIRY_SHOWS_THE_MESSAGE_ONCE,
+            absolute_expiry_under_continuous_activity => ABSOLUTE_EXPIRY_UNDER_CONTINUOUS_ACTIVITY,
+            each_limit_flashes_its_own_message => EACH_LIMIT_FLASHES_ITS_OWN_MESSAGE,
+            expiry_is_strict_at_the_boundary => EXPIRY_IS_STRICT_AT_THE_BOUNDARY,
+            writes_are_coalesced => WRITES_ARE_COALESCED,
+            passive_requests_do_not_extend_idle => PASSIVE_REQUESTS_DO_NOT_EXTEND_IDLE,
+            head_requests_are_passive => HEAD_REQUESTS_ARE_PASSIVE,
+            keepalive_counts_only_with_its_header => KEEPALIVE_COUNTS_ONLY_WITH_ITS_HEADER,
+            status_answers_for_every_kind_of_session => STATUS_ANSWERS_FOR_EVERY_KIND_OF_SESSION,
+            script_and_stylesheet_files => SCRIPT_AND_STYLESHEET_FILES,
+            login_url_answers_by_request_kind => LOGIN_URL_ANSWERS_BY_REQUEST_KIND,
+            tracked_pages_are_no_store => TRACKED_PAGES_ARE_NO_STORE,
+            store_error_is_503 => STORE_ERROR_IS_503,
+            slow_request_over_a_logout => SLOW_REQUEST_OVER_A_LOGOUT,
+            slow_request_over_an_expiry => SLOW_REQUEST_OVER_AN_EXPIRY,
+            slow_request_never_moves_activity_back => SLOW_REQUEST_NEVER_MOVES_ACTIVITY_BACK,
+            remembered_session_outlives_the_configured_limit =>
+                limits::REMEMBERED_SESSION_OUTLIVES_THE_CONFIGURED_LIMIT,
+            remembered_session_keeps_the_configured_idle_limit =>
+                limits::REMEMBERED_SESSION_KEEPS_THE_CONFIGURED_IDLE_LIMIT,
+            the_stamps_carry_the_limits => limits::THE_STAMPS_CARRY_THE_LIMITS,
+            version_1_stamps_in_the_store_still_work =>
+                limits::VERSION_1_STAMPS_IN_THE_STORE_STILL_WORK,
+            a_forged_limit_grants_no_more_than_the_maximum =>
+                limits::A_FORGED_LIMIT_GRANTS_NO_MORE_THAN_THE_MAXIMUM,
+        }
+        $crate::behaviour_tests! {@calls
+            hook_sees_the_session_and_replaces_a_page =>
+                hook::sees_the_session_and_replaces_a_page($hooked),
+            hook_runs_at_the_absolute_limit => hook::runs_at_the_absolute_limit($hooked),
+            hook_reaches_the_script_fetch_and_htmx =>
+                hook::reaches_the_script_fetch_and_htmx($hooked),
+            hook_runs_for_stamps_it_cannot_trust => hook::runs_for_stamps_it_cannot_trust($hooked),
+            hook_page_is_not_given_to_the_script => hook::a_page_is_not_given_to_the_script($hooked),
+            hook_error_still_logs_out =>
+                hook::a_failing_hook_still_logs_out($hooked, behaviour::hook::Mode::Fail),
+            hook_panic_still_logs_out =>
+                hook::a_failing_hook_still_logs_out($hooked, behaviour::hook::Mode::Panic),
+            hook_returning_none_changes_nothing => hook::returning_none_changes_nothing($hooked),
+            signed_in_key_starts_the_clocks => signed_in::the_key_starts_the_clocks($keyed),
+            signed_in_without_the_key_warns_once =>
+                signed_in::without_the_key_it_warns_once($keyed),
+        }
+    };
+    // One test a scenario: `test_name => SCENARIO` (a path below
+    // `behaviour`), with the attributes written before it (`#[ignore = "why"]`).
+    (@scenarios $start:ident; $($(#[$attr:meta])* $test:ident => $($scenario:ident)::+),* $(,)?) => {$(
         #[tokio::test]
         $(#[$attr])*
         async fn $test() {
-            behaviour::run($start, &behaviour::$scenario).await;
+            behaviour::run($start, &behaviour::$($scenario)::+).await;
+        }
+    )*};
+    // One test a suite function: `test_name => module::function(arguments)`.
+    (@calls $($test:ident => $($function:ident)::+ ($($arg:expr),*)),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $test() {
+            behaviour::$($function)::+($($arg),*).await;
         }
     )*};
 }
