@@ -41,6 +41,11 @@
 //! out for inactivity. The price is at most one store write per session per
 //! resolution: one per second at `IDLE_TIME` 100 s, one per 9 s at 15 minutes,
 //! one per 0.6 s at 60 s.
+//!
+//! With `CLIENT_ACTIVITY` the user's activity is input in the page, which the
+//! client script reports later, with a `keepalive` that says how long ago the
+//! input was ([`Activity::Earlier`]): the idle time counts from the input, so
+//! the same promise holds against the user's last keystroke.
 
 use std::fmt;
 use std::num::NonZeroI64;
@@ -83,6 +88,29 @@ pub enum Activity {
     /// A passive request (status polling, `HEAD`, prefetch, ...): checked for
     /// expiry, but it does not keep the session alive.
     Passive,
+    /// The user's activity came this many milliseconds before the request:
+    /// the client script's `keepalive` for input in the page
+    /// (`CLIENT_ACTIVITY`) says how long ago the last keystroke was
+    /// ([`request::INPUT_AGE_HEADER`](crate::request::INPUT_AGE_HEADER)), so
+    /// the idle time restarts from the keystroke, not from the request.
+    ///
+    /// Recorded at `now - millis_ago`, and never before the stored last
+    /// activity (which only moves forward), so a made-up age can only end a
+    /// session sooner than [`Activity::Counts`] would, never later. An age
+    /// at or beyond the idle limit names an instant before the last activity
+    /// of any active session: nothing is recorded.
+    Earlier {
+        /// Milliseconds from the activity to the request.
+        millis_ago: u32,
+    },
+}
+
+impl Activity {
+    /// `true` for activity ([`Activity::Counts`], [`Activity::Earlier`]),
+    /// `false` for a passive request.
+    pub const fn counts(self) -> bool {
+        !matches!(self, Activity::Passive)
+    }
 }
 
 /// Time left on each limit of the session, in milliseconds, never negative;
@@ -350,18 +378,36 @@ impl Config {
                 RequestOutcome::Expired(reason)
             }
             Decision::Active(remaining) => {
+                let active_at = match activity {
+                    Activity::Counts => now,
+                    Activity::Passive => {
+                        return RequestOutcome::Active {
+                            remaining,
+                            write: None,
+                        };
+                    }
+                    Activity::Earlier { millis_ago } => {
+                        now.saturating_add_millis(-i64::from(millis_ago))
+                    }
+                };
                 let resolution = match remaining.own_idle_limit {
                     None => self.write_resolution_millis(),
                     Some(own) => self.write_resolution_for(Some(own.get())),
                 };
-                if activity == Activity::Counts && stamps.record_activity(now, resolution) {
-                    // Last activity is `now` itself: the whole idle limit is
-                    // left (what `decide` would say again; limits are
-                    // positive), the absolute limit's remaining time is
-                    // unchanged.
+                // Only forward, and by the resolution: an earlier instant
+                // before the stored last activity is not recorded.
+                if stamps.record_activity(active_at, resolution) {
+                    // Last activity is `active_at` (`now`, or the input an
+                    // age ago, after the stored one): the idle limit less the
+                    // time since then is left (what `decide` would say again;
+                    // limits are positive), the absolute limit's remaining
+                    // time is unchanged.
+                    let since = now.millis_since(active_at);
                     RequestOutcome::Active {
                         remaining: Remaining {
-                            idle_millis: left(remaining.idle_limit_millis(self)),
+                            idle_millis: left(
+                                remaining.idle_limit_millis(self).map(|limit| limit - since),
+                            ),
                             ..remaining
                         },
                         write: Some(stamps),
@@ -509,18 +555,26 @@ mod tests {
                 for now in [
                     -10_000, 0, 700, 30_000, 60_000, 61_000, 3_600_000, 3_700_000,
                 ] {
-                    let outcome = c.check_request(Some(&stored), t(now), Activity::Counts);
-                    if let RequestOutcome::Active {
-                        remaining,
-                        write: Some(written),
-                    } = outcome
-                    {
-                        assert_eq!(
-                            c.decide(&written, t(now)),
-                            Decision::Active(remaining),
-                            "{idle:?} {session:?} {stored} at {now}"
-                        );
-                        writes += 1;
+                    for activity in [
+                        Activity::Counts,
+                        Activity::Earlier { millis_ago: 0 },
+                        Activity::Earlier { millis_ago: 400 },
+                        Activity::Earlier { millis_ago: 20_000 },
+                        Activity::Earlier { millis_ago: 59_999 },
+                    ] {
+                        let outcome = c.check_request(Some(&stored), t(now), activity);
+                        if let RequestOutcome::Active {
+                            remaining,
+                            write: Some(written),
+                        } = outcome
+                        {
+                            assert_eq!(
+                                c.decide(&written, t(now)),
+                                Decision::Active(remaining),
+                                "{idle:?} {session:?} {stored} at {now}, {activity:?}"
+                            );
+                            writes += 1;
+                        }
                     }
                 }
             }
@@ -658,6 +712,121 @@ mod tests {
         let plain = Remaining::new(Some(1), None);
         assert_eq!(plain.idle_limit_millis(&c), Some(100_000));
         assert!(!plain.has_own_limits());
+    }
+
+    /// A keepalive for input: the idle time restarts from the input (`now`
+    /// less its age), never before the stored last activity (a too-old or
+    /// made-up age records nothing) and never after `now`; the write
+    /// resolution applies to the earlier instant as to `now`.
+    #[test]
+    fn earlier_activity_counts_from_the_input_clamped_to_stored_and_now() {
+        let c = config(Some(60), Some(3600));
+        assert_eq!(c.write_resolution_millis(), 600);
+        let stored = Stamps::new(t(0), t(10_000)).unwrap().encode();
+        let earlier = |now, millis_ago| {
+            c.check_request(Some(&stored), t(now), Activity::Earlier { millis_ago })
+        };
+        let wrote = |last, idle_left, session_left| RequestOutcome::Active {
+            remaining: Remaining::new(Some(idle_left), Some(session_left)),
+            write: Some(Stamps::new(t(0), t(last)).unwrap()),
+        };
+        let unchanged = |now: i64| RequestOutcome::Active {
+            remaining: Remaining::new(Some(70_000 - now), Some(3_600_000 - now)),
+            write: None,
+        };
+        // Input 15 s before the keepalive at 50 s: last activity 35 s, 45 s left.
+        assert_eq!(earlier(50_000, 15_000), wrote(35_000, 45_000, 3_550_000));
+        // Age 0 is activity at `now`, as `Counts` (the upper side of the clamp).
+        assert_eq!(
+            earlier(50_000, 0),
+            c.check_request(Some(&stored), t(50_000), Activity::Counts)
+        );
+        assert_eq!(earlier(50_000, 0), wrote(50_000, 60_000, 3_550_000));
+        // The lower side: input before the stored last activity, or at it,
+        // records nothing; so does an age beyond the idle limit.
+        for millis_ago in [40_000, 40_001, 45_000, 60_000, 60_001, u32::MAX] {
+            assert_eq!(
+                earlier(50_000, millis_ago),
+                unchanged(50_000),
+                "{millis_ago}"
+            );
+        }
+        // The resolution (600 ms): 599 ms after the stored activity is not
+        // written, 600 ms is.
+        assert_eq!(earlier(50_000, 39_401), unchanged(50_000));
+        assert_eq!(earlier(50_000, 39_400), wrote(10_600, 20_600, 3_550_000));
+        // Passive stays passive; an expired session stays expired, whatever the age.
+        assert_eq!(
+            c.check_request(Some(&stored), t(50_000), Activity::Passive),
+            unchanged(50_000)
+        );
+        assert_eq!(
+            earlier(70_001, 70_000),
+            RequestOutcome::Expired(ExpiryReason::Idle)
+        );
+        assert_eq!(
+            earlier(70_001, 0),
+            RequestOutcome::Expired(ExpiryReason::Idle)
+        );
+        // The written stamps end the session IDLE_TIME after the input: active
+        // at 35 s + 60 s, logged out 1 ms later.
+        let RequestOutcome::Active {
+            write: Some(written),
+            remaining,
+        } = earlier(50_000, 15_000)
+        else {
+            unreachable!()
+        };
+        assert_eq!(c.decide(&written, t(50_000)), Decision::Active(remaining));
+        assert!(matches!(c.decide(&written, t(95_000)), Decision::Active(_)));
+        assert_eq!(
+            c.decide(&written, t(95_001)),
+            Decision::Expired(ExpiryReason::Idle)
+        );
+        // No idle limit: the absolute one is untouched, the write still made.
+        let session_only = config(None, Some(3600));
+        let stored = Stamps::new(t(0), t(10_000)).unwrap().encode();
+        assert_eq!(
+            session_only.check_request(
+                Some(&stored),
+                t(50_000),
+                Activity::Earlier { millis_ago: 1_000 }
+            ),
+            RequestOutcome::Active {
+                remaining: Remaining::new(None, Some(3_550_000)),
+                write: Some(Stamps::new(t(0), t(49_000)).unwrap()),
+            }
+        );
+        assert!(Activity::Earlier { millis_ago: 0 }.counts());
+        assert!(Activity::Counts.counts());
+        assert!(!Activity::Passive.counts());
+    }
+
+    /// The same for a session with its own (longer) idle limit: the
+    /// resolution is 1 % of that limit, the remaining time counts from it.
+    #[test]
+    fn earlier_activity_follows_the_sessions_own_idle_limit() {
+        let c = Config::builder()
+            .idle_time(100)
+            .max_idle_time(1000)
+            .build()
+            .unwrap();
+        let stored = with_limits(0, 0, Some(1_000_000), None).encode();
+        let earlier = |now, millis_ago| {
+            c.check_request(Some(&stored), t(now), Activity::Earlier { millis_ago })
+        };
+        assert!(matches!(
+            earlier(500_000, 490_001),
+            RequestOutcome::Active { write: None, .. }
+        ));
+        assert_eq!(
+            earlier(500_000, 490_000),
+            RequestOutcome::Active {
+                remaining: Remaining::new(Some(510_000), None)
+                    .with_own_limits(Some(1_000_000), None),
+                write: Some(with_limits(0, 10_000, Some(1_000_000), None)),
+            }
+        );
     }
 
     #[test]

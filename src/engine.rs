@@ -309,6 +309,25 @@ pub fn route<'h>(
     Route::Reply(reply)
 }
 
+/// Whether a request [`route`] continued with `endpoint` counts as activity:
+/// [`Config::activity_of`], and for `keepalive` the input age the client
+/// script reports ([`request::keepalive_activity`]).
+#[inline]
+pub fn activity_of<'h>(
+    config: &Config,
+    endpoint: Option<Endpoint>,
+    method: &str,
+    path: &str,
+    header: impl Fn(&str) -> Option<&'h str>,
+) -> Activity {
+    let activity = config.activity_of(method, path, &header);
+    if endpoint == Some(Endpoint::Keepalive) {
+        request::keepalive_activity(activity, header)
+    } else {
+        activity
+    }
+}
+
 /// `true` when `path` is the path of `LOGIN_URL` (its query left out): an
 /// expired request for the login page goes on, so the page shows the message.
 pub fn is_login_page(login_url: &str, path: &str) -> bool {
@@ -713,8 +732,7 @@ pub fn page_cache_control(
     activity: Activity,
     has_cache_control: bool,
 ) -> Option<&'static str> {
-    let page_of_a_session =
-        matches!(outcome, RequestOutcome::Active { .. }) && activity == Activity::Counts;
+    let page_of_a_session = matches!(outcome, RequestOutcome::Active { .. }) && activity.counts();
     (page_of_a_session && !has_cache_control).then_some(NO_STORE)
 }
 

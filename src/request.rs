@@ -40,6 +40,14 @@ pub const PASSIVE_HEADER: &str = "x-auto-logout-passive";
 /// and a cross-site `fetch` that sets it must pass CORS first.
 pub const KEEPALIVE_HEADER: &str = "x-auto-logout";
 
+/// The header of the client script's `keepalive` for input in the page
+/// (`CLIENT_ACTIVITY`): how long ago, in whole milliseconds, the user's last
+/// input in any tab was ([`input_age_millis`], [`keepalive_activity`]).
+/// Sent only with [`KEEPALIVE_HEADER`], which a cross-site page cannot set
+/// without passing CORS first; and a made-up age can only end the session
+/// sooner ([`Activity::Earlier`]).
+pub const INPUT_AGE_HEADER: &str = "x-auto-logout-input-age";
+
 /// How an integration answers a request whose session just expired, when
 /// `LOGIN_URL` is configured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +111,60 @@ impl Config {
             || path
                 .strip_prefix(self.endpoint_prefix())
                 .is_some_and(|rest| rest == "status")
+    }
+}
+
+/// The milliseconds an [`INPUT_AGE_HEADER`] value states: a plain decimal
+/// integer (ASCII digits only, surrounding whitespace ignored); one beyond
+/// `u32::MAX` (about 49 days, longer than any honest age) is read as
+/// `u32::MAX`. Anything else (empty, a sign, a fraction, an exponent, other
+/// characters) is `None`: the header is ignored. Never panics.
+///
+/// ```
+/// use auto_logout::request::input_age_millis;
+///
+/// assert_eq!(input_age_millis("1500"), Some(1500));
+/// assert_eq!(input_age_millis("99999999999999999999"), Some(u32::MAX));
+/// assert_eq!(input_age_millis("-5"), None);
+/// assert_eq!(input_age_millis("1e3"), None);
+/// ```
+pub fn input_age_millis(value: &str) -> Option<u32> {
+    let digits = value.trim();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Only digits: the one error left is overflow.
+    Some(digits.parse().unwrap_or(u32::MAX))
+}
+
+/// The activity of a `keepalive` request: `activity` (from
+/// [`Config::activity_of`]) as it is, unless it counts and the request says
+/// how long ago the user's input was ([`INPUT_AGE_HEADER`]): then the
+/// activity is that input's, [`Activity::Earlier`]. A passive keepalive
+/// (say, one another site made the browser send) stays passive.
+///
+/// ```
+/// use auto_logout::Activity;
+/// use auto_logout::request::keepalive_activity;
+///
+/// let header = |name: &str| (name == "x-auto-logout-input-age").then_some("2500");
+/// assert_eq!(
+///     keepalive_activity(Activity::Counts, header),
+///     Activity::Earlier { millis_ago: 2500 }
+/// );
+/// assert_eq!(keepalive_activity(Activity::Passive, header), Activity::Passive);
+/// assert_eq!(keepalive_activity(Activity::Counts, |_: &str| None), Activity::Counts);
+/// ```
+pub fn keepalive_activity<'h>(
+    activity: Activity,
+    header: impl Fn(&str) -> Option<&'h str>,
+) -> Activity {
+    if activity != Activity::Counts {
+        return activity;
+    }
+    match header(INPUT_AGE_HEADER).and_then(input_age_millis) {
+        Some(millis_ago) => Activity::Earlier { millis_ago },
+        None => activity,
     }
 }
 
@@ -859,6 +921,128 @@ mod tests {
                 headers(&[])
             ),
             "/login"
+        );
+    }
+
+    #[test]
+    fn input_ages_are_plain_decimal_milliseconds() {
+        for (value, age) in [
+            ("0", Some(0)),
+            ("1500", Some(1500)),
+            (" 1500 ", Some(1500)),
+            ("\t7\t", Some(7)),
+            ("007", Some(7)),
+            ("4294967295", Some(u32::MAX)),
+            ("4294967296", Some(u32::MAX)),
+            ("99999999999999999999999999999999", Some(u32::MAX)),
+        ] {
+            assert_eq!(input_age_millis(value), age, "{value:?}");
+        }
+        for hostile in [
+            "",
+            " ",
+            "-1",
+            "-0",
+            "+5",
+            "1.5",
+            "1e3",
+            "0x10",
+            "1_000",
+            "1,000",
+            "1 000",
+            "NaN",
+            "Infinity",
+            "null",
+            "12ms",
+            "\u{663}\u{662}",
+            "\u{ff11}",
+            "1\u{0}",
+            "\u{0}",
+            "</script>",
+        ] {
+            assert_eq!(input_age_millis(hostile), None, "{hostile:?}");
+        }
+    }
+
+    /// Hostile `X-Auto-Logout-Input-Age` values, listed and random: never a
+    /// panic, and the recorded last activity stays between the stored one
+    /// and `now`, so no value makes a session last longer than a keepalive
+    /// without the header.
+    #[test]
+    fn no_input_age_extends_a_session_beyond_now() {
+        let c = Config::builder().idle_time(60).build().unwrap();
+        let stored_at = 1_700_000_000_000;
+        let stored = crate::Stamps::new(
+            crate::Timestamp::from_unix_millis(stored_at),
+            crate::Timestamp::from_unix_millis(stored_at),
+        )
+        .unwrap()
+        .encode();
+        let now_ms = stored_at + 30_000;
+        let now = crate::Timestamp::from_unix_millis(now_ms);
+        let mut values: Vec<String> = [
+            "",
+            "-30000",
+            "-1",
+            "-9223372036854775808",
+            "18446744073709551616",
+            "0",
+            "1",
+            "29999",
+            "30000",
+            "30001",
+            "NaN",
+            "1e300",
+        ]
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+        values.push("9".repeat(10_000));
+        values.push("-".repeat(10_000));
+        // Random strings from a small alphabet of digits and troublemakers.
+        let alphabet: Vec<char> = "0123456789-+.eE x\u{0}\u{663}".chars().collect();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..2_000 {
+            let mut value = String::new();
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            for _ in 0..(seed >> 60) {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                value.push(alphabet[(seed >> 33) as usize % alphabet.len()]);
+            }
+            values.push(value);
+        }
+        for value in &values {
+            let activity = keepalive_activity(Activity::Counts, |name| {
+                (name == INPUT_AGE_HEADER).then_some(value.as_str())
+            });
+            assert!(activity.counts(), "{value:?}");
+            let last = match c.check_request(Some(&stored), now, activity) {
+                RequestOutcome::Active { write: Some(s), .. } => s.last_activity_at(),
+                RequestOutcome::Active { write: None, .. } => {
+                    crate::Timestamp::from_unix_millis(stored_at)
+                }
+                other => panic!("{value:?}: {other:?}"),
+            };
+            let last = last.as_unix_millis();
+            assert!(
+                (stored_at..=now_ms).contains(&last),
+                "{value:?}: last activity {last}"
+            );
+            // As the header says, when it is a plain number within the clamp.
+            if let Some(age) = input_age_millis(value)
+                && i64::from(age) <= 30_000 - 600
+            {
+                assert_eq!(last, now_ms - i64::from(age), "{value:?}");
+            }
+        }
+        // Without the header, and for a passive request, the header changes nothing.
+        assert_eq!(
+            keepalive_activity(Activity::Counts, |_: &str| None),
+            Activity::Counts
+        );
+        assert_eq!(
+            keepalive_activity(Activity::Passive, |_: &str| Some("0")),
+            Activity::Passive
         );
     }
 

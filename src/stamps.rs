@@ -138,16 +138,21 @@ impl Stamps {
         self.last_activity_at
     }
 
-    /// Records activity at `now`, coalesced: last activity moves only forward,
+    /// Records activity at `at`, coalesced: last activity moves only forward,
     /// and only when it moves by at least `resolution_millis`. Returns whether
     /// it moved, i.e. whether the session store must be written.
     ///
-    /// After any sequence of calls with non-decreasing `now`, last activity
-    /// lags the latest `now` by less than `resolution_millis` (at least 1 ms):
+    /// `at` is the request's `now`, or an earlier instant the user was active
+    /// at ([`Activity::Earlier`](crate::Activity::Earlier)): one before the
+    /// stored last activity, or less than the resolution after it, records
+    /// nothing, so last activity stays within [stored, `at`].
+    ///
+    /// After any sequence of calls with non-decreasing `at`, last activity
+    /// lags the latest `at` by less than `resolution_millis` (at least 1 ms):
     /// that lag is all an idle logout can be early by.
-    pub fn record_activity(&mut self, now: Timestamp, resolution_millis: i64) -> bool {
-        if now.millis_since(self.last_activity_at) >= resolution_millis.max(1) {
-            self.last_activity_at = now;
+    pub fn record_activity(&mut self, at: Timestamp, resolution_millis: i64) -> bool {
+        if at.millis_since(self.last_activity_at) >= resolution_millis.max(1) {
+            self.last_activity_at = at;
             true
         } else {
             false
@@ -658,5 +663,19 @@ mod tests {
         assert_eq!(s.last_activity_at(), t(11_000));
         assert!(!s.record_activity(t(5_000), 1000), "moved backwards");
         assert_eq!(s.last_activity_at(), t(11_000));
+    }
+
+    /// An instant before the request's `now` (input the script reports) is
+    /// recorded as it is when it moves last activity forward by the
+    /// resolution, and not at all otherwise.
+    #[test]
+    fn an_earlier_instant_is_recorded_as_is_or_not_at_all() {
+        let mut s = Stamps::at_login(t(10_000));
+        assert!(s.record_activity(t(12_500), 1000));
+        assert_eq!(s.last_activity_at(), t(12_500));
+        for before in [i64::MIN, 0, 10_000, 12_499, 12_500, 13_499] {
+            assert!(!s.record_activity(t(before), 1000), "{before}");
+            assert_eq!(s.last_activity_at(), t(12_500));
+        }
     }
 }

@@ -274,7 +274,7 @@ where
     // One `now` for the whole request.
     let now = shared.clock.now();
     let config = &shared.config;
-    let activity = config.activity_of(method, path, header);
+    let activity = engine::activity_of(config, endpoint, method, path, header);
     let session = req.get_session();
     let user_before = shared
         .identity_key

@@ -104,9 +104,13 @@ where
     // One `now` for the whole request.
     let now = shared.clock.now();
     let config = &shared.config;
-    let activity = config.activity_of(req.method().as_str(), req.uri().path(), |name| {
-        passive_header_str(req.headers(), name)
-    });
+    let activity = engine::activity_of(
+        config,
+        endpoint,
+        req.method().as_str(),
+        req.uri().path(),
+        |name| passive_header_str(req.headers(), name),
+    );
     let auth_user = match &shared.auth {
         Some(hook) => hook.user_id(req.extensions()),
         None => None,
