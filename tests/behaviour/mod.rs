@@ -53,17 +53,17 @@ pub struct Gate {
     pub release: Notify,
 }
 
-/// A running demo site of one framework, kept alive as long as this value.
+/// A running demo site of one framework ([`support::Target`]: its address,
+/// clock and name, which this derefs to), kept alive as long as this value,
+/// with what the scenarios need of it besides.
+///
+/// [`support::Target`]: crate::support::Target
 pub struct Target {
-    pub addr: SocketAddr,
-    pub clock: ManualClock,
-    /// `axum` or `actix`, for failure messages.
-    pub framework: &'static str,
     /// The gates of the site's [`SLOW`] page.
     pub gate: Arc<Gate>,
     writes: Box<dyn Fn() -> usize + Send + Sync>,
     fail: Box<dyn Fn(bool) + Send + Sync>,
-    _site: Box<dyn Any>,
+    site: crate::support::Target,
 }
 
 impl Target {
@@ -79,14 +79,19 @@ impl Target {
         site: impl Any,
     ) -> Self {
         Target {
-            addr,
-            clock,
-            framework,
             gate,
             writes: Box::new(writes),
             fail: Box::new(fail),
-            _site: Box::new(site),
+            site: crate::support::Target::new(addr, clock, framework, site),
         }
+    }
+}
+
+impl std::ops::Deref for Target {
+    type Target = crate::support::Target;
+
+    fn deref(&self) -> &crate::support::Target {
+        &self.site
     }
 }
 

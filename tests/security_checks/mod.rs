@@ -5,11 +5,10 @@
 //! the same requests and the same assertions.
 #![allow(dead_code)]
 
-use std::any::Any;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use auto_logout::{Config, ManualClock, WarningTexts, assets};
+use auto_logout::{Config, WarningTexts, assets};
 use reqwest::Url;
 use scraper::{Html, Selector};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -17,38 +16,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::support::app::{Csp, SESSION_COOKIE};
 use crate::support::{Browser, Page};
 
-/// A running demo site of one framework, kept alive as long as this value.
-pub struct Target {
-    pub addr: SocketAddr,
-    pub clock: ManualClock,
-    /// `axum` or `actix`, for failure messages.
-    pub framework: &'static str,
-    _site: Box<dyn Any>,
-}
+pub use crate::support::Target;
 
+/// What only these checks need of a site.
 impl Target {
-    pub fn new(
-        addr: SocketAddr,
-        clock: ManualClock,
-        framework: &'static str,
-        site: impl Any,
-    ) -> Self {
-        Target {
-            addr,
-            clock,
-            framework,
-            _site: Box::new(site),
-        }
-    }
-
-    pub fn browser(&self) -> Browser {
-        Browser::new(self.addr)
-    }
-
-    pub fn advance(&self, millis: u64) {
-        self.clock.advance(Duration::from_millis(millis));
-    }
-
     /// `http://127.0.0.1:<port>/`: what every answer is joined onto.
     pub fn base(&self) -> Url {
         Url::parse(&format!("http://{}/", self.addr)).unwrap()

@@ -399,3 +399,41 @@ impl Drop for RedisServer {
         }
     }
 }
+
+/// A running demo site of either framework, kept alive as long as this
+/// value: what the checks written once for both stacks (`security_checks`,
+/// `user_activity_checks`, `behaviour`) are given.
+pub struct Target {
+    pub addr: SocketAddr,
+    pub clock: ManualClock,
+    /// `axum` or `actix`, for failure messages.
+    pub framework: &'static str,
+    _site: Box<dyn std::any::Any>,
+}
+
+impl Target {
+    /// `site` is whatever keeps the site running (dropped with this value).
+    pub fn new(
+        addr: SocketAddr,
+        clock: ManualClock,
+        framework: &'static str,
+        site: impl std::any::Any,
+    ) -> Self {
+        Target {
+            addr,
+            clock,
+            framework,
+            _site: Box::new(site),
+        }
+    }
+
+    /// A new browser: its own cookie jar, redirects not followed.
+    pub fn browser(&self) -> Browser {
+        Browser::new(self.addr)
+    }
+
+    /// Moves the site's clock `millis` milliseconds on.
+    pub fn advance(&self, millis: u64) {
+        self.clock.advance(Duration::from_millis(millis));
+    }
+}

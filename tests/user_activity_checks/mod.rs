@@ -11,43 +11,12 @@
 //! later the session is over.
 #![allow(dead_code)]
 
-use std::any::Any;
-use std::net::SocketAddr;
-use std::time::Duration;
-
-use auto_logout::{Config, ManualClock};
+use auto_logout::Config;
 use reqwest::Method;
 
 use crate::support::Browser;
 
-/// A running demo site of one framework, kept alive as long as this value.
-pub struct Target {
-    pub addr: SocketAddr,
-    pub clock: ManualClock,
-    /// `axum` or `actix`, for failure messages.
-    pub framework: &'static str,
-    _site: Box<dyn Any>,
-}
-
-impl Target {
-    pub fn new(
-        addr: SocketAddr,
-        clock: ManualClock,
-        framework: &'static str,
-        site: impl Any,
-    ) -> Self {
-        Target {
-            addr,
-            clock,
-            framework,
-            _site: Box::new(site),
-        }
-    }
-
-    fn advance(&self, millis: u64) {
-        self.clock.advance(Duration::from_millis(millis));
-    }
-}
+pub use crate::support::Target;
 
 /// 60 s idle, the app's own login guard; the default `ACTIVITY_NEEDS_USER`.
 pub fn config() -> Config {
