@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    if let Err(err) = start_logging() {
+    if let Err(err) = app::start_logging() {
         eprintln!("demo: {err}");
         return ExitCode::from(2);
     }
@@ -86,22 +86,4 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
-}
-
-/// The log on stderr through `tracing`, filtered by `RUST_LOG` (`info` when
-/// it is not set): the crate's audit events (target `auto_logout`) among
-/// them, so each automatic logout shows up with its reason.
-fn start_logging() -> Result<(), String> {
-    use tracing_subscriber::EnvFilter;
-    let filter = match std::env::var("RUST_LOG") {
-        Ok(spec) if !spec.trim().is_empty() => EnvFilter::try_new(spec.trim())
-            .map_err(|err| format!("RUST_LOG={spec} is not a filter ({err}); try RUST_LOG=info"))?,
-        _ => EnvFilter::new("info"),
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init()
-        .map_err(|err| err.to_string())
 }

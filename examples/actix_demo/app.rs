@@ -10,7 +10,7 @@
 #![allow(dead_code)]
 
 #[path = "../demo/app.rs"]
-mod axum_app;
+pub mod axum_app;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -785,3 +785,22 @@ impl std::fmt::Debug for Customize {
             .finish()
     }
 }
+
+/// The log on stderr through `tracing`, filtered by `RUST_LOG` (`info` when
+/// it is not set): the crate's audit events (target `auto_logout`) among
+/// them, so each automatic logout shows up with its reason. Both demos
+/// start it first.
+pub fn start_logging() -> Result<(), String> {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(spec) if !spec.trim().is_empty() => EnvFilter::try_new(spec.trim())
+            .map_err(|err| format!("RUST_LOG={spec} is not a filter ({err}); try RUST_LOG=info"))?,
+        _ => EnvFilter::new("info"),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init()
+        .map_err(|err| err.to_string())
+}
