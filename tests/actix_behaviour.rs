@@ -19,7 +19,7 @@ use actix_support::{ActixSite, FlakyStore, app};
 use actix_web::{HttpRequest, HttpResponse, web};
 use auto_logout::Config;
 use auto_logout::actix::{AutoLogoutMiddleware, AutoLogoutStore, LogoutEvent};
-use behaviour::hook::{Call, HOOK_ERROR, HOOK_PAGE, HookLog, IDP, Mode};
+use behaviour::hook::{Call, HookLog};
 use behaviour::signed_in;
 use behaviour::{Gate, OWN_CACHING, OWN_POLICY, SLOW, Target};
 
@@ -154,23 +154,21 @@ async fn start_hooked(config: Config, log: HookLog) -> Target {
             let log = log.clone();
             async move {
                 let user = event.session().get::<String>(app::USER_KEY).unwrap();
-                log.record(Call {
+                let call = Call {
                     reason: event.reason().as_str().into(),
                     user,
                     method: event.method().to_string(),
                     path: event.uri().path().into(),
-                });
-                match log.mode() {
-                    Mode::Nothing => Ok(None),
-                    Mode::Redirect => Ok(Some(
+                };
+                log.answer(
+                    call,
+                    |to| {
                         HttpResponse::SeeOther()
-                            .insert_header(("location", IDP))
-                            .finish(),
-                    )),
-                    Mode::Page => Ok(Some(HttpResponse::Ok().body(HOOK_PAGE))),
-                    Mode::Fail => Err(HOOK_ERROR),
-                    Mode::Panic => panic!("the logout hook panics"),
-                }
+                            .insert_header(("location", to))
+                            .finish()
+                    },
+                    |body| HttpResponse::Ok().body(body),
+                )
             }
         })
     })

@@ -13,7 +13,7 @@ use auto_logout::{Config, ManualClock};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use behaviour::hook::{Call, HOOK_ERROR, HOOK_PAGE, HookLog, IDP, Mode};
+use behaviour::hook::{Call, HookLog};
 use behaviour::signed_in;
 use behaviour::{Gate, OWN_CACHING, OWN_POLICY, SLOW, Target};
 use support::{CountingStore, T0, app};
@@ -162,19 +162,17 @@ async fn start_hooked(config: Config, log: HookLog) -> Target {
             async move {
                 use axum::response::IntoResponse;
                 let user = event.session().get::<String>(app::USER_KEY).await.unwrap();
-                log.record(Call {
+                let call = Call {
                     reason: event.reason().as_str().into(),
                     user,
                     method: event.method().to_string(),
                     path: event.uri().path().into(),
-                });
-                match log.mode() {
-                    Mode::Nothing => Ok(None),
-                    Mode::Redirect => Ok(Some(axum::response::Redirect::to(IDP).into_response())),
-                    Mode::Page => Ok(Some(HOOK_PAGE.into_response())),
-                    Mode::Fail => Err(HOOK_ERROR),
-                    Mode::Panic => panic!("the logout hook panics"),
-                }
+                };
+                log.answer(
+                    call,
+                    |to| axum::response::Redirect::to(to).into_response(),
+                    |body| body.into_response(),
+                )
             }
         })
     })

@@ -73,6 +73,26 @@ impl HookLog {
     pub fn calls(&self) -> Vec<Call> {
         self.calls.lock().unwrap().clone()
     }
+
+    /// What the test files' hooks do: records `call`, then answers as the
+    /// mode says, with the framework's answers `redirect` makes (a 303 to
+    /// its argument, [`IDP`]) and `page` makes (a 200 with its argument as
+    /// the body, [`HOOK_PAGE`]).
+    pub fn answer<R>(
+        &self,
+        call: Call,
+        redirect: impl FnOnce(&'static str) -> R,
+        page: impl FnOnce(&'static str) -> R,
+    ) -> Result<Option<R>, &'static str> {
+        self.record(call);
+        match self.mode {
+            Mode::Nothing => Ok(None),
+            Mode::Redirect => Ok(Some(redirect(IDP))),
+            Mode::Page => Ok(Some(page(HOOK_PAGE))),
+            Mode::Fail => Err(HOOK_ERROR),
+            Mode::Panic => panic!("the logout hook panics"),
+        }
+    }
 }
 
 /// A call of an idle logout of the demo user.
