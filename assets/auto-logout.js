@@ -100,15 +100,15 @@
   let timer = null;
   // A status request is in flight: wake-up events must not send a second one.
   let statusPending = false;
-  // When the last status request was sent, and the timer of a planned check of what
-  // another tab said.
-  let lastAskedAt = null;
+  // When the last status request was sent (0: never), and the timer of a planned check
+  // of what another tab said.
+  let lastAskedAt = 0;
   let verifyTimer = null;
   // We are navigating away: nothing else may happen.
   let leaving = false;
-  // When the server last told us (or failed to tell us) how things stand. Used so the
-  // warning window asks the server at most once.
-  let lastCheckedAt = null;
+  // When the server last told us (or failed to tell us) how things stand (0: never).
+  // Used so the warning window asks the server at most once.
+  let lastCheckedAt = 0;
   // The deadline the open (or last) warning was shown for.
   let warnedForDeadline = null;
   // A keepalive is in flight: input, the button and Escape must not send a second one.
@@ -116,10 +116,10 @@
   // When the last keepalive was sent: input before it is already accounted for.
   let keepaliveSentAt = 0;
   // CLIENT_ACTIVITY: when the user last gave input, in this tab or another, whether
-  // that was here, and when input here was last told to the other tabs.
+  // that was here, and when input here was last told to the other tabs (0: never).
   let lastInputAt = null;
   let lastInputWasHere = false;
-  let lastInputSharedAt = null;
+  let lastInputSharedAt = 0;
 
   // The warning dialog and its parts, while it is shown.
   let dialog = null;
@@ -228,7 +228,7 @@
     let wait = 0;
     if (statusPending) wait = VERIFY_INTERVAL_MS;
     // Never longer than the interval: the wall clock may have stepped back since.
-    else if (lastAskedAt !== null) wait = Math.min(VERIFY_INTERVAL_MS, Math.max(0, lastAskedAt + VERIFY_INTERVAL_MS - Date.now()));
+    else wait = Math.min(VERIFY_INTERVAL_MS, Math.max(0, lastAskedAt + VERIFY_INTERVAL_MS - Date.now()));
     verifyTimer = setTimeout(function () {
       verifyTimer = null;
       if (leaving) return;
@@ -263,7 +263,8 @@
 
   // Calls `done` exactly once: with the JSON answer when it has the contract's shape,
   // else with null (network error, error status, not JSON, or no answer in time).
-  function request(url, isActivity, done) {
+  // `inputAgeMs`: this keepalive is for input in the page, that long ago.
+  function request(url, isActivity, done, inputAgeMs) {
     let finished = false;
     function finish(answer) {
       if (finished) return;
@@ -276,6 +277,9 @@
     // (keepalive, a POST) or must not (status, a passive GET).
     const headers = {};
     headers[isActivity ? 'X-Auto-Logout' : 'X-Auto-Logout-Passive'] = '1';
+    // The server counts the activity from the input, not from this request, so the
+    // logout comes IDLE_TIME after the user's last keystroke.
+    if (inputAgeMs !== undefined) headers['X-Auto-Logout-Input-Age'] = inputAgeMs;
     fetch(url, {
       method: isActivity ? 'POST' : 'GET',
       headers: headers,
@@ -303,7 +307,7 @@
     lastAskedAt = Date.now();
     request(statusUrl, false, function (answer) {
       if (!answer && deadlinePassed && attempt < STATUS_RETRIES) {
-        const delay = RETRY_FIRST_DELAY_MS * Math.pow(2, attempt);
+        const delay = RETRY_FIRST_DELAY_MS * 2 ** attempt;
         timer = setTimeout(askStatus, delay, deadlinePassed, attempt + 1);
         return;
       }
@@ -320,9 +324,10 @@
     });
   }
 
-  // Extends the session. Only ever called because the user asked to stay, or (with
-  // CLIENT_ACTIVITY) gave input since the server last saw activity.
-  function staySignedIn() {
+  // Extends the session. Only ever called because the user asked to stay (activity
+  // now), or (with CLIENT_ACTIVITY) gave input since the server last saw activity,
+  // `inputAgeMs` ago.
+  function staySignedIn(inputAgeMs) {
     if (!keepaliveUrl || leaving || keepalivePending) return;
     keepalivePending = true;
     keepaliveSentAt = Date.now();
@@ -337,7 +342,7 @@
       }
       closeWarning();
       takeServerAnswer(answer);
-    });
+    }, inputAgeMs);
   }
 
   // ---- Input in the page (CLIENT_ACTIVITY) -------------------------------------------
@@ -364,7 +369,7 @@
     const now = Date.now();
     lastInputAt = now;
     lastInputWasHere = here;
-    if (here && (lastInputSharedAt === null || now - lastInputSharedAt >= INPUT_SHARE_MS)) {
+    if (here && now - lastInputSharedAt >= INPUT_SHARE_MS) {
       lastInputSharedAt = now;
       tellOtherTabs({ type: 'input' });
     }
@@ -424,7 +429,7 @@
         // a moment later.
         const handoffMs = lastInputWasHere ? 0 : Math.min(HANDOFF_MS, inputLeadMs() / 2);
         if (now >= leadStartsAt + handoffMs) {
-          staySignedIn();
+          staySignedIn(now - lastInputAt);
           return;
         }
         timer = setTimeout(schedule, leadStartsAt + handoffMs - now);
@@ -441,7 +446,7 @@
     const alreadyWarned = warnedForDeadline !== null && Math.abs(warnedForDeadline - deadline) < SAME_DEADLINE_MS;
     if (warnBeforeMs && !alreadyWarned) {
       const warnAt = deadline - warnBeforeMs;
-      const checkedInThisWindow = lastCheckedAt !== null && lastCheckedAt >= warnAt;
+      const checkedInThisWindow = lastCheckedAt >= warnAt;
       if (now < warnAt) {
         nextAt = Math.min(nextAt, warnAt);
       } else if (statusUrl && !checkedInThisWindow) {
@@ -530,7 +535,9 @@
     let stayButton = null;
     if (canStay) {
       stayButton = createElement('button', className + '__button', { type: 'button' }, data.warnStayLabel || 'Stay signed in');
-      stayButton.addEventListener('click', staySignedIn);
+      stayButton.addEventListener('click', function () {
+        staySignedIn();
+      });
     }
     announcement = createElement('p', NAME + '-visually-hidden', { 'aria-live': 'polite' });
     // Hidden from the eyes even where no stylesheet is linked. CSSOM properties set from
@@ -570,10 +577,7 @@
 
   // The warning's look: a <link> to the site's own file passes `style-src 'self'`.
   if (stylesheetUrl && document.head) {
-    const link = document.createElement('link');
-    link.setAttribute('rel', 'stylesheet');
-    link.setAttribute('href', stylesheetUrl);
-    document.head.appendChild(link);
+    document.head.appendChild(createElement('link', '', { rel: 'stylesheet', href: stylesheetUrl }));
   }
 
   if (clientActivity) {
@@ -603,7 +607,9 @@
     deadlines: function () {
       return { idleAt: idleAt, sessionAt: sessionAt };
     },
-    stay: staySignedIn,
+    stay: function () {
+      staySignedIn();
+    },
   });
 
   // Reached by Back or Forward: the page may be an old copy from the HTTP cache,

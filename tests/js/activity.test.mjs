@@ -31,6 +31,8 @@ async function type(world, tab, ms, every = 250) {
 }
 
 const keepalives = (world) => world.requests.filter((r) => r.url === KEEPALIVE);
+const AGE = 'X-Auto-Logout-Input-Age';
+const logoutAt = (tab) => tab.events.find((e) => e.type === 'auto-logout:logout').at;
 
 test('typing for five idle periods keeps the session with one keepalive per period, no warning', async () => {
   const world = new World();
@@ -43,14 +45,18 @@ test('typing for five idle periods keeps the session with one keepalive per peri
   const n = keepalives(world).length;
   assert.ok(n >= 5 && n <= 7, `keepalives: ${n}`);
   for (const r of keepalives(world)) assert.equal(r.method, 'POST');
-  // After the last key: the warning, then the logout, no earlier than IDLE after it.
+  // Each says how long ago the last key before it was (one key every 250 ms).
+  for (const r of keepalives(world)) assert.ok(r.headers[AGE] >= 0 && r.headers[AGE] <= 250, String(r.headers[AGE]));
+  // After the last key: one more keepalive for the keys since the last one, saying how
+  // old the last key is; then the warning, and the logout IDLE_TIME after the last key.
   await world.advance(2 * MIN);
   assert.equal(tab.navigations.length, 1);
-  const logoutAt = tab.events.find((e) => e.type === 'auto-logout:logout').at;
-  assert.ok(logoutAt - last >= MIN, `logout ${logoutAt - last} ms after the last key`);
-  assert.ok(logoutAt - last <= 2 * MIN, `logout ${logoutAt - last} ms after the last key`);
+  assert.equal(server.keepalives, n + 1);
+  const final = keepalives(world)[n];
+  assert.equal(final.headers[AGE], final.at - last);
+  const after = logoutAt(tab) - last;
+  assert.ok(after >= MIN && after <= MIN + 100, `logout ${after} ms after the last key`);
   assert.ok(tab.eventTypes().includes('warning'));
-  assert.equal(server.keepalives, n);
 });
 
 test('no input: the warning shows as usual and nothing is sent', async () => {
@@ -86,9 +92,12 @@ test('without a warning the keepalive goes shortly before the idle deadline', as
   // Lead: a quarter of 8 s = 2 s before the deadline.
   assert.equal(keepalives(world).length, 1);
   assert.equal(keepalives(world)[0].at, T0 + 6 * S);
-  assert.equal(tab.api.deadlines().idleAt, T0 + 14 * S);
-  await world.advance(8 * S);
+  // The input was 5 s before: the idle time counts from it.
+  assert.equal(keepalives(world)[0].headers[AGE], 5 * S);
+  assert.equal(tab.api.deadlines().idleAt, T0 + 9 * S);
+  await world.advance(3 * S);
   assert.equal(tab.navigations.length, 1, 'no input since: logged out');
+  assert.equal(logoutAt(tab), T0 + 9 * S + 25);
   assert.equal(keepalives(world).length, 1);
 });
 
@@ -112,14 +121,15 @@ test('input in another tab: one keepalive in all, from the tab with the input; n
   const b = world.tab(tag()).run();
   const c = world.tab(tag()).run();
   await world.advance(10 * S);
-  await type(world, b, 30 * S);
+  const last = await type(world, b, 30 * S);
   await world.advance(30 * S);
   assert.equal(keepalives(world).length, 1);
   assert.equal(keepalives(world)[0].tab, b);
+  assert.equal(keepalives(world)[0].headers[AGE], T0 + 50 * S - last);
   for (const t of [a, b, c]) {
     assert.ok(!t.eventTypes().includes('warning'));
     assert.deepEqual(t.navigations, []);
-    assert.ok(t.api.deadlines().idleAt >= T0 + 110 * S - 50, 'all tabs follow the new deadline');
+    assert.ok(t.api.deadlines().idleAt >= last + MIN - 50, 'all tabs follow the new deadline');
   }
 });
 
@@ -137,7 +147,10 @@ test('input in another tab whose own tab is gone: a listening tab sends the keep
   assert.equal(keepalives(world).length, 1);
   assert.equal(keepalives(world)[0].tab, a);
   assert.equal(keepalives(world)[0].at, T0 + 51 * S);
+  // The input the other tab reported, 41 s before.
+  assert.equal(keepalives(world)[0].headers[AGE], 41 * S);
   assert.equal(a.dialog, null);
+  assert.equal(a.api.deadlines().idleAt, T0 + 70 * S);
 });
 
 test('input while the warning shows counts as "Stay signed in"', async () => {
@@ -151,9 +164,57 @@ test('input while the warning shows counts as "Stay signed in"', async () => {
   tab.fire('pointermove');
   await world.advance(0);
   assert.equal(keepalives(world).length, 1, 'one keepalive for a burst of input');
+  // Input now: activity now, no input age.
+  assert.equal(keepalives(world)[0].headers[AGE], undefined);
   assert.equal(tab.dialog, null);
   assert.equal(tab.api.deadlines().idleAt, T0 + 112 * S);
   assert.ok(tab.eventTypes().includes('extended'));
+});
+
+test('the keepalive for input says how old the last input in any tab is; the logout comes IDLE_TIME after it', async () => {
+  const world = new World();
+  fakeServer(world, { idle: MIN });
+  const a = world.tab(tag()).run();
+  const b = world.tab(tag()).run();
+  await world.advance(5 * S);
+  await type(world, b, 10 * S);
+  await world.advance(5 * S);
+  // The last input of all: one key in the first tab, 20 s after the page load.
+  a.fire('keydown');
+  await world.advance(30 * S - 1);
+  assert.equal(keepalives(world).length, 0);
+  await world.advance(2 * S + 1);
+  // At the lead (10 s before 60 s), one keepalive, from the tab of the last input.
+  assert.equal(keepalives(world).length, 1);
+  const [sent] = keepalives(world);
+  assert.equal(sent.tab, a);
+  assert.equal(sent.at, T0 + 50 * S);
+  assert.equal(sent.headers[AGE], 30 * S);
+  for (const t of [a, b]) assert.equal(t.api.deadlines().idleAt, T0 + 80 * S);
+  // No input since: both warn at 70 s and leave at 80 s, not later.
+  await world.advance(30 * S);
+  assert.equal(keepalives(world).length, 1);
+  for (const t of [a, b]) {
+    assert.ok(t.eventTypes().includes('warning'));
+    assert.equal(t.navigations.length, 1);
+    const after = logoutAt(t) - (T0 + 20 * S);
+    assert.ok(after >= MIN && after <= MIN + 100, `logout ${after} ms after the last input`);
+  }
+});
+
+test('autoLogout.stay() is activity now: no input age, even after input', async () => {
+  const world = new World();
+  const server = fakeServer(world, { idle: MIN });
+  const tab = world.tab(tag()).run();
+  await world.advance(5 * S);
+  tab.fire('keydown');
+  await world.advance(10 * S);
+  tab.api.stay();
+  await world.advance(0);
+  assert.equal(keepalives(world).length, 1);
+  assert.deepEqual(Object.keys(keepalives(world)[0].headers), ['X-Auto-Logout']);
+  assert.equal(server.last, T0 + 15 * S);
+  assert.equal(tab.api.deadlines().idleAt, T0 + 75 * S);
 });
 
 test('input in another tab while the warning shows closes it through a keepalive', async () => {

@@ -506,6 +506,8 @@ class Tab {
 
 // A server that keeps the session's stamps: status is passive, keepalive (POST with
 // X-Auto-Logout: 1) is activity. `touch()` is activity from elsewhere (another device, XHR).
+// A keepalive with X-Auto-Logout-Input-Age (plain decimal ms) is activity that long ago,
+// never before the last activity, as the crate records it (no write resolution here).
 export function fakeServer(world, { idle = null, session = null } = {}) {
   const s = { last: world.wall, login: world.wall, touch: () => (s.last = world.wall), keepalives: 0 };
   const state = () => {
@@ -520,7 +522,9 @@ export function fakeServer(world, { idle = null, session = null } = {}) {
     const st = state();
     if (st.active) {
       s.keepalives++;
-      s.last = world.wall;
+      const age = req.headers['X-Auto-Logout-Input-Age'];
+      const plain = age !== undefined && /^[0-9]+$/.test(String(age));
+      s.last = plain ? Math.max(s.last, world.wall - Number(age)) : world.wall;
       return state();
     }
     return st;

@@ -107,6 +107,8 @@ for (const [how, act] of [
     assert.equal(req.url, KEEPALIVE);
     assert.equal(req.method, 'POST');
     assert.equal(req.headers['X-Auto-Logout'], '1');
+    // The user asks to stay: activity now, no input age.
+    assert.deepEqual(Object.keys(req.headers), ['X-Auto-Logout']);
     assert.equal(req.credentials, 'same-origin');
     assert.equal(server.keepalives, 1);
     assert.equal(tab.dialog, null, 'closed');
