@@ -154,12 +154,8 @@ async fn start_hooked(config: Config, log: HookLog) -> Target {
             let log = log.clone();
             async move {
                 let user = event.session().get::<String>(app::USER_KEY).unwrap();
-                let call = Call {
-                    reason: event.reason().as_str().into(),
-                    user,
-                    method: event.method().to_string(),
-                    path: event.uri().path().into(),
-                };
+                let (reason, path) = (event.reason().as_str(), event.uri().path());
+                let call = Call::new(reason, user, event.method(), path);
                 log.answer(
                     call,
                     |to| {

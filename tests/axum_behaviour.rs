@@ -162,12 +162,8 @@ async fn start_hooked(config: Config, log: HookLog) -> Target {
             async move {
                 use axum::response::IntoResponse;
                 let user = event.session().get::<String>(app::USER_KEY).await.unwrap();
-                let call = Call {
-                    reason: event.reason().as_str().into(),
-                    user,
-                    method: event.method().to_string(),
-                    path: event.uri().path().into(),
-                };
+                let (reason, path) = (event.reason().as_str(), event.uri().path());
+                let call = Call::new(reason, user, event.method(), path);
                 log.answer(
                     call,
                     |to| axum::response::Redirect::to(to).into_response(),

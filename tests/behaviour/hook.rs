@@ -47,6 +47,19 @@ pub struct Call {
     pub path: String,
 }
 
+impl Call {
+    /// A call for `reason` (its name, as `ExpiryReason::as_str`) of `user`,
+    /// on a request of `method` to `path`.
+    pub fn new(reason: &str, user: Option<String>, method: impl ToString, path: &str) -> Self {
+        Call {
+            reason: reason.into(),
+            user,
+            method: method.to_string(),
+            path: path.into(),
+        }
+    }
+}
+
 /// What a test's hook does and what it saw, shared with the hook.
 #[derive(Clone)]
 pub struct HookLog {
