@@ -22,6 +22,7 @@ use crate::support::app::DEFAULT_MESSAGE;
 use crate::support::{Browser, Page};
 
 pub mod hook;
+pub mod input_age;
 pub mod limits;
 pub mod signed_in;
 
