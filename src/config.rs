@@ -735,6 +735,10 @@ impl ConfigBuilder {
             crate::engine::endpoint_url(&endpoint_prefix, crate::engine::Endpoint::Stylesheet);
         let warn_stylesheet = warn_before_millis.is_some() && self.warn_stylesheet.unwrap_or(true);
         let script_attrs = script::PreparedAttrs::new(
+            crate::decision::Limits {
+                idle_millis,
+                session_millis,
+            },
             warn_before_millis,
             self.login_url.as_deref(),
             &endpoint_prefix,

@@ -35,7 +35,8 @@ use crate::script::{Nonce, PageTexts, ScriptTag};
 /// those three names, the script tag as a string.
 #[derive(Clone, Copy, Debug)]
 pub struct TemplateContext<'a> {
-    remaining: Remaining,
+    /// The tag holds the remaining time too (also when it renders nothing),
+    /// so the context is the tag alone: small to copy.
     script: ScriptTag<'a>,
 }
 
@@ -43,7 +44,6 @@ impl TemplateContext<'static> {
     /// The context for a visitor who is not logged in: zeros, no script.
     pub const fn anonymous() -> Self {
         TemplateContext {
-            remaining: Remaining::NONE,
             script: ScriptTag::EMPTY,
         }
     }
@@ -52,12 +52,12 @@ impl TemplateContext<'static> {
 impl<'a> TemplateContext<'a> {
     /// Seconds until the idle limit ends, rounded up; 0 when not configured or anonymous.
     pub fn seconds_until_idle_end(&self) -> u64 {
-        self.remaining.seconds_until_idle_end()
+        self.script.remaining().seconds_until_idle_end()
     }
 
     /// Seconds until the absolute limit ends, rounded up; 0 when not configured or anonymous.
     pub fn seconds_until_session_end(&self) -> u64 {
-        self.remaining.seconds_until_session_end()
+        self.script.remaining().seconds_until_session_end()
     }
 
     /// The client script tag, empty when anonymous or when
@@ -68,7 +68,7 @@ impl<'a> TemplateContext<'a> {
 
     /// The remaining time this context was made from.
     pub fn remaining(&self) -> Remaining {
-        self.remaining
+        self.script.remaining()
     }
 
     /// Tells the script that an integration serves the `status` and
@@ -134,7 +134,6 @@ impl Config {
             return TemplateContext::anonymous();
         }
         TemplateContext {
-            remaining,
             script: ScriptTag::new(self, remaining),
         }
     }
@@ -166,7 +165,6 @@ impl Config {
     /// ```
     pub fn signed_out_context(&self) -> TemplateContext<'_> {
         TemplateContext {
-            remaining: Remaining::NONE,
             script: self.signed_out_script(),
         }
     }

@@ -45,7 +45,11 @@ use std::fmt;
 
 use crate::assets;
 use crate::config::{Config, WarningTexts};
-use crate::decision::Remaining;
+use crate::decision::{Limits, Remaining};
+
+/// The attribute names of the limits in force (the session's own, else the
+/// configured ones).
+const LIMIT_ATTRS: [&str; 2] = ["data-idle-limit-ms", "data-session-limit-ms"];
 
 /// Longest nonce accepted.
 const MAX_NONCE_LEN: usize = 256;
@@ -191,9 +195,16 @@ pub(crate) struct PreparedAttrs {
     src: String,
     /// ` data-scope=".."`: which tabs talk to each other.
     scope: String,
-    /// What follows the numbers when the page brings no texts of its own but a
-    /// nonce: `scope`, `head`, `texts`, `class` (then `endpoints` in the
-    /// second) and ` nonce="`, joined so a render writes them at once.
+    /// ` data-idle-limit-ms=".." data-session-limit-ms=".."`: the configured
+    /// limits (each when configured), stated by the tag of every session
+    /// without limits of its own. The joined texts below start with it; a
+    /// session with its own limits writes them with its numbers and skips
+    /// these bytes.
+    limits: String,
+    /// What follows the remaining times when the page brings no texts of its
+    /// own but a nonce: `limits`, `scope`, `head`, `texts`, `class` (then
+    /// `endpoints` in the second) and ` nonce="`, joined so a render writes
+    /// them at once.
     then_nonce: [String; 2],
     /// The whole rest of an inline tag without a nonce: the same attributes
     /// followed by [`INLINE_END`] (the script text), so the usual inline tag
@@ -208,6 +219,7 @@ pub(crate) struct PreparedAttrs {
 
 impl PreparedAttrs {
     pub(crate) fn new(
+        configured_limits: Limits,
         warn_before_millis: Option<i64>,
         login_url: Option<&str>,
         endpoint_prefix: &str,
@@ -265,7 +277,16 @@ impl PreparedAttrs {
             "data-scope",
             &scope_of(endpoint_prefix, login_url),
         );
-        let without_endpoints = [scope.as_str(), &head]
+        let mut limits = String::new();
+        for (name, value) in [
+            (LIMIT_ATTRS[0], configured_limits.idle_millis),
+            (LIMIT_ATTRS[1], configured_limits.session_millis),
+        ] {
+            if let Some(value) = value {
+                push_attr(&mut limits, name, itoa::Buffer::new().format(value));
+            }
+        }
+        let without_endpoints = [limits.as_str(), &scope, &head]
             .into_iter()
             .chain(texts.iter().map(String::as_str))
             .chain([class.as_str()])
@@ -285,6 +306,7 @@ impl PreparedAttrs {
             endpoints,
             src,
             scope,
+            limits,
             then_nonce,
             inline_rest,
             external_rest,
@@ -444,6 +466,11 @@ impl<'a> ScriptTag<'a> {
         self
     }
 
+    /// The remaining time this tag was made from (also when it renders nothing).
+    pub(crate) fn remaining(&self) -> Remaining {
+        self.remaining
+    }
+
     /// `true` for the tag of [`Config::signed_out_script`].
     pub fn is_signed_out(&self) -> bool {
         self.signed_out && !self.is_empty()
@@ -477,38 +504,47 @@ impl<'a> ScriptTag<'a> {
         let mut digits = itoa::Buffer::new();
         // The remaining times, then the session's limits (its own, else the
         // configured ones): the script believes no deadline from another tab
-        // further away than these.
-        for (name, value) in [
-            (" data-idle-ms=\"", self.remaining.idle_millis()),
-            (" data-session-ms=\"", self.remaining.session_millis()),
-            (
-                " data-idle-limit-ms=\"",
-                self.remaining.idle_limit_millis(config),
-            ),
-            (
-                " data-session-limit-ms=\"",
-                self.remaining.session_limit_millis(config),
-            ),
-        ] {
+        // further away than these. The configured limits were written when
+        // the configuration was built: a session without limits of its own
+        // takes them from the joined text that follows.
+        let own_limits = self.remaining.has_own_limits();
+        let mut number = |name: &str, value: Option<i64>| {
             if let Some(value) = value {
                 start.push(name);
                 start.push(digits.format(value));
                 start.push("\"");
             }
+        };
+        number(" data-idle-ms=\"", self.remaining.idle_millis());
+        number(" data-session-ms=\"", self.remaining.session_millis());
+        if own_limits {
+            number(
+                " data-idle-limit-ms=\"",
+                self.remaining.idle_limit_millis(config),
+            );
+            number(
+                " data-session-limit-ms=\"",
+                self.remaining.session_limit_millis(config),
+            );
         }
         out.write_str(start.as_str()?)?;
+        // The joined texts below begin with the configured limits.
+        let skip = if own_limits { attrs.limits.len() } else { 0 };
         let with_endpoints = self.form != Form::Inline;
         if config.warn_before().is_some() && self.texts.any() {
+            if !own_limits {
+                out.write_str(&attrs.limits)?;
+            }
             self.write_page_texts(out, attrs, with_endpoints)?;
             return self.write_end(out, attrs);
         }
         // The usual tags: the rest in one piece, or three around a nonce.
         let external = self.form == Form::External;
         match self.nonce {
-            None if external => out.write_str(&attrs.external_rest),
-            None => out.write_str(&attrs.inline_rest[usize::from(with_endpoints)]),
+            None if external => out.write_str(&attrs.external_rest[skip..]),
+            None => out.write_str(&attrs.inline_rest[usize::from(with_endpoints)][skip..]),
             Some(nonce) => {
-                out.write_str(&attrs.then_nonce[usize::from(with_endpoints)])?;
+                out.write_str(&attrs.then_nonce[usize::from(with_endpoints)][skip..])?;
                 // Validated base64: nothing to escape.
                 out.write_str(nonce.0)?;
                 out.write_str(self.end_after_nonce(attrs))
@@ -594,17 +630,23 @@ const LONGEST_START: usize = "<script data-auto-logout".len()
     + " data-session-limit-ms=\"\"".len()
     + 4 * 20;
 
+/// The bytes [`StackText`] holds: [`LONGEST_START`] rounded up to whole
+/// blocks of 16, see [`StackText::as_str`].
+const STACK_LEN: usize = LONGEST_START.next_multiple_of(16);
+
 /// The start of a tag assembled on the stack, so its short pieces reach the
 /// writer in one call. Large enough for the longest (checked when compiling).
+/// Aligned, so the UTF-8 check reads it a machine word at a time.
+#[repr(C, align(16))]
 struct StackText {
-    bytes: [u8; LONGEST_START],
+    bytes: [u8; STACK_LEN],
     len: usize,
 }
 
 impl StackText {
     fn new() -> Self {
         StackText {
-            bytes: [0; LONGEST_START],
+            bytes: [0; STACK_LEN],
             len: 0,
         }
     }
@@ -617,8 +659,12 @@ impl StackText {
     }
 
     fn as_str(&self) -> Result<&str, fmt::Error> {
-        // Only whole `str`s were pushed, so this never fails.
-        std::str::from_utf8(&self.bytes[..self.len]).map_err(|_| fmt::Error)
+        // Only whole `str`s were pushed, so this never fails. Checked in
+        // whole blocks of 16 bytes (the rest are zeros, valid UTF-8 too),
+        // which the check reads word by word, with no byte-by-byte tail.
+        let blocks = std::str::from_utf8(&self.bytes[..self.len.next_multiple_of(16)])
+            .map_err(|_| fmt::Error)?;
+        blocks.get(..self.len).ok_or(fmt::Error)
     }
 }
 
