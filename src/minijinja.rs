@@ -78,8 +78,9 @@
 //!
 //! The numbers are plain integers and the map is one small object, with no
 //! per-key allocation. MiniJinja's safe strings are made from an owned
-//! `String`, which it copies into its own shared string; the glue sizes that
-//! `String` exactly, so the tag is written once with no reallocation.
+//! `String`, which it copies into its own shared string; the glue reserves
+//! that `String` once (a bound the configuration's prepared text gives), so
+//! the tag is written once with no reallocation.
 
 use std::fmt;
 use std::sync::Arc;
@@ -148,9 +149,14 @@ fn script_value(tag: ScriptTag<'_>) -> Value {
         // Renders nothing whatever the escaping; a small string needs no allocation.
         return Value::from("");
     }
-    let mut counter = Counter(0);
-    tag.write_to(&mut counter).expect("counting cannot fail");
-    let mut text = String::with_capacity(counter.0);
+    // Reserved once: a bound the configuration's prepared text gives, or
+    // (the page's own texts) the length counted by writing the tag.
+    let len = tag.len_bound().unwrap_or_else(|| {
+        let mut counter = Counter(0);
+        tag.write_to(&mut counter).expect("counting cannot fail");
+        counter.0
+    });
+    let mut text = String::with_capacity(len);
     tag.write_to(&mut text)
         .expect("writing to a String cannot fail");
     Value::from_safe_string(text)

@@ -552,6 +552,45 @@ impl<'a> ScriptTag<'a> {
         }
     }
 
+    /// A length in bytes the tag never exceeds, known without writing it
+    /// (what a writer may reserve to take the tag without growing), or
+    /// `None` when only writing it tells (the page's own texts, escaped
+    /// while written).
+    pub(crate) fn len_bound(&self) -> Option<usize> {
+        let Some(config) = self.config else {
+            return Some(0);
+        };
+        let attrs = config.script_attrs();
+        let with_endpoints = usize::from(self.form != Form::Inline);
+        let (start, rest) = if self.signed_out {
+            (
+                "<script data-auto-logout data-signed-out".len() + attrs.scope.len(),
+                match self.nonce {
+                    Some(_) => " nonce=\"".len(),
+                    None if self.form == Form::External => attrs.src.len() + "></script>".len(),
+                    None => INLINE_END.len(),
+                },
+            )
+        } else if config.warn_before().is_some() && self.texts.any() {
+            return None;
+        } else {
+            (
+                // The numbers (with a session's own limits, which then skips
+                // the configured ones in the joined text).
+                LONGEST_START,
+                match self.nonce {
+                    Some(_) => attrs.then_nonce[with_endpoints].len(),
+                    None if self.form == Form::External => attrs.external_rest.len(),
+                    None => attrs.inline_rest[with_endpoints].len(),
+                },
+            )
+        };
+        let nonce = self
+            .nonce
+            .map_or(0, |nonce| nonce.0.len() + self.end_after_nonce(attrs).len());
+        Some(start + rest + nonce)
+    }
+
     /// The configured attributes with the page's own texts in place of the
     /// configured ones: what the joined text of [`PreparedAttrs`] holds otherwise.
     fn write_page_texts<W: fmt::Write + ?Sized>(
@@ -1123,6 +1162,15 @@ mod tests {
                                 let mut direct = String::new();
                                 tag.write_to(&mut direct).unwrap();
                                 assert_eq!(direct, expected, "{tag:?}");
+                                match tag.len_bound() {
+                                    Some(bound) => assert!(expected.len() <= bound, "{tag:?}"),
+                                    None => assert!(
+                                        !signed_out
+                                            && texts.any()
+                                            && config.warn_before().is_some(),
+                                        "{tag:?}"
+                                    ),
+                                }
                                 compared += 1;
                             }
                         }
