@@ -204,33 +204,3 @@ async fn write_stamps(
         .unwrap();
     "written"
 }
-
-// `X-Auto-Logout-Input-Age`: a keepalive for input counts from the input.
-
-#[tokio::test]
-async fn input_age_a_keepalive_counts_from_the_input() {
-    behaviour::run(
-        start,
-        &behaviour::input_age::A_KEEPALIVE_COUNTS_FROM_THE_INPUT,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn input_age_zero_is_now() {
-    behaviour::run(start, &behaviour::input_age::AGE_ZERO_IS_NOW).await;
-}
-
-#[tokio::test]
-async fn input_age_forged_ages_cannot_extend() {
-    behaviour::run(start, &behaviour::input_age::FORGED_AGES_CANNOT_EXTEND).await;
-}
-
-#[tokio::test]
-async fn input_age_the_write_resolution_applies_to_the_input() {
-    behaviour::run(
-        start,
-        &behaviour::input_age::THE_WRITE_RESOLUTION_APPLIES_TO_THE_INPUT,
-    )
-    .await;
-}

@@ -836,6 +836,13 @@ macro_rules! behaviour_tests {
                 limits::VERSION_1_STAMPS_IN_THE_STORE_STILL_WORK,
             a_forged_limit_grants_no_more_than_the_maximum =>
                 limits::A_FORGED_LIMIT_GRANTS_NO_MORE_THAN_THE_MAXIMUM,
+            // `X-Auto-Logout-Input-Age`: a keepalive for input counts from the input.
+            input_age_a_keepalive_counts_from_the_input =>
+                input_age::A_KEEPALIVE_COUNTS_FROM_THE_INPUT,
+            input_age_zero_is_now => input_age::AGE_ZERO_IS_NOW,
+            input_age_forged_ages_cannot_extend => input_age::FORGED_AGES_CANNOT_EXTEND,
+            input_age_the_write_resolution_applies_to_the_input =>
+                input_age::THE_WRITE_RESOLUTION_APPLIES_TO_THE_INPUT,
         }
         $crate::behaviour_tests! {@calls
             hook_sees_the_session_and_replaces_a_page =>
