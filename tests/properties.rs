@@ -823,3 +823,424 @@ proptest! {
         }
     }
 }
+
+// ---- keepalives that carry the input's age, against the reference model ----------
+
+/// How a keepalive's input age is drawn, from the model's own state.
+#[derive(Clone, Copy, Debug)]
+enum AgeKind {
+    /// 0: the input was at the request.
+    Zero,
+    /// Between the model's last activity and the request.
+    SinceLast,
+    /// Around the model's last activity (a few resolutions either side).
+    NearLast,
+    /// Before the model's last activity: the clamp must keep it from moving back.
+    BeforeLast,
+    /// At or beyond the session's idle limit.
+    BeyondIdle,
+    /// `u32::MAX`.
+    Max,
+    /// Any `u32` at all.
+    Any,
+}
+
+/// What one request of a schedule with keepalives is.
+#[derive(Clone, Copy, Debug)]
+enum Act {
+    Passive,
+    Counts,
+    /// A keepalive for input some time ago (drawn by the kind, with the `f64`).
+    Input(AgeKind, f64),
+}
+
+/// One request of a schedule with keepalives; its instant is resolved as for
+/// [`Step`], against the model's own state.
+#[derive(Clone, Copy, Debug)]
+struct AgedStep {
+    kind: u8,
+    u: f64,
+    act: Act,
+}
+
+/// What the runs with keepalives saw.
+#[derive(Debug, Default)]
+struct AgeTally {
+    idle: Tally,
+    /// Keepalives with an input age.
+    keepalives: u64,
+    /// Of those: age 0, at or beyond the idle limit, or `u32::MAX`.
+    hostile: u64,
+    /// Of those: an input instant before the model's last activity.
+    before_last: u64,
+    /// Of those: the crate wrote the input's instant.
+    age_writes: u64,
+    /// Logged out early by the absolute limit (never allowed).
+    session_early: u64,
+    /// Active with more idle time left than the model gives.
+    above_model: u64,
+    /// Active with less idle time left than the model gives, by more than 1 %.
+    below_model: u64,
+}
+
+/// A broken crate, simulated on the stored stamps, to show the model sees it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mutant {
+    /// The input's instant is written even before the stored last activity.
+    NoClampBack,
+    /// The input's age is ignored: the keepalive writes as a request now.
+    AgeIgnored,
+}
+
+/// Runs one session with its own limits (or the configured ones), through
+/// `Config::login_stamps` and `Config::check_request` only, with requests
+/// that may be keepalives carrying an input age (`Activity::Earlier`).
+///
+/// The model: the truth is the last instant the user was active, the latest
+/// of the last counting request's instant and each keepalive's `now - age`,
+/// never moved back (an instant before the truth leaves it where it is). The
+/// user is signed in at `now` exactly when `now - truth <= idle` and
+/// `now - login <= session`, `idle` and `session` being the session's limits
+/// from the drawn values alone. The bound: an idle logout at most 1 % of
+/// `idle` early, never late; the absolute limit never early.
+fn run_aged_session(
+    s: &LimitedSession,
+    steps: &[AgedStep],
+    tally: &mut AgeTally,
+    mutant: Option<Mutant>,
+) {
+    let mut builder = Config::builder()
+        .idle_time(Duration::from_millis(s.idle_ms as u64))
+        .session_time(Duration::from_millis(s.session_ms as u64))
+        .max_idle_time(Duration::from_millis(s.max_idle_ms as u64))
+        .max_session_time(Duration::from_millis(s.max_session_ms as u64));
+    if let Some(r) = s.resolution_ms {
+        builder = builder.write_resolution(Duration::from_millis(r as u64));
+    }
+    let config = builder.build().expect("valid by construction");
+    let mut limits = auto_logout::SessionLimits::new();
+    if let Some(idle) = s.own_idle_ms {
+        limits = limits.idle_time(Duration::from_millis(idle as u64));
+    }
+    if let Some(session) = s.own_session_ms {
+        limits = limits.session_time(Duration::from_millis(session as u64));
+    }
+    let idle = s.own_idle_ms.unwrap_or(s.idle_ms);
+    let session = s.own_session_ms.unwrap_or(s.session_ms);
+    let one_percent = idle as f64 / 100.0;
+    let slack = (idle / 100).max(1) * 2;
+
+    tally.idle.sessions += 1;
+    let login = EPOCH;
+    let mut stored = config
+        .login_stamps(t(login), &limits)
+        .expect("limits within the maximums are allowed")
+        .encode();
+    let mut written_last = login;
+    let mut truth = login;
+    let mut now = login;
+    for step in steps {
+        let deadline = (truth + idle).min(login + session);
+        now = match step.kind {
+            0 => now + (step.u * slack as f64) as i64,
+            1 => now.max(deadline - 2 * slack + (step.u * 3.0 * slack as f64) as i64),
+            _ => now + (step.u * 1.5 * idle.min(session) as f64) as i64,
+        };
+        tally.idle.requests += 1;
+        let since = now - truth;
+        let as_age = |millis: i64| millis.clamp(0, i64::from(u32::MAX)) as u32;
+        let age = match step.act {
+            Act::Input(kind, v) => Some(match kind {
+                AgeKind::Zero => 0,
+                AgeKind::SinceLast => as_age((v * since as f64) as i64),
+                AgeKind::NearLast => as_age(since + 2 * slack - (v * 4.0 * slack as f64) as i64),
+                AgeKind::BeforeLast => as_age(since + 1 + (v * idle as f64) as i64),
+                AgeKind::BeyondIdle => as_age(idle + (v * 2.0 * idle as f64) as i64),
+                AgeKind::Max => u32::MAX,
+                AgeKind::Any => (v * f64::from(u32::MAX)) as u32,
+            }),
+            _ => None,
+        };
+        let activity = match (step.act, age) {
+            (Act::Passive, _) => Activity::Passive,
+            (_, Some(millis_ago)) => Activity::Earlier { millis_ago },
+            _ => Activity::Counts,
+        };
+        // The instant this request says the user was active at, if any.
+        let input_at = match step.act {
+            Act::Passive => None,
+            _ => Some(now - i64::from(age.unwrap_or(0))),
+        };
+        if let Some(age) = age {
+            tally.keepalives += 1;
+            if age == 0 || i64::from(age) >= idle || age == u32::MAX {
+                tally.hostile += 1;
+            }
+            if now - i64::from(age) < truth {
+                tally.before_last += 1;
+            }
+        }
+        let model_alive = now - truth <= idle && now - login <= session;
+        // The same request without an age, for comparison.
+        let plain = config.check_request(Some(&stored), t(now), Activity::Counts);
+        let outcome = config.check_request(Some(&stored), t(now), activity);
+        match outcome {
+            RequestOutcome::Active { remaining, write } => {
+                if !model_alive {
+                    tally.idle.late += 1;
+                    return;
+                }
+                let new_truth = input_at.map_or(truth, |at| at.max(truth));
+                let RequestOutcome::Active {
+                    remaining: plain_remaining,
+                    write: plain_write,
+                } = plain
+                else {
+                    panic!("active with {activity:?}, {plain:?} without an age");
+                };
+                if let Some(age) = age {
+                    // An age never gives more than a plain request now.
+                    assert!(
+                        remaining.idle_millis() <= plain_remaining.idle_millis(),
+                        "{remaining:?} with age {age} > {plain_remaining:?} without"
+                    );
+                    assert!(
+                        write.is_none() || plain_write.is_some(),
+                        "wrote for the input, not for a request now"
+                    );
+                    if i64::from(age) >= idle {
+                        assert_eq!(write, None, "age {age} at or beyond IDLE_TIME {idle}");
+                    }
+                }
+                // Never more idle time than the model gives, at most 1 % less.
+                let left = remaining.idle_millis().expect("an idle limit is set");
+                let model_left = new_truth + idle - now;
+                if left > model_left {
+                    tally.above_model += 1;
+                }
+                if (model_left - left) as f64 > one_percent {
+                    tally.below_model += 1;
+                }
+                assert_eq!(remaining.idle_limit_millis(&config), Some(idle));
+                let write = match (mutant, step.act) {
+                    (Some(Mutant::NoClampBack), Act::Input(..)) => {
+                        let old = Stamps::decode(&stored).expect("stored by this test");
+                        let at = input_at.expect("a keepalive").max(login);
+                        Stamps::new(t(login), t(at)).and_then(|s| {
+                            s.with_limits(old.idle_limit_millis(), old.session_limit_millis())
+                        })
+                    }
+                    (Some(Mutant::AgeIgnored), Act::Input(..)) => plain_write,
+                    _ => {
+                        if let Some(w) = write {
+                            let last = w.last_activity_at().as_unix_millis();
+                            assert_eq!(w.login_at(), t(login), "the login stamp never moves");
+                            assert_eq!(w.idle_limit_millis(), s.own_idle_ms, "limits kept");
+                            assert_eq!(w.session_limit_millis(), s.own_session_ms);
+                            assert!(last > written_last, "last activity moved backwards");
+                            assert!(last <= now, "last activity after now");
+                            assert_eq!(Some(last), input_at, "writes the user's instant");
+                            written_last = last;
+                            if age.is_some() {
+                                tally.age_writes += 1;
+                            }
+                        }
+                        write
+                    }
+                };
+                if let Some(w) = write {
+                    stored = w.encode();
+                }
+                truth = new_truth;
+            }
+            RequestOutcome::Expired(reason) => {
+                match (model_alive, reason) {
+                    (false, _) => tally.idle.on_time += 1,
+                    (true, ExpiryReason::Idle) => {
+                        let early = truth + idle - now;
+                        tally.idle.early += 1;
+                        let fraction = early as f64 / idle as f64;
+                        tally.idle.max_early_fraction = tally.idle.max_early_fraction.max(fraction);
+                        if early > tally.idle.max_early_ms {
+                            tally.idle.max_early_ms = early;
+                            tally.idle.max_early_idle_ms = idle;
+                        }
+                        if early as f64 > one_percent {
+                            tally.idle.beyond_bound += 1;
+                        }
+                    }
+                    (true, _) => tally.session_early += 1,
+                }
+                return;
+            }
+            RequestOutcome::Untracked => panic!("a tracked session came back untracked"),
+        }
+    }
+}
+
+/// An age kind and its share from two uniform draws.
+fn age_kind(r: f64) -> AgeKind {
+    match (r * 100.0) as u32 {
+        0..=9 => AgeKind::Zero,
+        10..=39 => AgeKind::SinceLast,
+        40..=59 => AgeKind::NearLast,
+        60..=74 => AgeKind::BeforeLast,
+        75..=84 => AgeKind::BeyondIdle,
+        85..=89 => AgeKind::Max,
+        _ => AgeKind::Any,
+    }
+}
+
+/// `sessions` random schedules with keepalives from a fixed seed: IDLE_TIME
+/// log-uniform from 1 s to a day, an absolute limit 2 to 40 times longer,
+/// and half the sessions with their own (shorter) idle limit.
+fn aged_batch(seed: u64, sessions: usize, mutant: Option<Mutant>) -> AgeTally {
+    let mut rng = SplitMix(seed);
+    let mut tally = AgeTally::default();
+    for _ in 0..sessions {
+        let idle_ms = log_scale(1_000, DAY, rng.unit());
+        let session_ms = (idle_ms as f64 * (2.0 + 38.0 * rng.unit())) as i64;
+        let max_idle_ms = (idle_ms as f64 * (1.0 + 19.0 * rng.unit())) as i64;
+        let session = LimitedSession {
+            idle_ms,
+            session_ms,
+            max_idle_ms,
+            max_session_ms: session_ms,
+            resolution_ms: (rng.unit() < 0.2)
+                .then(|| (((idle_ms / 100).max(1) as f64 * rng.unit()) as i64).max(1)),
+            own_idle_ms: (rng.unit() < 0.5).then(|| log_scale(1_000, max_idle_ms, rng.unit())),
+            own_session_ms: None,
+        };
+        let len = 1 + (rng.unit() * 60.0) as usize;
+        let steps: Vec<AgedStep> = (0..len)
+            .map(|_| {
+                let r = rng.unit();
+                let kind = if r < 0.55 {
+                    0
+                } else if r < 0.85 {
+                    1
+                } else {
+                    2
+                };
+                let u = rng.unit();
+                let a = rng.unit();
+                let act = if a < 0.15 {
+                    Act::Passive
+                } else if a < 0.5 {
+                    Act::Counts
+                } else {
+                    Act::Input(age_kind(rng.unit()), rng.unit())
+                };
+                AgedStep { kind, u, act }
+            })
+            .collect();
+        run_aged_session(&session, &steps, &mut tally, mutant);
+    }
+    tally
+}
+
+fn print_aged(what: &str, tally: &AgeTally) {
+    let t = &tally.idle;
+    println!(
+        "{what}: {} sessions, {} requests, {} keepalives with an age ({} hostile: 0, at or beyond \
+         the idle limit, u32::MAX; {} before the last activity; {} written), {} logouts on time",
+        t.sessions,
+        t.requests,
+        tally.keepalives,
+        tally.hostile,
+        tally.before_last,
+        tally.age_writes,
+        t.on_time
+    );
+    println!(
+        "{what}: early: {} (max {} ms = {:.3} % of the idle limit {} ms; {} beyond 1 %, {} by the \
+         absolute limit), late: {}; idle time left above the model {}, below it by more than 1 % {}",
+        t.early,
+        t.max_early_ms,
+        t.max_early_ms as f64 * 100.0 / t.max_early_idle_ms.max(1) as f64,
+        t.max_early_idle_ms,
+        t.beyond_bound,
+        tally.session_early,
+        t.late,
+        tally.above_model,
+        tally.below_model
+    );
+}
+
+#[test]
+fn input_ages_on_a_fixed_seed_batch_of_random_schedules() {
+    let tally = aged_batch(0xA6E_1D1E, 20_000, None);
+    print_aged("input ages", &tally);
+    // The batch must reach the cases it is about, or it proves nothing.
+    assert!(tally.idle.on_time > 1_000, "{tally:?}");
+    assert!(tally.keepalives > 30_000, "{tally:?}");
+    assert!(tally.hostile > 10_000, "{tally:?}");
+    assert!(tally.before_last > 10_000, "{tally:?}");
+    assert!(tally.age_writes > 5_000, "{tally:?}");
+    assert!(tally.idle.early > 100, "{tally:?}");
+    assert_eq!(
+        tally.idle.beyond_bound, 0,
+        "early by more than 1 %: {tally:?}"
+    );
+    assert_eq!(tally.session_early, 0, "{tally:?}");
+    assert_eq!(tally.idle.late, 0, "logged out late: {tally:?}");
+    assert_eq!(tally.above_model, 0, "{tally:?}");
+    assert_eq!(tally.below_model, 0, "{tally:?}");
+}
+
+#[test]
+fn the_model_catches_an_age_that_moves_activity_back_or_is_ignored() {
+    // The same schedules with the crate's writes for keepalives replaced by a
+    // broken rule: the model must see it, or the test above could not fail.
+    for (mutant, seen) in [
+        (Mutant::NoClampBack, "early beyond 1 %"),
+        (Mutant::AgeIgnored, "late"),
+    ] {
+        let tally = aged_batch(0xA6E_1D1E, 2_000, Some(mutant));
+        print_aged(&format!("{mutant:?}"), &tally);
+        let caught = match mutant {
+            Mutant::NoClampBack => tally.idle.beyond_bound + tally.below_model,
+            Mutant::AgeIgnored => tally.idle.late + tally.above_model,
+        };
+        assert!(caught > 10, "{mutant:?} not {seen}: {tally:?}");
+    }
+}
+
+fn aged_step_strategy() -> impl Strategy<Value = AgedStep> {
+    (
+        prop_oneof![5 => Just(0u8), 3 => Just(1u8), 2 => Just(2u8)],
+        0.0f64..1.0,
+        0.0f64..1.0,
+        0.0f64..1.0,
+        0.0f64..1.0,
+    )
+        .prop_map(|(kind, u, a, k, v)| AgedStep {
+            kind,
+            u,
+            act: if a < 0.15 {
+                Act::Passive
+            } else if a < 0.5 {
+                Act::Counts
+            } else {
+                Act::Input(age_kind(k), v)
+            },
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn input_ages_are_never_early_beyond_one_percent_nor_late(
+        session in limited_session_strategy(),
+        steps in proptest::collection::vec(aged_step_strategy(), 1..60),
+    ) {
+        let mut tally = AgeTally::default();
+        run_aged_session(&session, &steps, &mut tally, None);
+        prop_assert_eq!(tally.idle.beyond_bound, 0, "{:?}", tally);
+        prop_assert_eq!(tally.session_early, 0, "{:?}", tally);
+        prop_assert_eq!(tally.idle.late, 0, "{:?}", tally);
+        prop_assert_eq!(tally.above_model, 0, "{:?}", tally);
+        prop_assert_eq!(tally.below_model, 0, "{:?}", tally);
+    }
+}
