@@ -192,6 +192,9 @@ impl Stamps {
     #[inline]
     pub fn decode(stored: &str) -> Result<Stamps, StampError> {
         let bytes = stored.as_bytes();
+        if let Some((login, last)) = common_form(bytes) {
+            return Stamps::new(login, last).ok_or(StampError::Inconsistent);
+        }
         if bytes.len() > MAX_ENCODED_LEN {
             return Err(StampError::Foreign);
         }
@@ -220,6 +223,67 @@ impl Stamps {
             .and_then(|stamps| stamps.with_limits(idle, session))
             .ok_or(StampError::Inconsistent)
     }
+}
+
+/// Length of the form almost every stored stamp has: version 1 with two
+/// 13-digit instants (every instant from September 2001 to November 2286),
+/// `1.<13 digits>.<13 digits>`.
+const COMMON_LEN: usize = 2 + 13 + 1 + 13;
+
+/// The two instants of a stored text in the common form, or `None` for any
+/// other text (which the general reader then reads, or refuses). Accepts
+/// exactly the texts of that length the general reader accepts, with the
+/// same values: digits only, no leading zero; 13 digits are far below
+/// `i64::MAX`. Each number is two overlapping eight-byte reads, its first
+/// eight digits and its last five (the three read twice masked out), so
+/// the digits need no counting.
+#[inline(always)]
+fn common_form(bytes: &[u8]) -> Option<(Timestamp, Timestamp)> {
+    let bytes: &[u8; COMMON_LEN] = bytes.try_into().ok()?;
+    if bytes[0] != b'1' || bytes[1] != b'.' || bytes[15] != b'.' {
+        return None;
+    }
+    let login = thirteen_digits(bytes, 2)?;
+    let last = thirteen_digits(bytes, 16)?;
+    Some((
+        Timestamp::from_unix_millis(login),
+        Timestamp::from_unix_millis(last),
+    ))
+}
+
+/// The 13-digit number at `bytes[at..at + 13]` (`at` is 2 or 16): `None`
+/// when a byte is not a digit or the first one is `0`.
+#[inline(always)]
+fn thirteen_digits(bytes: &[u8; COMMON_LEN], at: usize) -> Option<i64> {
+    let word = |from: usize| {
+        bytes
+            .get(from..)
+            .and_then(<[u8]>::first_chunk::<8>)
+            .map_or(0, |eight| u64::from_le_bytes(*eight))
+    };
+    let high = word(at) ^ 0x3030_3030_3030_3030;
+    let low = word(at + 5) ^ 0x3030_3030_3030_3030;
+    // As in `leading_digits`: a byte that is not a digit has a high nibble,
+    // or gets one when 6 is added (no carry comes from a digit below it).
+    let not_digit =
+        |values: u64| (values | values.wrapping_add(0x0606_0606_0606_0606)) & 0xF0F0_F0F0_F0F0_F0F0;
+    if not_digit(high) | not_digit(low) != 0 || high as u8 == 0 {
+        return None;
+    }
+    // The last five digits: the three bytes read twice (the lowest) as
+    // leading zeros.
+    let value = eight_digits(high) * 100_000 + eight_digits(low & !0xFF_FFFF);
+    Some(value as i64)
+}
+
+/// The value of eight digit values (0..=9 each, the first one lowest),
+/// leading zero bytes read as zero digits.
+#[inline(always)]
+fn eight_digits(values: u64) -> u64 {
+    // Pairs of digits, then fours, then all eight (the first digit lowest).
+    let v = values.wrapping_mul(10 << 8 | 1) >> 8;
+    let v = (v & 0x00FF_00FF_00FF_00FF).wrapping_mul(100 << 16 | 1) >> 16;
+    (v & 0x0000_FFFF_0000_FFFF).wrapping_mul(10_000 << 32 | 1) >> 32
 }
 
 /// A `.` at `bytes[at]`, then a limit or nothing; the limit (still
@@ -327,11 +391,7 @@ fn leading_digits(v: u64) -> (usize, u64) {
     // the first one that is not a digit shifted out): the same number, with
     // leading zeros to eight digits. Nothing is left when there are none.
     let digits = values.checked_shl(64 - 8 * count as u32).unwrap_or(0);
-    // Pairs of digits, then fours, then all eight (the first digit lowest).
-    let v = digits.wrapping_mul(10 << 8 | 1) >> 8;
-    let v = (v & 0x00FF_00FF_00FF_00FF).wrapping_mul(100 << 16 | 1) >> 16;
-    let v = (v & 0x0000_FFFF_0000_FFFF).wrapping_mul(10_000 << 32 | 1) >> 32;
-    (count, v)
+    (count, eight_digits(digits))
 }
 
 impl fmt::Display for Stamps {
@@ -530,6 +590,48 @@ mod tests {
         assert_eq!(digits(b"\xff2345678"[..8].try_into().unwrap()), (0, 0));
         assert_eq!(digits(b"1\xff\xff45678"[..8].try_into().unwrap()), (1, 1));
         assert_eq!(digits(b"\0\0\0\0\0\0\0\0"), (0, 0));
+    }
+
+    /// The common form's fast reader agrees with the reference on every
+    /// text of its length one or two bytes away from a real one.
+    #[test]
+    fn the_common_form_agrees_with_the_reference() {
+        const BYTES: &[u8] = b"0123456789./:- +a\0";
+        let base = *b"1.1700000000000.1700000010000";
+        assert_eq!(base.len(), COMMON_LEN);
+        let check = |text: &[u8]| {
+            let text = std::str::from_utf8(text).unwrap();
+            assert_eq!(Stamps::decode(text), reference_decode(text), "{text:?}");
+        };
+        let mut checked = 0;
+        for at in 0..COMMON_LEN {
+            for &byte in BYTES {
+                let mut text = base;
+                text[at] = byte;
+                check(&text);
+                for other in 0..COMMON_LEN {
+                    for &second in b"09./" {
+                        let mut text = text;
+                        text[other] = second;
+                        check(&text);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 30_000, "{checked}");
+        for text in [
+            "1.9999999999999.9999999999999",
+            "1.1000000000000.1000000000000",
+            "1.1000000000001.1000000000000",
+            "1.0999999999999.1000000000000",
+        ] {
+            check(text.as_bytes());
+        }
+        assert_eq!(
+            Stamps::decode("1.1700000000000.1700000010000"),
+            Ok(Stamps::new(t(1_700_000_000_000), t(1_700_000_010_000)).unwrap())
+        );
     }
 
     #[test]
