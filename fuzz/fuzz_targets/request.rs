@@ -1,7 +1,13 @@
 //! The request rules (`auto_logout::request`) and the request engine
 //! (`auto_logout::engine`) on arbitrary methods, paths and headers.
 //!
-//! Never a panic, and every `next` and login location the rules produce stays
+//! Never a panic; the keepalive's input age header (`X-Auto-Logout-Input-Age`)
+//! is read as a model of its rule says, turns only a counting keepalive into
+//! `Activity::Earlier`, and that activity, decided on stored stamps, never
+//! moves last activity back nor beyond now, nor gives more time than the
+//! same request without the header.
+//!
+//! Every `next` and login location the rules produce stays
 //! on the site: it starts with exactly one `/`, holds no `/\`, no control
 //! character and no scheme, and joined onto `http://site.example/` by the
 //! `url` crate (a WHATWG URL parser, as browsers use) it keeps that host.
@@ -10,7 +16,7 @@
 use arbitrary::Arbitrary;
 use auto_logout::engine::{self, Endpoint, Endpoints, Route};
 use auto_logout::request::{self, Answer};
-use auto_logout::{Activity, Config, ExpiryReason, Remaining, RequestOutcome};
+use auto_logout::{Activity, Config, ExpiryReason, Remaining, RequestOutcome, Stamps, Timestamp};
 use libfuzzer_sys::fuzz_target;
 use percent_encoding::percent_decode_str;
 use url::Url;
@@ -27,7 +33,20 @@ struct Input {
     no_login_url: bool,
     /// Make it look like the script's keepalive: `POST` with `X-Auto-Logout: 1` first.
     keepalive_shaped: bool,
+    /// An input age header, sent first (after `X-Auto-Logout`).
+    input_age: Option<Age>,
+    /// The stored last activity after login, and `now` after it (ms, taken
+    /// modulo a little more than the 600 s idle limit).
+    clock: (u32, u32),
     remaining: (Option<i64>, Option<i64>),
+}
+
+/// An input age header value, in one of many spellings.
+#[derive(Arbitrary, Debug)]
+enum Age {
+    Plain(u64),
+    Spelled(u64, u8),
+    Any(String),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -63,6 +82,8 @@ enum Value {
     Host(u8),
     /// `scheme://host<path>`, where the host is often the request's own.
     Url(u8, u8, Path),
+    /// A number, as an input age might be written.
+    Age(Age),
     Any(String),
 }
 
@@ -83,7 +104,7 @@ const TRICKY: [&str; 12] = [
     "\u{0}/",
     " /",
 ];
-const NAMES: [&str; 14] = [
+const NAMES: [&str; 15] = [
     "host",
     "hx-request",
     "hx-current-url",
@@ -98,6 +119,7 @@ const NAMES: [&str; 14] = [
     "accept",
     "x-auto-logout-passive",
     "x-auto-logout",
+    "x-auto-logout-input-age",
 ];
 const TOKENS: [&str; 16] = [
     "true",
@@ -171,9 +193,49 @@ impl Value {
                 HOSTS[usize::from(*h) % HOSTS.len()],
                 path.text()
             ),
+            Value::Age(age) => age.text(),
             Value::Any(s) => s.clone(),
         }
     }
+}
+
+impl Age {
+    fn text(&self) -> String {
+        match self {
+            Age::Plain(n) => n.to_string(),
+            Age::Spelled(n, how) => match how % 14 {
+                0 => format!(" {n}\t"),
+                1 => format!("+{n}"),
+                2 => format!("-{n}"),
+                3 => format!("{n}.5"),
+                4 => format!("{n}e3"),
+                5 => format!("000{n}"),
+                6 => format!("{n}99999999999999999999"),
+                7 => format!("0x{n:x}"),
+                8 => format!("{n} {n}"),
+                9 => format!("{n}\u{a0}"),
+                10 => "\u{661}\u{662}".to_owned(),
+                11 => String::new(),
+                12 => (u64::from(u32::MAX) + n % 3).to_string(),
+                _ => (u64::from(u32::MAX) - n % 3).to_string(),
+            },
+            Age::Any(s) => s.clone(),
+        }
+    }
+}
+
+/// The input age header's rule, written apart from the crate: surrounding
+/// whitespace dropped, then only ASCII digits, at least one, read as a
+/// number of milliseconds, at most `u32::MAX`.
+fn model_input_age(value: &str) -> Option<u32> {
+    let digits = value.trim_matches(char::is_whitespace);
+    if digits.is_empty() || digits.bytes().any(|b| !b.is_ascii_digit()) {
+        return None;
+    }
+    let n = digits.bytes().fold(0u128, |n, b| {
+        (n * 10 + u128::from(b - b'0')).min(u128::from(u32::MAX) + 1)
+    });
+    Some(n.min(u128::from(u32::MAX)) as u32)
 }
 
 /// The assertion: `location` is a path on this site.
@@ -200,6 +262,49 @@ fn on_site(location: &str, what: &str) {
         "{what} {location:?} -> {joined}"
     );
     assert_eq!(joined.port(), None, "{what} {location:?} -> {joined}");
+}
+
+/// The activity decided on stored stamps: never a panic, a write at exactly
+/// the user's instant (`now`, or `now - age`), after the stored last activity
+/// and not after `now`, and never more time than a request without an age.
+fn decide_with_age(config: &Config, activity: Activity, (a, b): (u32, u32)) {
+    const LOGIN: i64 = 1_700_000_000_000;
+    let last = LOGIN + i64::from(a % 700_000);
+    let now = last + i64::from(b % 700_000);
+    let stored = Stamps::new(
+        Timestamp::from_unix_millis(LOGIN),
+        Timestamp::from_unix_millis(last),
+    )
+    .expect("last after login")
+    .encode();
+    let at = Timestamp::from_unix_millis(now);
+    let outcome = config.check_request(Some(&stored), at, activity);
+    let plain = config.check_request(Some(&stored), at, Activity::Counts);
+    match (outcome, plain) {
+        (RequestOutcome::Expired(a), RequestOutcome::Expired(b)) => assert_eq!(a, b),
+        (
+            RequestOutcome::Active { remaining, write },
+            RequestOutcome::Active {
+                remaining: plain_remaining,
+                write: plain_write,
+            },
+        ) => {
+            assert!(remaining.idle_millis() <= plain_remaining.idle_millis());
+            assert!(write.is_none() || plain_write.is_some());
+            if let Some(w) = write {
+                let written = w.last_activity_at().as_unix_millis();
+                let expected = match activity {
+                    Activity::Counts => now,
+                    Activity::Earlier { millis_ago } => now - i64::from(millis_ago),
+                    Activity::Passive => panic!("a passive request wrote"),
+                };
+                assert_eq!(written, expected, "{activity:?}");
+                assert!(written > last, "last activity moved back");
+                assert!(written <= now, "last activity beyond now");
+            }
+        }
+        other => panic!("{activity:?} changed the decision: {other:?}"),
+    }
 }
 
 /// A login location: on site, and its `next` (the one the crate appended) too.
@@ -242,9 +347,14 @@ fuzz_target!(|input: Input| {
     } else {
         &[]
     };
+    let age_header = input
+        .input_age
+        .as_ref()
+        .map(|a| (request::INPUT_AGE_HEADER.to_owned(), a.text()));
     let headers: Vec<(String, String)> = shaped
         .iter()
         .cloned()
+        .chain(age_header)
         .chain(input.headers.iter().map(|(n, v)| {
             let name = match n {
                 Name::Known(i) => NAMES[usize::from(*i) % NAMES.len()].to_owned(),
@@ -380,6 +490,32 @@ fuzz_target!(|input: Input| {
     // The engine: the routes before the session is read, and the expired answers.
     let endpoints = Endpoints::new(&config);
     let endpoint = endpoints.match_path(&path);
+
+    // The input age: read as the model says, and only a counting keepalive's.
+    let age = header(request::INPUT_AGE_HEADER);
+    let age_millis = age.and_then(request::input_age_millis);
+    if let Some(value) = age {
+        assert_eq!(age_millis, model_input_age(value), "{value:?}");
+    }
+    assert_eq!(
+        request::keepalive_activity(Activity::Passive, header),
+        Activity::Passive
+    );
+    assert_eq!(
+        request::keepalive_activity(Activity::Counts, header),
+        age_millis.map_or(Activity::Counts, |millis_ago| Activity::Earlier {
+            millis_ago
+        })
+    );
+    let engine_activity = engine::activity_of(&config, endpoint, &method, &path, header);
+    let expected = match (endpoint, activity, age_millis) {
+        (Some(Endpoint::Keepalive), Activity::Counts, Some(millis_ago)) => {
+            Activity::Earlier { millis_ago }
+        }
+        _ => activity,
+    };
+    assert_eq!(engine_activity, expected, "{method} {path}");
+    decide_with_age(&config, engine_activity, input.clock);
     if let Some(e) = endpoint {
         assert_eq!(endpoints.url(e), path);
     }

@@ -3,7 +3,10 @@
 //! Never a panic; a stored string that decodes re-encodes to the same string
 //! (one spelling per value); the remaining time is never negative nor above
 //! its limit; and the outcome agrees with a model of the decision computed in
-//! 128-bit integers, where nothing can overflow. The save rule
+//! 128-bit integers, where nothing can overflow. Activity an arbitrary age
+//! ago (`Activity::Earlier`, a keepalive's input age) is written at exactly
+//! `now - age` or not at all: last activity never moves back nor beyond now,
+//! and the request never gets more time than the same request without an age. The save rule
 //! (`save_rule::decide`) never lets a write re-create a record or move a
 //! login's last activity backwards.
 #![no_main]
@@ -28,10 +31,21 @@ struct Input {
     now_near: Near,
     step: i32,
     scale: u8,
-    passive: bool,
+    activity: Act,
     /// What the session store holds when a record with `stored` is saved.
     in_store: Theirs,
     stored: Stored,
+}
+
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum Act {
+    Counts,
+    Passive,
+    /// A keepalive for input this many milliseconds ago.
+    Earlier(u32),
+    /// An age near the stored last activity: `now - last` plus this (often
+    /// negative, so the instant is just after it; saturated to a `u32`).
+    NearLast(i16),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -130,10 +144,25 @@ fuzz_target!(|input: Input| {
     };
     let step = i64::from(input.step) * [1, 1_000, 60_000][usize::from(input.scale % 3)];
     let now = Timestamp::from_unix_millis(base.saturating_add(step));
-    let activity = if input.passive {
-        Activity::Passive
-    } else {
-        Activity::Counts
+    let activity = match input.activity {
+        Act::Counts => Activity::Counts,
+        Act::Passive => Activity::Passive,
+        Act::Earlier(millis_ago) => Activity::Earlier { millis_ago },
+        Act::NearLast(delta) => {
+            let last = decoded.map_or(base, |s| s.last_activity_at().as_unix_millis());
+            let age = i128::from(now.as_unix_millis()) - i128::from(last) + i128::from(delta);
+            Activity::Earlier {
+                millis_ago: age.clamp(0, i128::from(u32::MAX)) as u32,
+            }
+        }
+    };
+    // The instant the request says the user was active at.
+    let active_at = match activity {
+        Activity::Earlier { millis_ago } => {
+            Some(i128::from(now.as_unix_millis()) - i128::from(millis_ago))
+        }
+        Activity::Counts => Some(i128::from(now.as_unix_millis())),
+        Activity::Passive => None,
     };
 
     assert_eq!(
@@ -141,6 +170,8 @@ fuzz_target!(|input: Input| {
         RequestOutcome::Untracked
     );
     let outcome = config.check_request(Some(&stored), now, activity);
+    // The same request without an age, for comparison.
+    let plain = config.check_request(Some(&stored), now, Activity::Counts);
     if !config.has_limit() {
         assert_eq!(outcome, RequestOutcome::Untracked, "no limit, yet tracked");
         return;
@@ -198,16 +229,41 @@ fuzz_target!(|input: Input| {
         RequestOutcome::Untracked => panic!("tracked stamps gave Untracked"),
         RequestOutcome::Expired(reason) => {
             assert_eq!(Some(reason), expected_expiry, "{stored} at {now}");
+            assert_eq!(plain, outcome, "the activity changed the decision");
         }
         RequestOutcome::Active { remaining, write } => {
             assert_eq!(expected_expiry, None, "{stored} at {now}: active");
             let moved = write.is_some();
+            let RequestOutcome::Active {
+                remaining: plain_remaining,
+                write: plain_write,
+            } = plain
+            else {
+                panic!("{stored} at {now}: active with {activity:?}, {plain:?} without");
+            };
+            if let Activity::Earlier { millis_ago } = activity {
+                // An age never gives more than the same request without one.
+                assert!(
+                    remaining.idle_millis() <= plain_remaining.idle_millis(),
+                    "{stored} at {now}: age {millis_ago} gave {remaining:?} over {plain_remaining:?}"
+                );
+                assert!(
+                    !moved || plain_write.is_some(),
+                    "wrote for the input, not for a request now"
+                );
+                assert_eq!(remaining.session_millis(), plain_remaining.session_millis());
+                if idle_limit.is_some_and(|l| i128::from(millis_ago) >= l) {
+                    assert!(!moved, "age {millis_ago} at or beyond the idle limit wrote");
+                }
+            }
             if let Some(w) = write {
-                assert_eq!(activity, Activity::Counts, "a passive request wrote");
+                let at = active_at.expect("a passive request wrote");
                 assert_eq!(w.login_at(), stamps.login_at());
                 assert_eq!(w.idle_limit_millis(), stamps.idle_limit_millis());
                 assert_eq!(w.session_limit_millis(), stamps.session_limit_millis());
-                assert_eq!(i128::from(w.last_activity_at().as_unix_millis()), now);
+                let written = i128::from(w.last_activity_at().as_unix_millis());
+                assert_eq!(written, at, "not the user's instant");
+                assert!(written <= now, "last activity beyond now");
                 assert!(
                     w.last_activity_at() > stamps.last_activity_at(),
                     "moved back"
@@ -219,11 +275,14 @@ fuzz_target!(|input: Input| {
                     resolution = resolution.min((idle / 100).max(1));
                 }
                 assert!(
-                    now - last >= resolution.max(1),
+                    at - last >= resolution.max(1),
                     "wrote within the resolution"
                 );
             }
-            let last = if moved { now } else { last };
+            let last = match (moved, active_at) {
+                (true, Some(at)) => at,
+                _ => last,
+            };
             for (name, got, limit, start) in [
                 ("idle", remaining.idle_millis(), idle_limit, last),
                 ("session", remaining.session_millis(), session_limit, login),
