@@ -101,6 +101,7 @@ pub(crate) fn unreadable_stamps(stored: &str) {
 #[cfg_attr(feature = "tracing", cold, inline(never))]
 #[cfg_attr(not(feature = "tracing"), inline(always))]
 // For the axum integration's branch for a record that cannot be decoded.
+#[cfg_attr(not(feature = "axum"), allow(dead_code))]
 pub(crate) fn unreadable_session() {
     #[cfg(feature = "tracing")]
     logout(ExpiryReason::Invalid, UNKNOWN_AGE, UNKNOWN_AGE);

@@ -556,6 +556,7 @@ impl<'a> ScriptTag<'a> {
     /// (what a writer may reserve to take the tag without growing), or
     /// `None` when only writing it tells (the page's own texts, escaped
     /// while written).
+    #[cfg_attr(not(feature = "minijinja"), allow(dead_code))]
     pub(crate) fn len_bound(&self) -> Option<usize> {
         let Some(config) = self.config else {
             return Some(0);
