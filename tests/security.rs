@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use auto_logout::{Config, ManualClock, Nonce, Remaining};
 use scraper::{Html, Selector};
-use security_checks::{Target, django_config, login_url_config};
+use security_checks::{Target, login_url_config};
 use support::app::{self, Csp};
 use support::{Site, T0};
 
@@ -21,39 +21,7 @@ async fn start(config: Config, csp: Csp) -> Target {
     Target::new(site.addr, site.clock.clone(), "axum", site)
 }
 
-async fn target(config: Config) -> Target {
-    start(config, Csp::Off).await
-}
-
-#[tokio::test]
-async fn login_form_next_never_leaves_the_site() {
-    security_checks::login_form_next_stays_on_site(&target(django_config()).await).await;
-}
-
-#[tokio::test]
-async fn expired_navigation_redirect_never_leaves_the_site() {
-    security_checks::expired_redirect_stays_on_site(&target(login_url_config()).await).await;
-}
-
-#[tokio::test]
-async fn expired_htmx_and_fetch_answers_never_leave_the_site() {
-    security_checks::expired_htmx_and_fetch_stay_on_site(&target(login_url_config()).await).await;
-}
-
-#[tokio::test]
-async fn keepalive_refuses_cross_site_requests_and_they_never_count() {
-    security_checks::keepalive_refuses_cross_site_requests(&target(django_config()).await).await;
-}
-
-#[tokio::test]
-async fn hostile_configured_texts_stay_in_their_attributes() {
-    security_checks::hostile_texts_stay_in_their_attributes(start).await;
-}
-
-#[tokio::test]
-async fn hostile_messages_reach_the_login_page_as_text() {
-    security_checks::hostile_messages_are_text(start).await;
-}
+security_tests!(start);
 
 /// A nonce is written into the tag as is, so only base64 text gets through
 /// `Nonce::new`; the refusal names the value and what is allowed, and an
@@ -118,27 +86,6 @@ fn invalid_nonces_are_refused() {
     }
 }
 
-#[tokio::test]
-async fn login_cycles_the_session_id() {
-    security_checks::login_cycles_the_session_id(&target(django_config()).await).await;
-}
-
-#[tokio::test]
-async fn expiry_cycles_the_session_id() {
-    security_checks::expiry_cycles_the_session_id(&target(django_config()).await).await;
-}
-
-#[tokio::test]
-async fn replayed_cookies_are_anonymous_after_logout_and_expiry() {
-    security_checks::replayed_cookies_are_anonymous(&target(django_config()).await).await;
-    security_checks::replayed_cookies_are_anonymous(&target(login_url_config()).await).await;
-}
-
-#[tokio::test]
-async fn answers_about_a_session_are_no_store() {
-    security_checks::answers_about_a_session_are_no_store(&target(login_url_config()).await).await;
-}
-
 /// A tower-sessions store that fails every call while its switch is on.
 #[derive(Clone, Debug, Default)]
 struct Outage {
@@ -201,11 +148,6 @@ async fn a_store_failure_is_no_store() {
     let site = Target::new(addr, clock, "axum", ());
     security_checks::store_failure_is_no_store(&site, |on| store.down.store(on, Ordering::SeqCst))
         .await;
-}
-
-#[tokio::test]
-async fn huge_and_non_utf8_header_values_never_fail() {
-    security_checks::hostile_header_values_never_fail(&target(login_url_config()).await).await;
 }
 
 /// The off-site check itself tells an off-site location from an on-site one

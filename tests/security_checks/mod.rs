@@ -1182,3 +1182,58 @@ pub async fn hostile_header_values_never_fail(site: &Target) {
         site.framework
     );
 }
+
+/// The checks both stacks run, as test functions: `security_tests!(start)`
+/// where `start(config, csp)` builds the stack's demo as a [`Target`]. The
+/// list exists once; each stack's file adds only what is its own (its store
+/// failure, the axum-only checks).
+#[macro_export]
+macro_rules! security_tests {
+    ($start:ident) => {
+        async fn target(config: auto_logout::Config) -> security_checks::Target {
+            $start(config, support::app::Csp::Off).await
+        }
+
+        $crate::security_tests! {@with_target
+            login_form_next_never_leaves_the_site =>
+                login_form_next_stays_on_site(django_config),
+            expired_navigation_redirect_never_leaves_the_site =>
+                expired_redirect_stays_on_site(login_url_config),
+            expired_htmx_and_fetch_answers_never_leave_the_site =>
+                expired_htmx_and_fetch_stay_on_site(login_url_config),
+            keepalive_refuses_cross_site_requests_and_they_never_count =>
+                keepalive_refuses_cross_site_requests(django_config),
+            login_cycles_the_session_id => login_cycles_the_session_id(django_config),
+            expiry_cycles_the_session_id => expiry_cycles_the_session_id(django_config),
+            answers_about_a_session_are_no_store =>
+                answers_about_a_session_are_no_store(login_url_config),
+            huge_and_non_utf8_header_values_never_fail =>
+                hostile_header_values_never_fail(login_url_config),
+        }
+
+        #[tokio::test]
+        async fn hostile_configured_texts_stay_in_their_attributes() {
+            security_checks::hostile_texts_stay_in_their_attributes($start).await;
+        }
+
+        #[tokio::test]
+        async fn hostile_messages_reach_the_login_page_as_text() {
+            security_checks::hostile_messages_are_text($start).await;
+        }
+
+        #[tokio::test]
+        async fn replayed_cookies_are_anonymous_after_logout_and_expiry() {
+            for config in [security_checks::django_config(), security_checks::login_url_config()] {
+                security_checks::replayed_cookies_are_anonymous(&target(config).await).await;
+            }
+        }
+    };
+    (@with_target $($name:ident => $check:ident($config:ident)),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                security_checks::$check(&target(security_checks::$config()).await).await;
+            }
+        )*
+    };
+}
