@@ -65,18 +65,24 @@
     return Number.isFinite(milliseconds) && milliseconds > 0 ? milliseconds : 0;
   }
 
-  // A path on this site: one leading slash. "//host" and "/\host" are read by browsers
-  // as another host, and they drop tabs and newlines from URLs ("/\t/host" is
-  // "//host"), so those are refused too. Injected markup cannot send us off-site.
+  // The URL when it is a path on this site, else null: one leading slash. "//host" and
+  // "/\host" are read by browsers as another host, and they drop tabs and newlines from
+  // URLs ("/\t/host" is "//host"), so those are refused too. Every URL the script
+  // fetches, follows or links comes from here, so injected markup (a second tag for this
+  // file) cannot send the tab or its requests off-site.
   function sameSitePath(url) {
-    return typeof url === 'string' && /^\/(?![\/\\])[^\x00-\x20\x7f]*$/.test(url);
+    return typeof url === 'string' && /^\/(?![\/\\])[^\x00-\x20\x7f]*$/.test(url) ? url : null;
   }
 
   const warnBeforeMs = nonNegativeMillis(data.warnMs);
-  const statusUrl = data.statusUrl;
-  const keepaliveUrl = data.keepaliveUrl;
+  // The endpoints. Not same-site paths: as if none were set, so the script does what it
+  // does without them (reload at the deadline, no "Stay signed in"). A status answer's
+  // `login` is followed wherever it points (the logout hook may name an identity
+  // provider), so it must come from the site's own endpoint.
+  const statusUrl = sameSitePath(data.statusUrl);
+  const keepaliveUrl = sameSitePath(data.keepaliveUrl);
   // Not a same-site path: as if none were set (the page is loaded again instead).
-  const loginUrl = sameSitePath(data.loginUrl) ? data.loginUrl : null;
+  const loginUrl = sameSitePath(data.loginUrl);
   // The configured limits: no honest tab reports a deadline further away than these.
   // For a limit the tag does not state, no later deadline from another tab is accepted.
   const idleLimitMs = data.idleLimitMs ? nonNegativeMillis(data.idleLimitMs) : null;
@@ -89,7 +95,7 @@
   // CLIENT_ACTIVITY: keyboard, pointer, touch and scroll input counts as activity.
   const clientActivity = data.clientActivity !== undefined;
   // The warning's default stylesheet, linked unless the app styles the dialog itself.
-  const stylesheetUrl = sameSitePath(data.stylesheet) ? data.stylesheet : null;
+  const stylesheetUrl = sameSitePath(data.stylesheet);
 
   // ---- State -------------------------------------------------------------------------
 

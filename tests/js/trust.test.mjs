@@ -287,3 +287,108 @@ for (const good of ['/login', '/accounts/login?lang=de', '/a//b']) {
     assert.ok(tab.navigations[0].startsWith(good + (good.includes('?') ? '&next=' : '?next=')), tab.navigations[0]);
   });
 }
+
+// The endpoints come from the page's markup too. Under `script-src 'self'` injected markup
+// can still load this site's own script file with its own data- attributes; a status or
+// keepalive answer is believed, and its `login` (the logout hook's redirect, which may name
+// an identity provider) is followed wherever it points. So the script asks only paths on
+// this site; any other URL counts as not set, and the script does what it does without
+// that endpoint: reload (or the login page) at the deadline, no "Stay signed in".
+const KEEPALIVE = '/auto-logout/keepalive';
+const EVIL = 'https://evil.example/phish';
+const IDP = 'https://idp.example/logout?post_logout_redirect_uri=https%3A%2F%2Fapp.example%2Flogin';
+const LOGIN_PAGE = '/login?next=%2Forders%2F7%3Ftab%3D2';
+const FOREIGN = [
+  'https://evil.example/s',
+  '//evil.example/s',
+  '/\\evil.example/s',
+  '/\t/evil.example/s',
+  'javascript:alert(1)',
+  'http://127.0.0.1.evil/auto-logout/status',
+  // A path is the rule, even for an absolute URL of this very origin: the crate writes paths.
+  'https://app.example/auto-logout/status',
+  'auto-logout/status',
+];
+// Whatever is asked answers "signed out, go here": the attacker's server would.
+const goneTo = (login) => () => ({ active: false, reason: 'idle', login });
+
+for (const bad of FOREIGN) {
+  test(`status URL ${JSON.stringify(bad)}: never fetched, its answer never followed; the login page at the deadline`, async () => {
+    const world = new World();
+    world.status = goneTo(EVIL);
+    const tab = world.tab(signedIn({ statusUrl: bad })).run();
+    await world.advance(10 * MIN + 25);
+    assert.deepEqual(tab.navigations, [LOGIN_PAGE]);
+    assert.deepEqual(world.requests.map((r) => r.url), []);
+  });
+
+  test(`status URL ${JSON.stringify(bad)}: no request for a message from another tab or a page from history`, async () => {
+    const world = new World();
+    world.status = goneTo(EVIL);
+    // Back to an old copy of the page: with a status endpoint the script asks at once.
+    const old = world.tab(signedIn({ statusUrl: bad }), { navigationType: 'back_forward' }).run();
+    const tab = world.tab(signedIn({ statusUrl: bad })).run();
+    await world.advance(MIN);
+    // Restored from the back/forward cache: asked at once too.
+    tab.fire('pageshow', { persisted: true });
+    await world.advance(0);
+    // A logout message: with a status endpoint the server confirms it first. Without
+    // one the tab leaves at once, for its own login page.
+    poster(world).post({ type: 'logout', reason: 'idle' });
+    await world.advance(0);
+    assert.deepEqual(tab.navigations, [LOGIN_PAGE]);
+    assert.deepEqual(old.navigations, [LOGIN_PAGE]);
+    assert.deepEqual(world.requests.map((r) => r.url), []);
+  });
+}
+
+test('a same-site status URL is asked, and its answer\'s login on another origin (an identity provider) is followed', async () => {
+  const world = new World();
+  world.status = goneTo(IDP);
+  const tab = world.tab(signedIn({ statusUrl: STATUS })).run();
+  await world.advance(10 * MIN + 25);
+  assert.deepEqual(world.requests.map((r) => [r.method, r.url]), [['GET', STATUS]]);
+  assert.deepEqual(tab.navigations, [IDP]);
+});
+
+// A page that would send a keepalive (CLIENT_ACTIVITY, typing; then the idle warning).
+const keepalivePage = (keepaliveUrl) =>
+  signedIn({ keepaliveUrl, warnMs: String(2 * MIN), clientActivity: '' });
+
+for (const bad of FOREIGN) {
+  test(`keepalive URL ${JSON.stringify(bad)}: never posted to, no "Stay signed in"; status still works`, async () => {
+    const world = new World();
+    fakeServer(world, { idle: 10 * MIN });
+    world.keepalive = goneTo(EVIL);
+    const tab = world.tab(keepalivePage(bad)).run();
+    await world.advance(MIN);
+    tab.fire('keydown', { key: 'a' }); // input: a keepalive at the warning's lead
+    await world.advance(7 * MIN);
+    assert.deepEqual(tab.navigations, [], 'no keepalive, so no answer to follow');
+    assert.ok(tab.dialog, 'the warning shows instead');
+    assert.equal(tab.dialog.find((e) => e.tagName === 'BUTTON'), null, 'nothing to post to: it only informs');
+    tab.api.stay();
+    tab.fire('keydown', { key: 'b' });
+    await world.advance(2 * MIN + 25);
+    assert.deepEqual(tab.navigations, [LOGIN_PAGE]);
+    assert.ok(world.requests.length >= 1);
+    for (const r of world.requests) assert.deepEqual([r.method, r.url], ['GET', STATUS]);
+  });
+}
+
+test('a same-site keepalive URL is posted to, and its answer\'s login on another origin is followed', async () => {
+  const world = new World();
+  const server = fakeServer(world, { idle: 10 * MIN });
+  const tab = world.tab(keepalivePage(KEEPALIVE)).run();
+  await world.advance(MIN);
+  tab.fire('keydown', { key: 'a' });
+  await world.advance(7 * MIN);
+  assert.equal(server.keepalives, 1, 'the input became a keepalive');
+  assert.equal(tab.dialog, null);
+  assert.equal(tab.api.deadlines().idleAt, T0 + 11 * MIN);
+  world.keepalive = goneTo(IDP); // signed out elsewhere meanwhile; the hook names the provider
+  tab.api.stay();
+  await world.advance(0);
+  assert.deepEqual(world.requests.filter((r) => r.method === 'POST').map((r) => r.url), [KEEPALIVE, KEEPALIVE]);
+  assert.deepEqual(tab.navigations, [IDP]);
+});
