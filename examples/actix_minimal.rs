@@ -5,6 +5,7 @@
 //! `cargo run --example actix_minimal`, open <http://localhost:3000/>, sign in
 //! with any name and the password `demo`, and leave the tab alone for a minute.
 
+use std::process::ExitCode;
 use std::sync::LazyLock;
 
 use actix_session::{Session, SessionMiddleware, storage::CookieSessionStore};
@@ -92,15 +93,24 @@ async fn logout(auto_logout: AutoLogout, session: Session) -> HttpResponse {
 }
 
 #[actix_web::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("actix_minimal: {err}"); // Display: the message, not the struct
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::builder()
         .idle_time("1m")
         .session_time("30m")
         .warn_before("20s")
         .message("The session has expired. Please login again to continue.")
         .redirect_to_login_immediately(true)
-        .build()
-        .map_err(std::io::Error::other)?;
+        .build()?;
     let key = Key::generate(); // one for every worker: sessions and messages are signed with it
     println!("http://localhost:3000/  (any name, password: demo)");
     HttpServer::new(move || {
@@ -123,7 +133,9 @@ async fn main() -> std::io::Result<()> {
             )
             .wrap(StoreErrors) // a failing store answers 503
     })
-    .bind("127.0.0.1:3000")?
+    .bind("127.0.0.1:3000")
+    .map_err(|err| format!("cannot listen on 127.0.0.1:3000: {err}"))?
     .run()
-    .await
+    .await?;
+    Ok(())
 }

@@ -4,6 +4,7 @@
 //! `cargo run --example axum_minimal`, open <http://127.0.0.1:3000/>, sign in
 //! with any name and the password `demo`, and leave the tab alone for a minute.
 
+use std::process::ExitCode;
 use std::sync::LazyLock;
 
 use auto_logout::Config;
@@ -89,7 +90,17 @@ async fn logout(auto_logout: AutoLogout, session: Session) -> Result<Redirect, F
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("axum_minimal: {err}"); // Display: the message, not the struct
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::builder()
         .idle_time("1m")
         .session_time("30m")
@@ -107,7 +118,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .layer(MessagesManagerLayer)
         .layer(AutoLogoutLayer::new(config, &store))
         .layer(SessionManagerLayer::new(store).with_secure(false)); // http on localhost
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000")
+        .await
+        .map_err(|err| format!("cannot listen on 127.0.0.1:3000: {err}"))?;
     println!("http://127.0.0.1:3000/  (any name, password: demo)");
     Ok(axum::serve(listener, app).await?)
 }
