@@ -1,11 +1,18 @@
-//! The mechanism both session store wrappers share: per-id async locks, so a
-//! save and a delete of the same session cannot interleave, a flag that the
-//! session layer called the wrapper, and a time limit on every store call.
+//! The mechanism the session stores that keep a logout final share (both
+//! stacks' wrappers and the Redis store): per-id async locks, so a save and
+//! a delete of the same session cannot interleave, a flag that the session
+//! layer called the store, the link through which the middleware ends a
+//! session exactly once, and a time limit on every store call.
 
 use std::future::Future;
 use std::hash::{BuildHasher, Hash};
+use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::config::Config;
 
 use tokio::sync::Mutex;
 
@@ -49,6 +56,86 @@ impl StoreLocks {
     pub(crate) fn lock_for<K: Hash + ?Sized>(&self, id: &K) -> &Mutex<()> {
         let index = self.hasher.hash_one(id) as usize % self.locks.len();
         &self.locks[index]
+    }
+}
+
+/// A session store that keeps a logout final, the one the middleware takes:
+/// the axum and actix-web `AutoLogoutStore` wrappers and the crate's Redis
+/// store. Not meant to be implemented outside the crate.
+pub trait GuardedStore {
+    /// The link between this store and the middleware.
+    #[doc(hidden)]
+    fn link(&self) -> StoreLink;
+}
+
+/// The actix-session state entry through which a store that keeps a logout
+/// final tells the middleware the key of the session it loaded (actix-session
+/// gives handlers no key), so the middleware can end that session exactly
+/// once. Put in by `load` for a session with stamps, never stored.
+#[cfg(feature = "actix")]
+pub(crate) const STORE_KEY_ENTRY: &str = "_auto_logout.key";
+
+/// A boxed future, for the store link's calls.
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A boxed future that stays on its thread (actix-session's store futures).
+#[cfg(feature = "actix")]
+pub(crate) type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// How a store ends a session for an automatic logout: deletes the record
+/// and says whether this very call removed it, so that of all the requests
+/// (on any instance the store spans) that find one session expired, only
+/// one runs the logout hook.
+pub(crate) trait EndOnce: Send + Sync {
+    /// Deletes the record of `id` (the session id or key as text): `true`
+    /// when it was there and this call removed it.
+    fn end_once<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, String>>;
+    /// [`EndOnce::end_once`] for actix-web, whose store futures stay on
+    /// their worker's thread.
+    #[cfg(feature = "actix")]
+    fn end_once_local<'a>(&'a self, id: &'a str) -> LocalBoxFuture<'a, Result<bool, String>> {
+        self.end_once(id)
+    }
+    /// Tells the store the configuration and clock of the middleware it
+    /// serves (the Redis store sets each record's time to live from them).
+    fn attach(&self, _config: &Config, _clock: Arc<dyn Clock>) {}
+}
+
+/// What the middleware holds of its store: the flag and locks, and the
+/// way to end a session once.
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct StoreLink {
+    pub(crate) locks: Arc<StoreLocks>,
+    pub(crate) ender: Arc<dyn EndOnce>,
+}
+
+impl std::fmt::Debug for StoreLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreLink").finish_non_exhaustive()
+    }
+}
+
+impl StoreLink {
+    /// Whether the session layer has called the store yet.
+    pub(crate) fn was_used(&self) -> bool {
+        self.locks.was_used()
+    }
+
+    /// See [`EndOnce::end_once`].
+    pub(crate) async fn end_once(&self, id: &str) -> Result<bool, String> {
+        self.ender.end_once(id).await
+    }
+
+    /// See [`EndOnce::end_once_local`].
+    #[cfg(feature = "actix")]
+    pub(crate) async fn end_once_local(&self, id: &str) -> Result<bool, String> {
+        self.ender.end_once_local(id).await
+    }
+
+    /// See [`EndOnce::attach`].
+    pub(crate) fn attach(&self, config: &Config, clock: Arc<dyn Clock>) {
+        self.ender.attach(config, clock)
     }
 }
 

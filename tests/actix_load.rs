@@ -36,7 +36,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// Runs the plan against the actix demo over `store` (its writes counted).
 async fn drive<S>(store: ActixCounting<S>, name: &str, timeout: bool) -> Report
 where
-    S: SessionStore + Clone + Send + 'static,
+    S: SessionStore + Clone + Send + Sync + 'static,
 {
     let writes = store.writes.clone();
     let mut wrapped = AutoLogoutStore::new(store);

@@ -16,11 +16,12 @@ use actix_web::{Error, HttpMessage as _, HttpResponse};
 
 use super::extract::RequestState;
 use super::response::into_response;
-use super::{AutoLogout, AutoLogoutStore, LogoutEvent, Shared, session};
+use super::{AutoLogout, LogoutEvent, Shared, session};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::decision::RequestOutcome;
 use crate::engine::{self, Endpoints, HookAnswer, Reply, Route};
+use crate::store_lock::GuardedStore;
 
 type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
@@ -40,20 +41,25 @@ pub struct AutoLogoutMiddleware {
 impl AutoLogoutMiddleware {
     /// A middleware for `config`, reading the system clock.
     ///
-    /// `store` is the session store `SessionMiddleware` uses, wrapped in
-    /// [`AutoLogoutStore`] (give it the same one, or a clone), so that a
-    /// logout stays final (see the [module docs](super#a-logout-stays-final)).
-    /// When `SessionMiddleware` was given another store, the first request
-    /// with a stored login gets a `500` that says so.
-    pub fn new<S>(config: Config, store: &AutoLogoutStore<S>) -> Self {
+    /// `store` is the session store `SessionMiddleware` uses (give it the
+    /// same one, or a clone): any actix-session store wrapped in
+    /// [`AutoLogoutStore`](super::AutoLogoutStore), or the crate's [`RedisStore`](crate::redis::RedisStore)
+    /// (feature `redis`), so that a logout stays final (see the
+    /// [module docs](super#a-logout-stays-final)). When `SessionMiddleware`
+    /// was given another store, the first request with a stored login gets a
+    /// `500` that says so.
+    pub fn new<S: GuardedStore>(config: Config, store: &S) -> Self {
         let endpoints = Endpoints::new(&config);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let store = store.link();
+        store.attach(&config, clock.clone());
         AutoLogoutMiddleware {
             shared: Arc::new(Shared {
                 config,
-                clock: Arc::new(SystemClock),
+                clock,
                 endpoints,
                 identity_key: None,
-                store: store.locks(),
+                store,
                 on_logout: None,
                 signed_in_key: None,
                 watch: Arc::default(),
@@ -64,7 +70,9 @@ impl AutoLogoutMiddleware {
     /// Reads `now` from `clock` instead of the system clock, e.g. a
     /// [`ManualClock`](crate::ManualClock) in tests.
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        Arc::make_mut(&mut self.shared).clock = Arc::new(clock);
+        let shared = Arc::make_mut(&mut self.shared);
+        shared.clock = Arc::new(clock);
+        shared.store.attach(&shared.config, shared.clock.clone());
         self
     }
 
@@ -305,7 +313,17 @@ where
             return Ok(reply(req, Reply::store_failed()));
         }
         RequestOutcome::Expired(reason) => {
-            if let Some(hook) = &shared.on_logout {
+            // Only the request whose delete removed the record runs the
+            // hook: once per logout, however many requests (on however many
+            // instances, with the Redis store) find the session expired.
+            let ended_here = match session::store_key(&session) {
+                Some(key) => match shared.store.end_once_local(&key).await {
+                    Ok(ended_here) => ended_here,
+                    Err(_) => return Ok(reply(req, Reply::store_failed())),
+                },
+                None => true,
+            };
+            if let Some(hook) = shared.on_logout.as_ref().filter(|_| ended_here) {
                 // Before the session is cleared: the hook sees its data.
                 let event = LogoutEvent {
                     reason,

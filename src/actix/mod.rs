@@ -187,9 +187,9 @@ pub(crate) struct Shared {
     pub(crate) endpoints: Endpoints,
     /// Set by `with_actix_identity`: the session key of the signed-in user's id.
     pub(crate) identity_key: Option<&'static str>,
-    /// The `AutoLogoutStore`'s locks, with the flag set once
-    /// `SessionMiddleware` has called it.
-    pub(crate) store: Arc<crate::store_lock::StoreLocks>,
+    /// The link to the guarded store (the flag set once `SessionMiddleware`
+    /// has called it, and how to end a session once).
+    pub(crate) store: crate::store_lock::StoreLink,
     /// Set by `on_logout`: the application's code run on every automatic logout.
     pub(crate) on_logout: Option<hook::Hook>,
     /// Set by `signed_in_key`: the session key that holds the signed-in user.

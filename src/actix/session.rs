@@ -98,6 +98,15 @@ pub(super) fn has_stamps(session: &Session) -> bool {
     session.entries().contains_key(Stamps::SESSION_KEY)
 }
 
+/// The key of the session, as the guarded store told it on load (a session
+/// with stamps loaded through it), for ending the session once.
+pub(super) fn store_key(session: &Session) -> Option<String> {
+    session
+        .get::<String>(crate::store_lock::STORE_KEY_ENTRY)
+        .ok()
+        .flatten()
+}
+
 /// Whether the session holds any data.
 pub(super) fn is_empty(session: &Session) -> bool {
     session.entries().is_empty()

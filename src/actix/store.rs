@@ -9,7 +9,9 @@ use actix_web::cookie::time::Duration;
 
 use crate::save_rule::{self, InStore, SaveAction};
 use crate::stamps::Stamps;
-use crate::store_lock::{self, StoreLocks};
+use crate::store_lock::{
+    self, BoxFuture, EndOnce, GuardedStore, LocalBoxFuture, STORE_KEY_ENTRY, StoreLink, StoreLocks,
+};
 
 /// An actix-session [`SessionStore`] wrapper that makes a logout final where
 /// the session is saved: give it (or a clone) to `SessionMiddleware` in place
@@ -52,7 +54,7 @@ use crate::store_lock::{self, StoreLocks};
 /// locks through the clones of one store). Several processes on one Redis
 /// narrow the window to the read-then-write of one `update`.
 pub struct AutoLogoutStore<S> {
-    inner: S,
+    inner: Arc<S>,
     locks: Arc<StoreLocks>,
     timeout: Option<std::time::Duration>,
 }
@@ -61,7 +63,7 @@ impl<S> AutoLogoutStore<S> {
     /// Wraps `inner` (a `RedisSessionStore`, or a store of your own).
     pub fn new(inner: S) -> Self {
         AutoLogoutStore {
-            inner,
+            inner: Arc::new(inner),
             locks: Arc::new(StoreLocks::new()),
             timeout: None,
         }
@@ -81,15 +83,61 @@ impl<S> AutoLogoutStore<S> {
     pub fn inner(&self) -> &S {
         &self.inner
     }
+}
 
-    /// The locks and the flag that tells whether `SessionMiddleware` has
-    /// called this store (or a clone) yet.
-    pub(crate) fn locks(&self) -> Arc<StoreLocks> {
-        Arc::clone(&self.locks)
+impl<S: SessionStore + Send + Sync + 'static> GuardedStore for AutoLogoutStore<S> {
+    fn link(&self) -> StoreLink {
+        StoreLink {
+            locks: Arc::clone(&self.locks),
+            ender: Arc::new(Ender(self.clone())),
+        }
     }
 }
 
-impl<S: Clone> Clone for AutoLogoutStore<S> {
+/// The wrapper as the middleware's way to end a session once. actix-session's
+/// store futures are not `Send` (actix-web runs each worker on one thread):
+/// the middleware awaits [`EndOnce::end_once_local`] on that thread.
+struct Ender<S>(AutoLogoutStore<S>);
+
+impl<S: SessionStore + Send + Sync + 'static> EndOnce for Ender<S> {
+    fn end_once<'a>(&'a self, _key: &'a str) -> BoxFuture<'a, Result<bool, String>> {
+        // Only the actix middleware holds this link, and it calls the local form.
+        Box::pin(std::future::ready(Err(
+            "an actix-session store is ended on its worker's thread".to_owned(),
+        )))
+    }
+
+    /// Under the key's lock: the state loaded, and deleted when it is there.
+    /// Once per logout within one process; several instances on one store
+    /// share no lock (the crate's Redis store ends a session once across them).
+    fn end_once_local<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<bool, String>> {
+        Box::pin(async move {
+            let store = &self.0;
+            let Ok(session_key) = SessionKey::try_from(key.to_owned()) else {
+                return Ok(true);
+            };
+            let _guard = store.locks.lock_for(key).lock().await;
+            let there = match store
+                .timed(store.inner.load(&session_key), LoadError::Other)
+                .await
+            {
+                Ok(state) => state.is_some(),
+                // A state the store cannot read is there, and ends here.
+                Err(LoadError::Deserialization(_)) => true,
+                Err(LoadError::Other(error)) => return Err(format!("{error:#}")),
+            };
+            if there {
+                store
+                    .timed(store.inner.delete(&session_key), |e| e)
+                    .await
+                    .map_err(|error| format!("{error:#}"))?;
+            }
+            Ok(there)
+        })
+    }
+}
+
+impl<S> Clone for AutoLogoutStore<S> {
     fn clone(&self) -> Self {
         AutoLogoutStore {
             inner: self.inner.clone(),
@@ -133,6 +181,7 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
         self.locks.mark_used();
         self.timed(self.inner.load(session_key), LoadError::Other)
             .await
+            .map(|state| state.map(|state| with_key_entry(state, session_key)))
             .inspect_err(|error| {
                 let failure = match error {
                     LoadError::Deserialization(_) => Failure::Data(UNREADABLE),
@@ -142,9 +191,14 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
             })
     }
 
-    async fn save(&self, session_state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
+    async fn save(
+        &self,
+        mut session_state: State,
+        ttl: &Duration,
+    ) -> Result<SessionKey, SaveError> {
         // A new key: nothing to merge with.
         self.locks.mark_used();
+        session_state.remove(STORE_KEY_ENTRY);
         self.timed(self.inner.save(session_state, ttl), SaveError::Other)
             .await
             .inspect_err(|error| {
@@ -160,10 +214,11 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
     async fn update(
         &self,
         session_key: SessionKey,
-        session_state: State,
+        mut session_state: State,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
         self.locks.mark_used();
+        session_state.remove(STORE_KEY_ENTRY);
         let _guard = self.locks.lock_for(session_key.as_ref()).lock().await;
         // The wrapped store takes the key: a copy to take out of its error
         // text, kept only while something listens to the audit events.
@@ -195,6 +250,17 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
                 failed("delete", Some(session_key.as_ref()), Failure::Other(error))
             })
     }
+}
+
+/// `state` with the key entry the middleware ends a session by, for a
+/// session with stamps (only those end automatically).
+fn with_key_entry(mut state: State, session_key: &SessionKey) -> State {
+    if state.contains_key(Stamps::SESSION_KEY)
+        && let Ok(text) = serde_json::to_string(session_key.as_ref())
+    {
+        state.insert(STORE_KEY_ENTRY.to_owned(), text);
+    }
+    state
 }
 
 /// The audit text of a session state that could not be read.
@@ -249,23 +315,40 @@ impl<S: SessionStore> AutoLogoutStore<S> {
             // The key stays; with nothing stored under it, the next request
             // starts a fresh session.
             SaveAction::Drop => Ok(session_key),
-            SaveAction::Write => {
-                self.timed(
-                    self.inner.update(session_key, session_state, ttl),
-                    UpdateError::Other,
-                )
-                .await
-            }
+            SaveAction::Write => self.write(session_key, session_state, ttl).await,
             SaveAction::WriteStamps(stamps) => {
                 let text = serde_json::to_string(&stamps.encode())
                     .map_err(|err| UpdateError::Serialization(err.into()))?;
                 session_state.insert(Stamps::SESSION_KEY.to_owned(), text);
-                self.timed(
-                    self.inner.update(session_key, session_state, ttl),
-                    UpdateError::Other,
-                )
-                .await
+                self.write(session_key, session_state, ttl).await
             }
         }
+    }
+
+    /// The wrapped store's `update`. When it answers with another key, the
+    /// record vanished between the read and the write (another instance
+    /// logged the session out) and the store re-created it under a fresh
+    /// key, as actix-session's Redis store does: that copy is deleted, and
+    /// the write counts as dropped.
+    async fn write(
+        &self,
+        session_key: SessionKey,
+        session_state: State,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let ours = session_key.as_ref().to_owned();
+        let written = self
+            .timed(
+                self.inner.update(session_key, session_state, ttl),
+                UpdateError::Other,
+            )
+            .await?;
+        if written.as_ref() == ours {
+            return Ok(written);
+        }
+        self.timed(self.inner.delete(&written), |e| e)
+            .await
+            .map_err(UpdateError::Other)?;
+        SessionKey::try_from(ours).map_err(|error| UpdateError::Other(error.into()))
     }
 }

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use axum_core::response::Response;
 use tower_layer::Layer;
-use tower_sessions::SessionStore;
 
-use super::{AutoLogout, AutoLogoutService, AutoLogoutStore, LogoutEvent, Shared};
+use super::{AutoLogout, AutoLogoutService, LogoutEvent, Shared};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::engine::Endpoints;
+use crate::store_lock::GuardedStore;
 
 /// The tower [`Layer`]: checks both limits on every request, records activity,
 /// logs expired sessions out and serves the endpoints. See the [module
@@ -25,17 +25,22 @@ pub struct AutoLogoutLayer {
 impl AutoLogoutLayer {
     /// A layer for `config`, reading the system clock.
     ///
-    /// `store` is the [`AutoLogoutStore`] the app gives to its
-    /// `SessionManagerLayer` (that very store or a clone of it): its saves keep
+    /// `store` is the store the app gives to its `SessionManagerLayer`
+    /// (that very store or a clone of it): an [`AutoLogoutStore`](super::AutoLogoutStore)
+    /// around any tower-sessions store, or the crate's
+    /// [`RedisStore`](crate::redis::RedisStore) (feature `redis`). Its saves keep
     /// a logout final (see the [module docs](super#a-logout-stays-final)).
     /// When the session layer uses another store, the first request with a
     /// stored session is answered `500` with a text that says so.
-    pub fn new<S: SessionStore>(config: Config, store: &AutoLogoutStore<S>) -> Self {
+    pub fn new<S: GuardedStore>(config: Config, store: &S) -> Self {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let store = store.link();
+        store.attach(&config, clock.clone());
         let shared = Shared {
             endpoints: Endpoints::new(&config),
             config,
-            clock: Arc::new(SystemClock),
-            store: store.shared(),
+            clock,
+            store,
             auth: None,
             on_logout: None,
             signed_in_key: None,
@@ -49,7 +54,9 @@ impl AutoLogoutLayer {
     /// Reads `now` from `clock` instead of the system clock, e.g. a
     /// [`ManualClock`](crate::ManualClock) in tests.
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        Arc::make_mut(&mut self.shared).clock = Arc::new(clock);
+        let shared = Arc::make_mut(&mut self.shared);
+        shared.clock = Arc::new(clock);
+        shared.store.attach(&shared.config, shared.clock.clone());
         self
     }
 

@@ -204,8 +204,9 @@ pub use store::AutoLogoutStore;
 pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) clock: Arc<dyn Clock>,
-    /// The wrapped store's shared state (whether the session layer uses it).
-    pub(crate) store: Arc<crate::store_lock::StoreLocks>,
+    /// The link to the guarded store (whether the session layer uses it,
+    /// and how to end a session once).
+    pub(crate) store: crate::store_lock::StoreLink,
     /// The endpoint URLs, built once.
     pub(crate) endpoints: Endpoints,
     /// Set by `with_axum_login`: how to see its logins and log it out.

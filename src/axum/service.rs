@@ -235,8 +235,18 @@ where
     ResBody: From<String> + From<&'static str> + From<Body>,
 {
     let config = &shared.config;
+    // Only the request whose delete removed the record runs the hook: once
+    // per logout, however many requests (on however many instances, with
+    // the Redis store) find the session expired.
+    let ended_here = match session.id() {
+        Some(id) => match shared.store.end_once(&id.to_string()).await {
+            Ok(ended_here) => ended_here,
+            Err(text) => return Err(session::Error::Store(session_store::Error::Backend(text))),
+        },
+        None => true,
+    };
     let replaced = match &shared.on_logout {
-        Some(hook) => {
+        Some(hook) if ended_here => {
             let event = LogoutEvent {
                 reason,
                 session: session.clone(),
@@ -246,7 +256,7 @@ where
             };
             engine::run_hook(reason, engine::LOGOUT_HOOK_TIMEOUT, || hook(event)).await
         }
-        None => None,
+        _ => None,
     };
     // Whatever the hook did: the session ends.
     end_session(session).await?;

@@ -13,7 +13,7 @@ use tower_sessions::session_store;
 
 use crate::save_rule::{self, InStore, SaveAction};
 use crate::stamps::Stamps;
-use crate::store_lock::{self, StoreLocks};
+use crate::store_lock::{self, BoxFuture, EndOnce, GuardedStore, StoreLink, StoreLocks};
 
 /// A [`SessionStore`] wrapper that makes a logout final where the session is
 /// saved: give it to `SessionManagerLayer`, and the same store (or a clone)
@@ -51,7 +51,7 @@ use crate::store_lock::{self, StoreLocks};
 /// See the [module docs](super#a-logout-stays-final) for several instances
 /// on one store.
 pub struct AutoLogoutStore<S> {
-    inner: S,
+    inner: Arc<S>,
     shared: Arc<StoreLocks>,
     timeout: Option<Duration>,
 }
@@ -60,7 +60,7 @@ impl<S: SessionStore> AutoLogoutStore<S> {
     /// Wraps `inner` (a `MemoryStore`, a `RedisStore`, ...).
     pub fn new(inner: S) -> Self {
         AutoLogoutStore {
-            inner,
+            inner: Arc::new(inner),
             shared: Arc::new(StoreLocks::new()),
             timeout: None,
         }
@@ -90,13 +90,44 @@ impl<S> AutoLogoutStore<S> {
     pub fn inner(&self) -> &S {
         &self.inner
     }
+}
 
-    pub(crate) fn shared(&self) -> Arc<StoreLocks> {
-        self.shared.clone()
+impl<S: SessionStore> GuardedStore for AutoLogoutStore<S> {
+    fn link(&self) -> StoreLink {
+        StoreLink {
+            locks: self.shared.clone(),
+            ender: Arc::new(self.clone()),
+        }
     }
 }
 
-impl<S: Clone> Clone for AutoLogoutStore<S> {
+impl<S: SessionStore> EndOnce for AutoLogoutStore<S> {
+    /// Under the id's lock: the record loaded, and deleted when it is there.
+    /// Once per logout within one process; several instances on one store
+    /// share no lock (the crate's Redis store ends a session once across them).
+    fn end_once<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, String>> {
+        Box::pin(async move {
+            let Ok(id) = id.parse::<Id>() else {
+                return Ok(true);
+            };
+            let _guard = self.shared.lock_for(&id).lock().await;
+            let there = match self.timed(self.inner.load(&id)).await {
+                Ok(record) => record.is_some(),
+                // A record the store cannot read is there, and ends here.
+                Err(session_store::Error::Decode(_)) => true,
+                Err(error) => return Err(error.to_string()),
+            };
+            if there {
+                self.timed(self.inner.delete(&id))
+                    .await
+                    .map_err(|error| error.to_string())?;
+            }
+            Ok(there)
+        })
+    }
+}
+
+impl<S> Clone for AutoLogoutStore<S> {
     fn clone(&self) -> Self {
         AutoLogoutStore {
             inner: self.inner.clone(),
@@ -160,8 +191,8 @@ impl<S: SessionStore> AutoLogoutStore<S> {
     /// `save` under its lock: the stored record read, the save rule applied.
     async fn save_merged(&self, record: &Record) -> session_store::Result<()> {
         let stored = self.timed(self.inner.load(&record.id)).await?;
-        match decide_for(record, stored.as_ref()) {
-            SaveAction::Drop => Ok(()),
+        let written = match decide_for(record, stored.as_ref()) {
+            SaveAction::Drop => return Ok(()),
             SaveAction::Write => self.timed(self.inner.save(record)).await,
             SaveAction::WriteStamps(stamps) => {
                 let mut merged = record.clone();
@@ -171,6 +202,17 @@ impl<S: SessionStore> AutoLogoutStore<S> {
                 );
                 self.timed(self.inner.save(&merged)).await
             }
+        };
+        match written {
+            // Another instance deleted the record between the read and the
+            // write, and the store refused to re-create it (a Redis store's
+            // `SET .. XX`): the rule's drop, not a failure.
+            Err(session_store::Error::Backend(_))
+                if matches!(self.timed(self.inner.load(&record.id)).await, Ok(None)) =>
+            {
+                Ok(())
+            }
+            written => written,
         }
     }
 }

@@ -38,7 +38,7 @@ impl ActixSite {
     }
 }
 
-impl<S: SessionStore + Clone + Send + 'static> ActixSite<S> {
+impl<S: SessionStore + Clone + Send + Sync + 'static> ActixSite<S> {
     /// The demo over `store`, with routes added by `extra`.
     pub fn start_with<F>(config: Config, store: AutoLogoutStore<S>, extra: F) -> ActixSite<S>
     where
@@ -85,7 +85,7 @@ impl<S: SessionStore + Clone + Send + 'static> ActixSite<S> {
 
     /// The demo over `stack` as it is (say, with a `SessionMiddleware` store
     /// that is not the wrapper).
-    pub fn start_stack<T>(config: Config, stack: app::Stack<S, T>) -> ActixSite<S>
+    pub fn start_stack<T>(config: Config, stack: app::Stack<AutoLogoutStore<S>, T>) -> ActixSite<S>
     where
         T: SessionStore + Clone + Send + 'static,
     {
@@ -111,7 +111,7 @@ impl<S: SessionStore + Clone + Send + 'static> ActixSite<S> {
 
     fn launch<T, F>(
         mut settings: app::Settings,
-        stack: app::Stack<S, T>,
+        stack: app::Stack<AutoLogoutStore<S>, T>,
         clock: ManualClock,
         extra: F,
     ) -> ActixSite<S>
