@@ -248,6 +248,25 @@ impl Config {
         })
     }
 
+    /// The instant a session with these stamps runs out (the earlier of its
+    /// idle and absolute deadlines, with the limits in force), or `None`
+    /// when no limit applies. A session store sets a record's time to live
+    /// from it.
+    #[cfg(feature = "redis")]
+    pub(crate) fn deadline_of(&self, stamps: &Stamps) -> Option<Timestamp> {
+        let limits = self.limits_of(stamps);
+        let idle_end = limits
+            .idle_millis
+            .map(|limit| stamps.last_activity_at().saturating_add_millis(limit));
+        let session_end = limits
+            .session_millis
+            .map(|limit| stamps.login_at().saturating_add_millis(limit));
+        match (idle_end, session_end) {
+            (Some(idle), Some(session)) => Some(idle.min(session)),
+            (end, None) | (None, end) => end,
+        }
+    }
+
     /// The limits in force for a session with these stamps: its own, each
     /// clamped to today's maximum (a stored limit is never read as longer
     /// than the configuration allows), else the configured ones.
