@@ -7,12 +7,14 @@
 //! (300 s), `AUTO_LOGOUT_WARN_BEFORE` (20 s), `AUTO_LOGOUT_MESSAGE`,
 //! `AUTO_LOGOUT_REDIRECT_TO_LOGIN_IMMEDIATELY` (true), any other
 //! `AUTO_LOGOUT_<KEY>`, `DEMO_CSP=strict|nonce`, `DEMO_AUTO_LOGOUT=off`,
-//! `DEMO_HTMX` — and `REDIS_URL` keeps sessions in Redis (actix-session's
-//! `RedisSessionStore`) so several instances share them. The session and
-//! flash cookies are encrypted with a key: instances that share a Redis need
-//! the same `DEMO_SECRET_KEY` (at least 64 bytes); without it each instance
-//! makes its own. `RUST_LOG` filters the log on stderr (default `info`), where
-//! each automatic logout shows up with its reason.
+//! `DEMO_HTMX` — and `REDIS_URL` keeps sessions in Redis (the crate's
+//! `RedisStore`: `redis://host:port`, or `redis-cluster://host:port`) so
+//! several instances share them. The session and flash cookies are encrypted
+//! with a key: `DEMO_SECRET_KEY` (at least 64 bytes) when given; otherwise,
+//! with Redis, the first instance makes one and keeps it in Redis for the
+//! others, and without Redis each instance makes its own. `RUST_LOG` filters
+//! the log on stderr (default `info`), where each automatic logout shows up
+//! with its reason.
 
 #[path = "actix_demo/app.rs"]
 mod app;
@@ -21,6 +23,7 @@ use std::process::ExitCode;
 
 use actix_web::cookie::Key;
 use auto_logout::actix::AutoLogoutStore;
+use auto_logout::redis::RedisStore;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -36,8 +39,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let key = match std::env::var("DEMO_SECRET_KEY") {
-        Ok(secret) if !secret.trim().is_empty() => match Key::try_from(secret.trim().as_bytes()) {
+    let secret = std::env::var("DEMO_SECRET_KEY")
+        .ok()
+        .filter(|secret| !secret.trim().is_empty());
+    let key = match &secret {
+        Some(secret) => match Key::try_from(secret.trim().as_bytes()) {
             Ok(key) => key,
             Err(_) => {
                 eprintln!(
@@ -47,7 +53,7 @@ async fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        _ => Key::generate(),
+        None => Key::generate(),
     };
     let addr = std::env::var("DEMO_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
     let listener = match std::net::TcpListener::bind(&addr) {
@@ -87,12 +93,23 @@ async fn main() -> ExitCode {
     );
     let served = match std::env::var("REDIS_URL") {
         Ok(url) if !url.trim().is_empty() => {
-            let store = match app::redis_store(url.trim()).await {
+            let store = match RedisStore::connect(url.trim()).await {
                 Ok(store) => store,
                 Err(err) => {
                     eprintln!("actix_demo: cannot connect to REDIS_URL={url}: {err}");
                     return ExitCode::from(2);
                 }
+            };
+            // Without DEMO_SECRET_KEY, every instance on this Redis uses one key.
+            let key = match secret {
+                Some(_) => key,
+                None => match app::shared_cookie_key(&store, &key).await {
+                    Ok(key) => key,
+                    Err(err) => {
+                        eprintln!("actix_demo: cannot keep the cookie key in Redis: {err}");
+                        return ExitCode::from(2);
+                    }
+                },
             };
             println!(
                 "auto-logout actix demo on http://{addr}/ — sign in as demo / demo\n  {summary}, sessions in Redis at {url}{extras}"

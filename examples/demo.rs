@@ -6,7 +6,8 @@
 //! `AUTO_LOGOUT_WARN_BEFORE` (20 s), `AUTO_LOGOUT_MESSAGE`,
 //! `AUTO_LOGOUT_REDIRECT_TO_LOGIN_IMMEDIATELY` (true) — times as seconds or
 //! `"90s"`, `"5m"` — and any other `AUTO_LOGOUT_<KEY>` of the configuration;
-//! `REDIS_URL` keeps sessions in Redis so several instances share them;
+//! `REDIS_URL` keeps sessions in Redis (`redis://host:port`, or
+//! `redis-cluster://host:port` for a Redis Cluster) so several instances share them;
 //! `DEMO_CSP=strict|nonce` sends a Content-Security-Policy; `DEMO_AUTO_LOGOUT=off`
 //! runs the same site without the layer; `RUST_LOG` filters the log on stderr
 //! (default `info`), where each automatic logout shows up with its reason.
@@ -15,6 +16,8 @@
 mod app;
 
 use std::process::ExitCode;
+
+use auto_logout::redis::RedisStore;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -31,8 +34,12 @@ async fn main() -> ExitCode {
     };
     let addr = std::env::var("DEMO_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
     let (router, store) = match std::env::var("REDIS_URL") {
-        Ok(url) if !url.trim().is_empty() => match app::redis_store(url.trim()).await {
-            Ok(store) => (app::router(&settings, store), format!("Redis at {url}")),
+        // The crate's Redis store: `redis://host:port`, or `redis-cluster://host:port`.
+        Ok(url) if !url.trim().is_empty() => match RedisStore::connect(url.trim()).await {
+            Ok(store) => (
+                app::guarded_router_with(&settings, store, axum::Router::new()),
+                format!("Redis at {url}"),
+            ),
             Err(err) => {
                 eprintln!("demo: cannot connect to REDIS_URL={url}: {err}");
                 return ExitCode::from(2);

@@ -32,7 +32,7 @@ use actix_web_flash_messages::{FlashMessage, FlashMessagesFramework, IncomingFla
 use auto_logout::actix::{
     AutoLogout, AutoLogoutContext, AutoLogoutMiddleware, AutoLogoutStore, KeepUnread, StoreErrors,
 };
-use auto_logout::{LoginError, Nonce, request};
+use auto_logout::{GuardedStore, LoginError, Nonce, request};
 use tera::{Context, Tera};
 
 pub use axum_app::{Csp, PASSWORD, SESSION_COOKIE, Settings, USER_KEY, USERNAME};
@@ -69,9 +69,10 @@ fn templates() -> Tera {
 
 /// Everything one instance needs besides its settings.
 #[derive(Clone)]
-pub struct Stack<S, T = AutoLogoutStore<S>> {
-    /// The session store, wrapped so that a logout stays final.
-    pub store: AutoLogoutStore<S>,
+pub struct Stack<G, T = G> {
+    /// The session store that keeps a logout final: a store wrapped in
+    /// `AutoLogoutStore`, or the crate's `RedisStore`.
+    pub store: G,
     /// The store `SessionMiddleware` is given: `store` itself (tests give it
     /// one that bypasses the wrapper, to show what the wrapper prevents).
     pub sessions: T,
@@ -80,9 +81,9 @@ pub struct Stack<S, T = AutoLogoutStore<S>> {
     pub key: Key,
 }
 
-impl<S: Clone> Stack<S> {
+impl<G: Clone> Stack<G> {
     /// The demo's stack: `SessionMiddleware` over `store`.
-    pub fn new(store: AutoLogoutStore<S>, key: Key) -> Self {
+    pub fn new(store: G, key: Key) -> Self {
         Stack {
             sessions: store.clone(),
             store,
@@ -94,9 +95,9 @@ impl<S: Clone> Stack<S> {
 /// The demo's app over `store`: routes, then auto-logout, flash messages,
 /// sessions and the store-error answer, outermost last. `extra` adds routes
 /// behind the same middleware (tests add routes there).
-pub fn app<S, T, F>(
+pub fn app<G, T, F>(
     settings: Settings,
-    stack: Stack<S, T>,
+    stack: Stack<G, T>,
     extra: F,
 ) -> App<
     impl ServiceFactory<
@@ -108,7 +109,7 @@ pub fn app<S, T, F>(
     >,
 >
 where
-    S: SessionStore + Clone + 'static,
+    G: GuardedStore + Clone + 'static,
     T: SessionStore + Clone + 'static,
     F: FnOnce(&mut web::ServiceConfig),
 {
@@ -161,14 +162,14 @@ where
 
 /// Starts the demo on `listener` (bind `127.0.0.1:0` for a free port) and
 /// returns the running server (await it, or spawn it) and its address.
-pub fn serve<S, T, F>(
+pub fn serve<G, T, F>(
     settings: Settings,
-    stack: Stack<S, T>,
+    stack: Stack<G, T>,
     listener: std::net::TcpListener,
     extra: F,
 ) -> std::io::Result<(Server, SocketAddr)>
 where
-    S: SessionStore + Clone + Send + 'static,
+    G: GuardedStore + Clone + Send + 'static,
     T: SessionStore + Clone + Send + 'static,
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
@@ -200,6 +201,33 @@ pub async fn redis_store(url: &str) -> anyhow::Result<AutoLogoutStore<RedisSessi
     let pool = config.create_pool(Some(Runtime::Tokio1))?;
     let store = RedisSessionStore::new_pooled(pool).await?;
     Ok(AutoLogoutStore::new(store).with_timeout(STORE_TIMEOUT))
+}
+
+/// The cookie key every instance on this Redis uses: the first instance's
+/// `candidate`, kept in Redis (`SET .. NX`, then read back), so that several
+/// instances need no shared `DEMO_SECRET_KEY`.
+pub async fn shared_cookie_key(
+    store: &auto_logout::redis::RedisStore,
+    candidate: &Key,
+) -> anyhow::Result<Key> {
+    use auto_logout::redis::fred::interfaces::KeysInterface;
+    use auto_logout::redis::fred::types::SetOptions;
+    const NAME: &str = "auto-logout-demo:cookie-key";
+    let hex: String = candidate
+        .master()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let client = store.pool().next();
+    let _: Option<String> = client
+        .set(NAME, hex, None, Some(SetOptions::NX), false)
+        .await?;
+    let kept: String = client.get(NAME).await?;
+    let bytes = (0..kept.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(kept.get(at..at + 2).unwrap_or("zz"), 16))
+        .collect::<Result<Vec<u8>, _>>()?;
+    Ok(Key::try_from(bytes.as_slice())?)
 }
 
 /// A route for `GET` and `HEAD`.

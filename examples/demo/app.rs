@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use auto_logout::axum::{AutoLogout, AutoLogoutContext, AutoLogoutLayer, AutoLogoutStore};
-use auto_logout::{Config, LoginError, ManualClock, Nonce, SessionLimits, request};
+use auto_logout::{Config, GuardedStore, LoginError, ManualClock, Nonce, SessionLimits, request};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -304,6 +304,17 @@ pub fn router_with<S: SessionStore + Clone>(
     store: S,
     extra: Router,
 ) -> Router {
+    guarded_router_with(settings, AutoLogoutStore::new(store), extra)
+}
+
+/// [`router_with`] over a store that keeps a logout final by itself: the
+/// crate's [`RedisStore`](auto_logout::redis::RedisStore) (or a store already
+/// wrapped in [`AutoLogoutStore`]).
+pub fn guarded_router_with<S: SessionStore + GuardedStore + Clone>(
+    settings: &Settings,
+    store: S,
+    extra: Router,
+) -> Router {
     let state = AppState {
         templates: Arc::new(templates()),
         csp: settings.csp,
@@ -311,7 +322,6 @@ pub fn router_with<S: SessionStore + Clone>(
         htmx: settings.htmx.clone().map(Arc::new),
         remember_session_time: settings.remember_session_time,
     };
-    let store = AutoLogoutStore::new(store);
     let app = Router::new()
         .route("/", get(home))
         .route("/login", get(login_form).post(login_submit))
