@@ -46,7 +46,7 @@
 //! | `axum-login` | `axum` | with axum-login 0.18, a login starts the clocks by itself |
 //! | `actix` | `actix` | an actix-web 4 middleware over actix-session 0.11, flash messages through actix-web-flash-messages 0.5 |
 //! | `actix-identity` | `actix` | with actix-identity 0.9, `Identity::login` starts the clocks by itself |
-//! | `redis` | `redis` | the crate's own Redis session store (standalone or Cluster, over fred 10): a logout is final on every instance; for tower-sessions with `axum`, for actix-session with `actix` |
+//! | `redis` | `redis` | the crate's own Redis session store (standalone or Cluster, over fred 10): a logout is final on every instance; for tower-sessions with `axum`, for actix-session with `actix` (with neither, it adds nothing) |
 //! | `tracing` | — | audit events (target `auto_logout`): each automatic logout at info, refused keepalives, refused stamps and store failures at warn; see the README's "Audit events" |
 //!
 //! The README has a quick start per framework and engine, and the repository's
@@ -69,7 +69,7 @@ pub mod request;
 pub mod save_rule;
 pub mod script;
 pub mod stamps;
-#[cfg(any(feature = "axum", feature = "actix", feature = "redis"))]
+#[cfg(any(feature = "axum", feature = "actix"))]
 mod store_lock;
 mod time_value;
 
@@ -85,7 +85,8 @@ pub mod axum;
 #[cfg(feature = "minijinja")]
 #[cfg_attr(docsrs, doc(cfg(feature = "minijinja")))]
 pub mod minijinja;
-#[cfg(feature = "redis")]
+// The store serves a session layer: with `axum` (tower-sessions) or `actix` (actix-session).
+#[cfg(all(feature = "redis", any(feature = "axum", feature = "actix")))]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
 #[cfg(feature = "tera")]
@@ -108,7 +109,7 @@ pub use request::Answer;
 pub use save_rule::{InStore, SaveAction};
 pub use script::{Nonce, NonceError, PageTexts, ScriptTag};
 pub use stamps::{StampError, Stamps};
-#[cfg(any(feature = "axum", feature = "actix", feature = "redis"))]
+#[cfg(any(feature = "axum", feature = "actix"))]
 pub use store_lock::{GuardedStore, StoreLink};
 pub use time_value::TimeValue;
 

@@ -252,7 +252,7 @@ impl Config {
     /// idle and absolute deadlines, with the limits in force), or `None`
     /// when no limit applies. A session store sets a record's time to live
     /// from it.
-    #[cfg(feature = "redis")]
+    #[cfg(all(feature = "redis", any(feature = "axum", feature = "actix")))]
     pub(crate) fn deadline_of(&self, stamps: &Stamps) -> Option<Timestamp> {
         let limits = self.limits_of(stamps);
         let idle_end = limits

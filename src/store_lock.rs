@@ -123,6 +123,7 @@ impl StoreLink {
     }
 
     /// See [`EndOnce::end_once`].
+    #[cfg(feature = "axum")]
     pub(crate) async fn end_once(&self, id: &str) -> Result<bool, String> {
         self.ender.end_once(id).await
     }

@@ -352,7 +352,9 @@ impl RedisStore {
     }
 
     /// Sets the time to live of a record without stamps (a record with
-    /// stamps keeps the one that follows its session).
+    /// stamps keeps the one that follows its session): actix-session's
+    /// `update_ttl`.
+    #[cfg(feature = "actix")]
     pub(crate) async fn touch_record(
         &self,
         id: &str,
