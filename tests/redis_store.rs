@@ -111,7 +111,10 @@ impl RedisCluster {
                 .args(["--appendonly", "no"])
                 .args(["--cluster-enabled", "yes"])
                 .args(["--cluster-config-file", &format!("nodes-{port}.conf")])
-                .args(["--cluster-node-timeout", "2000"])
+                // One master hung for a few seconds is not failed over (there
+                // are no replicas), and the others go on serving their slots.
+                .args(["--cluster-node-timeout", "15000"])
+                .args(["--cluster-require-full-coverage", "no"])
                 .arg("--dir")
                 .arg(&dir)
                 .stdout(std::process::Stdio::null())
@@ -800,4 +803,221 @@ async fn a_record_lives_until_its_deadline_plus_the_grace_and_a_request_costs_tw
         // Clean slate for the next stack.
         let _: i64 = probe.pool().next().del(&key).await.unwrap();
     }
+}
+
+// ---------------------------------------------------------------------------
+// Clocks across instances.
+
+/// The status endpoint's answer on `addr` (passive: no activity).
+async fn status(http: &reqwest::Client, addr: SocketAddr, cookie: &str) -> Value {
+    let res = http
+        .get(format!("http://{addr}/auto-logout/status"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("the instance answers");
+    assert_eq!(res.status().as_u16(), 200, "status answers 200");
+    res.json().await.unwrap()
+}
+
+/// Instance B's clock `skew_ms` ahead of A's (behind when negative). The
+/// user's last activity is on A; B logs the session out `skew_ms` before
+/// `IDLE_TIME` has passed in true time (after, when behind), never further
+/// off than the skew plus 1 % of `IDLE_TIME`, and always for inactivity
+/// (never refused as forged).
+async fn skewed(stack: Stack, url: &str, skew_ms: i64) {
+    let (a, clock_a, b, clock_b) = two_instances(stack, url, None).await;
+    let http = client();
+    let true_time = |t: Timestamp| {
+        clock_a.set(t);
+        clock_b.set(t.saturating_add_millis(skew_ms));
+    };
+    let start = system_now();
+    true_time(start);
+    let cookie = session_cookie(&login(&http, a, "").await.cookies).expect("a session cookie");
+    // The user's last activity, on A, 10 s after the login.
+    let last = start.saturating_add_millis(10_000);
+    true_time(last);
+    assert_eq!(get_home(&http, a, &cookie).await.status, 200);
+    // B's logout instant in true time: the last instant B still sees the
+    // session active, and the next millisecond.
+    let logout_at = last.saturating_add_millis(IDLE_MS - skew_ms);
+    let off_by =
+        (logout_at.as_unix_millis() - last.saturating_add_millis(IDLE_MS).as_unix_millis()).abs();
+    assert!(
+        off_by <= skew_ms.abs() + IDLE_MS / 100,
+        "{stack:?}: a skew of {skew_ms} ms moves the logout by {off_by} ms"
+    );
+    true_time(logout_at);
+    let before = status(&http, b, &cookie).await;
+    assert_eq!(
+        before["active"], true,
+        "{stack:?}, skew {skew_ms} ms: {before}"
+    );
+    true_time(logout_at.saturating_add_millis(1));
+    let after = status(&http, b, &cookie).await;
+    assert_eq!(
+        after["active"], false,
+        "{stack:?}, skew {skew_ms} ms: {after}"
+    );
+    assert_eq!(
+        after["reason"], "idle",
+        "{stack:?}, skew {skew_ms} ms: never invalid"
+    );
+    // Final on A too.
+    assert!(!signed_in(&http, a, &cookie).await, "{stack:?}: final on A");
+    eprintln!(
+        "{stack:?}: B {skew_ms:+} ms: logged out {} ms after the last activity (IDLE_TIME {IDLE_MS} ms), reason idle",
+        logout_at.as_unix_millis() + 1 - last.as_unix_millis()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_four_seconds_apart_end_sessions_within_the_skew_and_never_as_forged() {
+    let Some(redis) = RedisServer::start("tests/redis_store.rs") else {
+        return;
+    };
+    for stack in [Stack::Axum, Stack::Actix] {
+        skewed(stack, &redis.url(), 4_000).await;
+        skewed(stack, &redis.url(), -4_000).await;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Outages on the Cluster.
+
+/// Signs in sessions on `addr` until every master holds at least one; their
+/// cookies, each with the port of the master that holds its record.
+async fn sessions_on_every_master(
+    http: &reqwest::Client,
+    addr: SocketAddr,
+    cluster: &RedisCluster,
+) -> Vec<(u16, String)> {
+    let mut known = std::collections::HashSet::new();
+    let mut found: Vec<(u16, String)> = Vec::new();
+    for _ in 0..200 {
+        let cookie = session_cookie(&login(http, addr, "").await.cookies).expect("a cookie");
+        // The new record is on exactly one master.
+        let mut holder = None;
+        for port in &cluster.ports {
+            for key in cluster.keys_on(*port) {
+                if known.insert(key) {
+                    holder = Some(*port);
+                }
+            }
+        }
+        let port = holder.expect("the sign-in wrote a record");
+        if !found.iter().any(|(p, _)| *p == port) {
+            found.push((port, cookie));
+        }
+        if found.len() == cluster.ports.len() {
+            break;
+        }
+    }
+    assert_eq!(
+        found.len(),
+        cluster.ports.len(),
+        "a session on every master"
+    );
+    found
+}
+
+impl RedisCluster {
+    /// The session keys the master on `port` holds.
+    fn keys_on(&self, port: u16) -> Vec<String> {
+        let out = std::process::Command::new("redis-cli")
+            .args([
+                "-p",
+                &port.to_string(),
+                "--scan",
+                "--pattern",
+                "auto-logout:session:*",
+            ])
+            .output()
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn signal(&self, port: u16, signal: &str) {
+        let at = self.ports.iter().position(|p| *p == port).unwrap();
+        let pid = self.nodes[at].id().to_string();
+        let status = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+}
+
+/// Answers for each cookie: (status, milliseconds taken).
+async fn answers(
+    http: &reqwest::Client,
+    addr: SocketAddr,
+    sessions: &[(u16, String)],
+) -> Vec<(u16, u16, u128)> {
+    let mut out = Vec::new();
+    for (port, cookie) in sessions {
+        let started = std::time::Instant::now();
+        let status = get_home(http, addr, cookie).await.status;
+        out.push((*port, status, started.elapsed().as_millis()));
+    }
+    out
+}
+
+async fn hung_master(stack: Stack, cluster: &RedisCluster) {
+    let (a, _clock_a, b, _clock_b) = two_instances(stack, &cluster.url(), None).await;
+    let http = client();
+    let sessions = sessions_on_every_master(&http, a, cluster).await;
+    let hung = sessions[0].0;
+    cluster.signal(hung, "-STOP");
+    for addr in [a, b] {
+        for (port, status, millis) in answers(&http, addr, &sessions).await {
+            if port == hung {
+                assert_eq!(
+                    status, 503,
+                    "{stack:?}: a session on the hung master answers 503"
+                );
+                assert!(
+                    (1_900..3_000).contains(&millis),
+                    "{stack:?}: answered in {millis} ms (2 s timeout)"
+                );
+            } else {
+                assert_eq!(
+                    status, 200,
+                    "{stack:?}: sessions on the other masters are served"
+                );
+            }
+        }
+    }
+    cluster.signal(hung, "-CONT");
+    let resumed = std::time::Instant::now();
+    loop {
+        let all = answers(&http, a, &sessions).await;
+        let back = answers(&http, b, &sessions).await;
+        if all.iter().chain(&back).all(|(_, status, _)| *status == 200) {
+            break;
+        }
+        assert!(
+            resumed.elapsed() < Duration::from_secs(3),
+            "{stack:?}: not served again 3 s after SIGCONT: {all:?} {back:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!(
+        "{stack:?}: one master hung (SIGSTOP): its sessions 503 within 2-3 s, the others served; \
+         all served again {} ms after SIGCONT",
+        resumed.elapsed().as_millis()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hung_cluster_master_answers_503_in_seconds_and_heals_without_a_restart() {
+    let Some(cluster) = RedisCluster::start("tests/redis_store.rs") else {
+        return;
+    };
+    hung_master(Stack::Axum, &cluster).await;
+    hung_master(Stack::Actix, &cluster).await;
 }
