@@ -11,6 +11,7 @@
 //! | `store_failed` | warn | `operation`, `error` | a call of the wrapped session store fails |
 //! | `hook_failed` | warn | `reason`, `error` | the logout hook failed, panicked or took too long (the session is logged out all the same) |
 //! | `clocks_never_started` | warn | `detail` | a session holds data but no stamps: the app signs users in without starting the clocks; once per process |
+//! | `setup_mistake` | error | `mistake`; the message is the fix | the layers are in a wrong order, or the session layer uses another store ([`Mistake`](crate::engine::Mistake)); once per request that finds it |
 //!
 //! No event carries a session id, a cookie, a stamp's text or session data.
 //!
@@ -190,6 +191,24 @@ pub(crate) fn hook_failed(reason: ExpiryReason, error: &dyn std::fmt::Display) {
     );
     #[cfg(not(feature = "tracing"))]
     let _ = (reason, error);
+}
+
+/// A mistake in how the application put the crate together, at error level:
+/// `mistake` names it ([`Mistake::name`](crate::engine::Mistake::name)), and
+/// the message is its fix, the text the request is answered with. Without the
+/// feature nothing is printed: the `500` carries the same text.
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
+pub(crate) fn setup_mistake(mistake: &'static str, fix: &'static str) {
+    #[cfg(feature = "tracing")]
+    tracing::error!(
+        target: TARGET,
+        event = "setup_mistake",
+        mistake,
+        "{fix}"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = (mistake, fix);
 }
 
 /// Set once [`clocks_never_started`] has said its warning.
