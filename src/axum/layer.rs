@@ -31,7 +31,9 @@ impl AutoLogoutLayer {
     /// [`RedisStore`](crate::redis::RedisStore) (feature `redis`). Its saves keep
     /// a logout final (see the [module docs](super#a-logout-stays-final)).
     /// When the session layer uses another store, the first request with a
-    /// stored session is answered `500` with a text that says so.
+    /// stored session is answered `500` with a text that says so, and the
+    /// same text is logged at error level
+    /// ([`Mistake::StoreNotWrapped`](crate::engine::Mistake::StoreNotWrapped)).
     pub fn new<S: GuardedStore>(config: Config, store: &S) -> Self {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store = store.link();

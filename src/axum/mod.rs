@@ -100,6 +100,15 @@
 //! inside, it queues the message in the session where `MessagesManagerLayer`
 //! reads it.
 //!
+//! A wrong order does not pass silently. With `AutoLogoutLayer` outside
+//! `SessionManagerLayer` (or without it) every request but the crate's own
+//! files is answered `500` with a text that gives the order above, and the
+//! same text is logged at error level (target `auto_logout`, event
+//! `setup_mistake`; see [`Mistake`](crate::engine::Mistake)).
+//! `MessagesManagerLayer` outside `SessionManagerLayer` answers every request
+//! itself, before this layer is called: an empty `500`, and its own error
+//! line (`axum_messages: session not found in request extensions`).
+//!
 //! # Store outages
 //!
 //! When the session store fails (or, through the store's own command

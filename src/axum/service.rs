@@ -17,15 +17,9 @@ use super::response::into_response;
 use super::{AuthHook, LogoutEvent, Shared};
 use crate::clock::Timestamp;
 use crate::decision::{ExpiryReason, RequestOutcome};
-use crate::engine::{self, Endpoint, HookAnswer, Reply, Route};
+use crate::engine::{self, Endpoint, Framework, HookAnswer, Reply, Route};
 use crate::request;
 use crate::stamps::Stamps;
-
-const MISSING_SESSION: &str = "auto-logout: no tower_sessions::Session in the request; \
-add SessionManagerLayer outside AutoLogoutLayer (with Router::layer, add it after)";
-const STORE_NOT_WRAPPED: &str = "auto-logout: SessionManagerLayer does not use the AutoLogoutStore \
-given to AutoLogoutLayer::new, so a logout would not stay final; give that store (or a clone of it) \
-to SessionManagerLayer::new";
 
 /// The [`Service`] made by [`AutoLogoutLayer`](super::AutoLogoutLayer).
 #[derive(Clone, Debug)]
@@ -97,8 +91,11 @@ where
         Route::Reply(reply) => return Ok(into_response(reply)),
         Route::Continue(endpoint) => endpoint,
     };
-    let Some(session) = req.extensions().get::<Session>().cloned() else {
-        return Ok(into_response(Reply::missing_session(MISSING_SESSION)));
+    // SessionManagerLayer must have run before this layer (the rule and its
+    // text are the core's, for both stacks; answered and logged).
+    let session = match engine::session_layer_ran(req.extensions().get::<Session>().cloned()) {
+        Ok(session) => session,
+        Err(mistake) => return Ok(into_response(mistake.reply(Framework::Axum))),
     };
 
     // One `now` for the whole request.
@@ -130,8 +127,8 @@ where
     };
     // A session with an id was loaded from the store: when the wrapper never
     // saw a call, the session layer uses another store (checked until it has).
-    if !shared.store.was_used() && session.id().is_some() {
-        return Ok(into_response(Reply::misconfigured(STORE_NOT_WRAPPED)));
+    if let Some(mistake) = engine::store_mistake(shared.store.was_used(), session.id().is_some()) {
+        return Ok(into_response(mistake.reply(Framework::Axum)));
     }
 
     // The application's signed-in key, read only for a session without stamps.
