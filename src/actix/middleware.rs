@@ -2,6 +2,7 @@
 //! inner `Service`), after actix-identity's middleware; [`StoreErrors`] for
 //! store outages.
 
+use std::cell::Cell;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -19,20 +20,18 @@ use super::response::into_response;
 use super::{AutoLogout, LogoutEvent, Shared, session};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::decision::RequestOutcome;
-use crate::engine::{self, Endpoints, HookAnswer, Reply, Route};
+use crate::decision::{ExpiryReason, RequestOutcome};
+use crate::engine::{self, Endpoints, Framework, HookAnswer, Mistake, Reply, Route};
 use crate::store_lock::GuardedStore;
 
 type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
-const UNWRAPPED_STORE: &str = "auto-logout: SessionMiddleware was given a session store that is \
-not the AutoLogoutStore passed to AutoLogoutMiddleware::new; give both the same store (or a \
-clone), so that a logout stays final";
-
 /// The actix-web middleware: checks both limits on every request, records
 /// activity, logs expired sessions out and serves the endpoints. Wrap it
 /// inside `SessionMiddleware` (and inside `FlashMessagesFramework`); see the
-/// [module docs](super).
+/// [module docs](super). In another order every request it serves is answered
+/// with a `500` that says how to fix it, and logged
+/// ([`Mistake`](crate::engine::Mistake)).
 #[derive(Clone, Debug)]
 pub struct AutoLogoutMiddleware {
     shared: Arc<Shared>,
@@ -47,7 +46,8 @@ impl AutoLogoutMiddleware {
     /// (feature `redis`), so that a logout stays final (see the
     /// [module docs](super#a-logout-stays-final)). When `SessionMiddleware`
     /// was given another store, the first request with a stored login gets a
-    /// `500` that says so.
+    /// `500` that says so, and the same text is logged at error level
+    /// ([`Mistake::StoreNotWrapped`](crate::engine::Mistake::StoreNotWrapped)).
     pub fn new<S: GuardedStore>(config: Config, store: &S) -> Self {
         let endpoints = Endpoints::new(&config);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -219,6 +219,7 @@ where
         ready(Ok(AutoLogoutService {
             service: Rc::new(service),
             shared: Arc::clone(&self.shared),
+            sessions_seen: Rc::default(),
         }))
     }
 }
@@ -227,6 +228,9 @@ where
 pub struct AutoLogoutService<S> {
     service: Rc<S>,
     shared: Arc<Shared>,
+    /// Set once a request showed that `SessionMiddleware` runs before this
+    /// service (the order of the middleware does not change afterwards).
+    sessions_seen: Rc<Cell<bool>>,
 }
 
 impl<S> std::fmt::Debug for AutoLogoutService<S> {
@@ -252,7 +256,8 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let service = Rc::clone(&self.service);
         let shared = Arc::clone(&self.shared);
-        Box::pin(run(shared, service, req))
+        let sessions_seen = Rc::clone(&self.sessions_seen);
+        Box::pin(run(shared, service, sessions_seen, req))
     }
 }
 
@@ -264,6 +269,7 @@ fn reply<B>(req: ServiceRequest, reply: Reply) -> ServiceResponse<EitherBody<B>>
 async fn run<S, B>(
     shared: Arc<Shared>,
     service: Rc<S>,
+    sessions_seen: Rc<Cell<bool>>,
     req: ServiceRequest,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error>
 where
@@ -283,14 +289,31 @@ where
     let now = shared.clock.now();
     let config = &shared.config;
     let activity = engine::activity_of(config, endpoint, method, path, header);
-    let session = req.get_session();
+    // SessionMiddleware must have run before us (the core's rule and text,
+    // for both stacks): asked until a request shows it has.
+    let session = if sessions_seen.get() {
+        req.get_session()
+    } else {
+        match engine::session_layer_ran(session::loaded(&req)) {
+            Ok(session) => {
+                sessions_seen.set(true);
+                session
+            }
+            Err(mistake) => return Ok(reply(req, mistake.reply(Framework::Actix))),
+        }
+    };
+    // FlashMessagesFramework too, when a message may have to be flashed.
+    let messages_before = session::flash_installed(req.request());
     let user_before = shared
         .identity_key
         .and_then(|key| session::user_id(&session, key));
     let mut outcome = session::check(config, &session, now, activity);
-    if outcome != RequestOutcome::Untracked && !shared.store.was_used() {
-        // A stored login, loaded by a store that is not the wrapper.
-        return Ok(reply(req, Reply::misconfigured(UNWRAPPED_STORE)));
+    // A stored login, loaded by a store that is not the wrapper?
+    if let Some(mistake) = engine::store_mistake(
+        shared.store.was_used(),
+        outcome != RequestOutcome::Untracked,
+    ) {
+        return Ok(reply(req, mistake.reply(Framework::Actix)));
     }
     // The application's signed-in key, read only for a session without stamps.
     let signed_in = user_before.is_some()
@@ -305,6 +328,7 @@ where
     }
     let was_active = matches!(outcome, RequestOutcome::Active { .. });
     let mut replaced = None;
+    let mut message_lost = false;
     match outcome {
         RequestOutcome::Active {
             write: Some(stamps),
@@ -341,8 +365,12 @@ where
             // (`AutoLogoutContext::expiry_message`); every other page's is flashed.
             if let Some(message) = config.message_for(reason)
                 && !engine::page_shows_expiry_message(config, path)
+                && !session::flash(&req, message)
             {
-                session::flash(&req, message);
+                // No FlashMessagesFramework before us: the message is lost.
+                // Said here, whatever the answer (once per request).
+                Mistake::MessagesNotOutside.report(Framework::Actix);
+                message_lost = true;
             }
         }
         _ => {}
@@ -387,6 +415,20 @@ where
         shows_message,
     });
     let mut res = service.call(req).await?;
+    // FlashMessagesFramework ran, but inside us: too late for our messages.
+    let messages_after = session::flash_installed(res.request());
+    if let Some(mistake) =
+        engine::messages_mistake(messages_configured(config), messages_before, messages_after)
+    {
+        // Logged already when this request lost its message.
+        let answer = if message_lost {
+            Reply::misconfigured(mistake.fix(Framework::Actix))
+        } else {
+            mistake.reply(Framework::Actix)
+        };
+        let (request, _) = res.into_parts();
+        return Ok(ServiceResponse::new(request, into_response(answer)).map_into_right_body());
+    }
     let own = res.headers().contains_key(header::CACHE_CONTROL);
     if let Some(value) = engine::page_cache_control(&outcome, activity, own) {
         res.headers_mut()
@@ -412,6 +454,13 @@ where
         after_untracked(&shared, &session, now);
     }
     Ok(res.map_into_left_body())
+}
+
+/// Whether an automatic logout may flash a message: one is configured for a
+/// reason (`invalid` stamps get the general `MESSAGE`).
+fn messages_configured(config: &Config) -> bool {
+    config.message_for(ExpiryReason::Idle).is_some()
+        || config.message_for(ExpiryReason::Session).is_some()
 }
 
 /// At the end of a request whose session had no stamps when it began and

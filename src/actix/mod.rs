@@ -89,6 +89,26 @@
 //! `POST keepalive` (refused with `403` without `X-Auto-Logout: 1`) and the
 //! script and stylesheet files under their content hashes.
 //!
+//! # Middleware order
+//!
+//! The last `.wrap` runs first: `.wrap(AutoLogoutMiddleware::new(..))
+//! .wrap(FlashMessagesFramework::builder(..).build())
+//! .wrap(SessionMiddleware::new(..)).wrap(StoreErrors)`, so that sessions and
+//! flash messages are there when this middleware runs. (The flash cookie needs
+//! no session: `FlashMessagesFramework` may also go outside `SessionMiddleware`.)
+//! A wrong order does not pass silently ([`Mistake`](crate::engine::Mistake)):
+//!
+//! - `SessionMiddleware` inside this middleware, or missing: every request but
+//!   the crate's own files is answered `500` with a text that gives the order
+//!   above, and the text is logged at error level (target `auto_logout`,
+//!   event `setup_mistake`). Before, the crate was silently off.
+//! - `FlashMessagesFramework` inside it, with a message configured: the same,
+//!   for every request that reaches the app (the message of an expiry would
+//!   be lost).
+//! - No `FlashMessagesFramework` at all, with a message configured: each
+//!   expiry whose message is lost is logged at error level; the answers stay
+//!   as they are.
+//!
 //! # Flash messages: use the cookie store
 //!
 //! actix-web-flash-messages 0.5's `SessionMessageStore` is built on

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use actix_session::{Session, SessionInsertError};
-use actix_web::HttpMessage as _;
-use actix_web::dev::ServiceRequest;
+use actix_session::{Session, SessionExt as _, SessionInsertError};
+use actix_web::dev::{Extensions, ServiceRequest};
+use actix_web::{HttpMessage as _, HttpRequest};
 use actix_web_flash_messages::FlashMessage;
 use actix_web_flash_messages::storage::FlashMessageStore;
 
@@ -66,16 +66,43 @@ pub(super) fn end(session: &Session) {
     session.renew();
 }
 
-/// Flashes `message` at info level when `FlashMessagesFramework` is
-/// installed (without it, `FlashMessage::send` would panic).
-pub(super) fn flash(req: &ServiceRequest, message: &str) {
-    let installed = req
-        .extensions()
+/// The request's session when `SessionMiddleware` has run before us (it puts
+/// its state into the request's extensions), else `None`.
+///
+/// `get_session` cannot tell: it makes an empty state when there is none. Nor
+/// can the extensions be asked, as actix-session's state type is private. So
+/// the extensions are taken out, an empty state of our own put in their place
+/// (the only entry, so `get_session` makes it), and the originals put back
+/// over it: actix-session's state, if there is one, replaces ours. The
+/// request's session is then ours exactly when there was none. Nothing is
+/// copied or changed; the middleware asks once per worker until the answer
+/// is yes.
+pub(super) fn loaded(req: &ServiceRequest) -> Option<Session> {
+    let originals = std::mem::replace(&mut *req.extensions_mut(), Extensions::new());
+    let ours = req.get_session();
+    req.extensions_mut().extend(originals);
+    let session = req.get_session();
+    let same = std::ptr::eq(&*ours.entries(), &*session.entries());
+    (!same).then_some(session)
+}
+
+/// Whether `FlashMessagesFramework` has run for this request: its store is
+/// in the request's extensions (it puts it there before calling inward).
+pub(super) fn flash_installed(req: &HttpRequest) -> bool {
+    req.extensions()
         .get::<Arc<dyn FlashMessageStore>>()
-        .is_some();
+        .is_some()
+}
+
+/// Flashes `message` at info level when `FlashMessagesFramework` ran before
+/// us (without it, `FlashMessage::send` would panic): `false` when it did not,
+/// and the message is lost.
+pub(super) fn flash(req: &ServiceRequest, message: &str) -> bool {
+    let installed = flash_installed(req.request());
     if installed {
         FlashMessage::info(message).send();
     }
+    installed
 }
 
 /// The signed-in user's id under `key` (actix-identity's id key), if any.
