@@ -121,7 +121,9 @@
 //! read or not, so the message of an expiry seen by a background request
 //! (the client script's `status` check) is gone before the login page shows.
 //! Wrap the store in [`KeepUnread`] so messages wait until a page reads them,
-//! as on axum.
+//! as on axum. `CookieMessageStore` always marks its cookie `Secure`; over
+//! plain `http` give [`KeepUnread::cookie_secure`] the session cookie's
+//! setting, or clients that honour `Secure` never send the message back.
 //!
 //! # A logout stays final
 //!
