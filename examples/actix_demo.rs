@@ -9,8 +9,10 @@
 //! `AUTO_LOGOUT_<KEY>`, `DEMO_CSP=strict|nonce`, `DEMO_AUTO_LOGOUT=off`,
 //! `DEMO_HTMX` — and `REDIS_URL` keeps sessions in Redis (the crate's
 //! `RedisStore`: `redis://host:port`, or `redis-cluster://host:port`) so
-//! several instances share them. The session and flash cookies are encrypted
-//! with a key: `DEMO_SECRET_KEY` (at least 64 bytes) when given; otherwise,
+//! several instances share them. The session and flash cookies are not
+//! `Secure` (the demo serves plain http; the flash cookie follows the session
+//! cookie, so every client gets its messages back), and are encrypted with a
+//! key: `DEMO_SECRET_KEY` (at least 64 bytes) when given; otherwise,
 //! with Redis, the first instance makes one and keeps it in Redis for the
 //! others, and without Redis each instance makes its own. `RUST_LOG` filters
 //! the log on stderr (default `info`), where each automatic logout shows up

@@ -44,6 +44,10 @@ pub const STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2)
 /// The flash-message cookie's name (the axum demo keeps messages in the session).
 pub const FLASH_COOKIE: &str = "_flash";
 
+/// Whether the session and flash cookies are `Secure`: not, as the demo serves
+/// plain http (as the axum demo's session cookie). Behind https, `true` for both.
+pub const COOKIE_SECURE: bool = false;
+
 #[derive(Clone)]
 struct AppState {
     templates: Arc<Tera>,
@@ -129,16 +133,21 @@ where
     }
     // Messages in a signed cookie (the session store of actix-web-flash-messages
     // is built on actix-session 0.10 and drops them under 0.11), kept until a
-    // page reads them.
-    let flash = FlashMessagesFramework::builder(KeepUnread::new(
-        CookieMessageStore::builder(stack.key.clone())
-            .cookie_name(FLASH_COOKIE.to_owned())
-            .build(),
-    ))
+    // page reads them, and `Secure` exactly when the session cookie is: the
+    // demo serves plain http, where a client that honours `Secure` would
+    // never send the message back.
+    let flash = FlashMessagesFramework::builder(
+        KeepUnread::new(
+            CookieMessageStore::builder(stack.key.clone())
+                .cookie_name(FLASH_COOKIE.to_owned())
+                .build(),
+        )
+        .cookie_secure(COOKIE_SECURE),
+    )
     .build();
     let sessions = SessionMiddleware::builder(stack.sessions, stack.key)
         .cookie_name(SESSION_COOKIE.to_owned())
-        .cookie_secure(false)
+        .cookie_secure(COOKIE_SECURE)
         .cookie_same_site(SameSite::Lax)
         .build();
     App::new()
