@@ -220,6 +220,9 @@ impl RedisStore {
                 performance.default_command_timeout = COMMAND_TIMEOUT;
             })
             .with_connection_config(|connection| {
+                // A command is one small write: send it at once (no Nagle
+                // delay behind the previous command's unacknowledged bytes).
+                connection.tcp.nodelay = Some(true);
                 connection.connection_timeout = COMMAND_TIMEOUT;
                 connection.internal_command_timeout = COMMAND_TIMEOUT;
                 connection.unresponsive = UnresponsiveConfig {
@@ -242,7 +245,8 @@ impl RedisStore {
                 ));
             }
         };
-        Ok(RedisStore::new(pool))
+        // The pool's own command timeout bounds every call: no second timer.
+        Ok(RedisStore::new(pool).with_timeout(None))
     }
 
     /// Keys start with `prefix` (default `auto-logout:session:`), then the
@@ -259,9 +263,11 @@ impl RedisStore {
         self.with_shared(|shared| shared.grace_millis = millis)
     }
 
-    /// Fails every store call that takes longer than `limit` (default
-    /// [`COMMAND_TIMEOUT`]), whatever the pool's own settings; `None` waits
-    /// as long as the pool does.
+    /// Fails every store call that takes longer than `limit`, whatever the
+    /// pool's own settings; `None` waits as long as the pool does. The
+    /// default is [`COMMAND_TIMEOUT`] for a store made with
+    /// [`RedisStore::new`], and none for [`RedisStore::connect`], whose pool
+    /// already gives up after [`COMMAND_TIMEOUT`].
     pub fn with_timeout(self, limit: Option<Duration>) -> Self {
         self.with_shared(|shared| shared.timeout = limit)
     }
@@ -392,7 +398,12 @@ impl RedisStore {
                 padded(stamps.last_activity_at()),
             ),
         };
+        let key = self.key(id);
+        let slot = fred::util::redis_keyslot(key.as_bytes());
         let args: Vec<String> = vec![
+            self.shared.script.sha1().to_string(),
+            "1".to_owned(),
+            key,
             mode.to_owned(),
             data.to_owned(),
             kind.to_owned(),
@@ -403,13 +414,25 @@ impl RedisStore {
             expiry.to_owned(),
         ];
         let client = self.shared.pool.next();
-        let answer: i64 = self
-            .timed(
-                self.shared
-                    .script
-                    .evalsha_with_reload(client, self.key(id), args),
-            )
-            .await?;
+        // EVALSHA as a plain command: fred sends its own `evalsha` alone on
+        // the connection (no pipelining), which doubled a save's latency.
+        // The key's slot routes it on a Cluster.
+        let evalsha = fred::types::CustomCommand::new_static(
+            "EVALSHA",
+            fred::types::ClusterHash::Custom(slot),
+            false,
+        );
+        let answer: i64 = match self
+            .timed(client.custom(evalsha.clone(), args.clone()))
+            .await
+        {
+            // Not loaded on that server yet (a restart, a failover): load, once more.
+            Err(error) if error.details().starts_with("NOSCRIPT") => {
+                self.timed(self.shared.script.load(client)).await?;
+                self.timed(client.custom(evalsha, args)).await?
+            }
+            answer => answer?,
+        };
         Ok(match answer {
             1 => Saved::Written,
             2 => Saved::Merged,
