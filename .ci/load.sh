@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load against a model of the truth, optimised build: each demo stack (axum,
-# actix-web) on each store (in memory, a real redis-server), one run at a time.
+# actix-web) on each store (in memory, a real redis-server through the framework's
+# own Redis store and through the crate's RedisStore), one run at a time.
 # Fails on any 5xx, any logout earlier than SPEC §3 allows, any late one.
 #
 #   .ci/load.sh                                   # CI's short run (2,000 sessions, 12 simulated minutes)
@@ -17,8 +18,10 @@ cargo test --release --all-features --test load --test actix_load --no-run
 for test in \
   "load axum_memory_store_under_load_agrees_with_the_model" \
   "load axum_redis_store_under_load_agrees_with_the_model" \
+  "load axum_crate_redis_store_under_load_agrees_with_the_model" \
   "actix_load actix_memory_store_under_load_agrees_with_the_model" \
-  "actix_load actix_redis_store_under_load_agrees_with_the_model"; do
+  "actix_load actix_redis_store_under_load_agrees_with_the_model" \
+  "actix_load actix_crate_redis_store_under_load_agrees_with_the_model"; do
   set -- $test
   started=$(date +%s.%N)
   # One process per run, so each peak memory figure is the run's own.

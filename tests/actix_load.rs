@@ -100,3 +100,58 @@ fn actix_redis_store_under_load_agrees_with_the_model() {
     report.print();
     report.assert_truthful();
 }
+
+/// The actix demo over the crate's `RedisStore` (counted), on its own
+/// thread with its own actix system, as `ActixSite` runs the others.
+fn crate_redis_site(
+    store: ActixCounting<auto_logout::redis::RedisStore>,
+) -> (
+    std::net::SocketAddr,
+    auto_logout::ManualClock,
+    actix_web::rt::System,
+) {
+    let clock = auto_logout::ManualClock::new(support::T0);
+    let mut settings = app::Settings::new(load_model::config());
+    settings.clock = Some(clock.clone());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let system = actix_web::rt::System::new();
+        system.block_on(async move {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let stack = app::Stack::new(store, actix_web::cookie::Key::generate());
+            let (server, addr) = app::serve(settings, stack, listener, app::no_routes).unwrap();
+            tx.send((addr, actix_web::rt::System::current())).unwrap();
+            let _ = server.await;
+        });
+    });
+    let (addr, system) = rx.recv().expect("the actix site starts");
+    (addr, clock, system)
+}
+
+#[test]
+fn actix_crate_redis_store_under_load_agrees_with_the_model() {
+    let _one = load_model::one_at_a_time();
+    let Some(redis) = support::RedisServer::start("tests/actix_load.rs (actix + RedisStore)")
+    else {
+        return;
+    };
+    let mut report = runtime().block_on(async {
+        let store = auto_logout::redis::RedisStore::connect(&redis.url())
+            .await
+            .expect("connects to redis");
+        let store = ActixCounting::new(store);
+        let writes = store.writes.clone();
+        let (addr, clock, system) = crate_redis_site(store);
+        let target = Target {
+            addr,
+            clock,
+            writes,
+        };
+        let report = load_model::run("actix-web", "RedisStore", target, Plan::from_env()).await;
+        system.stop();
+        report
+    });
+    report.store_memory = load_model::redis_peak_memory(redis.port);
+    report.print();
+    report.assert_truthful();
+}

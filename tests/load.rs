@@ -170,6 +170,27 @@ where
     }
 }
 
+/// The axum demo over a store that keeps a logout final by itself (the
+/// crate's `RedisStore`, counted), with a manual clock.
+async fn guarded_axum_target<S>(
+    store: S,
+    writes: Arc<std::sync::atomic::AtomicUsize>,
+) -> load_model::Target
+where
+    S: tower_sessions::SessionStore + auto_logout::GuardedStore + Clone,
+{
+    let clock = auto_logout::ManualClock::new(support::T0);
+    let mut settings = support::app::Settings::new(load_model::config());
+    settings.clock = Some(clock.clone());
+    let router = support::app::guarded_router_with(&settings, store, axum::Router::new());
+    let addr = support::app::spawn(router, "127.0.0.1:0").await.unwrap();
+    load_model::Target {
+        addr,
+        clock,
+        writes,
+    }
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -203,6 +224,25 @@ fn axum_redis_store_under_load_agrees_with_the_model() {
         let store = load_model::TowerCounting::new(redis);
         let target = axum_target(store.clone(), store.writes.clone()).await;
         load_model::run("axum", "Redis", target, load_model::Plan::from_env()).await
+    });
+    report.store_memory = load_model::redis_peak_memory(redis.port);
+    report.print();
+    report.assert_truthful();
+}
+
+#[test]
+fn axum_crate_redis_store_under_load_agrees_with_the_model() {
+    let _one = load_model::one_at_a_time();
+    let Some(redis) = support::RedisServer::start("tests/load.rs (axum + RedisStore)") else {
+        return;
+    };
+    let mut report = runtime().block_on(async {
+        let redis = auto_logout::redis::RedisStore::connect(&redis.url())
+            .await
+            .expect("connects to redis");
+        let store = load_model::TowerCounting::new(redis);
+        let target = guarded_axum_target(store.clone(), store.writes.clone()).await;
+        load_model::run("axum", "RedisStore", target, load_model::Plan::from_env()).await
     });
     report.store_memory = load_model::redis_peak_memory(redis.port);
     report.print();

@@ -716,6 +716,20 @@ impl<S: tower_sessions::SessionStore + Clone> tower_sessions::SessionStore for T
     }
 }
 
+/// Counted, a store that keeps a logout final by itself (the crate's
+/// `RedisStore`) still gives the middleware its link.
+impl<S: auto_logout::GuardedStore> auto_logout::GuardedStore for TowerCounting<S> {
+    fn link(&self) -> auto_logout::StoreLink {
+        self.inner.link()
+    }
+}
+
+impl<S: auto_logout::GuardedStore> auto_logout::GuardedStore for ActixCounting<S> {
+    fn link(&self) -> auto_logout::StoreLink {
+        self.inner.link()
+    }
+}
+
 /// An actix-session store that counts its writes (`save`, `update`,
 /// `update_ttl`).
 #[derive(Clone)]
