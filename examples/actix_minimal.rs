@@ -115,9 +115,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("http://localhost:3000/  (any name, password: demo)");
     HttpServer::new(move || {
         // A store in the cookie (actix-session has no in-memory one). In production
-        // a server-side one (`RedisSessionStore`): only there is a logout final.
+        // a server-side one (the crate's `RedisStore`): only there is a logout final.
         let store = AutoLogoutStore::new(CookieSessionStore::default());
-        let flash = CookieMessageStore::builder(key.clone()).build(); // Secure cookie: localhost or https
+        let flash = CookieMessageStore::builder(key.clone()).build();
         App::new()
             .route("/", web::get().to(home))
             .route("/login", web::get().to(login_form))
@@ -125,7 +125,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             .route("/logout", web::post().to(logout))
             // The last `wrap` is the outermost: sessions, messages, auto-logout.
             .wrap(AutoLogoutMiddleware::new(config.clone(), &store))
-            .wrap(FlashMessagesFramework::builder(KeepUnread::new(flash)).build())
+            // The message cookie follows the session cookie: not Secure over plain http.
+            .wrap(
+                FlashMessagesFramework::builder(KeepUnread::new(flash).cookie_secure(false))
+                    .build(),
+            )
             .wrap(
                 SessionMiddleware::builder(store, key.clone())
                     .cookie_secure(false)
