@@ -1028,3 +1028,263 @@ async fn a_hung_cluster_master_answers_503_in_seconds_and_heals_without_a_restar
     hung_master(Stack::Axum, &cluster).await;
     hung_master(Stack::Actix, &cluster).await;
 }
+
+// ---------------------------------------------------------------------------
+// The worst moment, held: B's save waits at a gate in its store while A logs
+// the session out, then goes on.
+
+/// A store that, once armed, stops its next write at a gate: it says it got
+/// there (`reached`), then waits for `release`.
+#[derive(Clone, Debug)]
+struct Gated<S> {
+    inner: S,
+    gate: Arc<Gate>,
+}
+
+#[derive(Debug, Default)]
+struct Gate {
+    armed: std::sync::atomic::AtomicBool,
+    reached: tokio::sync::Notify,
+    release: tokio::sync::Notify,
+}
+
+impl Gate {
+    async fn hold(&self) {
+        if self.armed.swap(false, Ordering::SeqCst) {
+            self.reached.notify_one();
+            self.release.notified().await;
+        }
+    }
+}
+
+impl<S> Gated<S> {
+    fn new(inner: S) -> Self {
+        Gated {
+            inner,
+            gate: Arc::default(),
+        }
+    }
+}
+
+impl<S: auto_logout::GuardedStore> auto_logout::GuardedStore for Gated<S> {
+    fn link(&self) -> auto_logout::StoreLink {
+        self.inner.link()
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: SessionStore + Clone> SessionStore for Gated<S> {
+    async fn create(&self, record: &mut Record) -> tower_sessions::session_store::Result<()> {
+        self.inner.create(record).await
+    }
+    async fn save(&self, record: &Record) -> tower_sessions::session_store::Result<()> {
+        self.gate.hold().await;
+        self.inner.save(record).await
+    }
+    async fn load(&self, id: &Id) -> tower_sessions::session_store::Result<Option<Record>> {
+        self.inner.load(id).await
+    }
+    async fn delete(&self, id: &Id) -> tower_sessions::session_store::Result<()> {
+        self.inner.delete(id).await
+    }
+}
+
+type ActixState = std::collections::HashMap<String, String>;
+
+impl<S: actix_session::storage::SessionStore> actix_session::storage::SessionStore for Gated<S> {
+    async fn load(
+        &self,
+        key: &actix_session::storage::SessionKey,
+    ) -> Result<Option<ActixState>, actix_session::storage::LoadError> {
+        self.inner.load(key).await
+    }
+    async fn save(
+        &self,
+        state: ActixState,
+        ttl: &actix_web::cookie::time::Duration,
+    ) -> Result<actix_session::storage::SessionKey, actix_session::storage::SaveError> {
+        self.inner.save(state, ttl).await
+    }
+    async fn update(
+        &self,
+        key: actix_session::storage::SessionKey,
+        state: ActixState,
+        ttl: &actix_web::cookie::time::Duration,
+    ) -> Result<actix_session::storage::SessionKey, actix_session::storage::UpdateError> {
+        self.gate.hold().await;
+        self.inner.update(key, state, ttl).await
+    }
+    async fn update_ttl(
+        &self,
+        key: &actix_session::storage::SessionKey,
+        ttl: &actix_web::cookie::time::Duration,
+    ) -> anyhow::Result<()> {
+        self.inner.update_ttl(key, ttl).await
+    }
+    async fn delete(&self, key: &actix_session::storage::SessionKey) -> anyhow::Result<()> {
+        self.inner.delete(key).await
+    }
+}
+
+/// An axum instance over `store`, its clock at `clock`.
+async fn axum_over<S>(store: S, clock: &ManualClock) -> SocketAddr
+where
+    S: SessionStore + auto_logout::GuardedStore + Clone,
+{
+    let mut settings = axum_app::Settings::new(config());
+    settings.clock = Some(clock.clone());
+    let router = axum_app::guarded_router_with(&settings, store, axum::Router::new());
+    axum_app::spawn(router, "127.0.0.1:0").await.unwrap()
+}
+
+/// An actix instance over `store`, its clock at `clock`.
+fn actix_over<S>(store: S, clock: &ManualClock, key: &actix_web::cookie::Key) -> SocketAddr
+where
+    S: actix_session::storage::SessionStore + auto_logout::GuardedStore + Clone + Send + 'static,
+{
+    let mut settings = actix_support::app::Settings::new(config());
+    settings.clock = Some(clock.clone());
+    let key = key.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let system = actix_web::rt::System::new();
+        system.block_on(async move {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let stack = actix_support::app::Stack::new(store, key);
+            let (server, addr) =
+                actix_support::app::serve(settings, stack, listener, actix_support::app::no_routes)
+                    .unwrap();
+            tx.send(addr).unwrap();
+            let _ = server.await;
+        });
+    });
+    rx.recv().expect("the actix instance starts")
+}
+
+/// B's activity write held at its gate while A logs out, then let go: the
+/// session stays logged out on both instances, and B's answer is no 5xx.
+async fn held_save(
+    what: &str,
+    a: SocketAddr,
+    b: SocketAddr,
+    gate: &Gate,
+    clocks: [&ManualClock; 2],
+) {
+    let http = client();
+    for clock in clocks {
+        clock.set(system_now());
+    }
+    let cookie = session_cookie(&login(&http, a, "").await.cookies).expect("a session cookie");
+    // Past the write resolution on B: its request writes.
+    clocks[1].advance(Duration::from_secs(2));
+    gate.armed.store(true, Ordering::SeqCst);
+    let busy = {
+        let (http, cookie) = (http.clone(), cookie.clone());
+        tokio::spawn(async move { get_home(&http, b, &cookie).await })
+    };
+    tokio::time::timeout(Duration::from_secs(10), gate.reached.notified())
+        .await
+        .unwrap_or_else(|_| panic!("{what}: B's write never reached its gate"));
+    assert_eq!(
+        logout(&http, a, &cookie).await.status,
+        303,
+        "{what}: signed out on A"
+    );
+    gate.release.notify_one();
+    let busy = busy.await.unwrap();
+    assert!(busy.status < 500, "{what}: B answered {}", busy.status);
+    let mut cookies = vec![cookie];
+    cookies.extend(busy.cookies);
+    let back = assert_all_signed_out(&http, [a, b], &cookies, what).await;
+    assert_eq!(
+        back, 0,
+        "{what}: the session came back after B's held write"
+    );
+    eprintln!(
+        "{what}: B's write held while A signed out: B answered {}, 0 signed in again",
+        busy.status
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_held_while_another_instance_logs_out_never_brings_the_session_back() {
+    let Some(redis) = RedisServer::start("tests/redis_store.rs") else {
+        return;
+    };
+    let url = redis.url();
+    let key = actix_web::cookie::Key::generate();
+    let (clock_a, clock_b) = (
+        ManualClock::new(system_now()),
+        ManualClock::new(system_now()),
+    );
+
+    // axum over tower-sessions-redis-store in the wrapper: its SET .. XX finds
+    // the record gone; the wrapper takes that for the rule's drop, not a 500.
+    let plain = || async { auxiliary_axum_store(&url).await };
+    let a = axum_over(
+        auto_logout::axum::AutoLogoutStore::new(plain().await),
+        &clock_a,
+    )
+    .await;
+    let gated = Gated::new(plain().await);
+    let gate = gated.gate.clone();
+    let b = axum_over(auto_logout::axum::AutoLogoutStore::new(gated), &clock_b).await;
+    held_save(
+        "axum, AutoLogoutStore<tower-sessions-redis-store>",
+        a,
+        b,
+        &gate,
+        [&clock_a, &clock_b],
+    )
+    .await;
+
+    // axum over RedisStore: the script finds the record gone.
+    let a = axum_over(RedisStore::connect(&url).await.unwrap(), &clock_a).await;
+    let gated = Gated::new(RedisStore::connect(&url).await.unwrap());
+    let gate = gated.gate.clone();
+    let b = axum_over(gated, &clock_b).await;
+    held_save("axum, RedisStore", a, b, &gate, [&clock_a, &clock_b]).await;
+
+    // actix over RedisSessionStore in the wrapper: its update re-creates the
+    // state under a fresh key; the wrapper deletes that key and keeps the old one.
+    let old = || async {
+        actix_session::storage::RedisSessionStore::new(url.as_str())
+            .await
+            .unwrap()
+    };
+    let a = actix_over(
+        auto_logout::actix::AutoLogoutStore::new(old().await),
+        &clock_a,
+        &key,
+    );
+    let gated = Gated::new(old().await);
+    let gate = gated.gate.clone();
+    let b = actix_over(
+        auto_logout::actix::AutoLogoutStore::new(gated),
+        &clock_b,
+        &key,
+    );
+    held_save(
+        "actix, AutoLogoutStore<RedisSessionStore>",
+        a,
+        b,
+        &gate,
+        [&clock_a, &clock_b],
+    )
+    .await;
+
+    // actix over RedisStore.
+    let a = actix_over(RedisStore::connect(&url).await.unwrap(), &clock_a, &key);
+    let gated = Gated::new(RedisStore::connect(&url).await.unwrap());
+    let gate = gated.gate.clone();
+    let b = actix_over(gated, &clock_b, &key);
+    held_save("actix, RedisStore", a, b, &gate, [&clock_a, &clock_b]).await;
+}
+
+/// tower-sessions-redis-store over a fred pool, as the axum demo's
+/// `redis_store` builds it.
+async fn auxiliary_axum_store(
+    url: &str,
+) -> tower_sessions_redis_store::RedisStore<tower_sessions_redis_store::fred::prelude::Pool> {
+    axum_app::redis_store(url).await.expect("connects to redis")
+}
