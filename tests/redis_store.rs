@@ -102,27 +102,7 @@ impl RedisCluster {
             ports[0]
         ));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut nodes = Vec::new();
-        for port in &ports {
-            let child = std::process::Command::new("redis-server")
-                .args(["--port", &port.to_string()])
-                .args(["--bind", "127.0.0.1"])
-                .args(["--save", ""])
-                .args(["--appendonly", "no"])
-                .args(["--cluster-enabled", "yes"])
-                .args(["--cluster-config-file", &format!("nodes-{port}.conf")])
-                // One master hung for a few seconds is not failed over (there
-                // are no replicas), and the others go on serving their slots.
-                .args(["--cluster-node-timeout", "15000"])
-                .args(["--cluster-require-full-coverage", "no"])
-                .arg("--dir")
-                .arg(&dir)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .expect("redis-server starts");
-            nodes.push(child);
-        }
+        let nodes = ports.iter().map(|port| spawn_node(*port, &dir)).collect();
         let cluster = RedisCluster { nodes, ports, dir };
         for port in &cluster.ports {
             wait_for_port(*port);
@@ -177,6 +157,30 @@ impl Drop for RedisCluster {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// One Cluster node on `port`, its data (append-only, every write synced)
+/// and its cluster configuration in `dir`, so a restart comes back with both.
+fn spawn_node(port: u16, dir: &std::path::Path) -> std::process::Child {
+    std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string()])
+        .args(["--bind", "127.0.0.1"])
+        .args(["--save", ""])
+        .args(["--appendonly", "yes", "--appendfsync", "always"])
+        .args(["--appendfilename", &format!("appendonly-{port}.aof")])
+        .args(["--appenddirname", &format!("aof-{port}")])
+        .args(["--cluster-enabled", "yes"])
+        .args(["--cluster-config-file", &format!("nodes-{port}.conf")])
+        // One master down for a few seconds is not failed over (there are
+        // no replicas), and the others go on serving their slots.
+        .args(["--cluster-node-timeout", "15000"])
+        .args(["--cluster-require-full-coverage", "no"])
+        .arg("--dir")
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server starts")
 }
 
 fn free_port() -> u16 {
@@ -946,6 +950,20 @@ impl RedisCluster {
             .collect()
     }
 
+    /// `kill -9` of the node on `port`: it dies at once, saving nothing.
+    fn kill_9(&mut self, port: u16) {
+        let at = self.ports.iter().position(|p| *p == port).unwrap();
+        let _ = self.nodes[at].kill();
+        let _ = self.nodes[at].wait();
+    }
+
+    /// The node on `port` started again with its data and configuration.
+    fn restart(&mut self, port: u16) {
+        let at = self.ports.iter().position(|p| *p == port).unwrap();
+        self.nodes[at] = spawn_node(port, &self.dir);
+        wait_for_port(port);
+    }
+
     fn signal(&self, port: u16, signal: &str) {
         let at = self.ports.iter().position(|p| *p == port).unwrap();
         let pid = self.nodes[at].id().to_string();
@@ -1020,13 +1038,87 @@ async fn hung_master(stack: Stack, cluster: &RedisCluster) {
     );
 }
 
+/// One master killed (`kill -9`) and started again with its data: its
+/// sessions answer 503 in seconds meanwhile, the others are served, and
+/// afterwards every session is served again with no instance restarted; a
+/// logout made before the outage is still final.
+async fn killed_master(stack: Stack, cluster: &mut RedisCluster) {
+    let (a, _clock_a, b, _clock_b) = two_instances(stack, &cluster.url(), None).await;
+    let http = client();
+    let mut sessions = sessions_on_every_master(&http, a, cluster).await;
+    let down = sessions[0].0;
+    // A second session on that master, signed out before the outage.
+    let signed_out = loop {
+        let before: std::collections::HashSet<String> = cluster.keys_on(down).into_iter().collect();
+        let cookie = session_cookie(&login(&http, a, "").await.cookies).expect("a cookie");
+        if cluster
+            .keys_on(down)
+            .iter()
+            .any(|key| !before.contains(key))
+        {
+            assert_eq!(logout(&http, a, &cookie).await.status, 303);
+            break cookie;
+        }
+    };
+    cluster.kill_9(down);
+    // Its sessions answer 503 in seconds. The others may too: the Cluster
+    // client refreshes its view of the whole Cluster after losing a node, and
+    // a request that cannot be served gets 503 (never a hang, never a page as
+    // if signed in).
+    let (mut waits, mut others_503) = (Vec::new(), 0);
+    for addr in [a, b] {
+        for (port, status, millis) in answers(&http, addr, &sessions).await {
+            assert!(millis < 3_000, "{stack:?}: answered in {millis} ms");
+            if port == down {
+                waits.push(millis);
+                assert_eq!(
+                    status, 503,
+                    "{stack:?}: a session on the dead master answers 503"
+                );
+            } else {
+                assert!(matches!(status, 200 | 503), "{stack:?}: answered {status}");
+                others_503 += usize::from(status == 503);
+            }
+        }
+    }
+    cluster.restart(down);
+    let restarted = std::time::Instant::now();
+    loop {
+        let all = answers(&http, a, &sessions).await;
+        let back = answers(&http, b, &sessions).await;
+        if all.iter().chain(&back).all(|(_, status, _)| *status == 200) {
+            break;
+        }
+        assert!(
+            restarted.elapsed() < Duration::from_secs(15),
+            "{stack:?}: not served again 15 s after the restart: {all:?} {back:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let healed = restarted.elapsed().as_millis();
+    sessions.push((down, signed_out.clone()));
+    for addr in [a, b] {
+        assert!(
+            !signed_in(&http, addr, &signed_out).await,
+            "{stack:?}: a logout made before the outage stays final"
+        );
+    }
+    eprintln!(
+        "{stack:?}: one master killed (kill -9): its sessions answered 503 after {waits:?} ms, \
+         {others_503} of the other masters' answers 503 too; after its restart every session \
+         served again within {healed} ms, the logout made before the outage still final"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_hung_cluster_master_answers_503_in_seconds_and_heals_without_a_restart() {
-    let Some(cluster) = RedisCluster::start("tests/redis_store.rs") else {
+async fn a_hung_or_killed_cluster_master_answers_503_in_seconds_and_heals_without_a_restart() {
+    let Some(mut cluster) = RedisCluster::start("tests/redis_store.rs") else {
         return;
     };
     hung_master(Stack::Axum, &cluster).await;
     hung_master(Stack::Actix, &cluster).await;
+    killed_master(Stack::Axum, &mut cluster).await;
+    killed_master(Stack::Actix, &mut cluster).await;
 }
 
 // ---------------------------------------------------------------------------
