@@ -298,8 +298,12 @@ async fn storage_blocked(broadcast: bool) {
     );
     if broadcast {
         let moved = moved.unwrap_or_else(|| panic!("{label}: the windows are not in step"));
+        // Each page computes its deadline when its script starts, so the two
+        // loads' parse times add to the server's interval: within the 250 ms the
+        // product promises for the browser (150 ms failed once at 158 ms on a
+        // fully loaded 2-core machine, two Chromiums at once).
         assert!(
-            (moved - expected).abs() < 150.0,
+            (moved - expected).abs() < 250.0,
             "{label}: moved {moved:.0} ms, the page loads were {expected:.0} ms apart"
         );
     } else {
