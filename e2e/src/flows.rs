@@ -572,7 +572,7 @@ pub async fn session_limit(csp: Csp, label: &str) {
 /// IDLE_TIME: a server that measured idle time from an older activity than
 /// the last request (a write skipped within the resolution) logs the busy
 /// user out during a pause. Nobody leaves while busy; afterwards every window
-/// reaches the login page between IDLE_TIME - 1 % and IDLE_TIME + 250 ms after
+/// reaches the login page between IDLE_TIME - 1 % and IDLE_TIME + [`LATE_MS`] after
 /// the last reload, and no script request extended the session.
 pub async fn three_tabs(csp: Csp, label: &str) {
     let site = Site::start(config(Some(3), Some(60), Some(2)), csp).await;
