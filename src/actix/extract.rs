@@ -13,20 +13,11 @@ use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, Respon
 use super::{Shared, session};
 use crate::clock::Timestamp;
 use crate::config::Config;
-use crate::decision::RequestOutcome;
 use crate::limits::{LoginError, SessionLimits};
 use crate::stamps::Stamps;
 
 /// What the middleware leaves in the request extensions for the extractors.
-#[derive(Clone)]
-pub(super) struct RequestState {
-    pub(super) shared: Arc<Shared>,
-    pub(super) now: Timestamp,
-    pub(super) outcome: RequestOutcome,
-    /// [`engine::page_shows_expiry_message`](crate::engine::page_shows_expiry_message)
-    /// for this request.
-    pub(super) shows_message: bool,
-}
+pub(super) type RequestState = crate::engine::flow::RequestState<super::Actix>;
 
 /// The error of [`AutoLogout`] and [`AutoLogoutContext`] when the request did
 /// not pass through an [`AutoLogoutMiddleware`](super::AutoLogoutMiddleware):

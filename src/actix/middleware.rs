@@ -8,20 +8,19 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use actix_session::{SessionExt, SessionStatus};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::error::InternalError;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{Error, HttpMessage as _, HttpResponse};
 
-use super::extract::RequestState;
 use super::response::into_response;
-use super::{AutoLogout, LogoutEvent, Shared, session};
+use super::session::{self, ActixExchange};
+use super::{AutoLogout, LogoutEvent, Shared};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::decision::{ExpiryReason, RequestOutcome};
-use crate::engine::{self, Endpoints, Framework, HookAnswer, Mistake, Reply, Route};
+use crate::engine::flow::{self, Begin, Finish};
+use crate::engine::{self, Reply};
 use crate::store_lock::GuardedStore;
 
 type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -49,30 +48,16 @@ impl AutoLogoutMiddleware {
     /// `500` that says so, and the same text is logged at error level
     /// ([`Mistake::StoreNotWrapped`](crate::engine::Mistake::StoreNotWrapped)).
     pub fn new<S: GuardedStore>(config: Config, store: &S) -> Self {
-        let endpoints = Endpoints::new(&config);
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let store = store.link();
-        store.attach(&config, clock.clone());
+        let shared = Shared::new(config, Arc::new(SystemClock), store.link());
         AutoLogoutMiddleware {
-            shared: Arc::new(Shared {
-                config,
-                clock,
-                endpoints,
-                identity_key: None,
-                store,
-                on_logout: None,
-                signed_in_key: None,
-                watch: Arc::default(),
-            }),
+            shared: Arc::new(shared),
         }
     }
 
     /// Reads `now` from `clock` instead of the system clock, e.g. a
     /// [`ManualClock`](crate::ManualClock) in tests.
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        let shared = Arc::make_mut(&mut self.shared);
-        shared.clock = Arc::new(clock);
-        shared.store.attach(&shared.config, shared.clock.clone());
+        Arc::make_mut(&mut self.shared).set_clock(Arc::new(clock));
         self
     }
 
@@ -97,7 +82,7 @@ impl AutoLogoutMiddleware {
     /// `IdentityMiddleware` built with `id_key(key)`.
     #[cfg(feature = "actix-identity")]
     pub fn with_actix_identity_key(mut self, key: &'static str) -> Self {
-        Arc::make_mut(&mut self.shared).identity_key = Some(key);
+        Arc::make_mut(&mut self.shared).auth = Some(key);
         self
     }
 
@@ -154,6 +139,17 @@ impl AutoLogoutMiddleware {
         E: std::fmt::Display + 'static,
     {
         Arc::make_mut(&mut self.shared).on_logout = Some(super::hook::erase(hook));
+        self
+    }
+
+    /// How long the logout hook may take before the request gets the usual
+    /// answer (the session is logged out either way): [`LOGOUT_HOOK_TIMEOUT`]
+    /// (5 s) unless set. A hook that calls an identity provider that hangs
+    /// must not hang the request.
+    ///
+    /// [`LOGOUT_HOOK_TIMEOUT`]: crate::engine::LOGOUT_HOOK_TIMEOUT
+    pub fn logout_hook_timeout(mut self, limit: std::time::Duration) -> Self {
+        Arc::make_mut(&mut self.shared).hook_timeout = limit;
         self
     }
 
@@ -276,216 +272,38 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     B: MessageBody,
 {
-    let headers = req.headers();
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let method = req.method().as_str();
-    let path = req.path();
-    let endpoint = match engine::route(&shared.endpoints, method, path, header) {
-        Route::Reply(answer) => return Ok(reply(req, answer)),
-        Route::Continue(endpoint) => endpoint,
+    let mut exchange = ActixExchange {
+        request: &req,
+        sessions_seen: &sessions_seen,
     };
-
-    // One `now` for the whole request.
-    let now = shared.clock.now();
-    let config = &shared.config;
-    let activity = engine::activity_of(config, endpoint, method, path, header);
-    // SessionMiddleware must have run before us (the core's rule and text,
-    // for both stacks): asked until a request shows it has.
-    let session = if sessions_seen.get() {
-        req.get_session()
-    } else {
-        match engine::session_layer_ran(session::loaded(&req)) {
-            Ok(session) => {
-                sessions_seen.set(true);
-                session
-            }
-            Err(mistake) => return Ok(reply(req, mistake.reply(Framework::Actix))),
+    let pending = match flow::begin(&shared, &mut exchange).await {
+        Begin::Reply(answer) => return Ok(reply(req, answer)),
+        Begin::HookResponse(response) => {
+            return Ok(req.into_response(response).map_into_right_body());
         }
+        Begin::Continue(pending) => pending,
     };
-    // FlashMessagesFramework too, when a message may have to be flashed.
-    let messages_before = session::flash_installed(req.request());
-    let user_before = shared
-        .identity_key
-        .and_then(|key| session::user_id(&session, key));
-    let mut outcome = session::check(config, &session, now, activity);
-    // A stored login, loaded by a store that is not the wrapper?
-    if let Some(mistake) = engine::store_mistake(
-        shared.store.was_used(),
-        outcome != RequestOutcome::Untracked,
-    ) {
-        return Ok(reply(req, mistake.reply(Framework::Actix)));
-    }
-    // The application's signed-in key, read only for a session without stamps.
-    let signed_in = user_before.is_some()
-        || (outcome == RequestOutcome::Untracked
-            && shared
-                .signed_in_key
-                .is_some_and(|key| session::holds_user(&session, key)));
-    if engine::starts_clocks_of_untracked_login(config, signed_in, &outcome) {
-        // Signed in (actix-identity, or the signed-in key) before the clocks
-        // were started (before the middleware was installed): they start now.
-        outcome = session::start_clocks(config, &session, now, activity);
-    }
-    let was_active = matches!(outcome, RequestOutcome::Active { .. });
-    let mut replaced = None;
-    let mut message_lost = false;
-    match outcome {
-        RequestOutcome::Active {
-            write: Some(stamps),
-            ..
-        } if session::write_stamps(&session, &stamps).is_err() => {
-            return Ok(reply(req, Reply::store_failed()));
-        }
-        RequestOutcome::Expired(reason) => {
-            // Only the request whose delete removed the record runs the
-            // hook: once per logout, however many requests (on however many
-            // instances, with the Redis store) find the session expired.
-            let ended_here = match session::store_key(&session) {
-                Some(key) => match shared.store.end_once_local(&key).await {
-                    Ok(ended_here) => ended_here,
-                    Err(_) => return Ok(reply(req, Reply::store_failed())),
-                },
-                None => true,
-            };
-            if let Some(hook) = shared.on_logout.as_ref().filter(|_| ended_here) {
-                // Before the session is cleared: the hook sees its data.
-                let event = LogoutEvent {
-                    reason,
-                    session: session.clone(),
-                    method: req.method().clone(),
-                    uri: req.uri().clone(),
-                    headers: req.headers().clone(),
-                };
-                replaced =
-                    engine::run_hook(reason, engine::LOGOUT_HOOK_TIMEOUT, || hook(event)).await;
-            }
-            // Whatever the hook did: the session ends.
-            session::end(&session);
-            // The login page shows this request's message itself
-            // (`AutoLogoutContext::expiry_message`); every other page's is flashed.
-            if let Some(message) = config.message_for(reason)
-                && !engine::page_shows_expiry_message(config, path)
-                && !session::flash(&req, message)
-            {
-                // No FlashMessagesFramework before us: the message is lost.
-                // Said here, whatever the answer (once per request).
-                Mistake::MessagesNotOutside.report(Framework::Actix);
-                message_lost = true;
-            }
-        }
-        _ => {}
-    }
-
-    if let (RequestOutcome::Expired(reason), Some(mut response)) = (outcome, replaced) {
-        let location = response
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok());
-        let status = response.status().as_u16();
-        match engine::hook_answer(reason, endpoint, status, location, header) {
-            HookAnswer::AsIs => {
-                let own = response.headers().contains_key(header::CACHE_CONTROL);
-                if let Some(value) = engine::hook_cache_control(own) {
-                    response
-                        .headers_mut()
-                        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
-                }
-                return Ok(req.into_response(response).map_into_right_body());
-            }
-            HookAnswer::Reply(answer) => return Ok(reply(req, answer)),
-            HookAnswer::Usual => {}
-        }
-    }
-    if endpoint.is_some() {
-        return Ok(reply(req, Reply::endpoint(&outcome)));
-    }
-    if let RequestOutcome::Expired(reason) = outcome {
-        let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-        if let Some(answer) = engine::expired_reply(config, reason, path, path_and_query, header) {
-            return Ok(reply(req, answer));
-        }
-    }
-
-    let shows_message = matches!(outcome, RequestOutcome::Expired(_))
-        && engine::page_shows_expiry_message(config, path);
-    req.extensions_mut().insert(RequestState {
-        shared: Arc::clone(&shared),
-        now,
-        outcome,
-        shows_message,
-    });
+    req.extensions_mut().insert(pending.state.clone());
     let mut res = service.call(req).await?;
     // FlashMessagesFramework ran, but inside us: too late for our messages.
     let messages_after = session::flash_installed(res.request());
-    if let Some(mistake) =
-        engine::messages_mistake(messages_configured(config), messages_before, messages_after)
-    {
-        // Logged already when this request lost its message.
-        let answer = if message_lost {
-            Reply::misconfigured(mistake.fix(Framework::Actix))
-        } else {
-            mistake.reply(Framework::Actix)
-        };
-        let (request, _) = res.into_parts();
-        return Ok(ServiceResponse::new(request, into_response(answer)).map_into_right_body());
-    }
-    let own = res.headers().contains_key(header::CACHE_CONTROL);
-    if let Some(value) = engine::page_cache_control(&outcome, activity, own) {
-        res.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
-    }
-    if let Some(key) = shared.identity_key {
-        // A login through `Identity::login` during the request: a (different)
-        // user id now. Start the clocks of the renewed session.
-        let after = session::user_id(&session, key);
-        if engine::signed_in_during_request(user_before.as_deref(), after.as_deref()) {
-            let _ = session::write_stamps(&session, &crate::Stamps::at_login(now));
+    let has_cache_control = res.headers().contains_key(header::CACHE_CONTROL);
+    match flow::finish(&pending, messages_after, has_cache_control) {
+        Finish::Keep { cache_control } => {
+            if let Some(value) = cache_control {
+                res.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+            }
+        }
+        Finish::Replace(answer) => {
+            let (request, _) = res.into_parts();
+            return Ok(ServiceResponse::new(request, into_response(answer)).map_into_right_body());
         }
     }
-    // A session without stamps when the request began, changed by it: a
-    // login that forgot `AutoLogout::login`? Nothing to do for an active one.
-    if !was_active
-        && session.status() != SessionStatus::Unchanged
-        && (shared.signed_in_key.is_some()
-            || shared
-                .watch
-                .worth_a_look(config, shared.identity_key.is_some()))
-    {
-        after_untracked(&shared, &session, now);
+    if let Some(after) = flow::after_change(&pending) {
+        after.await;
     }
     Ok(res.map_into_left_body())
-}
-
-/// Whether an automatic logout may flash a message: one is configured for a
-/// reason (`invalid` stamps get the general `MESSAGE`).
-fn messages_configured(config: &Config) -> bool {
-    config.message_for(ExpiryReason::Idle).is_some()
-        || config.message_for(ExpiryReason::Session).is_some()
-}
-
-/// At the end of a request whose session had no stamps when it began and
-/// changed: with a signed-in key, start the clocks of a session that holds
-/// it ([`engine::starts_clocks_at_end`]); without any way to start them,
-/// warn once when the session holds data but no stamps.
-fn after_untracked(shared: &Shared, session: &actix_session::Session, now: crate::Timestamp) {
-    let has_stamps = session::has_stamps(session);
-    match shared.signed_in_key {
-        Some(key) => {
-            if engine::starts_clocks_at_end(
-                &shared.config,
-                false,
-                session::holds_user(session, key),
-                has_stamps,
-            ) {
-                let _ = session::write_stamps(session, &crate::Stamps::at_login(now));
-            }
-        }
-        None => {
-            if !has_stamps && !session::is_empty(session) {
-                shared.watch.report();
-            }
-        }
-    }
 }
 
 /// Turns a failing session store into `503` with the crate's text, as on

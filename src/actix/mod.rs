@@ -165,13 +165,6 @@ mod response;
 mod session;
 mod store;
 
-use std::fmt;
-use std::sync::Arc;
-
-use crate::clock::Clock;
-use crate::config::Config;
-use crate::engine::Endpoints;
-
 /// Extractor: this request's template context — the remaining time and the
 /// script tag — for any of the template integrations (the core
 /// [`PageContext`](crate::page::PageContext), the same type as the axum
@@ -201,32 +194,15 @@ pub use hook::LogoutEvent;
 pub use middleware::{AutoLogoutMiddleware, AutoLogoutService, StoreErrors, StoreErrorsService};
 pub use store::AutoLogoutStore;
 
-/// What the middleware shares with its services and the extractors.
-#[derive(Clone)]
-pub(crate) struct Shared {
-    pub(crate) config: Config,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) endpoints: Endpoints,
-    /// Set by `with_actix_identity`: the session key of the signed-in user's id.
-    pub(crate) identity_key: Option<&'static str>,
-    /// The link to the guarded store (the flag set once `SessionMiddleware`
-    /// has called it, and how to end a session once).
-    pub(crate) store: crate::store_lock::StoreLink,
-    /// Set by `on_logout`: the application's code run on every automatic logout.
-    pub(crate) on_logout: Option<hook::Hook>,
-    /// Set by `signed_in_key`: the session key that holds the signed-in user.
-    pub(crate) signed_in_key: Option<&'static str>,
-    /// Whether a login was ever called, for the warning about clocks that
-    /// never start; shared by the middleware's clones and their handles.
-    pub(crate) watch: Arc<crate::engine::LoginWatch>,
+/// The actix-web integration, for the engine's flow.
+pub(crate) struct Actix;
+
+impl crate::engine::flow::Integration for Actix {
+    const FRAMEWORK: crate::engine::Framework = crate::engine::Framework::Actix;
+    type Hook = hook::Hook;
+    /// The session key actix-identity keeps its user id under.
+    type Auth = &'static str;
 }
 
-impl fmt::Debug for Shared {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AutoLogout")
-            .field("config", &self.config)
-            .field("now", &self.clock.now())
-            .field("identity_key", &self.identity_key)
-            .finish()
-    }
-}
+/// What the middleware shares with its services and the request extractors.
+pub(crate) type Shared = crate::engine::flow::Shared<Actix>;

@@ -1,56 +1,28 @@
 //! Session I/O over actix-session 0.11: the stamps in, the stamps out, the
 //! end of a session, the flash message.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
-use actix_session::{Session, SessionExt as _, SessionInsertError};
+use actix_session::{Session, SessionExt as _, SessionInsertError, SessionStatus};
+use actix_web::HttpResponse;
 use actix_web::dev::{Extensions, ServiceRequest};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage as _, HttpRequest};
 use actix_web_flash_messages::FlashMessage;
 use actix_web_flash_messages::storage::FlashMessageStore;
 
-use crate::clock::Timestamp;
-use crate::config::Config;
-use crate::decision::{Activity, RequestOutcome};
+use super::Actix;
+use super::hook::{Hook, HookFuture, LogoutEvent};
+use crate::decision::ExpiryReason;
+use crate::engine::flow::{Exchange, SessionIo, StoreFailed, Stored};
 use crate::stamps::Stamps;
-
-/// The decision for this request from the session's stamps.
-pub(super) fn check(
-    config: &Config,
-    session: &Session,
-    now: Timestamp,
-    activity: Activity,
-) -> RequestOutcome {
-    let entries = session.entries();
-    let Some(raw) = entries.get(Stamps::SESSION_KEY) else {
-        return RequestOutcome::Untracked;
-    };
-    // actix-session keeps each value as JSON text; the stamps are a JSON
-    // string without escapes, read in place (no allocation per request).
-    match json_string_in_place(raw) {
-        Some(stored) => config.check_request(Some(stored), now, activity),
-        // Something else under our key: not ours to trust (fail closed).
-        None => config.check_request(Some(""), now, activity),
-    }
-}
+use crate::store_lock::StoreLink;
 
 /// The content of a JSON string literal that has no escapes, else `None`.
 fn json_string_in_place(raw: &str) -> Option<&str> {
     let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
     (!inner.contains(['"', '\\'])).then_some(inner)
-}
-
-/// Starts the clocks of a session signed in elsewhere (actix-identity), and
-/// decides this request with them.
-pub(super) fn start_clocks(
-    config: &Config,
-    session: &Session,
-    now: Timestamp,
-    activity: Activity,
-) -> RequestOutcome {
-    let stamps = Stamps::at_login(now);
-    let _ = write_stamps(session, &stamps);
-    config.check_request(Some(&stamps.encode()), now, activity)
 }
 
 pub(super) fn write_stamps(session: &Session, stamps: &Stamps) -> Result<(), SessionInsertError> {
@@ -77,7 +49,7 @@ pub(super) fn end(session: &Session) {
 /// request's session is then ours exactly when there was none. Nothing is
 /// copied or changed; the middleware asks once per worker until the answer
 /// is yes.
-pub(super) fn loaded(req: &ServiceRequest) -> Option<Session> {
+fn loaded(req: &ServiceRequest) -> Option<Session> {
     let originals = std::mem::replace(&mut *req.extensions_mut(), Extensions::new());
     let ours = req.get_session();
     req.extensions_mut().extend(originals);
@@ -97,7 +69,7 @@ pub(super) fn flash_installed(req: &HttpRequest) -> bool {
 /// Flashes `message` at info level when `FlashMessagesFramework` ran before
 /// us (without it, `FlashMessage::send` would panic): `false` when it did not,
 /// and the message is lost.
-pub(super) fn flash(req: &ServiceRequest, message: &str) -> bool {
+fn flash(req: &ServiceRequest, message: &str) -> bool {
     let installed = flash_installed(req.request());
     if installed {
         FlashMessage::info(message).send();
@@ -106,13 +78,13 @@ pub(super) fn flash(req: &ServiceRequest, message: &str) -> bool {
 }
 
 /// The signed-in user's id under `key` (actix-identity's id key), if any.
-pub(super) fn user_id(session: &Session, key: &str) -> Option<String> {
+fn user_id(session: &Session, key: &str) -> Option<String> {
     session.get::<String>(key).ok().flatten()
 }
 
 /// Whether the session holds a signed-in user under `key`
 /// ([`engine::holds_signed_in_user`](crate::engine::holds_signed_in_user)).
-pub(super) fn holds_user(session: &Session, key: &str) -> bool {
+fn holds_user(session: &Session, key: &str) -> bool {
     let entries = session.entries();
     let value = entries
         .get(key)
@@ -120,23 +92,161 @@ pub(super) fn holds_user(session: &Session, key: &str) -> bool {
     crate::engine::holds_signed_in_user(value.as_ref())
 }
 
-/// Whether the session holds stamps (readable or not).
-pub(super) fn has_stamps(session: &Session) -> bool {
-    session.entries().contains_key(Stamps::SESSION_KEY)
-}
-
 /// The key of the session, as the guarded store told it on load (a session
 /// with stamps loaded through it), for ending the session once.
-pub(super) fn store_key(session: &Session) -> Option<String> {
+fn store_key(session: &Session) -> Option<String> {
     session
         .get::<String>(crate::store_lock::STORE_KEY_ENTRY)
         .ok()
         .flatten()
 }
 
-/// Whether the session holds any data.
-pub(super) fn is_empty(session: &Session) -> bool {
-    session.entries().is_empty()
+impl SessionIo for Session {
+    type User = String;
+    type Integration = Actix;
+
+    async fn read_stamps<R>(
+        &self,
+        read: impl FnOnce(Stored<'_>) -> R + Send,
+    ) -> Result<R, StoreFailed> {
+        let entries = self.entries();
+        Ok(match entries.get(Stamps::SESSION_KEY) {
+            None => read(Stored::Missing),
+            // actix-session keeps each value as JSON text; the stamps are a
+            // JSON string without escapes, read in place (no allocation).
+            Some(raw) => match json_string_in_place(raw) {
+                Some(stored) => read(Stored::Text(stored)),
+                None => read(Stored::Other),
+            },
+        })
+    }
+
+    async fn write_stamps(&self, stamps: &Stamps) -> Result<(), StoreFailed> {
+        write_stamps(self, stamps).map_err(|_| StoreFailed)
+    }
+
+    async fn holds_user(&self, key: &'static str) -> Result<bool, StoreFailed> {
+        Ok(holds_user(self, key))
+    }
+
+    async fn user_now(&self, identity_key: &&'static str) -> Option<String> {
+        user_id(self, identity_key)
+    }
+
+    async fn has_stamps(&self) -> bool {
+        self.entries().contains_key(Stamps::SESSION_KEY)
+    }
+
+    async fn holds_data(&self) -> bool {
+        !self.entries().is_empty()
+    }
+
+    fn changed(&self) -> bool {
+        self.status() != SessionStatus::Unchanged
+    }
+
+    async fn end(&self) -> Result<(), StoreFailed> {
+        end(self);
+        Ok(())
+    }
+}
+
+/// One request through the middleware, as the engine's flow sees it.
+pub(super) struct ActixExchange<'r> {
+    pub(super) request: &'r ServiceRequest,
+    /// Set once a request showed that `SessionMiddleware` runs before the
+    /// middleware (the order does not change afterwards).
+    pub(super) sessions_seen: &'r Cell<bool>,
+}
+
+impl Exchange for ActixExchange<'_> {
+    type Session = Session;
+    type Response = HttpResponse;
+
+    fn method(&self) -> &str {
+        self.request.method().as_str()
+    }
+
+    fn path(&self) -> &str {
+        self.request.path()
+    }
+
+    fn path_and_query(&self) -> &str {
+        self.request
+            .uri()
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    fn find_session(&mut self) -> Option<Session> {
+        if self.sessions_seen.get() {
+            return Some(self.request.get_session());
+        }
+        let session = loaded(self.request)?;
+        self.sessions_seen.set(true);
+        Some(session)
+    }
+
+    fn loaded_from_store(&self, session: &Session) -> bool {
+        !session.entries().is_empty()
+    }
+
+    fn user_before(&self, session: &Session, identity_key: &&'static str) -> Option<String> {
+        user_id(session, identity_key)
+    }
+
+    fn messages_ready(&self) -> bool {
+        flash_installed(self.request.request())
+    }
+
+    async fn end_once(&self, session: &Session, store: &StoreLink) -> Result<bool, StoreFailed> {
+        match store_key(session) {
+            Some(key) => store.end_once_local(&key).await.map_err(|_| StoreFailed),
+            None => Ok(true),
+        }
+    }
+
+    #[allow(refining_impl_trait)]
+    fn call_hook(&self, hook: &Hook, reason: ExpiryReason, session: &Session) -> HookFuture {
+        hook(LogoutEvent {
+            reason,
+            session: session.clone(),
+            method: self.request.method().clone(),
+            uri: self.request.uri().clone(),
+            headers: self.request.headers().clone(),
+        })
+    }
+
+    fn hook_response_parts(response: &HttpResponse) -> (u16, Option<&str>) {
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok());
+        (response.status().as_u16(), location)
+    }
+
+    fn default_cache_control(response: &mut HttpResponse, value: &'static str) {
+        if !response.headers().contains_key(header::CACHE_CONTROL) {
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+        }
+    }
+
+    async fn flash(&self, _session: &Session, message: &str) -> Result<bool, StoreFailed> {
+        Ok(flash(self.request, message))
+    }
+
+    fn log_out_user(&mut self, _identity_key: &&'static str) {
+        // actix-identity keeps its user in the session, which has ended.
+    }
 }
 
 #[cfg(test)]

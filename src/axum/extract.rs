@@ -11,23 +11,14 @@ use serde_json::Value;
 use tower_sessions::{Session, session};
 
 use super::Shared;
-use super::service::end_session;
+use super::session::end_session;
 use crate::clock::Timestamp;
 use crate::config::Config;
-use crate::decision::RequestOutcome;
 use crate::limits::{LoginError, SessionLimits};
 use crate::stamps::Stamps;
 
 /// What the layer leaves in the request extensions for the extractors.
-#[derive(Clone)]
-pub(super) struct RequestState {
-    pub(super) shared: Arc<Shared>,
-    pub(super) now: Timestamp,
-    pub(super) outcome: RequestOutcome,
-    /// [`engine::page_shows_expiry_message`](crate::engine::page_shows_expiry_message)
-    /// for this request.
-    pub(super) shows_message: bool,
-}
+pub(super) type RequestState = crate::engine::flow::RequestState<super::Axum>;
 
 /// The rejection of [`AutoLogout`] and [`AutoLogoutContext`] when the
 /// request did not pass through an [`AutoLogoutLayer`](super::AutoLogoutLayer): `500` with a text

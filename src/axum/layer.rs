@@ -11,7 +11,6 @@ use tower_layer::Layer;
 use super::{AutoLogout, AutoLogoutService, LogoutEvent, Shared};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::engine::Endpoints;
 use crate::store_lock::GuardedStore;
 
 /// The tower [`Layer`]: checks both limits on every request, records activity,
@@ -35,19 +34,7 @@ impl AutoLogoutLayer {
     /// same text is logged at error level
     /// ([`Mistake::StoreNotWrapped`](crate::engine::Mistake::StoreNotWrapped)).
     pub fn new<S: GuardedStore>(config: Config, store: &S) -> Self {
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let store = store.link();
-        store.attach(&config, clock.clone());
-        let shared = Shared {
-            endpoints: Endpoints::new(&config),
-            config,
-            clock,
-            store,
-            auth: None,
-            on_logout: None,
-            signed_in_key: None,
-            watch: Arc::default(),
-        };
+        let shared = Shared::new(config, Arc::new(SystemClock), store.link());
         AutoLogoutLayer {
             shared: Arc::new(shared),
         }
@@ -56,9 +43,7 @@ impl AutoLogoutLayer {
     /// Reads `now` from `clock` instead of the system clock, e.g. a
     /// [`ManualClock`](crate::ManualClock) in tests.
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        let shared = Arc::make_mut(&mut self.shared);
-        shared.clock = Arc::new(clock);
-        shared.store.attach(&shared.config, shared.clock.clone());
+        Arc::make_mut(&mut self.shared).set_clock(Arc::new(clock));
         self
     }
 
@@ -152,6 +137,17 @@ impl AutoLogoutLayer {
         E: fmt::Display + 'static,
     {
         Arc::make_mut(&mut self.shared).on_logout = Some(super::hook::erase(hook));
+        self
+    }
+
+    /// How long the logout hook may take before the request gets the usual
+    /// answer (the session is logged out either way): [`LOGOUT_HOOK_TIMEOUT`]
+    /// (5 s) unless set. A hook that calls an identity provider that hangs
+    /// must not hang the request.
+    ///
+    /// [`LOGOUT_HOOK_TIMEOUT`]: crate::engine::LOGOUT_HOOK_TIMEOUT
+    pub fn logout_hook_timeout(mut self, limit: std::time::Duration) -> Self {
+        Arc::make_mut(&mut self.shared).hook_timeout = limit;
         self
     }
 

@@ -170,14 +170,11 @@ mod layer;
 mod login;
 mod response;
 mod service;
+mod session;
 mod store;
 
-use std::fmt;
 use std::sync::Arc;
 
-use crate::clock::Clock;
-use crate::config::Config;
-use crate::engine::Endpoints;
 use serde_json::Value;
 
 /// Extractor: this request's template context — the remaining time and the
@@ -208,26 +205,17 @@ pub use layer::AutoLogoutLayer;
 pub use service::AutoLogoutService;
 pub use store::AutoLogoutStore;
 
-/// What the layer shares with its services and the request extractors.
-#[derive(Clone)]
-pub(crate) struct Shared {
-    pub(crate) config: Config,
-    pub(crate) clock: Arc<dyn Clock>,
-    /// The link to the guarded store (whether the session layer uses it,
-    /// and how to end a session once).
-    pub(crate) store: crate::store_lock::StoreLink,
-    /// The endpoint URLs, built once.
-    pub(crate) endpoints: Endpoints,
-    /// Set by `with_axum_login`: how to see its logins and log it out.
-    pub(crate) auth: Option<Arc<dyn AuthHook>>,
-    /// Set by `on_logout`: the application's code run on every automatic logout.
-    pub(crate) on_logout: Option<hook::Hook>,
-    /// Set by `signed_in_key`: the session key that holds the signed-in user.
-    pub(crate) signed_in_key: Option<&'static str>,
-    /// Whether a login was ever called, for the warning about clocks that
-    /// never start; shared by the layer's clones and their handles.
-    pub(crate) watch: Arc<crate::engine::LoginWatch>,
+/// The axum integration, for the engine's flow.
+pub(crate) struct Axum;
+
+impl crate::engine::flow::Integration for Axum {
+    const FRAMEWORK: crate::engine::Framework = crate::engine::Framework::Axum;
+    type Hook = hook::Hook;
+    type Auth = Arc<dyn AuthHook>;
 }
+
+/// What the layer shares with its services and the request extractors.
+pub(crate) type Shared = crate::engine::flow::Shared<Axum>;
 
 /// What the layer needs from an authentication crate (axum-login).
 pub(crate) trait AuthHook: Send + Sync + 'static {
@@ -237,13 +225,4 @@ pub(crate) trait AuthHook: Send + Sync + 'static {
     fn log_out(&self, extensions: &mut http::Extensions);
     /// The session key the crate keeps its data under.
     fn data_key(&self) -> &'static str;
-}
-
-impl fmt::Debug for Shared {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AutoLogout")
-            .field("config", &self.config)
-            .field("now", &self.clock.now())
-            .finish()
-    }
 }

@@ -41,6 +41,9 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) mod flow;
+
 use crate::assets;
 use crate::config::Config;
 use crate::decision::{Activity, ExpiryReason, RequestOutcome};
