@@ -91,7 +91,7 @@ pub enum Activity {
     /// The user's activity came this many milliseconds before the request:
     /// the client script's `keepalive` for input in the page
     /// (`CLIENT_ACTIVITY`) says how long ago the last keystroke was
-    /// ([`request::INPUT_AGE_HEADER`](crate::request::INPUT_AGE_HEADER)), so
+    /// ([`request::INPUT_AGE_HEADER`](crate::engine::INPUT_AGE_HEADER)), so
     /// the idle time restarts from the keystroke, not from the request.
     ///
     /// Recorded at `now - millis_ago`, and never before the stored last

@@ -32,7 +32,7 @@ use actix_web_flash_messages::{FlashMessage, FlashMessagesFramework, IncomingFla
 use auto_logout::actix::{
     AutoLogout, AutoLogoutContext, AutoLogoutMiddleware, AutoLogoutStore, KeepUnread, StoreErrors,
 };
-use auto_logout::{GuardedStore, LoginError, Nonce, request};
+use auto_logout::{GuardedStore, LoginError, Nonce, engine};
 use tera::{Context, Tera};
 
 pub use axum_app::{Csp, PASSWORD, SESSION_COOKIE, Settings, USER_KEY, USERNAME};
@@ -467,15 +467,15 @@ async fn idle_fragment(
 ) -> HttpResponse {
     if signed_in_user(&session).is_none() {
         let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-        let answer = request::answer_expired(header);
+        let answer = engine::answer_expired(header);
         let path = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-        let login = request::expired_login_location("/login", answer, path, header);
+        let login = engine::expired_login_location("/login", answer, path, header);
         return match answer {
-            request::Answer::Redirect => see_other(&login),
-            request::Answer::HtmxRedirect => HttpResponse::Ok()
+            engine::Answer::Redirect => see_other(&login),
+            engine::Answer::HtmxRedirect => HttpResponse::Ok()
                 .insert_header(("hx-redirect", login))
                 .finish(),
-            request::Answer::Unauthorized => HttpResponse::Unauthorized().finish(),
+            engine::Answer::Unauthorized => HttpResponse::Unauthorized().finish(),
         };
     }
     let seconds = ctx.map_or(0, |c| c.context().seconds_until_idle_end());

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use auto_logout::axum::{AutoLogout, AutoLogoutContext, AutoLogoutLayer, AutoLogoutStore};
-use auto_logout::{Config, GuardedStore, LoginError, ManualClock, Nonce, SessionLimits, request};
+use auto_logout::{Config, GuardedStore, LoginError, ManualClock, Nonce, SessionLimits, engine};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -468,7 +468,7 @@ impl LoginForm {
 
 /// `next` when it stays on this site, else `/`.
 pub fn safe_next(next: Option<&str>) -> &str {
-    next.and_then(request::safe_next).unwrap_or("/")
+    next.and_then(engine::safe_next).unwrap_or("/")
 }
 
 fn render(state: &AppState, name: &str, ctx: Value, nonce: Option<&str>) -> Response {
@@ -755,13 +755,13 @@ async fn idle_fragment(
 ) -> Response {
     if signed_in_user(&session).await.is_none() {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let answer = request::answer_expired(header);
+        let answer = engine::answer_expired(header);
         let path = uri.path_and_query().map_or("/", |pq| pq.as_str());
-        let login = request::expired_login_location("/login", answer, path, header);
+        let login = engine::expired_login_location("/login", answer, path, header);
         return match answer {
-            request::Answer::Redirect => Redirect::to(&login).into_response(),
-            request::Answer::HtmxRedirect => [("hx-redirect", login)].into_response(),
-            request::Answer::Unauthorized => StatusCode::UNAUTHORIZED.into_response(),
+            engine::Answer::Redirect => Redirect::to(&login).into_response(),
+            engine::Answer::HtmxRedirect => [("hx-redirect", login)].into_response(),
+            engine::Answer::Unauthorized => StatusCode::UNAUTHORIZED.into_response(),
         };
     }
     let seconds = ctx.map_or(0, |c| c.context().seconds_until_idle_end());

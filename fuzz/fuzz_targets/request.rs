@@ -1,4 +1,4 @@
-//! The request rules (`auto_logout::request`) and the request engine
+//! The request rules (`auto_logout::engine`) and the request engine
 //! (`auto_logout::engine`) on arbitrary methods, paths and headers.
 //!
 //! Never a panic; the keepalive's input age header (`X-Auto-Logout-Input-Age`)
@@ -15,7 +15,7 @@
 
 use arbitrary::Arbitrary;
 use auto_logout::engine::{self, Endpoint, Endpoints, Route};
-use auto_logout::request::{self, Answer};
+use auto_logout::engine::{self as request, Answer};
 use auto_logout::{Activity, Config, ExpiryReason, Remaining, RequestOutcome, Stamps, Timestamp};
 use libfuzzer_sys::fuzz_target;
 use percent_encoding::percent_decode_str;
@@ -406,7 +406,7 @@ fuzz_target!(|input: Input| {
     let path = input.path.text_for(config.endpoint_prefix(), &login_url);
 
     // Activity: never a panic, and what is documented as passive stays passive.
-    let activity = config.activity_of(&method, &path, header);
+    let activity = request::activity_of(&config, None, &method, &path, header);
     let by_user = request::made_by_user(header);
     let site = header("sec-fetch-site").map(|v| v.trim().to_ascii_lowercase());
     let model = match site.as_deref() {
@@ -418,7 +418,7 @@ fuzz_target!(|input: Input| {
     };
     assert_eq!(by_user, model, "made_by_user");
     // Needing the user only ever makes a request passive, never active.
-    let loose = every_request.activity_of(&method, &path, header);
+    let loose = request::activity_of(&every_request, None, &method, &path, header);
     if config.activity_needs_user() && !by_user {
         assert_eq!(
             activity,

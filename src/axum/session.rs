@@ -189,12 +189,12 @@ impl Exchange for AxumExchange<'_> {
 /// asked about.
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     const PASSIVE: header::HeaderName =
-        header::HeaderName::from_static(crate::request::PASSIVE_HEADER);
+        header::HeaderName::from_static(crate::engine::PASSIVE_HEADER);
     const SEC_PURPOSE: header::HeaderName = header::HeaderName::from_static("sec-purpose");
     const PURPOSE: header::HeaderName = header::HeaderName::from_static("purpose");
     const SEC_FETCH_DEST: header::HeaderName = header::HeaderName::from_static("sec-fetch-dest");
     let value = match name {
-        crate::request::PASSIVE_HEADER => headers.get(PASSIVE),
+        crate::engine::PASSIVE_HEADER => headers.get(PASSIVE),
         "sec-purpose" => headers.get(SEC_PURPOSE),
         "purpose" => headers.get(PURPOSE),
         "sec-fetch-dest" => headers.get(SEC_FETCH_DEST),

@@ -1,452 +1,440 @@
-//! Request rules shared by the framework integrations, as plain functions:
-//! which requests are passive, how an expired request is answered, and a
-//! `next` parameter that can never leave the site.
-//!
-//! ```
-//! use auto_logout::{Activity, Answer, Config, ExpiryReason, request};
-//!
-//! let config = Config::builder().idle_time(600).passive_path("/static/").build()?;
-//! let no_headers = |_: &str| None;
-//! assert_eq!(config.activity_of("GET", "/static/app.css", no_headers), Activity::Passive);
-//! assert_eq!(config.activity_of("HEAD", "/", no_headers), Activity::Passive);
-//! assert_eq!(config.activity_of("GET", "/", no_headers), Activity::Counts);
-//!
-//! // An expired page navigation goes to the login page, with a same-site `next`.
-//! assert_eq!(
-//!     request::answer_expired(no_headers),
-//!     Answer::Redirect,
-//! );
-//! assert_eq!(request::login_location("/login", "/orders?page=2"), "/login?next=%2Forders%3Fpage%3D2");
-//! assert_eq!(request::safe_next("//evil.example/"), None);
-//! assert_eq!(
-//!     request::expired_json(ExpiryReason::Idle),
-//!     r#"{"error":"session_expired","reason":"idle"}"#
-//! );
-//! # Ok::<(), auto_logout::ConfigError>(())
-//! ```
-//!
-//! Header names are looked up through a closure, so the rules know no HTTP
-//! library: each integration passes its own header map.
+//! The engine's rules, one by one.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+mod routes_and_replies {
+    use std::borrow::Cow;
 
-use crate::config::{Config, has_clean_segments, is_same_origin_path};
-use crate::decision::{Activity, ExpiryReason, RequestOutcome};
-
-/// The header that marks a request as passive (value `1`), e.g. for polling.
-pub const PASSIVE_HEADER: &str = "x-auto-logout-passive";
-
-/// The header `keepalive` requires (value `1`): a cross-site form cannot set it,
-/// and a cross-site `fetch` that sets it must pass CORS first.
-pub const KEEPALIVE_HEADER: &str = "x-auto-logout";
-
-/// The header of the client script's `keepalive` for input in the page
-/// (`CLIENT_ACTIVITY`): how long ago, in whole milliseconds, the user's last
-/// input in any tab was ([`input_age_millis`], [`keepalive_activity`]).
-/// Sent only with [`KEEPALIVE_HEADER`], which a cross-site page cannot set
-/// without passing CORS first; and a made-up age can only end the session
-/// sooner ([`Activity::Earlier`]).
-pub const INPUT_AGE_HEADER: &str = "x-auto-logout-input-age";
-
-/// How an integration answers a request whose session just expired, when
-/// `LOGIN_URL` is configured.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Answer {
-    /// A page navigation: `303 See Other` to `LOGIN_URL?next=<path>`.
-    Redirect,
-    /// `fetch`/XHR: `401` with a JSON body ([`expired_json`]).
-    Unauthorized,
-    /// An htmx request: `HX-Redirect` to the login location.
-    HtmxRedirect,
-}
-
-impl Config {
-    /// Whether a request counts as activity. Passive: the crate's own status
-    /// endpoint and files, `HEAD`/`OPTIONS`, prefetch and prerender
-    /// (`Sec-Purpose`, `Purpose`), `X-Auto-Logout-Passive: 1`, `PASSIVE_PATHS`,
-    /// subresources the browser loads by itself (`Sec-Fetch-Dest` of
-    /// `image`, `style`, `script`, `font` and the like, e.g. the automatic
-    /// `/favicon.ico`): the page or `fetch` that caused them is the activity;
-    /// and, unless `ACTIVITY_NEEDS_USER` is `false`, requests the browser says
-    /// the user did not make ([`made_by_user`]).
-    ///
-    /// The decision is taken before the handler runs, so it does not depend
-    /// on the answer: a `404` or `405` to a request the user made (a stale
-    /// bookmark, a link to a removed page) counts, as the user did act; the
-    /// same answer to a request another site made the browser send does not,
-    /// because of who made it.
-    pub fn activity_of<'h>(
-        &self,
-        method: &str,
-        path: &str,
-        header: impl Fn(&str) -> Option<&'h str>,
-    ) -> Activity {
-        let passive = method.eq_ignore_ascii_case("HEAD")
-            || method.eq_ignore_ascii_case("OPTIONS")
-            || header(PASSIVE_HEADER).is_some_and(|v| v.trim() == "1")
-            || header("sec-purpose")
-                .is_some_and(|v| contains_token(v, "prefetch") || contains_token(v, "prerender"))
-            || header("purpose").is_some_and(|v| contains_token(v, "prefetch"))
-            || header("sec-fetch-dest").is_some_and(is_subresource)
-            || (self.activity_needs_user() && !made_by_user(&header))
-            || self.is_own_passive_path(path)
-            || self
-                .passive_paths()
-                .iter()
-                .any(|p| path.starts_with(p.as_str()));
-        if passive {
-            Activity::Passive
-        } else {
-            Activity::Counts
-        }
-    }
-
-    /// The crate's own endpoints that never count as activity: `status`, the
-    /// script file and the stylesheet file. (`keepalive` is activity by design.)
-    /// Only these: any other path under `ENDPOINT_PREFIX` (say the app's own
-    /// API under `/api/`) counts like every other request.
-    fn is_own_passive_path(&self, path: &str) -> bool {
-        path == self.script_url()
-            || path == self.stylesheet_url()
-            || path
-                .strip_prefix(self.endpoint_prefix())
-                .is_some_and(|rest| rest == "status")
-    }
-}
-
-/// The milliseconds an [`INPUT_AGE_HEADER`] value states: a plain decimal
-/// integer (ASCII digits only, surrounding whitespace ignored); one beyond
-/// `u32::MAX` (about 49 days, longer than any honest age) is read as
-/// `u32::MAX`. Anything else (empty, a sign, a fraction, an exponent, other
-/// characters) is `None`: the header is ignored. Never panics.
-///
-/// ```
-/// use auto_logout::request::input_age_millis;
-///
-/// assert_eq!(input_age_millis("1500"), Some(1500));
-/// assert_eq!(input_age_millis("99999999999999999999"), Some(u32::MAX));
-/// assert_eq!(input_age_millis("-5"), None);
-/// assert_eq!(input_age_millis("1e3"), None);
-/// ```
-pub fn input_age_millis(value: &str) -> Option<u32> {
-    let digits = value.trim();
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // Only digits: the one error left is overflow.
-    Some(digits.parse().unwrap_or(u32::MAX))
-}
-
-/// The activity of a `keepalive` request: `activity` (from
-/// [`Config::activity_of`]) as it is, unless it counts and the request says
-/// how long ago the user's input was ([`INPUT_AGE_HEADER`]): then the
-/// activity is that input's, [`Activity::Earlier`]. A passive keepalive
-/// (say, one another site made the browser send) stays passive.
-///
-/// ```
-/// use auto_logout::Activity;
-/// use auto_logout::request::keepalive_activity;
-///
-/// let header = |name: &str| (name == "x-auto-logout-input-age").then_some("2500");
-/// assert_eq!(
-///     keepalive_activity(Activity::Counts, header),
-///     Activity::Earlier { millis_ago: 2500 }
-/// );
-/// assert_eq!(keepalive_activity(Activity::Passive, header), Activity::Passive);
-/// assert_eq!(keepalive_activity(Activity::Counts, |_: &str| None), Activity::Counts);
-/// ```
-pub fn keepalive_activity<'h>(
-    activity: Activity,
-    header: impl Fn(&str) -> Option<&'h str>,
-) -> Activity {
-    if activity != Activity::Counts {
-        return activity;
-    }
-    match header(INPUT_AGE_HEADER).and_then(input_age_millis) {
-        Some(millis_ago) => Activity::Earlier { millis_ago },
-        None => activity,
-    }
-}
-
-/// Whether the browser says the user made this request, from its
-/// [Fetch Metadata](https://www.w3.org/TR/fetch-metadata/) headers:
-///
-/// | `Sec-Fetch-Site` | made by the user |
-/// |---|---|
-/// | `same-origin` (a page of this site, its scripts) | yes |
-/// | `none` (typed URL, bookmark, new tab) | yes |
-/// | `same-site` (a sibling subdomain), `cross-site` | only a navigation (`Sec-Fetch-Mode: navigate`) with `Sec-Fetch-User: ?1`: the user clicked a link there |
-/// | any other value | no, as `cross-site` |
-/// | absent (other clients, browsers before Fetch Metadata, plain `http` to a host other than `localhost`) | yes, as before |
-///
-/// Browsers set these headers themselves and page scripts cannot change
-/// them, so another site can neither claim a request for the user nor hide
-/// where one came from. A client that sends no such headers is not a browser
-/// page acting behind the user's back, so its requests count.
-///
-/// ```
-/// use auto_logout::request::made_by_user;
-///
-/// let headers = |pairs: &'static [(&'static str, &'static str)]| {
-///     move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
-/// };
-/// assert!(made_by_user(headers(&[("sec-fetch-site", "same-origin")])));
-/// assert!(made_by_user(headers(&[])));
-/// // A popup another site re-navigates every 30 s.
-/// assert!(!made_by_user(headers(&[("sec-fetch-site", "cross-site"), ("sec-fetch-mode", "navigate")])));
-/// // A link the user clicked on another site.
-/// assert!(made_by_user(headers(&[
-///     ("sec-fetch-site", "cross-site"),
-///     ("sec-fetch-mode", "navigate"),
-///     ("sec-fetch-user", "?1"),
-/// ])));
-/// ```
-pub fn made_by_user<'h>(header: impl Fn(&str) -> Option<&'h str>) -> bool {
-    let Some(site) = header("sec-fetch-site") else {
-        return true;
-    };
-    let site = site.trim();
-    if site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none") {
-        return true;
-    }
-    header("sec-fetch-mode").is_some_and(|v| v.trim().eq_ignore_ascii_case("navigate"))
-        && header("sec-fetch-user").is_some_and(|v| v.trim() == "?1")
-}
-
-/// `Sec-Fetch-Dest` values of loads a page triggers without the user:
-/// everything but documents (`document`, `iframe`, `frame`...) and script
-/// requests (`empty`, the value of `fetch` and XHR).
-fn is_subresource(dest: &str) -> bool {
-    matches!(
-        dest.trim().to_ascii_lowercase().as_str(),
-        "image"
-            | "style"
-            | "script"
-            | "font"
-            | "manifest"
-            | "audio"
-            | "video"
-            | "track"
-            | "worker"
-            | "sharedworker"
-            | "serviceworker"
-            | "xslt"
-            | "audioworklet"
-            | "paintworklet"
-            | "report"
-    )
-}
-
-fn contains_token(value: &str, token: &str) -> bool {
-    value
-        .split([',', ';', ' '])
-        .any(|part| part.trim().eq_ignore_ascii_case(token))
-}
-
-/// How to answer an expired request, from its headers.
-pub fn answer_expired<'h>(header: impl Fn(&str) -> Option<&'h str>) -> Answer {
-    if header("hx-request").is_some_and(|v| v.trim() == "true") {
-        return Answer::HtmxRedirect;
-    }
-    let xhr = header("x-requested-with").is_some_and(|v| v.eq_ignore_ascii_case("XMLHttpRequest"));
-    // Browsers send Sec-Fetch-Mode: navigate only for page navigations.
-    let fetch = header("sec-fetch-mode").is_some_and(|v| !v.eq_ignore_ascii_case("navigate"));
-    let wants_json = header("accept")
-        .is_some_and(|v| v.contains("application/json") && !v.contains("text/html"));
-    if xhr || fetch || wants_json {
-        Answer::Unauthorized
-    } else {
-        Answer::Redirect
-    }
-}
-
-/// Characters kept as they are in a query value; everything else is encoded.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-/// `login_url?next=<encoded path>` (or `&next=` when the login URL has a query).
-/// A `path_and_query` that is not a same-site path is left out.
-pub fn login_location(login_url: &str, path_and_query: &str) -> String {
-    let Some(next) = safe_next(path_and_query) else {
-        return login_url.to_owned();
-    };
-    let separator = if login_url.contains('?') { '&' } else { '?' };
-    format!(
-        "{login_url}{separator}next={}",
-        utf8_percent_encode(next, QUERY_VALUE)
-    )
-}
-
-/// `next` when it is a path on this site, `None` otherwise: no scheme, no host,
-/// no `//` or `/\` (both read as another host by browsers), no control
-/// characters, and no `.`, `..` or empty segment: `/.//evil.example` stays on
-/// the site in a browser, but an app that tidies the path before redirecting
-/// would turn it into `//evil.example`.
-pub fn safe_next(next: &str) -> Option<&str> {
-    (is_same_origin_path(next) && has_clean_segments(next)).then_some(next)
-}
-
-/// The `401` body for an expired fetch/XHR: `{"error":"session_expired","reason":"idle"}`.
-pub fn expired_json(reason: ExpiryReason) -> String {
-    serde_json::json!({"error": "session_expired", "reason": reason.as_str()}).to_string()
-}
-
-/// [`expired_json`] with the login location the page should go to (from
-/// [`expired_login_location`]) in a `login` field:
-/// `{"error":"session_expired","login":"/login?next=%2Forders","reason":"idle"}`.
-/// Application code leaves with one line:
-/// `if (r.status === 401) { const b = await r.json(); if (b.login) location.assign(b.login); }`
-pub fn expired_json_with_login(reason: ExpiryReason, login: &str) -> String {
-    serde_json::json!({"error": "session_expired", "reason": reason.as_str(), "login": login})
-        .to_string()
-}
-
-/// The request header that names the page an expired request was made from,
-/// for each [`Answer`]: `HX-Current-URL` (sent by htmx 2 and 4) for
-/// [`Answer::HtmxRedirect`], `Referer` for [`Answer::Unauthorized`] (a
-/// same-origin `fetch` sends the page's full URL under the default referrer
-/// policy), none for a page navigation (the request is the page).
-pub fn page_url_header(answer: Answer) -> Option<&'static str> {
-    match answer {
-        Answer::Redirect => None,
-        Answer::HtmxRedirect => Some("hx-current-url"),
-        Answer::Unauthorized => Some("referer"),
-    }
-}
-
-/// The path and query of `url` when `url` is an absolute `http`/`https` URL on
-/// `host` (the request's `Host`, compared byte for byte up to ASCII case, port
-/// included) and that path is a same-site path for [`safe_next`]; `None`
-/// otherwise. The fragment is dropped; an empty path is `/`.
-///
-/// Strict on purpose, since `None` only means "use the fallback": anything but
-/// printable ASCII (tabs, newlines, spaces, Unicode hosts — browsers send IDN
-/// hosts as `xn--` ASCII), a backslash anywhere, userinfo (`http://good@evil/`),
-/// a protocol-relative or scheme-less URL, or a port that is written
-/// differently from `Host` gives `None`.
-///
-/// ```
-/// use auto_logout::request::page_path;
-///
-/// assert_eq!(page_path("http://shop.example/orders?page=2#top", "shop.example"), Some("/orders?page=2"));
-/// assert_eq!(page_path("https://shop.example:8443", "shop.example:8443"), Some("/"));
-/// assert_eq!(page_path("https://evil.example/orders", "shop.example"), None);
-/// assert_eq!(page_path("http://shop.example@evil.example/", "shop.example"), None);
-/// assert_eq!(page_path("//shop.example/orders", "shop.example"), None);
-/// ```
-pub fn page_path<'u>(url: &'u str, host: &str) -> Option<&'u str> {
-    if url.len() > 4096 || !url.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
-        return None;
-    }
-    let (scheme, rest) = url.split_once("://")?;
-    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
-        return None;
-    }
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    let host = host.trim();
-    if authority.is_empty()
-        || authority.contains('@')
-        || !host.bytes().all(|b| b.is_ascii_graphic())
-        || !authority.eq_ignore_ascii_case(host)
-    {
-        return None;
-    }
-    let path = path.split('#').next().unwrap_or_default();
-    if path.is_empty() {
-        return Some("/");
-    }
-    safe_next(path)
-}
-
-/// What to use as `next` for an expired request answered with `answer`
-/// ([`answer_expired`]), whose own path and query is `path_and_query`:
-///
-/// - a page navigation: its own path;
-/// - htmx: the page from `HX-Current-URL` ([`page_path`] against `Host`),
-///   else the htmx request's own path;
-/// - `fetch`/XHR: the page from `Referer`, else nothing (the request's own
-///   path is an API, no place to send a user back to).
-///
-/// `header` must answer `"host"` with the request's authority (the `Host`
-/// header; for HTTP/2 the `:authority`). Behind a proxy that rewrites `Host`,
-/// the page never matches and the fallback is used. The result is always a
-/// path on this site or `None`, whatever the headers say.
-pub fn expired_next<'a>(
-    answer: Answer,
-    path_and_query: &'a str,
-    header: impl Fn(&str) -> Option<&'a str>,
-) -> Option<&'a str> {
-    let page = page_url_header(answer)
-        .and_then(|name| Some((header(name)?, header("host")?)))
-        .and_then(|(url, host)| page_path(url, host));
-    match answer {
-        Answer::Unauthorized => page,
-        Answer::Redirect | Answer::HtmxRedirect => page.or_else(|| safe_next(path_and_query)),
-    }
-}
-
-/// Where an expired request sends the user when `LOGIN_URL` is set:
-/// `login_url?next=<`[`expired_next`]`>`, or `login_url` alone when there is
-/// no safe `next`. For [`Answer::Redirect`] the `Location`, for
-/// [`Answer::HtmxRedirect`] the `HX-Redirect`, for [`Answer::Unauthorized`]
-/// the `login` field of [`expired_json_with_login`].
-///
-/// ```
-/// use auto_logout::request::{Answer, expired_login_location};
-///
-/// let headers = [("host", "shop.example"), ("hx-current-url", "http://shop.example/orders")];
-/// let header = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
-/// assert_eq!(
-///     expired_login_location("/login", Answer::HtmxRedirect, "/orders/table", header),
-///     "/login?next=%2Forders"
-/// );
-/// ```
-pub fn expired_login_location<'a>(
-    login_url: &str,
-    answer: Answer,
-    path_and_query: &'a str,
-    header: impl Fn(&str) -> Option<&'a str>,
-) -> String {
-    match expired_next(answer, path_and_query, header) {
-        Some(next) => login_location(login_url, next),
-        None => login_url.to_owned(),
-    }
-}
-
-/// The JSON body of the `status` and `keepalive` endpoints:
-/// `{"active":true,"idle_ms":..,"session_ms":..}` or `{"active":false,"reason":..}`.
-pub fn status_json(outcome: &RequestOutcome) -> String {
-    match outcome {
-        RequestOutcome::Active { remaining, .. } => serde_json::json!({
-            "active": true,
-            "idle_ms": remaining.idle_millis(),
-            "session_ms": remaining.session_millis(),
-            "seconds_until_idle_end": remaining.seconds_until_idle_end(),
-            "seconds_until_session_end": remaining.seconds_until_session_end(),
-        }),
-        RequestOutcome::Expired(reason) => {
-            serde_json::json!({"active": false, "reason": reason.as_str()})
-        }
-        RequestOutcome::Untracked => serde_json::json!({"active": false, "reason": null}),
-    }
-    .to_string()
-}
-
-/// The `status` and `keepalive` answer for a session that a logout hook sent
-/// elsewhere: `{"active":false,"reason":..,"login":<location>}`. The client
-/// script goes to `login` instead of `LOGIN_URL`.
-pub fn gone_json_with_login(reason: ExpiryReason, login: &str) -> String {
-    serde_json::json!({"active": false, "reason": reason.as_str(), "login": login}).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
+    use super::super::hook::*;
+    use super::super::*;
+    use crate::assets;
+    use crate::config::Config;
     use crate::decision::Remaining;
+    use crate::decision::{Activity, ExpiryReason, RequestOutcome};
+
+    fn headers<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<&'a str> + Copy {
+        move |name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    fn config() -> Config {
+        Config::builder()
+            .idle_time(600)
+            .login_url("/login?lang=en")
+            .build()
+            .unwrap()
+    }
+
+    fn reply_of(route: Route) -> Reply {
+        match route {
+            Route::Reply(reply) => reply,
+            Route::Continue(e) => panic!("expected a reply, got Continue({e:?})"),
+        }
+    }
+
+    #[test]
+    fn urls_are_built_under_the_prefix() {
+        let c = Config::builder()
+            .idle_time(60)
+            .endpoint_prefix("/x/")
+            .build()
+            .unwrap();
+        let e = Endpoints::new(&c);
+        assert_eq!(e.status(), "/x/status");
+        assert_eq!(e.keepalive(), "/x/keepalive");
+        assert_eq!(e.script(), c.script_url());
+        assert_eq!(e.stylesheet(), c.stylesheet_url());
+        assert_eq!(e.match_path("/x/status"), Some(Endpoint::Status));
+        assert_eq!(e.match_path(c.script_url()), Some(Endpoint::Script));
+        for other in ["/x/statusx", "/x/", "/status", "/x/status/", "/"] {
+            assert_eq!(e.match_path(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn static_files_are_immutable_and_not_sniffed() {
+        let e = Endpoints::new(&config());
+        for (url, kind, content) in [
+            (e.script(), JAVASCRIPT, assets::SCRIPT),
+            (e.stylesheet(), CSS, assets::STYLESHEET),
+        ] {
+            for method in ["GET", "HEAD"] {
+                let r = reply_of(route(&e, method, url, headers(&[])));
+                assert_eq!(r.status, 200);
+                assert_eq!(r.header("content-type"), Some(kind));
+                assert_eq!(r.header("cache-control"), Some(IMMUTABLE));
+                assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+                assert_eq!(r.body, content);
+                assert!(matches!(r.headers, Cow::Borrowed(_)));
+                assert!(matches!(r.body, Cow::Borrowed(_)));
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_methods_get_405_with_allow() {
+        let e = Endpoints::new(&config());
+        for (url, method, allow) in [
+            (e.status(), "POST", "GET, HEAD"),
+            (e.script(), "DELETE", "GET, HEAD"),
+            (e.stylesheet(), "PUT", "GET, HEAD"),
+            (e.keepalive(), "GET", "POST"),
+        ] {
+            let r = reply_of(route(&e, method, url, headers(&[])));
+            assert_eq!(r.status, 405, "{method} {url}");
+            assert_eq!(r.header("allow"), Some(allow));
+            assert_eq!(r.header("cache-control"), Some(NO_STORE));
+        }
+    }
+
+    #[test]
+    fn keepalive_needs_its_header() {
+        let e = Endpoints::new(&config());
+        let r = reply_of(route(&e, "POST", e.keepalive(), headers(&[])));
+        assert_eq!((r.status, r.body.as_ref()), (403, KEEPALIVE_REFUSED));
+        let wrong = [("x-auto-logout", "0")];
+        assert_eq!(
+            reply_of(route(&e, "POST", e.keepalive(), headers(&wrong))).status,
+            403
+        );
+        let ok = [("x-auto-logout", " 1 ")];
+        assert_eq!(
+            route(&e, "POST", e.keepalive(), headers(&ok)),
+            Route::Continue(Some(Endpoint::Keepalive))
+        );
+        assert_eq!(
+            route(&e, "HEAD", e.status(), headers(&[])),
+            Route::Continue(Some(Endpoint::Status))
+        );
+        assert_eq!(
+            route(&e, "POST", "/orders", headers(&[])),
+            Route::Continue(None)
+        );
+    }
+
+    #[test]
+    fn endpoint_and_error_answers() {
+        let r = Reply::endpoint(&RequestOutcome::Active {
+            remaining: Remaining::new(Some(1500), None),
+            write: None,
+        });
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-type"), Some(JSON));
+        assert_eq!(r.header("cache-control"), Some(NO_STORE));
+        assert!(r.body.starts_with(r#"{"active":true"#));
+        let s = Reply::store_failed();
+        assert_eq!((s.status, s.body.as_ref()), (503, STORE_FAILED));
+        assert_eq!(s.header("cache-control"), Some(NO_STORE));
+        assert_eq!(Reply::missing_session("add it").status, 500);
+        assert_eq!(Reply::misconfigured("wrap it").body, "wrap it");
+    }
+
+    #[test]
+    fn mistakes_answer_500_with_their_fix() {
+        assert_eq!(session_layer_ran(Some(1)), Ok(1));
+        assert_eq!(
+            session_layer_ran(None::<u8>),
+            Err(Mistake::SessionLayerNotOutside)
+        );
+        assert_eq!(store_mistake(true, true), None);
+        assert_eq!(store_mistake(false, false), None, "nothing loaded yet");
+        assert_eq!(store_mistake(false, true), Some(Mistake::StoreNotWrapped));
+        // Messages: only when a message is configured, and only when the
+        // middleware ran inside (before: fine; neither: reported where lost).
+        assert_eq!(
+            messages_mistake(true, false, true),
+            Some(Mistake::MessagesNotOutside)
+        );
+        for (configured, before, after) in [
+            (false, false, true),
+            (true, true, true),
+            (true, false, false),
+        ] {
+            assert_eq!(messages_mistake(configured, before, after), None);
+        }
+        for mistake in [
+            Mistake::SessionLayerNotOutside,
+            Mistake::StoreNotWrapped,
+            Mistake::MessagesNotOutside,
+        ] {
+            for framework in [Framework::Axum, Framework::Actix] {
+                let r = mistake.reply(framework);
+                assert_eq!(r.status, 500);
+                assert_eq!(r.body, mistake.fix(framework));
+                assert!(r.body.starts_with("auto-logout: "), "{}", r.body);
+                assert_eq!(r.header("content-type"), Some(TEXT));
+                assert_eq!(r.header("cache-control"), Some(NO_STORE));
+            }
+        }
+        let axum = Mistake::SessionLayerNotOutside.fix(Framework::Axum);
+        assert!(axum.contains(".layer(SessionManagerLayer::new(store))"));
+        let actix = Mistake::MessagesNotOutside.fix(Framework::Actix);
+        assert!(actix.contains(".wrap(FlashMessagesFramework::builder(..).build())"));
+    }
+
+    #[test]
+    fn the_login_page_is_exempt() {
+        assert!(is_login_page("/login?lang=en", "/login"));
+        assert!(is_login_page("/login", "/login"));
+        assert!(!is_login_page("/login", "/login/"));
+        assert!(!is_login_page("/login", "/"));
+        let c = config();
+        assert_eq!(
+            expired_reply(
+                &c,
+                ExpiryReason::Idle,
+                "/login",
+                "/login?next=/",
+                headers(&[])
+            ),
+            None
+        );
+        let no_login_url = Config::builder().idle_time(60).build().unwrap();
+        assert_eq!(
+            expired_reply(&no_login_url, ExpiryReason::Idle, "/", "/", headers(&[])),
+            None
+        );
+    }
+
+    #[test]
+    fn clocks_start_for_a_login_made_elsewhere() {
+        let c = config();
+        let untracked = RequestOutcome::Untracked;
+        assert!(starts_clocks_of_untracked_login(&c, true, &untracked));
+        assert!(!starts_clocks_of_untracked_login(&c, false, &untracked));
+        let expired = RequestOutcome::Expired(ExpiryReason::Idle);
+        assert!(!starts_clocks_of_untracked_login(&c, true, &expired));
+        let no_limit = Config::builder().build().unwrap();
+        assert!(!starts_clocks_of_untracked_login(
+            &no_limit, true, &untracked
+        ));
+        assert!(signed_in_during_request::<str>(None, Some("ada")));
+        assert!(!signed_in_during_request::<str>(None, None));
+    }
+
+    #[test]
+    fn pages_of_an_active_session_are_not_cached() {
+        let active = RequestOutcome::Active {
+            remaining: Remaining::new(Some(1), None),
+            write: None,
+        };
+        assert_eq!(
+            page_cache_control(&active, Activity::Counts, false),
+            Some(NO_STORE)
+        );
+        assert_eq!(page_cache_control(&active, Activity::Counts, true), None);
+        assert_eq!(page_cache_control(&active, Activity::Passive, false), None);
+        for other in [
+            RequestOutcome::Untracked,
+            RequestOutcome::Expired(ExpiryReason::Idle),
+        ] {
+            assert_eq!(page_cache_control(&other, Activity::Counts, false), None);
+        }
+    }
+
+    #[test]
+    fn expired_answers_by_request_kind() {
+        let c = config();
+        let expired = |h: &[(&str, &str)]| {
+            expired_reply(&c, ExpiryReason::Idle, "/orders", "/orders?p=2", headers(h)).unwrap()
+        };
+        let page = expired(&[("sec-fetch-mode", "navigate")]);
+        assert_eq!(page.status, 303);
+        assert_eq!(
+            page.header("location"),
+            Some("/login?lang=en&next=%2Forders%3Fp%3D2")
+        );
+        assert_eq!(page.header("cache-control"), Some(NO_STORE));
+        assert_eq!(page.body, "");
+
+        let fetch = expired(&[
+            ("sec-fetch-mode", "cors"),
+            ("host", "shop.example"),
+            ("referer", "http://shop.example/cart"),
+        ]);
+        assert_eq!(fetch.status, 401);
+        assert_eq!(fetch.header("content-type"), Some(JSON));
+        assert_eq!(fetch.header("cache-control"), Some(NO_STORE));
+        assert_eq!(
+            fetch.body,
+            r#"{"error":"session_expired","login":"/login?lang=en&next=%2Fcart","reason":"idle"}"#
+        );
+
+        let htmx = expired(&[
+            ("hx-request", "true"),
+            ("host", "shop.example"),
+            ("hx-current-url", "http://shop.example/orders"),
+        ]);
+        assert_eq!(htmx.status, 200);
+        assert_eq!(
+            htmx.header("hx-redirect"),
+            Some("/login?lang=en&next=%2Forders")
+        );
+        assert_eq!(htmx.header("cache-control"), Some(NO_STORE));
+        assert_eq!(htmx.header("location"), None);
+    }
+
+    const IDP: &str = "https://idp.example/logout?client_id=shop";
+
+    #[test]
+    fn a_hooks_redirect_reaches_each_kind_of_request() {
+        let as_data = |endpoint, h: &[(&str, &str)]| match hook_answer(
+            ExpiryReason::Session,
+            endpoint,
+            303,
+            Some(IDP),
+            headers(h),
+        ) {
+            HookAnswer::Reply(reply) => reply,
+            other => panic!("expected a reply, got {other:?}"),
+        };
+        for endpoint in [Endpoint::Status, Endpoint::Keepalive] {
+            let r = as_data(Some(endpoint), &[("sec-fetch-mode", "navigate")]);
+            assert_eq!(r.status, 200);
+            assert_eq!(r.header("content-type"), Some(JSON));
+            assert_eq!(r.header("cache-control"), Some(NO_STORE));
+            assert_eq!(r.header("location"), None);
+            assert_eq!(
+                r.body,
+                r#"{"active":false,"login":"https://idp.example/logout?client_id=shop","reason":"session"}"#
+            );
+        }
+        let fetch = as_data(None, &[("sec-fetch-mode", "cors")]);
+        assert_eq!(fetch.status, 401);
+        assert_eq!(
+            fetch.body,
+            r#"{"error":"session_expired","login":"https://idp.example/logout?client_id=shop","reason":"session"}"#
+        );
+        let htmx = as_data(None, &[("hx-request", "true")]);
+        assert_eq!((htmx.status, htmx.header("hx-redirect")), (200, Some(IDP)));
+        assert_eq!(htmx.header("cache-control"), Some(NO_STORE));
+        assert_eq!(htmx.header("location"), None);
+        // A page navigation, with and without Fetch Metadata: as it is.
+        for h in [&[][..], &[("sec-fetch-mode", "navigate")]] {
+            assert_eq!(
+                hook_answer(ExpiryReason::Idle, None, 302, Some(IDP), headers(h)),
+                HookAnswer::AsIs
+            );
+        }
+    }
+
+    #[test]
+    fn a_hooks_other_answers() {
+        let no = headers(&[]);
+        // Not a redirect: a Location on a 200 or 201 is no place to go.
+        for (status, location) in [(200, None), (200, Some(IDP)), (201, Some(IDP)), (303, None)] {
+            for endpoint in [Endpoint::Status, Endpoint::Keepalive] {
+                assert_eq!(
+                    hook_answer(ExpiryReason::Idle, Some(endpoint), status, location, no),
+                    HookAnswer::Usual,
+                    "{status} {location:?}"
+                );
+            }
+            for h in [
+                &[("sec-fetch-mode", "cors")][..],
+                &[("hx-request", "true")],
+                &[],
+            ] {
+                assert_eq!(
+                    hook_answer(ExpiryReason::Idle, None, status, location, headers(h)),
+                    HookAnswer::AsIs
+                );
+            }
+        }
+        assert_eq!(hook_cache_control(false), Some(NO_STORE));
+        assert_eq!(hook_cache_control(true), None);
+    }
+
+    #[test]
+    fn clocks_start_at_the_end_of_a_forgetful_login_only() {
+        let c = config();
+        let no_limit = Config::builder().build().unwrap();
+        assert!(!starts_clocks_at_end(&no_limit, false, true, false));
+        assert!(starts_clocks_at_end(&c, false, true, false));
+        assert!(
+            !starts_clocks_at_end(&c, true, true, false),
+            "an active session"
+        );
+        assert!(
+            !starts_clocks_at_end(&c, false, false, false),
+            "nobody signed in"
+        );
+        assert!(
+            !starts_clocks_at_end(&c, false, true, true),
+            "the login call was made"
+        );
+    }
+
+    #[test]
+    fn the_login_watch_reports_once_and_not_after_a_login() {
+        let c = config();
+        let watch = LoginWatch::new();
+        let no_limit = Config::builder().build().unwrap();
+        assert!(!watch.worth_a_look(&no_limit, false), "nothing to time out");
+        assert!(watch.worth_a_look(&c, false));
+        assert!(
+            !watch.worth_a_look(&c, true),
+            "the integration starts clocks itself"
+        );
+        watch.report();
+        assert!(watch.reported());
+        assert!(!watch.worth_a_look(&c, false));
+        let called = LoginWatch::default();
+        called.login_called();
+        assert!(!called.worth_a_look(&c, false));
+        assert!(!called.reported());
+    }
+
+    #[cfg(any(feature = "axum", feature = "actix"))]
+    mod hooks {
+        use super::super::super::hook::*;
+        use super::*;
+        use std::future::{Ready, ready};
+        use std::time::Duration;
+
+        const LIMIT: Duration = Duration::from_millis(50);
+
+        async fn run(call: impl FnOnce() -> Ready<Result<Option<u16>, String>>) -> Option<u16> {
+            run_hook(ExpiryReason::Idle, LIMIT, call).await
+        }
+
+        #[tokio::test]
+        async fn the_hooks_answer_or_none() {
+            assert_eq!(run(|| ready(Ok(Some(303)))).await, Some(303));
+            assert_eq!(run(|| ready(Ok(None))).await, None);
+            assert_eq!(run(|| ready(Err("down".into()))).await, None);
+        }
+
+        #[tokio::test]
+        async fn a_panic_is_the_hooks_failure() {
+            // While the future is made, and while it runs.
+            assert_eq!(run(|| panic!("made")).await, None);
+            let polled = Box::pin(async {
+                if LIMIT > Duration::ZERO {
+                    panic!("polled");
+                }
+                Ok(Some(1))
+            });
+            assert_eq!(run_hook(ExpiryReason::Idle, LIMIT, || polled).await, None);
+            let shown = HookPanicked(Box::new("polled")).to_string();
+            assert_eq!(shown, "the logout hook panicked: polled");
+            let shown = HookPanicked(Box::new(String::from("made"))).to_string();
+            assert_eq!(shown, "the logout hook panicked: made");
+        }
+
+        #[tokio::test]
+        async fn a_hook_that_never_answers_is_given_up() {
+            let started = std::time::Instant::now();
+            let never = Box::pin(std::future::pending::<Result<Option<u16>, String>>());
+            assert_eq!(run_hook(ExpiryReason::Idle, LIMIT, || never).await, None);
+            let waited = started.elapsed();
+            assert!(waited >= LIMIT && waited < LIMIT * 40, "{waited:?}");
+        }
+    }
+}
+
+mod requests {
+    use super::super::*;
+    use crate::config::Config;
+    use crate::decision::Remaining;
+    use crate::decision::{Activity, ExpiryReason, RequestOutcome};
 
     fn headers<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<&'a str> {
         move |name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
@@ -459,7 +447,7 @@ mod tests {
             .passive_path("/health")
             .build()
             .unwrap();
-        let p = |m, path, h: &[(&str, &str)]| c.activity_of(m, path, headers(h));
+        let p = |m, path, h: &[(&str, &str)]| activity_of(&c, None, m, path, headers(h));
         assert_eq!(p("GET", "/", &[]), Activity::Counts);
         assert_eq!(p("POST", "/auto-logout/keepalive", &[]), Activity::Counts);
         assert_eq!(p("GET", "/auto-logout/status", &[]), Activity::Passive);
@@ -557,12 +545,12 @@ mod tests {
                     };
                     for method in ["GET", "POST"] {
                         assert_eq!(
-                            strict.activity_of(method, "/orders", headers(&pairs)),
+                            activity_of(&strict, None, method, "/orders", headers(&pairs)),
                             expected,
                             "{method} {pairs:?}"
                         );
                         assert_eq!(
-                            django.activity_of(method, "/orders", headers(&pairs)),
+                            activity_of(&django, None, method, "/orders", headers(&pairs)),
                             Activity::Counts,
                             "ACTIVITY_NEEDS_USER false: {method} {pairs:?}"
                         );
@@ -578,7 +566,7 @@ mod tests {
     #[test]
     fn browser_requests_another_site_makes_are_passive() {
         let c = Config::builder().idle_time(60).build().unwrap();
-        let a = |h: &[(&str, &str)]| c.activity_of("GET", "/orders", headers(h));
+        let a = |h: &[(&str, &str)]| activity_of(&c, None, "GET", "/orders", headers(h));
         let nav = |site| {
             [
                 ("sec-fetch-site", site),
@@ -627,7 +615,9 @@ mod tests {
             Activity::Passive
         );
         assert_eq!(
-            c.activity_of(
+            activity_of(
+                &c,
+                None,
                 "POST",
                 "/orders",
                 headers(&[
@@ -645,11 +635,13 @@ mod tests {
         prefetch.push(("sec-purpose", "prefetch"));
         assert_eq!(a(&prefetch), Activity::Passive);
         assert_eq!(
-            c.activity_of("HEAD", "/orders", headers(&clicked("none"))),
+            activity_of(&c, None, "HEAD", "/orders", headers(&clicked("none"))),
             Activity::Passive
         );
         assert_eq!(
-            c.activity_of(
+            activity_of(
+                &c,
+                None,
                 "GET",
                 "/auto-logout/status",
                 headers(&fetch("same-origin", "cors"))
@@ -666,11 +658,17 @@ mod tests {
         assert!(!c.activity_needs_user());
         for site in ["cross-site", "same-site", "bogus"] {
             let h = [("sec-fetch-site", site), ("sec-fetch-mode", "no-cors")];
-            assert_eq!(c.activity_of("GET", "/", headers(&h)), Activity::Counts);
-            assert_eq!(c.activity_of("HEAD", "/", headers(&h)), Activity::Passive);
+            assert_eq!(
+                activity_of(&c, None, "GET", "/", headers(&h)),
+                Activity::Counts
+            );
+            assert_eq!(
+                activity_of(&c, None, "HEAD", "/", headers(&h)),
+                Activity::Passive
+            );
             let image = [("sec-fetch-site", site), ("sec-fetch-dest", "image")];
             assert_eq!(
-                c.activity_of("GET", "/", headers(&image)),
+                activity_of(&c, None, "GET", "/", headers(&image)),
                 Activity::Passive
             );
         }
@@ -754,7 +752,7 @@ mod tests {
             .endpoint_prefix("/api/")
             .build()
             .unwrap();
-        let p = |m, path: &str| c.activity_of(m, path, headers(&[]));
+        let p = |m, path: &str| activity_of(&c, None, m, path, headers(&[]));
         assert_eq!(p("GET", "/api/status"), Activity::Passive);
         assert_eq!(p("GET", c.script_url()), Activity::Passive);
         assert_eq!(p("GET", c.stylesheet_url()), Activity::Passive);
