@@ -2,6 +2,21 @@
 //! since login, with a message that says why, and with a client script that
 //! takes the browser to the login page the moment time runs out.
 //!
+//! # Pick your stack
+//!
+//! | you use | start at | feature |
+//! |---|---|---|
+//! | axum 0.8 with tower-sessions 0.14 (and axum-login 0.18) | [`axum`](crate::axum): `AutoLogoutLayer` | `axum` (`axum-login`) |
+//! | actix-web 4 with actix-session 0.11 (and actix-identity 0.9) | [`actix`](crate::actix): `AutoLogoutMiddleware` | `actix` (`actix-identity`) |
+//! | Tera 2, Tera 1, MiniJinja 3 or Askama 0.16 for the pages | [`tera`](crate::tera), [`tera1`](crate::tera1), [`minijinja`](crate::minijinja), [`askama`](crate::askama) | `tera`, `tera1`, `minijinja`, `askama` |
+//! | several instances over Redis (standalone or Cluster) | [`redis`](crate::redis): `RedisStore` | `redis` |
+//! | another framework | [`engine`]: the request flow's rules, framework-neutral | — |
+//!
+//! The README has a quick start per framework and engine, and the repository's
+//! `examples/` are complete apps to start from.
+//!
+//! # The core
+//!
 //! The Rust answer to Django's *django-auto-logout*, reading the same settings:
 //!
 //! ```
@@ -48,9 +63,6 @@
 //! | `actix-identity` | `actix` | with actix-identity 0.9, `Identity::login` starts the clocks by itself |
 //! | `redis` | `redis` | the crate's own Redis session store (standalone or Cluster, over fred 10): a logout is final on every instance; for tower-sessions with `axum`, for actix-session with `actix` (with neither, it adds nothing) |
 //! | `tracing` | — | audit events (target `auto_logout`): each automatic logout at info, refused keepalives, refused stamps and store failures at warn; see the README's "Audit events" |
-//!
-//! The README has a quick start per framework and engine, and the repository's
-//! `examples/axum_minimal.rs` is a complete small app to start from.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -10,8 +10,6 @@ use axum_core::response::Response;
 use http::{HeaderMap, Method, Uri};
 use tower_sessions::Session;
 
-use crate::decision::ExpiryReason;
-
 /// What the hook's future gives back, its error already made a text.
 pub(crate) type HookFuture = Pin<Box<dyn Future<Output = Result<Option<Response>, String>> + Send>>;
 
@@ -19,57 +17,10 @@ pub(crate) type HookFuture = Pin<Box<dyn Future<Output = Result<Option<Response>
 pub(crate) type Hook = Arc<dyn Fn(LogoutEvent) -> HookFuture + Send + Sync>;
 
 /// An automatic logout, as the hook given to
-/// [`AutoLogoutLayer::on_logout`](super::AutoLogoutLayer::on_logout) sees it:
-/// why, the request's session *before* it is flushed (read the ID token for
-/// an OpenID Connect logout from it), and the request that found it.
-///
-/// Changes the hook makes to the session are lost: the session is flushed
-/// right after it returns.
-pub struct LogoutEvent {
-    pub(crate) reason: ExpiryReason,
-    pub(crate) session: Session,
-    pub(crate) method: Method,
-    pub(crate) uri: Uri,
-    pub(crate) headers: HeaderMap,
-}
-
-impl LogoutEvent {
-    /// Why the session ended: idle, absolute limit, or stamps that could not
-    /// be trusted.
-    pub fn reason(&self) -> ExpiryReason {
-        self.reason
-    }
-
-    /// The request's session, with all its data still in it.
-    pub fn session(&self) -> &Session {
-        &self.session
-    }
-
-    /// The request's method.
-    pub fn method(&self) -> &Method {
-        &self.method
-    }
-
-    /// The request's URI.
-    pub fn uri(&self) -> &Uri {
-        &self.uri
-    }
-
-    /// The request's headers.
-    pub fn headers(&self) -> &HeaderMap {
-        &self.headers
-    }
-}
-
-impl fmt::Debug for LogoutEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogoutEvent")
-            .field("reason", &self.reason)
-            .field("method", &self.method)
-            .field("uri", &self.uri)
-            .finish_non_exhaustive()
-    }
-}
+/// [`AutoLogoutLayer::on_logout`](super::AutoLogoutLayer::on_logout) sees it
+/// ([`engine::LogoutEvent`](crate::engine::LogoutEvent) with tower-sessions'
+/// `Session` and the `http` crate's request parts).
+pub type LogoutEvent = crate::engine::LogoutEvent<Session, Method, Uri, HeaderMap>;
 
 /// `hook` type-erased: its future boxed, its error a text.
 pub(crate) fn erase<F, Fut, E>(hook: F) -> Hook

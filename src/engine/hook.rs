@@ -183,3 +183,60 @@ impl std::fmt::Display for HookPanicked {
         write!(f, "the logout hook panicked: {message}")
     }
 }
+
+/// An automatic logout, as the application's logout hook (`on_logout` of the
+/// axum layer or the actix-web middleware) sees it: why, the request's
+/// session *before* it is cleared (read the ID token for an OpenID Connect
+/// logout from it), and the request that found it. Each integration names
+/// it with its framework's types: `auto_logout::axum::LogoutEvent`,
+/// `auto_logout::actix::LogoutEvent`.
+///
+/// Changes the hook makes to the session are lost: the session is cleared
+/// right after it returns.
+pub struct LogoutEvent<Session, Method, Uri, Headers> {
+    pub(crate) reason: ExpiryReason,
+    pub(crate) session: Session,
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    pub(crate) headers: Headers,
+}
+
+impl<Session, Method, Uri, Headers> LogoutEvent<Session, Method, Uri, Headers> {
+    /// Why the session ended: idle, absolute limit, or stamps that could not
+    /// be trusted.
+    pub fn reason(&self) -> ExpiryReason {
+        self.reason
+    }
+
+    /// The request's session, with all its data still in it.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The request's method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The request's URI.
+    pub fn uri(&self) -> &Uri {
+        &self.uri
+    }
+
+    /// The request's headers.
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+}
+
+impl<Session, Method: std::fmt::Debug, Uri: std::fmt::Debug, Headers> std::fmt::Debug
+    for LogoutEvent<Session, Method, Uri, Headers>
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogoutEvent")
+            .field("reason", &self.reason)
+            .field("method", &self.method)
+            .field("uri", &self.uri)
+            .finish_non_exhaustive()
+    }
+}
