@@ -6,10 +6,10 @@
 //!
 //! | you use | start at | feature |
 //! |---|---|---|
-//! | axum 0.8 with tower-sessions 0.14 (and axum-login 0.18) | [`axum`](crate::axum): `AutoLogoutLayer` | `axum` (`axum-login`) |
-//! | actix-web 4 with actix-session 0.11 (and actix-identity 0.9) | [`actix`](crate::actix): `AutoLogoutMiddleware` | `actix` (`actix-identity`) |
-//! | Tera 2, Tera 1, MiniJinja 3 or Askama 0.16 for the pages | [`tera`](crate::tera), [`tera1`](crate::tera1), [`minijinja`](crate::minijinja), [`askama`](crate::askama) | `tera`, `tera1`, `minijinja`, `askama` |
-//! | several instances over Redis (standalone or Cluster) | [`redis`](crate::redis): `RedisStore` | `redis` |
+//! | axum 0.8 with tower-sessions 0.14 (and axum-login 0.18) | [`axum`]: `AutoLogoutLayer` | `axum` (`axum-login`) |
+//! | actix-web 4 with actix-session 0.11 (and actix-identity 0.9) | [`actix`]: `AutoLogoutMiddleware` | `actix` (`actix-identity`) |
+//! | Tera 2, Tera 1, MiniJinja 3 or Askama 0.16 for the pages | [`tera`], [`tera1`], [`minijinja`], [`askama`] | `tera`, `tera1`, `minijinja`, `askama` |
+//! | several instances over Redis (standalone or Cluster) | [`redis`]: `RedisStore` | `redis` |
 //! | another framework | [`engine`]: the request flow's rules, framework-neutral | — |
 //!
 //! The README has a quick start per framework and engine, and the repository's

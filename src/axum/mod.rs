@@ -59,7 +59,7 @@
 //!
 //! - **Active**: activity is recorded with coalesced writes (at most one per
 //!   `WRITE_RESOLUTION`, by default 1 % of `IDLE_TIME`; see
-//!   [`Config::write_resolution`]). Passive requests — the `status`
+//!   [`Config::write_resolution`](crate::Config::write_resolution)). Passive requests — the `status`
 //!   endpoint, `HEAD`/`OPTIONS`, prefetch, `X-Auto-Logout-Passive: 1`,
 //!   `PASSIVE_PATHS` — are checked but never counted.
 //! - **Expired** (or stamps that cannot be read): the session is flushed, so
@@ -84,7 +84,7 @@
 //! script as a file named after its content hash, cached for a year
 //! (used by [`AutoLogoutContext::external`] for a strict CSP), and the
 //! default stylesheet of the warning dialog the same way, at
-//! [`Config::stylesheet_url`].
+//! [`Config::stylesheet_url`](crate::Config::stylesheet_url).
 //!
 //! # Layer order
 //!

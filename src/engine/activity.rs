@@ -119,7 +119,7 @@ pub fn input_age_millis(value: &str) -> Option<u32> {
 }
 
 /// The activity of a `keepalive` request: `activity` (from
-/// [`Config::activity_of`]) as it is, unless it counts and the request says
+/// [`activity_of`]) as it is, unless it counts and the request says
 /// how long ago the user's input was ([`INPUT_AGE_HEADER`]): then the
 /// activity is that input's, [`Activity::Earlier`]. A passive keepalive
 /// (say, one another site made the browser send) stays passive.
