@@ -17,7 +17,7 @@ use actix_web::{Error, HttpMessage as _, HttpResponse};
 use super::response::into_response;
 use super::session::{self, ActixExchange};
 use super::{AutoLogout, LogoutEvent, Shared};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::engine::flow::{self, Begin, Finish};
 use crate::engine::{self, Reply};
@@ -54,13 +54,6 @@ impl AutoLogoutMiddleware {
         }
     }
 
-    /// Reads `now` from `clock` instead of the system clock, e.g. a
-    /// [`ManualClock`](crate::ManualClock) in tests.
-    pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        Arc::make_mut(&mut self.shared).set_clock(Arc::new(clock));
-        self
-    }
-
     /// Works with [actix-identity] 0.9 (feature `actix-identity`): a user
     /// signed in through `Identity::login` starts the session's clocks (no
     /// call of [`AutoLogout::login`] needed), a signed-in session without
@@ -86,25 +79,11 @@ impl AutoLogoutMiddleware {
         self
     }
 
-    /// Runs `hook` on every automatic logout — idle, absolute limit, or stamps
-    /// that cannot be trusted, whichever request finds it — before the
-    /// session is cleared, as django-auto-logout's `CUSTOM_LOGOUT_FUNC`. The
-    /// hook gets a [`LogoutEvent`]: the reason, the request's session with
-    /// its data, the method, URI and headers.
-    ///
-    /// `Ok(Some(response))` replaces the answer, e.g. a `303` to an OpenID
-    /// Connect end-session URL. A page navigation gets that response as it
-    /// is; the client script's `status` request, `fetch` and htmx get a
-    /// redirect's location as data (the `login` field of the JSON answer,
-    /// `HX-Redirect`), and the script goes there instead of `LOGIN_URL`
-    /// (the table at [`engine::hook_answer`](crate::engine::hook_answer)).
-    /// `Ok(None)` keeps the usual answer.
-    ///
-    /// The session is logged out whatever the hook does. An `Err`, a panic,
-    /// or no answer within [`LOGOUT_HOOK_TIMEOUT`](crate::engine::LOGOUT_HOOK_TIMEOUT)
-    /// (5 s) gives the usual answer and is reported as the audit event
-    /// `hook_failed` (feature `tracing`). The same as the axum layer's
-    /// `on_logout`.
+    /// Runs `hook` on every automatic logout, before the session is
+    /// cleared: it gets a [`LogoutEvent`] (the reason, the session with its
+    /// data, the request), and its `Ok(Some(response))` replaces the answer.
+    /// Once per logout; failures, panics and hooks that hang never reach
+    /// the request: see [what the hook's answer does](crate::engine::LogoutEvent#what-the-hooks-answer-does).
     ///
     /// ```
     /// use actix_session::storage::CookieSessionStore;
@@ -142,61 +121,7 @@ impl AutoLogoutMiddleware {
         self
     }
 
-    /// How long the logout hook may take before the request gets the usual
-    /// answer (the session is logged out either way): [`LOGOUT_HOOK_TIMEOUT`]
-    /// (5 s) unless set. A hook that calls an identity provider that hangs
-    /// must not hang the request.
-    ///
-    /// [`LOGOUT_HOOK_TIMEOUT`]: crate::engine::LOGOUT_HOOK_TIMEOUT
-    pub fn logout_hook_timeout(mut self, limit: std::time::Duration) -> Self {
-        Arc::make_mut(&mut self.shared).hook_timeout = limit;
-        self
-    }
-
-    /// Names the session key that holds the signed-in user (say `"user"`),
-    /// for apps whose login does not call [`AutoLogout::login`]: a session
-    /// that holds this key (not `null`) but has no clocks gets them started
-    /// by the middleware, as with actix-identity.
-    ///
-    /// - A login handler that inserts the key and forgets the login call:
-    ///   the clocks start at the end of that request (its time is the login
-    ///   time), so the first page after the login is tracked.
-    /// - A session that holds the key when a request begins but has no clocks
-    ///   (signed in before the middleware was installed): they start with
-    ///   that request.
-    ///
-    /// The session key is not renewed then (that is the login handler's job,
-    /// and [`AutoLogout::login`] does it). Without this, actix-identity or a
-    /// login call, a session that ends a request with data but no clocks makes
-    /// the middleware warn once (see the README's "quick start").
-    pub fn signed_in_key(mut self, key: &'static str) -> Self {
-        Arc::make_mut(&mut self.shared).signed_in_key = Some(key);
-        self
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.shared.config
-    }
-
-    /// A handle to log sessions in and out outside a request handler (inside
-    /// one, extract [`AutoLogout`]).
-    pub fn handle(&self) -> AutoLogout {
-        AutoLogout {
-            shared: self.shared.clone(),
-            now: None,
-        }
-    }
-
-    /// The path the client script is served at: `<prefix>auto-logout.<hash>.js`.
-    pub fn script_path(&self) -> &str {
-        self.shared.endpoints.script()
-    }
-
-    /// The path the default warning stylesheet is served at.
-    pub fn stylesheet_path(&self) -> &str {
-        self.shared.endpoints.stylesheet()
-    }
+    crate::engine::flow::shared_methods!();
 }
 
 impl<S, B> Transform<S, ServiceRequest> for AutoLogoutMiddleware

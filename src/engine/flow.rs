@@ -108,6 +108,74 @@ impl<I: Integration> fmt::Debug for Shared<I> {
     }
 }
 
+/// The builder methods the axum layer and the actix-web middleware share,
+/// written once: each holds its [`Shared`] as `shared: Arc<Shared<_>>`, and
+/// has the request extractor `AutoLogout` beside it.
+macro_rules! shared_methods {
+    () => {
+        /// Reads `now` from `clock` instead of the system clock, e.g. a
+        /// [`ManualClock`](crate::ManualClock) in tests.
+        pub fn with_clock(mut self, clock: impl crate::Clock) -> Self {
+            std::sync::Arc::make_mut(&mut self.shared).set_clock(std::sync::Arc::new(clock));
+            self
+        }
+
+        /// How long the logout hook may take before the request gets the
+        /// usual answer (the session is logged out either way):
+        /// [`LOGOUT_HOOK_TIMEOUT`](crate::engine::LOGOUT_HOOK_TIMEOUT) (5 s)
+        /// unless set. A hook that calls an identity provider that hangs must
+        /// not hang the request.
+        pub fn logout_hook_timeout(mut self, limit: std::time::Duration) -> Self {
+            std::sync::Arc::make_mut(&mut self.shared).hook_timeout = limit;
+            self
+        }
+
+        /// Names the session key that holds the signed-in user (say
+        /// `"user"`), for apps whose login does not call
+        /// [`AutoLogout::login`]: a session that holds this key (not `null`)
+        /// but no clocks gets them started, at the end of the request that
+        /// inserted the key or at the start of the first request that finds
+        /// it ([`starts_clocks_at_end`](crate::engine::starts_clocks_at_end)).
+        /// The session id is not renewed then (that is the login handler's
+        /// job, and [`AutoLogout::login`] does it). Without this, an
+        /// authentication crate or a login call, a session that ends a request
+        /// with data but no clocks makes the integration warn once (see the
+        /// README's "quick start").
+        pub fn signed_in_key(mut self, key: &'static str) -> Self {
+            std::sync::Arc::make_mut(&mut self.shared).signed_in_key = Some(key);
+            self
+        }
+
+        /// The configuration.
+        pub fn config(&self) -> &crate::Config {
+            &self.shared.config
+        }
+
+        /// A handle to log sessions in and out outside a request handler
+        /// (inside one, extract [`AutoLogout`]).
+        pub fn handle(&self) -> AutoLogout {
+            AutoLogout {
+                shared: self.shared.clone(),
+                now: None,
+            }
+        }
+
+        /// The path the client script is served at:
+        /// `<prefix>auto-logout.<hash>.js`.
+        pub fn script_path(&self) -> &str {
+            self.shared.endpoints.script()
+        }
+
+        /// The path the default warning stylesheet is served at
+        /// (`<prefix>auto-logout.<hash>.css`, as
+        /// [`Config::stylesheet_url`](crate::Config::stylesheet_url)).
+        pub fn stylesheet_path(&self) -> &str {
+            self.shared.endpoints.stylesheet()
+        }
+    };
+}
+pub(crate) use shared_methods;
+
 /// What the flow leaves in the request for the application's extractors.
 pub(crate) struct RequestState<I: Integration> {
     pub(crate) shared: Arc<Shared<I>>,

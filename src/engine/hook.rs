@@ -193,6 +193,25 @@ impl std::fmt::Display for HookPanicked {
 ///
 /// Changes the hook makes to the session are lost: the session is cleared
 /// right after it returns.
+///
+/// # What the hook's answer does
+///
+/// The hook runs on every automatic logout — idle, absolute limit, or stamps
+/// that cannot be trusted — once per logout, on the request whose delete
+/// ended the session (whichever request finds it, on whichever instance), as
+/// django-auto-logout's `CUSTOM_LOGOUT_FUNC`.
+///
+/// `Ok(Some(response))` replaces the answer, e.g. a `303` to an OpenID
+/// Connect end-session URL. A page navigation gets that response as it is;
+/// the client script's `status` request, `fetch` and htmx get a redirect's
+/// location as data (the `login` field of the JSON answer, `HX-Redirect`),
+/// and the script goes there instead of `LOGIN_URL` (the table at
+/// [`hook_answer`]). `Ok(None)` keeps the usual answer.
+///
+/// The session is logged out whatever the hook does. An `Err`, a panic, or
+/// no answer within the limit ([`LOGOUT_HOOK_TIMEOUT`], 5 s, unless the
+/// integration's `logout_hook_timeout` sets another) gives the usual answer
+/// and is reported as the audit event `hook_failed` (feature `tracing`).
 pub struct LogoutEvent<Session, Method, Uri, Headers> {
     pub(crate) reason: ExpiryReason,
     pub(crate) session: Session,
