@@ -187,6 +187,19 @@ fn reply<B>(req: ServiceRequest, reply: Reply) -> ServiceResponse<EitherBody<B>>
         .map_into_right_body()
 }
 
+/// The engine's flow before the application answers. Boxed apart by [`run`]:
+/// with the headers the rules read it is the larger half of the request's
+/// state, and each half stays small enough for the allocator's per-thread
+/// cache.
+async fn begin(
+    shared: &Arc<Shared>,
+    req: &ServiceRequest,
+    sessions_seen: &Cell<bool>,
+) -> Begin<HttpResponse, actix_session::Session> {
+    let mut exchange = ActixExchange::new(req, sessions_seen);
+    flow::begin(shared, &mut exchange).await
+}
+
 async fn run<S, B>(
     shared: Arc<Shared>,
     service: Rc<S>,
@@ -197,11 +210,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     B: MessageBody,
 {
-    let mut exchange = ActixExchange {
-        request: &req,
-        sessions_seen: &sessions_seen,
-    };
-    let pending = match flow::begin(&shared, &mut exchange).await {
+    let pending = match Box::pin(begin(&shared, &req, &sessions_seen)).await {
         Begin::Reply(answer) => return Ok(reply(req, answer)),
         Begin::HookResponse(response) => {
             return Ok(req.into_response(response).map_into_right_body());
@@ -321,4 +330,50 @@ fn is_store_error(err: &Error) -> bool {
     err.as_error::<InternalError<anyhow::Error>>().is_some()
         || err.as_error::<InternalError<UpdateError>>().is_some()
         || err.as_error::<InternalError<SaveError>>().is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use actix_session::storage::CookieSessionStore;
+    use actix_web::test::TestRequest;
+
+    use crate::Config;
+    use crate::actix::{AutoLogoutMiddleware, AutoLogoutStore};
+
+    /// As on axum: the most a request's future may hold to be allocated from
+    /// the allocator's per-thread cache (a debug build).
+    const FUTURE_BYTES_AT_MOST: usize = 1_016;
+
+    /// The future of one request and the flow's first half, boxed apart,
+    /// each stay small enough for the allocator's per-thread cache.
+    #[test]
+    fn the_request_future_stays_small() {
+        let store = AutoLogoutStore::new(CookieSessionStore::default());
+        let config = Config::builder().idle_time(60).build().unwrap();
+        let shared = AutoLogoutMiddleware::new(config, &store).handle().shared;
+        let req = TestRequest::default().to_srv_request();
+        let seen = Cell::new(false);
+        let begin = super::begin(&shared, &req, &seen);
+        let size = std::mem::size_of_val(&begin);
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!("actix flow's first half: {size} bytes\n").as_bytes(),
+        );
+        assert!(size <= FUTURE_BYTES_AT_MOST, "{size} bytes");
+        drop(begin);
+        let service = std::rc::Rc::new(actix_web::dev::fn_service(
+            |req: actix_web::dev::ServiceRequest| async move {
+                Ok::<_, actix_web::Error>(req.into_response(actix_web::HttpResponse::Ok().finish()))
+            },
+        ));
+        let run = super::run(shared, service, std::rc::Rc::default(), req);
+        let size = std::mem::size_of_val(&run);
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!("actix request future: {size} bytes\n").as_bytes(),
+        );
+        assert!(size <= FUTURE_BYTES_AT_MOST, "{size} bytes");
+    }
 }

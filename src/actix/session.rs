@@ -16,13 +16,15 @@ use super::Actix;
 use super::hook::{Hook, HookFuture, LogoutEvent};
 use crate::decision::ExpiryReason;
 use crate::engine::flow::{Exchange, SessionIo, StoreFailed, Stored};
+use crate::engine::headers::RequestHeaders;
 use crate::stamps::Stamps;
 use crate::store_lock::StoreLink;
 
 /// The content of a JSON string literal that has no escapes, else `None`.
 fn json_string_in_place(raw: &str) -> Option<&str> {
     let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
-    (!inner.contains(['"', '\\'])).then_some(inner)
+    // Two single-byte searches (memchr) are far cheaper than one for a set.
+    (!inner.contains('"') && !inner.contains('\\')).then_some(inner)
 }
 
 pub(super) fn write_stamps(session: &Session, stamps: &Stamps) -> Result<(), SessionInsertError> {
@@ -153,10 +155,29 @@ impl SessionIo for Session {
 
 /// One request through the middleware, as the engine's flow sees it.
 pub(super) struct ActixExchange<'r> {
-    pub(super) request: &'r ServiceRequest,
+    request: &'r ServiceRequest,
+    /// The headers the rules read, found in one pass.
+    read: RequestHeaders<'r>,
     /// Set once a request showed that `SessionMiddleware` runs before the
     /// middleware (the order does not change afterwards).
-    pub(super) sessions_seen: &'r Cell<bool>,
+    sessions_seen: &'r Cell<bool>,
+}
+
+impl<'r> ActixExchange<'r> {
+    /// The exchange of `request`.
+    pub(super) fn new(request: &'r ServiceRequest, sessions_seen: &'r Cell<bool>) -> Self {
+        let read = RequestHeaders::read(
+            request
+                .headers()
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.to_str().ok())),
+        );
+        ActixExchange {
+            request,
+            read,
+            sessions_seen,
+        }
+    }
 }
 
 impl Exchange for ActixExchange<'_> {
@@ -179,10 +200,7 @@ impl Exchange for ActixExchange<'_> {
     }
 
     fn header(&self, name: &str) -> Option<&str> {
-        self.request
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
+        self.read.get(name)
     }
 
     fn find_session(&mut self) -> Option<Session> {

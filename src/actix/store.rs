@@ -256,11 +256,28 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
 /// session with stamps (only those end automatically).
 fn with_key_entry(mut state: State, session_key: &SessionKey) -> State {
     if state.contains_key(Stamps::SESSION_KEY)
-        && let Ok(text) = serde_json::to_string(session_key.as_ref())
+        && let Some(text) = json_string(session_key.as_ref())
     {
         state.insert(STORE_KEY_ENTRY.to_owned(), text);
     }
     state
+}
+
+/// `text` as a JSON string: quoted as it is when nothing in it needs an
+/// escape (session keys are letters and digits), else through serde_json.
+fn json_string(text: &str) -> Option<String> {
+    if text
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    {
+        let mut quoted = String::with_capacity(text.len() + 2);
+        quoted.push('"');
+        quoted.push_str(text);
+        quoted.push('"');
+        Some(quoted)
+    } else {
+        serde_json::to_string(text).ok()
+    }
 }
 
 /// The audit text of a session state that could not be read.

@@ -13,6 +13,7 @@ use super::hook::Hook;
 use super::{AuthHook, Axum, LogoutEvent};
 use crate::decision::ExpiryReason;
 use crate::engine::flow::{Exchange, SessionIo, StoreFailed, Stored};
+use crate::engine::headers::RequestHeaders;
 use crate::stamps::Stamps;
 use crate::store_lock::StoreLink;
 
@@ -79,8 +80,37 @@ impl SessionIo for Session {
 
 /// One request through the layer, as the engine's flow sees it.
 pub(super) struct AxumExchange<'r> {
-    /// The request without its body (which need not be `Sync`).
-    pub(super) request: &'r mut Parts,
+    method: &'r http::Method,
+    uri: &'r http::Uri,
+    headers: &'r HeaderMap,
+    /// The headers the rules read, found in one pass.
+    read: RequestHeaders<'r>,
+    extensions: &'r mut http::Extensions,
+}
+
+impl<'r> AxumExchange<'r> {
+    /// The exchange of a request's head (its body need not be `Sync`).
+    pub(super) fn new(head: &'r mut Parts) -> Self {
+        let Parts {
+            method,
+            uri,
+            headers,
+            extensions,
+            ..
+        } = head;
+        let read = RequestHeaders::read(
+            headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.to_str().ok())),
+        );
+        AxumExchange {
+            method,
+            uri,
+            headers,
+            read,
+            extensions,
+        }
+    }
 }
 
 impl Exchange for AxumExchange<'_> {
@@ -88,26 +118,23 @@ impl Exchange for AxumExchange<'_> {
     type Response = axum_core::response::Response;
 
     fn method(&self) -> &str {
-        self.request.method.as_str()
+        self.method.as_str()
     }
 
     fn path(&self) -> &str {
-        self.request.uri.path()
+        self.uri.path()
     }
 
     fn path_and_query(&self) -> &str {
-        self.request
-            .uri
-            .path_and_query()
-            .map_or("/", |pq| pq.as_str())
+        self.uri.path_and_query().map_or("/", |pq| pq.as_str())
     }
 
     fn header(&self, name: &str) -> Option<&str> {
-        header_str(&self.request.headers, name)
+        self.read.get(name)
     }
 
     fn find_session(&mut self) -> Option<Session> {
-        self.request.extensions.get::<Session>().cloned()
+        self.extensions.get::<Session>().cloned()
     }
 
     fn loaded_from_store(&self, session: &Session) -> bool {
@@ -115,7 +142,7 @@ impl Exchange for AxumExchange<'_> {
     }
 
     fn user_before(&self, _session: &Session, auth: &Arc<dyn AuthHook>) -> Option<Value> {
-        auth.user_id(&self.request.extensions)
+        auth.user_id(&*self.extensions)
     }
 
     fn messages_ready(&self) -> bool {
@@ -144,9 +171,9 @@ impl Exchange for AxumExchange<'_> {
         hook(LogoutEvent {
             reason,
             session: session.clone(),
-            method: self.request.method.clone(),
-            uri: self.request.uri.clone(),
-            headers: self.request.headers.clone(),
+            method: self.method.clone(),
+            uri: self.uri.clone(),
+            headers: self.headers.clone(),
         })
     }
 
@@ -168,7 +195,7 @@ impl Exchange for AxumExchange<'_> {
     }
 
     async fn flash(&self, session: &Session, message: &str) -> Result<bool, StoreFailed> {
-        if let Some(messages) = self.request.extensions.get::<axum_messages::Messages>() {
+        if let Some(messages) = self.extensions.get::<axum_messages::Messages>() {
             // MessagesManagerLayer runs outside this layer: it saves its
             // queue into the session at the end of the request.
             let _ = messages.clone().info(message);
@@ -181,26 +208,8 @@ impl Exchange for AxumExchange<'_> {
     }
 
     fn log_out_user(&mut self, auth: &Arc<dyn AuthHook>) {
-        auth.log_out(&mut self.request.extensions);
+        auth.log_out(&mut *self.extensions);
     }
-}
-
-/// A request header as text, without parsing the names every request is
-/// asked about.
-fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    const PASSIVE: header::HeaderName =
-        header::HeaderName::from_static(crate::engine::PASSIVE_HEADER);
-    const SEC_PURPOSE: header::HeaderName = header::HeaderName::from_static("sec-purpose");
-    const PURPOSE: header::HeaderName = header::HeaderName::from_static("purpose");
-    const SEC_FETCH_DEST: header::HeaderName = header::HeaderName::from_static("sec-fetch-dest");
-    let value = match name {
-        crate::engine::PASSIVE_HEADER => headers.get(PASSIVE),
-        "sec-purpose" => headers.get(SEC_PURPOSE),
-        "purpose" => headers.get(PURPOSE),
-        "sec-fetch-dest" => headers.get(SEC_FETCH_DEST),
-        other => headers.get(other),
-    };
-    value.and_then(|v| v.to_str().ok())
 }
 
 /// Flush, then give the (empty) record a new id: tower-sessions' `flush`

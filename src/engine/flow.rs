@@ -313,13 +313,13 @@ type Auth<X> = <IntegrationOf<X> as Integration>::Auth;
 type Hook<X> = <IntegrationOf<X> as Integration>::Hook;
 
 /// Where a request goes after [`begin`].
-pub(crate) enum Begin<X: Exchange> {
+pub(crate) enum Begin<Response, S: SessionIo> {
     /// Answer with this reply; the application is not called.
     Reply(Reply),
     /// Answer with the logout hook's own response (its `Cache-Control` set).
-    HookResponse(X::Response),
+    HookResponse(Response),
     /// Call the application, with `state` in the request; then [`finish`].
-    Continue(Pending<X::Session>),
+    Continue(Pending<S>),
 }
 
 /// What [`finish`] needs of the request's start.
@@ -341,7 +341,7 @@ pub(crate) struct Pending<S: SessionIo> {
 pub(crate) async fn begin<X: Exchange>(
     shared: &Arc<Shared<IntegrationOf<X>>>,
     exchange: &mut X,
-) -> Begin<X> {
+) -> Begin<X::Response, X::Session> {
     let framework = <IntegrationOf<X> as Integration>::FRAMEWORK;
     let endpoint = match route(
         &shared.endpoints,
@@ -469,7 +469,7 @@ fn decide(
 
 enum LoggedOut<X: Exchange> {
     /// The request is answered now.
-    Answer(Begin<X>),
+    Answer(Begin<X::Response, X::Session>),
     /// The request goes on as anonymous (the login page shows the message);
     /// `lost`: the message could not be flashed.
     GoOn { lost: bool },

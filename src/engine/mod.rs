@@ -41,6 +41,8 @@ mod activity;
 mod expired;
 #[cfg(any(feature = "axum", feature = "actix"))]
 pub(crate) mod flow;
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) mod headers;
 mod hook;
 mod login;
 mod mistake;
