@@ -23,6 +23,8 @@ on a usage error.
     python3 .ci/modules.py            # the crate in the current directory
     python3 .ci/modules.py path/to/crate
     python3 .ci/modules.py --no-tests # leave `#[cfg(test)]` code out
+    python3 .ci/modules.py --docs     # count intra-doc links (`crate::x` in
+                                      # `///` and `//!` comments) too
 """
 
 import os
@@ -201,7 +203,7 @@ def read_files(src):
     return files
 
 
-def scan(src):
+def scan(src, docs=False):
     files = read_files(src)
     lib_text = next(t for p, b, _r, t in files if not b)
     modules, exports = root_names(lib_text)
@@ -298,6 +300,15 @@ def scan(src):
             entry = (path, line, in_tests, note + raw_lines[line - 1].strip())
             if not any(r[0] == path and r[1] == line for r in refs):
                 refs.append(entry)
+
+        # Intra-doc links: a rendered page that links another module's item.
+        if docs:
+            for k, line_text in enumerate(raw_lines):
+                if not re.match(r"\s*//[/!]", line_text):
+                    continue
+                pos = sum(len(x) + 1 for x in raw_lines[:k])
+                for m in re.finditer(r"(?<![A-Za-z0-9_])crate::(" + IDENT + r")(?:::(" + IDENT + r"))?", line_text):
+                    record(pos + m.start(), m.group(1), "crate::", m.group(2), note="[doc link] ")
 
         # Calls of methods that an `impl` block of another module adds.
         for m in re.finditer(r"(?:\.|::)\s*(" + IDENT + r")\s*(?:::\s*<[^>]*>\s*)?\(", text):
@@ -422,8 +433,9 @@ def layers(nodes, graph):
 
 def main(argv):
     include_tests = "--no-tests" not in argv
+    docs = "--docs" in argv
     args = [a for a in argv if not a.startswith("--")]
-    if len(args) > 1 or any(a.startswith("--") and a != "--no-tests" for a in argv):
+    if len(args) > 1 or any(a.startswith("--") and a not in ("--no-tests", "--docs") for a in argv):
         print(__doc__, file=sys.stderr)
         return 2
     root = args[0] if args else "."
@@ -431,7 +443,7 @@ def main(argv):
     if not os.path.isfile(os.path.join(src, "lib.rs")):
         print(f"no src/lib.rs under {root}", file=sys.stderr)
         return 2
-    modules, edges, unresolved = scan(src)
+    modules, edges, unresolved = scan(src, docs)
     if not include_tests:
         edges = {
             k: [r for r in refs if not r[2]] for k, refs in edges.items()
