@@ -24,7 +24,7 @@
 //! refusals and failures emit.
 
 use crate::clock::Timestamp;
-use crate::decision::ExpiryReason;
+use crate::config::ExpiryReason;
 use crate::stamps::{StampError, Stamps};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 

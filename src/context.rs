@@ -192,3 +192,67 @@ impl serde::Serialize for TemplateContext<'_> {
         s.end()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signed_out_context() {
+        let config = Config::builder()
+            .idle_time(600)
+            .session_time(3600)
+            .redirect_to_login_immediately(true)
+            .login_url("/login")
+            .build()
+            .unwrap();
+        let ctx = config.signed_out_context();
+        assert!(ctx.is_signed_out());
+        assert_eq!(ctx.seconds_until_idle_end(), 0);
+        assert_eq!(
+            ctx.external().redirect_to_login_immediately().to_string(),
+            config.signed_out_script().external().to_string()
+        );
+        assert!(
+            !config
+                .context(Remaining::new(Some(1), None))
+                .is_signed_out()
+        );
+        assert!(!TemplateContext::anonymous().is_signed_out());
+        let off = Config::builder().idle_time(600).build().unwrap();
+        assert!(!off.signed_out_context().is_signed_out());
+        assert_eq!(
+            off.signed_out_context()
+                .redirect_to_login_immediately()
+                .to_string(),
+            ""
+        );
+    }
+
+    /// A session with its own limits: the context counts down from them.
+    #[test]
+    fn the_context_after_a_request_follows_the_sessions_limits() {
+        let c = Config::builder()
+            .idle_time(100)
+            .session_time(300)
+            .max_idle_time(1000)
+            .build()
+            .unwrap();
+        let now = crate::Timestamp::from_unix_millis(10_000);
+        let login = crate::Timestamp::from_unix_millis(0);
+        let stored = crate::Stamps::at_login(login)
+            .with_limits(Some(1_000_000), None)
+            .unwrap()
+            .encode();
+        let outcome = c.check_request(Some(&stored), now, crate::Activity::Counts);
+        assert_eq!(c.context_for(&outcome).seconds_until_idle_end(), 1000);
+        assert_eq!(c.context_for(&outcome).seconds_until_session_end(), 290);
+        let expired = RequestOutcome::Expired(crate::ExpiryReason::Idle);
+        assert_eq!(c.context_for(&expired).seconds_until_idle_end(), 0);
+        assert!(
+            c.context_for(&expired)
+                .redirect_to_login_immediately()
+                .is_empty()
+        );
+    }
+}

@@ -52,33 +52,12 @@ use std::num::NonZeroI64;
 
 use crate::clock::Timestamp;
 use crate::config::Config;
+pub use crate::config::ExpiryReason;
 use crate::stamps::Stamps;
 
 /// How far in the future a stored stamp may lie before it is treated as forged:
 /// enough for the clock skew between app instances sharing one store.
 pub const FUTURE_TOLERANCE_MILLIS: i64 = 5_000;
-
-/// Why a session ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ExpiryReason {
-    /// No activity-counting request for `IDLE_TIME`.
-    Idle,
-    /// `SESSION_TIME` has passed since login.
-    Session,
-    /// The stored stamps were corrupt, foreign or dated in the future (fail closed).
-    Invalid,
-}
-
-impl ExpiryReason {
-    /// `"idle"`, `"session"` or `"invalid"`, as in the JSON answers.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ExpiryReason::Idle => "idle",
-            ExpiryReason::Session => "session",
-            ExpiryReason::Invalid => "invalid",
-        }
-    }
-}
 
 /// Whether a request counts as user activity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,14 +106,6 @@ pub struct Remaining {
     own_idle_limit: Option<NonZeroI64>,
     /// The session's own absolute limit in force (`None`: the configured one).
     own_session_limit: Option<NonZeroI64>,
-}
-
-/// The idle and absolute limits in force for one session, in milliseconds
-/// (`None`: no such limit).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub(crate) struct Limits {
-    pub(crate) idle_millis: Option<i64>,
-    pub(crate) session_millis: Option<i64>,
 }
 
 /// [`Remaining`]'s mark for a limit that is not configured.
@@ -308,12 +279,12 @@ impl Config {
         if stamps.login_at() > future_limit || stamps.last_activity_at() > future_limit {
             return Decision::Expired(ExpiryReason::Invalid);
         }
-        let (idle_limit, session_limit) = if stamps.has_own_limits() {
-            let own = self.limits_of(stamps);
-            (own.idle_millis, own.session_millis)
+        let limits = if stamps.has_own_limits() {
+            self.limits_in_force(stamps.idle_limit_millis(), stamps.session_limit_millis())
         } else {
-            (self.idle_millis(), self.session_millis())
+            self.limits()
         };
+        let (idle_limit, session_limit) = (limits.idle_millis, limits.session_millis);
         // remaining = limit - elapsed; capped at the limit so a stamp slightly in
         // the future (clock skew) never grants more than a whole limit.
         let remaining =
@@ -708,7 +679,6 @@ mod tests {
         };
         assert_eq!(remaining.idle_limit_millis(&c), Some(1_000_000));
         assert_eq!(remaining.session_limit_millis(&c), Some(300_000));
-        assert_eq!(c.context_for(&outcome).seconds_until_idle_end(), 1000);
         let plain = Remaining::new(Some(1), None);
         assert_eq!(plain.idle_limit_millis(&c), Some(100_000));
         assert!(!plain.has_own_limits());

@@ -42,10 +42,9 @@
 use std::time::Duration;
 
 use crate::clock::Timestamp;
-use crate::config::Config;
-use crate::decision::Limits;
+use crate::config::{Config, Limits};
 use crate::stamps::Stamps;
-use crate::time_value::{MAX_TIME_MILLIS, TimeValue};
+use crate::time_value::TimeValue;
 
 /// The limits one session gets at login, each optional: an unset limit is
 /// the configured one. Times as for [`Config`]: seconds, a `Duration`, or a
@@ -166,9 +165,6 @@ pub enum LoginError<E> {
     Session(#[source] E),
 }
 
-/// The longest a stored limit is ever read as, whatever the configuration.
-const LONGEST_MILLIS: i64 = MAX_TIME_MILLIS;
-
 impl Config {
     /// Checks per-session limits against this configuration: each given
     /// limit must be a time above zero, at most its maximum
@@ -254,7 +250,8 @@ impl Config {
     /// from it.
     #[cfg(all(feature = "redis", any(feature = "axum", feature = "actix")))]
     pub(crate) fn deadline_of(&self, stamps: &Stamps) -> Option<Timestamp> {
-        let limits = self.limits_of(stamps);
+        let limits =
+            self.limits_in_force(stamps.idle_limit_millis(), stamps.session_limit_millis());
         let idle_end = limits
             .idle_millis
             .map(|limit| stamps.last_activity_at().saturating_add_millis(limit));
@@ -264,27 +261,6 @@ impl Config {
         match (idle_end, session_end) {
             (Some(idle), Some(session)) => Some(idle.min(session)),
             (end, None) | (None, end) => end,
-        }
-    }
-
-    /// The limits in force for a session with these stamps: its own, each
-    /// clamped to today's maximum (a stored limit is never read as longer
-    /// than the configuration allows), else the configured ones.
-    pub(crate) fn limits_of(&self, stamps: &Stamps) -> Limits {
-        let own = |stored: i64, maximum: Option<i64>| {
-            stored
-                .min(maximum.unwrap_or(LONGEST_MILLIS))
-                .min(LONGEST_MILLIS)
-        };
-        Limits {
-            idle_millis: match stamps.idle_limit_millis() {
-                Some(stored) => Some(own(stored, self.max_idle_millis())),
-                None => self.idle_millis(),
-            },
-            session_millis: match stamps.session_limit_millis() {
-                Some(stored) => Some(own(stored, self.max_session_millis())),
-                None => self.session_millis(),
-            },
         }
     }
 }
@@ -423,29 +399,5 @@ mod tests {
             "the per-session IDLE_TIME = 60 is not allowed: it must be longer than WARN_BEFORE = 1m"
         );
         assert!(c.check_limits(&SessionLimits::new().idle_time(61)).is_ok());
-    }
-
-    #[test]
-    fn stored_limits_are_clamped_to_todays_maximum() {
-        let c = config();
-        let forged = Stamps::at_login(t(0))
-            .with_limits(Some(i64::MAX), Some(i64::MAX))
-            .unwrap();
-        let limits = c.limits_of(&forged);
-        assert_eq!(limits.idle_millis, Some(900_000));
-        assert_eq!(limits.session_millis, Some(8 * 3_600_000));
-        // Shorter stored limits are kept; missing ones are the configured ones.
-        let short = Stamps::at_login(t(0))
-            .with_limits(Some(60_000), None)
-            .unwrap();
-        let limits = c.limits_of(&short);
-        assert_eq!(limits.idle_millis, Some(60_000));
-        assert_eq!(limits.session_millis, Some(3_600_000));
-        // A limit the configuration no longer has (nor a maximum for): kept,
-        // never dropped, and never read as longer than ten years.
-        let idle_only = Config::builder().idle_time(600).build().unwrap();
-        let limits = idle_only.limits_of(&forged);
-        assert_eq!(limits.idle_millis, Some(600_000));
-        assert_eq!(limits.session_millis, Some(LONGEST_MILLIS));
     }
 }

@@ -43,13 +43,11 @@
 
 use std::fmt;
 
-use crate::assets;
-use crate::config::{Config, WarningTexts};
-use crate::decision::{Limits, Remaining};
-
-/// The attribute names of the limits in force (the session's own, else the
-/// configured ones).
-const LIMIT_ATTRS: [&str; 2] = ["data-idle-limit-ms", "data-session-limit-ms"];
+use crate::config::Config;
+use crate::config::prepared::{
+    INLINE_END, INLINE_END_AFTER_NONCE, PreparedAttrs, TEXT_ATTRS, write_escaped,
+};
+use crate::decision::Remaining;
 
 /// Longest nonce accepted.
 const MAX_NONCE_LEN: usize = 256;
@@ -161,214 +159,6 @@ impl<'a> PageTexts<'a> {
             self.stay_label,
         ][index]
     }
-}
-
-/// The attribute names of the four texts, in the order of [`PageTexts`].
-const TEXT_ATTRS: [&str; 4] = [
-    "data-warn-title",
-    "data-warn-idle-text",
-    "data-warn-session-text",
-    "data-warn-stay-label",
-];
-
-/// Configuration the tag states besides the texts.
-pub(crate) struct Extras<'a> {
-    /// `CLIENT_ACTIVITY`.
-    pub(crate) client_activity: bool,
-    /// The stylesheet the script links (`WARN_STYLESHEET` on and a warning configured).
-    pub(crate) stylesheet_url: Option<&'a str>,
-}
-
-/// Attribute text computed once per configuration.
-#[derive(Debug, PartialEq)]
-pub(crate) struct PreparedAttrs {
-    /// ` data-warn-ms=".." data-login-url=".."`
-    head: String,
-    /// ` data-warn-title=".."`, ... (empty when not configured), as [`TEXT_ATTRS`].
-    texts: [String; 4],
-    /// ` data-warn-class=".."`
-    class: String,
-    /// ` data-status-url=".." data-keepalive-url=".." data-client-activity data-stylesheet=".."`:
-    /// what needs the endpoints and files an integration serves.
-    endpoints: String,
-    /// ` src="/prefix/auto-logout.<hash>.js"`
-    src: String,
-    /// ` data-scope=".."`: which tabs talk to each other.
-    scope: String,
-    /// ` data-idle-limit-ms=".." data-session-limit-ms=".."`: the configured
-    /// limits (each when configured), stated by the tag of every session
-    /// without limits of its own. The joined texts below start with it; a
-    /// session with its own limits writes them with its numbers and skips
-    /// these bytes.
-    limits: String,
-    /// What follows the remaining times when the page brings no texts of its
-    /// own but a nonce: `limits`, `scope`, `head`, `texts`, `class` (then
-    /// `endpoints` in the second) and ` nonce="`, joined so a render writes
-    /// them at once.
-    then_nonce: [String; 2],
-    /// The whole rest of an inline tag without a nonce: the same attributes
-    /// followed by [`INLINE_END`] (the script text), so the usual inline tag
-    /// is two pieces to copy.
-    inline_rest: [String; 2],
-    /// The whole rest of an external tag without a nonce: the same
-    /// attributes with `endpoints`, `src` and `></script>`.
-    external_rest: String,
-    /// The end of an external tag after a nonce's value: `"`, `src` and `></script>`.
-    external_end_after_nonce: String,
-}
-
-impl PreparedAttrs {
-    pub(crate) fn new(
-        configured_limits: Limits,
-        warn_before_millis: Option<i64>,
-        login_url: Option<&str>,
-        endpoint_prefix: &str,
-        script_url: &str,
-        warning: &WarningTexts,
-        extras: Extras<'_>,
-    ) -> Self {
-        let mut head = String::new();
-        if let Some(warn) = warn_before_millis {
-            push_attr(&mut head, "data-warn-ms", itoa::Buffer::new().format(warn));
-        }
-        if let Some(url) = login_url {
-            push_attr(&mut head, "data-login-url", url);
-        }
-        let texts = [
-            &warning.title,
-            &warning.idle_text,
-            &warning.session_text,
-            &warning.stay_label,
-        ]
-        .map(|value| value.as_deref());
-        let texts = std::array::from_fn(|i| {
-            let mut attr = String::new();
-            if let Some(value) = texts[i] {
-                push_attr(&mut attr, TEXT_ATTRS[i], value);
-            }
-            attr
-        });
-        let mut class = String::new();
-        if let Some(value) = &warning.class {
-            push_attr(&mut class, "data-warn-class", value);
-        }
-        let mut endpoints = String::new();
-        push_attr(
-            &mut endpoints,
-            "data-status-url",
-            &crate::engine::endpoint_url(endpoint_prefix, crate::engine::Endpoint::Status),
-        );
-        push_attr(
-            &mut endpoints,
-            "data-keepalive-url",
-            &crate::engine::endpoint_url(endpoint_prefix, crate::engine::Endpoint::Keepalive),
-        );
-        if extras.client_activity {
-            endpoints.push_str(" data-client-activity");
-        }
-        if let Some(url) = extras.stylesheet_url {
-            push_attr(&mut endpoints, "data-stylesheet", url);
-        }
-        let mut src = String::new();
-        push_attr(&mut src, "src", script_url);
-        let mut scope = String::new();
-        push_attr(
-            &mut scope,
-            "data-scope",
-            &scope_of(endpoint_prefix, login_url),
-        );
-        let mut limits = String::new();
-        for (name, value) in [
-            (LIMIT_ATTRS[0], configured_limits.idle_millis),
-            (LIMIT_ATTRS[1], configured_limits.session_millis),
-        ] {
-            if let Some(value) = value {
-                push_attr(&mut limits, name, itoa::Buffer::new().format(value));
-            }
-        }
-        let without_endpoints = [limits.as_str(), &scope, &head]
-            .into_iter()
-            .chain(texts.iter().map(String::as_str))
-            .chain([class.as_str()])
-            .collect::<String>();
-        let with_endpoints = format!("{without_endpoints}{endpoints}");
-        let external_rest = format!("{with_endpoints}{src}></script>");
-        let external_end_after_nonce = format!("\"{src}></script>");
-        let after_numbers = [without_endpoints, with_endpoints];
-        let then_nonce = after_numbers
-            .each_ref()
-            .map(|attrs| format!("{attrs} nonce=\""));
-        let inline_rest = after_numbers.map(|attrs| attrs + INLINE_END);
-        PreparedAttrs {
-            head,
-            texts,
-            class,
-            endpoints,
-            src,
-            scope,
-            limits,
-            then_nonce,
-            inline_rest,
-            external_rest,
-            external_end_after_nonce,
-        }
-    }
-}
-
-/// The tabs' channel scope: 8 hex digits of a hash of the endpoint prefix and the
-/// login URL, so two apps on one origin (each with its own prefix) keep apart.
-/// Not a secret: any page of the origin can read it from the tag; the script
-/// checks what it hears anyway.
-fn scope_of(endpoint_prefix: &str, login_url: Option<&str>) -> String {
-    let mut bytes = Vec::with_capacity(endpoint_prefix.len() + 1 + login_url.map_or(0, str::len));
-    bytes.extend_from_slice(endpoint_prefix.as_bytes());
-    // A separator no path contains, so ("/a", "b") and ("/ab", "") differ.
-    bytes.push(0);
-    bytes.extend_from_slice(login_url.unwrap_or_default().as_bytes());
-    format!("{:08x}", assets::fnv1a(&bytes) >> 32)
-}
-
-/// Appends ` name="value"` with the value escaped for a double-quoted attribute.
-fn push_attr(out: &mut String, name: &str, value: &str) {
-    out.push(' ');
-    out.push_str(name);
-    out.push_str("=\"");
-    escape_attr(value, out);
-    out.push('"');
-}
-
-/// Escapes `& < > " '` so a value can neither end its attribute nor its tag.
-/// (U+2028/U+2029 are plain characters in HTML attributes; the script reads
-/// values through `dataset`, never by evaluating them.)
-pub(crate) fn escape_attr(value: &str, out: &mut String) {
-    // Writing into a String cannot fail.
-    let _ = write_escaped(value, out);
-}
-
-/// [`escape_attr`] into any writer, in runs between the escaped characters,
-/// allocating nothing.
-fn write_escaped<W: fmt::Write + ?Sized>(value: &str, out: &mut W) -> fmt::Result {
-    let mut start = 0;
-    for (i, b) in value.bytes().enumerate() {
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            // An HTML parser reads a raw CR (or CRLF) as LF; the reference keeps it.
-            b'\r' => "&#13;",
-            // NUL cannot be carried by HTML at all: a parser reads it, raw or as
-            // `&#0;`, as U+FFFD. Write that explicitly, so what the script reads is
-            // what the tag says.
-            b'\0' => "&#xFFFD;",
-            _ => continue,
-        };
-        out.write_str(&value[start..i])?;
-        out.write_str(entity)?;
-        start = i + 1;
-    }
-    out.write_str(&value[start..])
 }
 
 /// How the script reaches the page.
@@ -648,19 +438,6 @@ impl<'a> ScriptTag<'a> {
     }
 }
 
-/// The end of an inline tag after a nonce's value: its closing quote, then the
-/// script text (the same bytes as [`assets::SCRIPT`], a test checks it)
-/// between `>` and `</script>`, one piece to copy.
-const INLINE_END_AFTER_NONCE: &str = concat!(
-    "\">",
-    include_str!("../assets/auto-logout.min.js"),
-    "</script>"
-);
-
-/// The end of an inline tag without a nonce: [`INLINE_END_AFTER_NONCE`]
-/// without the quote.
-const INLINE_END: &str = INLINE_END_AFTER_NONCE.split_at(1).1;
-
 /// Longest start of a tag with its numbers: the tag name and four attributes
 /// whose values are at most 20 characters each (`i64::MIN`).
 const LONGEST_START: usize = "<script data-auto-logout".len()
@@ -737,16 +514,10 @@ impl serde::Serialize for ScriptTag<'_> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn carriage_return_and_nul_survive_an_html_parser() {
-        let mut out = String::new();
-        escape_attr("a\r\nb\0c\"<", &mut out);
-        // A parser turns a raw CR into LF and NUL into U+FFFD; references keep CR,
-        // and NUL is written as the U+FFFD it would become anyway.
-        assert_eq!(out, "a&#13;\nb&#xFFFD;c&quot;&lt;");
-    }
-
     use super::*;
+    use crate::assets;
+    use crate::config::WarningTexts;
+    use crate::config::prepared::push_attr;
 
     #[test]
     fn the_nonce_table_is_base64_and_base64url() {
@@ -787,10 +558,7 @@ mod tests {
     #[test]
     fn the_tag_states_the_limits_and_a_scope() {
         let config = config("/auto-logout/", Some("/login"));
-        let tag = config
-            .context(Remaining::new(Some(1_000), Some(2_000)))
-            .redirect_to_login_immediately()
-            .to_string();
+        let tag = ScriptTag::new(&config, Remaining::new(Some(1_000), Some(2_000))).to_string();
         assert!(tag.starts_with(
             "<script data-auto-logout data-idle-ms=\"1000\" data-session-ms=\"2000\" \
              data-idle-limit-ms=\"600000\" data-session-limit-ms=\"3600000\" data-scope=\""
@@ -808,10 +576,7 @@ mod tests {
         let config = config("/auto-logout/", None);
         let own =
             Remaining::new(Some(1_000), Some(2_000)).with_own_limits(Some(5_000), Some(28_800_000));
-        let tag = config
-            .context(own)
-            .redirect_to_login_immediately()
-            .to_string();
+        let tag = ScriptTag::new(&config, own).to_string();
         assert!(
             tag.starts_with(
                 "<script data-auto-logout data-idle-ms=\"1000\" data-session-ms=\"2000\" \
@@ -819,10 +584,8 @@ mod tests {
             ),
             "{tag}"
         );
-        let configured = config
-            .context(Remaining::new(Some(1_000), Some(2_000)))
-            .redirect_to_login_immediately()
-            .to_string();
+        let configured =
+            ScriptTag::new(&config, Remaining::new(Some(1_000), Some(2_000))).to_string();
         assert!(
             configured.contains(" data-idle-limit-ms=\"600000\" data-session-limit-ms=\"3600000\""),
             "{configured}"
@@ -832,10 +595,7 @@ mod tests {
     #[test]
     fn the_scope_follows_the_endpoint_prefix_and_the_login_url() {
         let tag = |prefix, login| {
-            config(prefix, login)
-                .context(Remaining::new(Some(1_000), None))
-                .redirect_to_login_immediately()
-                .to_string()
+            ScriptTag::new(&config(prefix, login), Remaining::new(Some(1_000), None)).to_string()
         };
         let base = tag("/auto-logout/", Some("/login"));
         assert_eq!(scope(&base), scope(&tag("/auto-logout/", Some("/login"))));
@@ -851,10 +611,7 @@ mod tests {
     #[test]
     fn the_signed_out_tag_carries_only_the_signal_and_the_scope() {
         let config = config("/auto-logout/", Some("/login"));
-        let signed_in = config
-            .context(Remaining::new(Some(1_000), None))
-            .redirect_to_login_immediately()
-            .to_string();
+        let signed_in = ScriptTag::new(&config, Remaining::new(Some(1_000), None)).to_string();
         let tag = config.signed_out_script().to_string();
         assert!(tag.starts_with("<script data-auto-logout data-signed-out data-scope=\""));
         assert_eq!(scope(&tag), scope(&signed_in));
@@ -897,7 +654,7 @@ mod tests {
         };
         let config = warned(configured.clone());
         let remaining = Remaining::new(Some(1_000), None);
-        let plain = config.context(remaining).redirect_to_login_immediately();
+        let plain = ScriptTag::new(&config, remaining);
         // The default PageTexts renders the configured bytes.
         assert_eq!(
             plain.with_texts(PageTexts::default()).to_string(),
@@ -931,9 +688,7 @@ mod tests {
             .redirect_to_login_immediately(true)
             .build()
             .unwrap();
-        let tag = config
-            .context(Remaining::new(Some(1_000), None))
-            .redirect_to_login_immediately()
+        let tag = ScriptTag::new(&config, Remaining::new(Some(1_000), None))
             .with_texts(PageTexts {
                 title: Some("x"),
                 ..PageTexts::default()
@@ -951,14 +706,14 @@ mod tests {
             .client_activity(true)
             .build()
             .unwrap();
-        let ctx = config.context(Remaining::new(Some(1_000), None));
-        let external = ctx.external().redirect_to_login_immediately().to_string();
+        let tag = ScriptTag::new(&config, Remaining::new(Some(1_000), None));
+        let external = tag.external().to_string();
         assert!(external.contains(&format!(
             " data-keepalive-url=\"/auto-logout/keepalive\" data-client-activity data-stylesheet=\"{}\"",
             config.stylesheet_url()
         )));
         // Template-only use: no endpoints, no served stylesheet.
-        let inline = ctx.redirect_to_login_immediately().to_string();
+        let inline = tag.to_string();
         assert!(!inline.contains("data-client-activity"));
         assert!(!inline.contains("data-stylesheet"));
         // Opted out, or no warning: no stylesheet.
@@ -975,49 +730,12 @@ mod tests {
             .build()
             .unwrap();
         for config in [styled_by_app, no_warning] {
-            let tag = config
-                .context(Remaining::new(Some(1_000), None))
+            let tag = ScriptTag::new(&config, Remaining::new(Some(1_000), None))
                 .external()
-                .redirect_to_login_immediately()
                 .to_string();
             assert!(!tag.contains("data-stylesheet"), "{tag}");
             assert!(!tag.contains("data-client-activity"), "{tag}");
         }
-    }
-
-    #[test]
-    fn the_signed_out_context() {
-        let config = config("/auto-logout/", Some("/login"));
-        let ctx = config.signed_out_context();
-        assert!(ctx.is_signed_out());
-        assert_eq!(ctx.seconds_until_idle_end(), 0);
-        assert_eq!(
-            ctx.external().redirect_to_login_immediately().to_string(),
-            config.signed_out_script().external().to_string()
-        );
-        assert!(
-            !config
-                .context(Remaining::new(Some(1), None))
-                .is_signed_out()
-        );
-        assert!(!crate::TemplateContext::anonymous().is_signed_out());
-        let off = Config::builder().idle_time(600).build().unwrap();
-        assert!(!off.signed_out_context().is_signed_out());
-        assert_eq!(
-            off.signed_out_context()
-                .redirect_to_login_immediately()
-                .to_string(),
-            ""
-        );
-    }
-
-    #[test]
-    fn the_inline_end_is_the_shipped_script() {
-        assert_eq!(INLINE_END, format!(">{}</script>", assets::SCRIPT));
-        assert_eq!(
-            INLINE_END_AFTER_NONCE,
-            format!("\">{}</script>", assets::SCRIPT)
-        );
     }
 
     /// The former writer (one `write_str` per piece, the configured
@@ -1180,12 +898,5 @@ mod tests {
             }
         }
         assert_eq!(compared, configs.len() * 6 * 2 * 3 * 3 * 3);
-    }
-
-    #[test]
-    fn attribute_escaping() {
-        let mut out = String::new();
-        escape_attr("a&b<c>d\"e'f\u{2028}", &mut out);
-        assert_eq!(out, "a&amp;b&lt;c&gt;d&quot;e&#39;f\u{2028}");
     }
 }

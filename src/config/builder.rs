@@ -1,0 +1,480 @@
+//! [`ConfigBuilder`]: the configuration in code, and [`ConfigBuilder::build`],
+//! which checks every key and their combinations once and computes what a
+//! request then only reads (the endpoint URLs, the script tag's attributes).
+
+use std::sync::Arc;
+
+use super::endpoints::{DEFAULT_ENDPOINT_PREFIX, Endpoints};
+use super::json::invalid_text;
+use super::limits::{Limits, largest_write_resolution_millis};
+use super::paths::{has_clean_segments, is_css_class, is_endpoint_prefix, is_same_origin_path};
+use super::prepared::{Extras, PreparedAttrs};
+use super::settings::{Inner, millis_to_duration};
+use super::{Config, WarningTexts};
+use crate::error::ConfigError;
+use crate::time_value::TimeValue;
+
+const EXPECT_PATH: &str = "a path on this site starting with a single `/`, like \"/login\" \
+(no scheme, host, backslash, `#`, space or control character)";
+const EXPECT_PREFIX: &str = "a path that starts and ends with `/`, made of letters, digits, \
+`-`, `_`, `.` and `/`, like \"/auto-logout/\"";
+pub(super) const EXPECT_PATHS: &str =
+    "a list of path prefixes, each starting with `/`, like [\"/static/\", \"/health\"]";
+const EXPECT_CLASS: &str =
+    "a CSS class name: a letter, `_` or `-` first, then letters, digits, `_` or `-`";
+const EXPECT_AT_LEAST_THE_LIMIT: &str = "a time at least as long as the configured limit \
+(IDLE_TIME for MAX_IDLE_TIME, SESSION_TIME for MAX_SESSION_TIME): a maximum below it \
+would refuse the configured limit itself";
+const EXPECT_CLEAN_PATH: &str = "a path without `.` or `..` segments and without empty segments \
+(`//`): browsers rewrite those, so requests would not reach the path configured";
+
+/// The write resolution when no idle limit is set (only the idle limit depends on it).
+const WRITE_RESOLUTION_WITHOUT_IDLE_MILLIS: i64 = 1000;
+
+/// Builds a [`Config`] in code; [`ConfigBuilder::build`] validates everything at once.
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct ConfigBuilder {
+    pub(super) idle_time: Option<TimeValue>,
+    pub(super) session_time: Option<TimeValue>,
+    pub(super) message: Option<String>,
+    pub(super) idle_message: Option<String>,
+    pub(super) session_message: Option<String>,
+    pub(super) redirect_to_login_immediately: bool,
+    pub(super) warn_before: Option<TimeValue>,
+    pub(super) login_url: Option<String>,
+    pub(super) passive_paths: Vec<String>,
+    pub(super) write_resolution: Option<TimeValue>,
+    pub(super) endpoint_prefix: Option<String>,
+    pub(super) warning: WarningTexts,
+    pub(super) client_activity: bool,
+    pub(super) warn_stylesheet: Option<bool>,
+    pub(super) activity_needs_user: Option<bool>,
+    pub(super) max_idle_time: Option<TimeValue>,
+    pub(super) max_session_time: Option<TimeValue>,
+}
+
+impl Config {
+    /// Starts a configuration in code. Nothing is checked until [`ConfigBuilder::build`].
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+}
+
+impl ConfigBuilder {
+    /// `IDLE_TIME`: seconds, a `Duration`, or a string like `"10m"`.
+    pub fn idle_time(mut self, time: impl Into<TimeValue>) -> Self {
+        self.idle_time = Some(time.into());
+        self
+    }
+
+    /// `SESSION_TIME`: seconds, a `Duration`, or a string like `"1h 30m"`.
+    pub fn session_time(mut self, time: impl Into<TimeValue>) -> Self {
+        self.session_time = Some(time.into());
+        self
+    }
+
+    /// `MESSAGE`: flashed after any automatic logout.
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// `IDLE_MESSAGE`: flashed after a logout for inactivity (overrides `MESSAGE`).
+    pub fn idle_message(mut self, message: impl Into<String>) -> Self {
+        self.idle_message = Some(message.into());
+        self
+    }
+
+    /// `SESSION_MESSAGE`: flashed when the absolute limit ended the session
+    /// (overrides `MESSAGE`).
+    pub fn session_message(mut self, message: impl Into<String>) -> Self {
+        self.session_message = Some(message.into());
+        self
+    }
+
+    /// `REDIRECT_TO_LOGIN_IMMEDIATELY`: render the client script into pages.
+    pub fn redirect_to_login_immediately(mut self, on: bool) -> Self {
+        self.redirect_to_login_immediately = on;
+        self
+    }
+
+    /// `WARN_BEFORE`: warn this long before the deadline (needs the script).
+    pub fn warn_before(mut self, time: impl Into<TimeValue>) -> Self {
+        self.warn_before = Some(time.into());
+        self
+    }
+
+    /// `LOGIN_URL`: a same-origin path such as `/login`.
+    pub fn login_url(mut self, path: impl Into<String>) -> Self {
+        self.login_url = Some(path.into());
+        self
+    }
+
+    /// `PASSIVE_PATHS`: adds a path prefix whose requests never count as activity.
+    pub fn passive_path(mut self, prefix: impl Into<String>) -> Self {
+        self.passive_paths.push(prefix.into());
+        self
+    }
+
+    /// `WRITE_RESOLUTION`: the smallest step by which last activity is
+    /// rewritten. At most 1 % of `IDLE_TIME` (the default); see
+    /// [`Config::write_resolution`].
+    pub fn write_resolution(mut self, time: impl Into<TimeValue>) -> Self {
+        self.write_resolution = Some(time.into());
+        self
+    }
+
+    /// `ENDPOINT_PREFIX`: where integrations serve their endpoints.
+    pub fn endpoint_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.endpoint_prefix = Some(prefix.into());
+        self
+    }
+
+    /// `WARN_*`: the warning dialog's texts and class name.
+    pub fn warning_texts(mut self, texts: WarningTexts) -> Self {
+        self.warning = texts;
+        self
+    }
+
+    /// `CLIENT_ACTIVITY`: input in the page counts as activity (needs the
+    /// script and `IDLE_TIME`); see [`Config::client_activity`].
+    pub fn client_activity(mut self, on: bool) -> Self {
+        self.client_activity = on;
+        self
+    }
+
+    /// `WARN_STYLESHEET`: `false` when the app styles the warning itself, so
+    /// the script links no stylesheet (needs `WARN_BEFORE`); see
+    /// [`Config::warn_stylesheet`].
+    pub fn warn_stylesheet(mut self, on: bool) -> Self {
+        self.warn_stylesheet = Some(on);
+        self
+    }
+
+    /// `ACTIVITY_NEEDS_USER`: `false` counts requests another site made the
+    /// browser send, too (Django's rule); see [`Config::activity_needs_user`].
+    pub fn activity_needs_user(mut self, on: bool) -> Self {
+        self.activity_needs_user = Some(on);
+        self
+    }
+
+    /// `MAX_IDLE_TIME`: the longest idle limit a session may be given at
+    /// login; at least `IDLE_TIME` (the default). See [`Config::max_idle_time`].
+    pub fn max_idle_time(mut self, time: impl Into<TimeValue>) -> Self {
+        self.max_idle_time = Some(time.into());
+        self
+    }
+
+    /// `MAX_SESSION_TIME`: the longest absolute limit a session may be given
+    /// at login ("keep me signed in"); at least `SESSION_TIME` (the default).
+    /// See [`Config::max_session_time`].
+    pub fn max_session_time(mut self, time: impl Into<TimeValue>) -> Self {
+        self.max_session_time = Some(time.into());
+        self
+    }
+
+    /// Validates every key and their combinations, once.
+    pub fn build(self) -> Result<Config, ConfigError> {
+        let idle_millis = time_millis("IDLE_TIME", self.idle_time.as_ref())?;
+        let session_millis = time_millis("SESSION_TIME", self.session_time.as_ref())?;
+        let warn_before_millis = time_millis("WARN_BEFORE", self.warn_before.as_ref())?;
+        let write_resolution_given_millis =
+            time_millis("WRITE_RESOLUTION", self.write_resolution.as_ref())?;
+        let write_resolution_millis = write_resolution_millis(
+            idle_millis,
+            self.write_resolution.as_ref(),
+            write_resolution_given_millis,
+        )?;
+        let has_limit = idle_millis.is_some() || session_millis.is_some();
+        const A_LIMIT: &str = "IDLE_TIME or SESSION_TIME to be set";
+        let max_idle_millis = maximum_millis(
+            "MAX_IDLE_TIME",
+            self.max_idle_time.as_ref(),
+            idle_millis,
+            has_limit,
+        )?;
+        let max_session_millis = maximum_millis(
+            "MAX_SESSION_TIME",
+            self.max_session_time.as_ref(),
+            session_millis,
+            has_limit,
+        )?;
+
+        if self.redirect_to_login_immediately && !has_limit {
+            return Err(ConfigError::Requires {
+                key: "REDIRECT_TO_LOGIN_IMMEDIATELY",
+                needs: A_LIMIT,
+            });
+        }
+        if self.message.is_some() && !has_limit {
+            return Err(ConfigError::Requires {
+                key: "MESSAGE",
+                needs: A_LIMIT,
+            });
+        }
+        if self.idle_message.is_some() && idle_millis.is_none() {
+            return Err(ConfigError::Requires {
+                key: "IDLE_MESSAGE",
+                needs: "IDLE_TIME to be set",
+            });
+        }
+        if self.session_message.is_some() && session_millis.is_none() {
+            return Err(ConfigError::Requires {
+                key: "SESSION_MESSAGE",
+                needs: "SESSION_TIME to be set",
+            });
+        }
+        if let Some(warn) = warn_before_millis {
+            if !self.redirect_to_login_immediately {
+                return Err(ConfigError::Requires {
+                    key: "WARN_BEFORE",
+                    needs: "REDIRECT_TO_LOGIN_IMMEDIATELY: true (the warning is shown by the client script)",
+                });
+            }
+            for (limit, millis) in [("IDLE_TIME", idle_millis), ("SESSION_TIME", session_millis)] {
+                if let Some(millis) = millis.filter(|&m| warn >= m) {
+                    return Err(ConfigError::WarnTooLong {
+                        warn_before: (warn / 1000) as u64,
+                        limit,
+                        limit_seconds: (millis / 1000) as u64,
+                    });
+                }
+            }
+        }
+        if self.client_activity {
+            if !self.redirect_to_login_immediately {
+                return Err(ConfigError::Requires {
+                    key: "CLIENT_ACTIVITY",
+                    needs: "REDIRECT_TO_LOGIN_IMMEDIATELY: true (the client script notes the input)",
+                });
+            }
+            if idle_millis.is_none() {
+                return Err(ConfigError::Requires {
+                    key: "CLIENT_ACTIVITY",
+                    needs: "IDLE_TIME to be set (input keeps the idle limit away)",
+                });
+            }
+        }
+        let w = &self.warning;
+        for (key, set) in [
+            ("WARN_STYLESHEET", self.warn_stylesheet.is_some()),
+            ("WARN_TITLE", w.title.is_some()),
+            ("WARN_IDLE_TEXT", w.idle_text.is_some()),
+            ("WARN_SESSION_TEXT", w.session_text.is_some()),
+            ("WARN_STAY_LABEL", w.stay_label.is_some()),
+            ("WARN_CLASS", w.class.is_some()),
+        ] {
+            if set && warn_before_millis.is_none() {
+                return Err(ConfigError::Requires {
+                    key,
+                    needs: "WARN_BEFORE to be set",
+                });
+            }
+        }
+        if let Some(class) = &w.class
+            && !is_css_class(class)
+        {
+            return Err(invalid_text("WARN_CLASS", class, EXPECT_CLASS));
+        }
+        if let Some(url) = &self.login_url {
+            if !is_same_origin_path(url) {
+                return Err(invalid_text("LOGIN_URL", url, EXPECT_PATH));
+            }
+            if !has_clean_segments(url) {
+                return Err(invalid_text("LOGIN_URL", url, EXPECT_CLEAN_PATH));
+            }
+        }
+        for path in &self.passive_paths {
+            if !is_same_origin_path(path) {
+                return Err(invalid_text("PASSIVE_PATHS", path, EXPECT_PATHS));
+            }
+            if !has_clean_segments(path) {
+                return Err(invalid_text("PASSIVE_PATHS", path, EXPECT_CLEAN_PATH));
+            }
+        }
+        let endpoint_prefix = self
+            .endpoint_prefix
+            .unwrap_or_else(|| DEFAULT_ENDPOINT_PREFIX.to_owned());
+        if !is_endpoint_prefix(&endpoint_prefix) {
+            return Err(invalid_text(
+                "ENDPOINT_PREFIX",
+                &endpoint_prefix,
+                EXPECT_PREFIX,
+            ));
+        }
+        if !has_clean_segments(&endpoint_prefix) {
+            return Err(invalid_text(
+                "ENDPOINT_PREFIX",
+                &endpoint_prefix,
+                EXPECT_CLEAN_PATH,
+            ));
+        }
+        let endpoints = Endpoints::under(&endpoint_prefix);
+        let warn_stylesheet = warn_before_millis.is_some() && self.warn_stylesheet.unwrap_or(true);
+        let script_attrs = PreparedAttrs::new(
+            Limits {
+                idle_millis,
+                session_millis,
+            },
+            warn_before_millis,
+            self.login_url.as_deref(),
+            &endpoint_prefix,
+            &endpoints,
+            &self.warning,
+            Extras {
+                client_activity: self.client_activity,
+                stylesheet_url: warn_stylesheet.then_some(endpoints.stylesheet()),
+            },
+        );
+        Ok(Config(Arc::new(Inner {
+            idle_millis,
+            session_millis,
+            message: self.message,
+            idle_message: self.idle_message,
+            session_message: self.session_message,
+            redirect_to_login_immediately: self.redirect_to_login_immediately,
+            warn_before_millis,
+            login_url: self.login_url,
+            passive_paths: self.passive_paths,
+            write_resolution_millis,
+            write_resolution_given_millis,
+            max_idle_millis,
+            max_session_millis,
+            endpoint_prefix,
+            warning: self.warning,
+            client_activity: self.client_activity,
+            warn_stylesheet,
+            activity_needs_user: self.activity_needs_user.unwrap_or(true),
+            endpoints,
+            script_attrs,
+        })))
+    }
+}
+
+/// The effective write resolution: 1 % of `IDLE_TIME` unless a finer one is
+/// given; a coarser one is refused, as it would log active users out early.
+fn write_resolution_millis(
+    idle_millis: Option<i64>,
+    given: Option<&TimeValue>,
+    given_millis: Option<i64>,
+) -> Result<i64, ConfigError> {
+    let Some(idle) = idle_millis else {
+        return Ok(given_millis.unwrap_or(WRITE_RESOLUTION_WITHOUT_IDLE_MILLIS));
+    };
+    let largest = largest_write_resolution_millis(idle);
+    match (given, given_millis) {
+        (Some(given), Some(millis)) if millis > largest => {
+            Err(ConfigError::WriteResolutionTooCoarse {
+                value: given.to_string(),
+                resolution: millis_to_duration(millis),
+                idle_time: millis_to_duration(idle),
+                largest: millis_to_duration(largest),
+            })
+        }
+        (_, Some(millis)) => Ok(millis),
+        (_, None) => Ok(largest),
+    }
+}
+
+/// `MAX_IDLE_TIME` or `MAX_SESSION_TIME`: as given (at least the configured
+/// `limit`, and only with some limit configured), else the limit itself.
+fn maximum_millis(
+    key: &'static str,
+    given: Option<&TimeValue>,
+    limit: Option<i64>,
+    has_limit: bool,
+) -> Result<Option<i64>, ConfigError> {
+    let (Some(given), Some(millis)) = (given, time_millis(key, given)?) else {
+        return Ok(limit);
+    };
+    if !has_limit {
+        return Err(ConfigError::Requires {
+            key,
+            needs: "IDLE_TIME or SESSION_TIME to be set",
+        });
+    }
+    if limit.is_some_and(|limit| millis < limit) {
+        return Err(ConfigError::InvalidValue {
+            key,
+            value: given.to_string(),
+            expected: EXPECT_AT_LEAST_THE_LIMIT,
+        });
+    }
+    Ok(Some(millis))
+}
+
+fn time_millis(key: &'static str, time: Option<&TimeValue>) -> Result<Option<i64>, ConfigError> {
+    time.map(|t| {
+        t.to_millis().map_err(|expected| ConfigError::InvalidValue {
+            key,
+            value: t.to_string(),
+            expected,
+        })
+    })
+    .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn maximums_default_to_the_limits_and_are_checked_when_built() {
+        let c = Config::builder().idle_time(600).build().unwrap();
+        assert_eq!(c.max_idle_time(), Some(Duration::from_secs(600)));
+        assert_eq!(c.max_session_time(), None);
+        let c = Config::from_json(
+            r#"{"IDLE_TIME": 600, "SESSION_TIME": "1h", "max_idle_time": "15m",
+                "MAX_SESSION_TIME": "8h"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.max_idle_time(), Some(Duration::from_secs(900)));
+        assert_eq!(c.max_session_time(), Some(Duration::from_secs(8 * 3600)));
+        let err =
+            Config::from_json(r#"{"SESSION_TIME": "1h", "MAX_SESSION_TIME": "30m"}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "MAX_SESSION_TIME = \"30m\" is not allowed: expected {EXPECT_AT_LEAST_THE_LIMIT}"
+            )
+        );
+        let err = Config::builder()
+            .idle_time(600)
+            .max_idle_time(599)
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::InvalidValue {
+                key: "MAX_IDLE_TIME",
+                value: "599".into(),
+                expected: EXPECT_AT_LEAST_THE_LIMIT
+            }
+        );
+        let err = Config::from_json(r#"{"MAX_SESSION_TIME": "8h"}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "MAX_SESSION_TIME needs IDLE_TIME or SESSION_TIME to be set"
+        );
+        for bad in [r#"0"#, r#"-5"#, r#"true"#, r#""soon""#] {
+            let err = Config::from_json(&format!(r#"{{"IDLE_TIME": 60, "MAX_IDLE_TIME": {bad}}}"#))
+                .unwrap_err();
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("MAX_IDLE_TIME = {bad} is not allowed")),
+                "{err}"
+            );
+        }
+        // A maximum where the configuration has no such limit: allowed.
+        let c = Config::builder()
+            .idle_time(600)
+            .max_session_time("8h")
+            .build()
+            .unwrap();
+        assert_eq!(c.session_time(), None);
+        assert_eq!(c.max_session_time(), Some(Duration::from_secs(8 * 3600)));
+    }
+}

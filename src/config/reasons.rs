@@ -1,0 +1,67 @@
+//! Why a session ended ([`ExpiryReason`]), and the message configured for each
+//! reason.
+
+use super::Config;
+
+/// Why a session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExpiryReason {
+    /// No activity-counting request for `IDLE_TIME`.
+    Idle,
+    /// `SESSION_TIME` has passed since login.
+    Session,
+    /// The stored stamps were corrupt, foreign or dated in the future (fail closed).
+    Invalid,
+}
+
+impl ExpiryReason {
+    /// `"idle"`, `"session"` or `"invalid"`, as in the JSON answers.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ExpiryReason::Idle => "idle",
+            ExpiryReason::Session => "session",
+            ExpiryReason::Invalid => "invalid",
+        }
+    }
+}
+
+impl Config {
+    /// The message to flash after a logout for `reason`: `IDLE_MESSAGE` or
+    /// `SESSION_MESSAGE` when set, else `MESSAGE`, else none.
+    pub fn message_for(&self, reason: ExpiryReason) -> Option<&str> {
+        let specific = match reason {
+            ExpiryReason::Idle => self.0.idle_message.as_deref(),
+            ExpiryReason::Session => self.0.session_message.as_deref(),
+            ExpiryReason::Invalid => None,
+        };
+        specific.or(self.0.message.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_reason_has_its_message_else_the_general_one() {
+        let c = Config::builder()
+            .idle_time(60)
+            .session_time(3600)
+            .message("general")
+            .idle_message("idle")
+            .build()
+            .unwrap();
+        assert_eq!(c.message_for(ExpiryReason::Idle), Some("idle"));
+        assert_eq!(c.message_for(ExpiryReason::Session), Some("general"));
+        assert_eq!(c.message_for(ExpiryReason::Invalid), Some("general"));
+        let silent = Config::builder().idle_time(60).build().unwrap();
+        assert_eq!(silent.message_for(ExpiryReason::Idle), None);
+        let names = [
+            ExpiryReason::Idle,
+            ExpiryReason::Session,
+            ExpiryReason::Invalid,
+        ]
+        .map(ExpiryReason::as_str);
+        assert_eq!(names, ["idle", "session", "invalid"]);
+    }
+}
