@@ -169,6 +169,16 @@ impl Config {
         }
     }
 
+    /// The tag for the page shown right after an explicit sign-out (typically the
+    /// login page): the script tells the user's other tabs of this app, which then
+    /// leave for the login page within a second (after the `status` endpoint
+    /// confirms it, where there is one). Empty when `REDIRECT_TO_LOGIN_IMMEDIATELY`
+    /// is off. Render it once, on the response to the sign-out's redirect, not on
+    /// every anonymous page.
+    pub fn signed_out_script(&self) -> ScriptTag<'_> {
+        ScriptTag::signed_out(self)
+    }
+
     /// The context after [`Config::check_request`]: the user's remaining time
     /// when active, the anonymous context otherwise.
     pub fn context_for(&self, outcome: &RequestOutcome) -> TemplateContext<'_> {

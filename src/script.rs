@@ -229,6 +229,15 @@ impl<'a> ScriptTag<'a> {
         }
     }
 
+    /// The tag of the page after an explicit sign-out
+    /// ([`Config::signed_out_script`]): the signal and the scope, no numbers.
+    pub(crate) fn signed_out(config: &'a Config) -> Self {
+        ScriptTag {
+            signed_out: true,
+            ..ScriptTag::new(config, Remaining::NONE)
+        }
+    }
+
     pub(crate) fn with_endpoints(mut self) -> Self {
         if self.form == Form::Inline {
             self.form = Form::InlineWithEndpoints;
@@ -485,20 +494,6 @@ impl StackText {
     }
 }
 
-impl Config {
-    /// The tag for the page shown right after an explicit sign-out (typically the
-    /// login page): the script tells the user's other tabs of this app, which then
-    /// leave for the login page within a second (after the `status` endpoint
-    /// confirms it, where there is one). Empty when `REDIRECT_TO_LOGIN_IMMEDIATELY`
-    /// is off. Render it once, on the response to the sign-out's redirect, not on
-    /// every anonymous page.
-    pub fn signed_out_script(&self) -> ScriptTag<'_> {
-        let mut tag = ScriptTag::new(self, Remaining::NONE);
-        tag.signed_out = true;
-        tag
-    }
-}
-
 impl fmt::Display for ScriptTag<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write_to(f)
@@ -612,15 +607,14 @@ mod tests {
     fn the_signed_out_tag_carries_only_the_signal_and_the_scope() {
         let config = config("/auto-logout/", Some("/login"));
         let signed_in = ScriptTag::new(&config, Remaining::new(Some(1_000), None)).to_string();
-        let tag = config.signed_out_script().to_string();
+        let tag = ScriptTag::signed_out(&config).to_string();
         assert!(tag.starts_with("<script data-auto-logout data-signed-out data-scope=\""));
         assert_eq!(scope(&tag), scope(&signed_in));
         assert!(tag.contains(&format!(">{}</script>", assets::SCRIPT)));
         assert!(!tag.contains("data-idle"));
         assert!(!tag.contains("data-status-url"));
         let nonce = Nonce::new("abc").unwrap();
-        let external = config
-            .signed_out_script()
+        let external = ScriptTag::signed_out(&config)
             .external()
             .with_nonce(nonce)
             .to_string();
@@ -629,8 +623,8 @@ mod tests {
             config.script_url()
         )));
         let off = Config::builder().idle_time(600).build().unwrap();
-        assert!(off.signed_out_script().is_empty());
-        assert_eq!(off.signed_out_script().to_string(), "");
+        assert!(ScriptTag::signed_out(&off).is_empty());
+        assert_eq!(ScriptTag::signed_out(&off).to_string(), "");
     }
 
     fn warned(texts: WarningTexts) -> Config {
@@ -865,7 +859,7 @@ mod tests {
             for remaining in remainings {
                 for signed_out in [false, true] {
                     let base = if signed_out {
-                        config.signed_out_script()
+                        ScriptTag::signed_out(config)
                     } else {
                         ScriptTag::new(config, remaining)
                     };
