@@ -307,7 +307,9 @@ def scan(src, docs=False):
                 if not re.match(r"\s*//[/!]", line_text):
                     continue
                 pos = sum(len(x) + 1 for x in raw_lines[:k])
-                for m in re.finditer(r"(?<![A-Za-z0-9_])crate::(" + IDENT + r")(?:::(" + IDENT + r"))?", line_text):
+                # `[text](crate::x::Y)`, `[`crate::x::Y`]` or `[crate::x::Y]`;
+                # a plain code span names no link.
+                for m in re.finditer(r"(?:\]\(|\[`?)crate::(" + IDENT + r")(?:::(" + IDENT + r"))?", line_text):
                     record(pos + m.start(), m.group(1), "crate::", m.group(2), note="[doc link] ")
 
         # Calls of methods that an `impl` block of another module adds.
