@@ -253,8 +253,8 @@ impl Config {
     /// the browser says the user made it (`Sec-Fetch-Site: same-origin` or
     /// `none`, or a navigation with `Sec-Fetch-User: ?1`); requests without
     /// `Sec-Fetch-Site` count as before. Default `true`; `false` is Django's
-    /// rule, where a page on another site can keep the session alive. See
-    /// [`Config::activity_of`].
+    /// rule, where a page on another site can keep the session alive. The
+    /// request engine's `activity_of` applies it.
     pub fn activity_needs_user(&self) -> bool {
         self.0.activity_needs_user
     }
