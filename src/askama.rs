@@ -69,7 +69,7 @@
 //! ```
 //! use askama::Template;
 //! use auto_logout::askama::AutoLogoutTemplate;
-//! use auto_logout::script::PageTexts;
+//! use auto_logout::PageTexts;
 //! use auto_logout::{Config, Remaining, TemplateContext};
 //!
 //! #[derive(Template)]

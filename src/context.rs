@@ -99,7 +99,7 @@ impl<'a> TemplateContext<'a> {
     /// changes nothing and allocates nothing.
     ///
     /// ```
-    /// use auto_logout::script::PageTexts;
+    /// use auto_logout::PageTexts;
     /// use auto_logout::{Config, Remaining};
     ///
     /// let config = Config::builder()

@@ -69,17 +69,16 @@
 
 pub mod assets;
 mod audit;
-pub mod clock;
-pub mod config;
-pub mod context;
-pub mod decision;
+mod clock;
+mod config;
+mod context;
+mod decision;
 pub mod engine;
 mod error;
-pub mod limits;
-pub mod page;
-pub mod save_rule;
-pub mod script;
-pub mod stamps;
+mod limits;
+mod page;
+mod script;
+mod stamps;
 #[cfg(any(feature = "axum", feature = "actix"))]
 mod store_lock;
 mod time_value;
@@ -110,13 +109,13 @@ pub mod tera1;
 #[doc(hidden)]
 pub use audit::{clocks_never_started_calls, clocks_never_started_fired};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use config::ExpiryReason;
 pub use config::{Config, ConfigBuilder, WarningTexts};
 pub use context::TemplateContext;
-pub use decision::{Activity, Decision, ExpiryReason, Remaining, RequestOutcome};
+pub use decision::{Activity, Decision, FUTURE_TOLERANCE_MILLIS, Remaining, RequestOutcome};
 pub use error::ConfigError;
 pub use limits::{LimitError, LoginError, SessionLimits};
 pub use page::PageContext;
-pub use save_rule::{InStore, SaveAction};
 pub use script::{Nonce, NonceError, PageTexts, ScriptTag};
 pub use stamps::{StampError, Stamps};
 #[cfg(any(feature = "axum", feature = "actix"))]

@@ -3,7 +3,7 @@
 //! from them. Both integrations' `AutoLogoutContext` extractors are this type.
 //!
 //! ```
-//! use auto_logout::page::PageContext;
+//! use auto_logout::PageContext;
 //! use auto_logout::{Config, ExpiryReason, Remaining, RequestOutcome};
 //!
 //! let config = Config::builder()

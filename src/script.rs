@@ -111,7 +111,7 @@ impl<'a> Nonce<'a> {
 /// written; the default value changes nothing and costs nothing.
 ///
 /// ```
-/// use auto_logout::script::PageTexts;
+/// use auto_logout::PageTexts;
 /// use auto_logout::{Config, Remaining};
 ///
 /// let config = Config::builder()

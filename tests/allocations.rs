@@ -110,7 +110,7 @@ fn the_request_engine_allocates_nothing_for_pages_and_fixed_answers() {
 
 #[test]
 fn page_texts_render_without_allocating() {
-    use auto_logout::script::PageTexts;
+    use auto_logout::PageTexts;
     let config = config();
     let remaining = Remaining::new(Some(599_000), Some(3_000_000));
     let mut out = String::with_capacity(64 * 1024);

@@ -32,9 +32,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use auto_logout::engine::save_rule::{self, InStore, SaveAction};
 use auto_logout::redis::RedisStore;
 use auto_logout::redis::fred::interfaces::{ClientLike, KeysInterface};
-use auto_logout::save_rule::{self, InStore, SaveAction};
 use auto_logout::{Config, ManualClock, Stamps, Timestamp};
 use serde_json::Value;
 use support::app::{self as axum_app, DEFAULT_MESSAGE};

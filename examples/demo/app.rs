@@ -429,15 +429,15 @@ pub struct PageQuery {
 }
 
 /// The warning's texts in the page's language (`None`: the configured ones).
-pub fn warning_texts(lang: &str) -> auto_logout::script::PageTexts<'static> {
+pub fn warning_texts(lang: &str) -> auto_logout::PageTexts<'static> {
     match lang {
-        "de" => auto_logout::script::PageTexts {
+        "de" => auto_logout::PageTexts {
             title: Some("Ihre Sitzung endet bald"),
             idle_text: Some("Sie werden wegen Inaktivität abgemeldet."),
             session_text: Some("Ihre Sitzung erreicht ihr Zeitlimit."),
             stay_label: Some("Angemeldet bleiben"),
         },
-        _ => auto_logout::script::PageTexts::default(),
+        _ => auto_logout::PageTexts::default(),
     }
 }
 

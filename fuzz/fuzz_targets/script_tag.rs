@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use arbitrary::Arbitrary;
-use auto_logout::script::PageTexts;
+use auto_logout::PageTexts;
 use auto_logout::{Config, Nonce, Remaining, RequestOutcome, WarningTexts, assets};
 use libfuzzer_sys::fuzz_target;
 use scraper::{Html, Selector};

@@ -14,8 +14,8 @@
 use std::time::Duration;
 
 use arbitrary::Arbitrary;
-use auto_logout::decision::FUTURE_TOLERANCE_MILLIS;
-use auto_logout::save_rule::{self, InStore, SaveAction};
+use auto_logout::FUTURE_TOLERANCE_MILLIS;
+use auto_logout::engine::save_rule::{self, InStore, SaveAction};
 use auto_logout::{Activity, Config, ExpiryReason, RequestOutcome, Stamps, Timestamp};
 use libfuzzer_sys::fuzz_target;
 

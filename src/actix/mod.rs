@@ -134,7 +134,7 @@
 //! why [`AutoLogoutMiddleware::new`] takes the store, wrapped in
 //! [`AutoLogoutStore`]; give the same store (or a clone) to
 //! `SessionMiddleware`. Its `update` applies the
-//! [save rule](crate::save_rule) under a lock per session key, so a record
+//! [save rule](crate::engine::save_rule) under a lock per session key, so a record
 //! that is gone is never re-created and a different login is never written
 //! over, while the later last activity is kept.
 //!

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
 
-use crate::save_rule::{self, InStore, SaveAction};
+use crate::engine::save_rule::{self, InStore, SaveAction};
 use crate::stamps::Stamps;
 use crate::store_lock::{
     self, BoxFuture, EndOnce, GuardedStore, LocalBoxFuture, STORE_KEY_ENTRY, StoreLink, StoreLocks,
@@ -37,7 +37,7 @@ use crate::store_lock::{
 ///
 /// `SessionMiddleware` calls `update` at the end of a request that changed
 /// a session. Here `update` reads the stored state first, under a lock per
-/// session key, and applies the [save rule](crate::save_rule): a state that
+/// session key, and applies the [save rule](crate::engine::save_rule): a state that
 /// is gone (logged out or expired meanwhile) is never re-created — actix-session's
 /// Redis store would re-create it under a new key — a write whose login
 /// differs from the stored one is dropped, and for the same login the later

@@ -127,7 +127,7 @@
 //! afterwards and bring the session back. The guarantee therefore sits where
 //! the session is saved: [`AutoLogoutStore`] wraps the store given to
 //! `SessionManagerLayer`, and its `save` applies the
-//! [save rule](crate::save_rule) atomically: a record that is gone (every
+//! [save rule](crate::engine::save_rule) atomically: a record that is gone (every
 //! logout deletes it) is never re-created, a copy loaded before a later login
 //! on the same id is dropped, and for the same login the later last activity
 //! is kept, so it never moves backwards. Whatever layer changed the session

@@ -11,7 +11,7 @@ use tower_sessions::SessionStore;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store;
 
-use crate::save_rule::{self, InStore, SaveAction};
+use crate::engine::save_rule::{self, InStore, SaveAction};
 use crate::stamps::Stamps;
 use crate::store_lock::{self, BoxFuture, EndOnce, GuardedStore, StoreLink, StoreLocks};
 
@@ -37,7 +37,7 @@ use crate::store_lock::{self, BoxFuture, EndOnce, GuardedStore, StoreLink, Store
 /// ```
 ///
 /// Its `save` reads the stored record first and applies the
-/// [save rule](crate::save_rule): a record that is gone is never re-created;
+/// [save rule](crate::engine::save_rule): a record that is gone is never re-created;
 /// a copy whose login is older than the stored one is dropped; for the same
 /// login, the later of the two last activities is written. `load` and `create` pass through; `delete` passes
 /// through too, but waits for a `save` of the same id that is under way.

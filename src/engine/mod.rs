@@ -48,6 +48,7 @@ mod login;
 mod mistake;
 mod reply;
 mod route;
+pub mod save_rule;
 #[cfg(test)]
 mod tests;
 

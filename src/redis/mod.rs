@@ -34,7 +34,7 @@
 //! another instance would write the signed-in session back afterwards. The
 //! [`AutoLogoutStore`](crate::axum::AutoLogoutStore) wrappers prevent that
 //! with a lock that exists in one process only. This store applies the
-//! [save rule](crate::save_rule) inside Redis instead, in one Lua script
+//! [save rule](crate::engine::save_rule) inside Redis instead, in one Lua script
 //! (`EVALSHA`, re-loaded after `NOSCRIPT`) that touches one key, so it holds
 //! across every instance, on a Cluster too, in one round trip and with no
 //! read before the write:

@@ -9,7 +9,7 @@
 //! integrations).
 //!
 //! ```
-//! use auto_logout::save_rule::{InStore, SaveAction, decide};
+//! use auto_logout::engine::save_rule::{InStore, SaveAction, decide};
 //! use auto_logout::{Stamps, Timestamp};
 //!
 //! let login = Stamps::at_login(Timestamp::from_unix_millis(1_000)).encode();
@@ -66,7 +66,7 @@ pub enum SaveAction {
 }
 
 /// The rule: what may be written when a record whose stamps are `ours` is
-/// saved over what the store holds. See the [module docs](self).
+/// saved over what the store holds. See the [module docs](crate::engine::save_rule).
 pub fn decide(ours: Option<&str>, in_store: InStore<'_>) -> SaveAction {
     let stored = match in_store {
         InStore::Gone => return SaveAction::Drop,
