@@ -304,6 +304,46 @@ fn glue(mut input: GlueInput) -> GlueInput {
 
 /// The page: the signed-in user from the session, and with the layer the two
 /// numbers and the inline tag.
+/// What a request bench measures.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// No auto-logout layer or middleware: the baseline.
+    Without,
+    /// The layer, and a page that renders none of its values (the
+    /// baseline's page): the flow alone, nothing written.
+    FlowOnly,
+    /// The layer, and the page with the two numbers and the inline tag.
+    Page,
+    /// The layer and the baseline's page, each request 7 s after the one
+    /// before (past the 6 s write resolution): the stamps written every time.
+    WriteDue,
+}
+
+impl Mode {
+    fn layer(self) -> bool {
+        self != Mode::Without
+    }
+
+    fn values(self) -> bool {
+        self == Mode::Page
+    }
+}
+
+/// How far the clock moves before each request of [`Mode::WriteDue`].
+const WRITE_STEP: std::time::Duration = std::time::Duration::from_secs(7);
+
+/// [`config`] without the absolute limit, so that 10,001 requests 7 s apart
+/// stay within the limits.
+fn write_config() -> Config {
+    Config::builder()
+        .idle_time(600)
+        .message("The session has expired. Please login again to continue.")
+        .redirect_to_login_immediately(true)
+        .login_url("/login")
+        .build()
+        .unwrap()
+}
+
 fn page_body(user: Option<String>, ctx: Option<TemplateContext<'_>>) -> String {
     let mut body = String::with_capacity(16 * 1024);
     body.push_str("<h1>Hello, ");
@@ -337,11 +377,19 @@ mod axum_stack {
         rt: tokio::runtime::Runtime,
         app: Router,
         cookie: String,
+        /// Moved before each request of `Mode::WriteDue`.
+        clock: Option<ManualClock>,
     }
 
     async fn page(session: Session, ctx: Option<AutoLogoutContext>) -> String {
         let user: Option<String> = session.get("user").await.ok().flatten();
         page_body(user, ctx.as_ref().map(AutoLogoutContext::context))
+    }
+
+    /// The baseline's page, also under the layer.
+    async fn plain_page(session: Session) -> String {
+        let user: Option<String> = session.get("user").await.ok().flatten();
+        page_body(user, None)
     }
 
     async fn login(session: Session, auto_logout: Option<AutoLogout>) -> &'static str {
@@ -359,20 +407,24 @@ mod axum_stack {
             .unwrap()
     }
 
-    pub fn setup(n: u32, layer: bool) -> Input {
+    pub fn setup(n: u32, mode: Mode) -> Input {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
         let store = AutoLogoutStore::new(MemoryStore::default());
-        let router = Router::new()
-            .route("/", get(page))
-            .route("/login", get(login));
-        let router = if layer {
-            router.layer(
-                AutoLogoutLayer::new(config(), &store).with_clock(ManualClock::new(LAST_ACTIVITY)),
-            )
+        let router = Router::new().route("/login", get(login));
+        let router = if mode.values() {
+            router.route("/", get(page))
         } else {
-            router
+            router.route("/", get(plain_page))
+        };
+        let clock = ManualClock::new(LAST_ACTIVITY);
+        let router = match mode {
+            Mode::Without => router,
+            Mode::WriteDue => {
+                router.layer(AutoLogoutLayer::new(write_config(), &store).with_clock(clock.clone()))
+            }
+            _ => router.layer(AutoLogoutLayer::new(config(), &store).with_clock(clock.clone())),
         };
         let app = router.layer(SessionManagerLayer::new(store).with_secure(false));
         let cookie = rt.block_on(async {
@@ -385,8 +437,11 @@ mod axum_stack {
             set.split(';').next().unwrap().to_owned()
         });
         // Twice, to check that the page is the logged-in one and that the
-        // session is not written (no new cookie).
+        // session is written (a new cookie) only when a write is due.
         for _ in 0..2 {
+            if mode == Mode::WriteDue {
+                clock.advance(WRITE_STEP);
+            }
             let (status, set_cookie, body) = rt.block_on(async {
                 let res = app.clone().oneshot(request(&cookie)).await.unwrap();
                 let status = res.status();
@@ -402,16 +457,26 @@ mod axum_stack {
                 )
             });
             assert_eq!(status, 200);
-            assert!(!set_cookie, "the session was written");
+            assert_eq!(set_cookie, mode == Mode::WriteDue, "the session written");
             assert!(body.starts_with("<h1>Hello, demo</h1>"), "{body}");
-            assert_eq!(layer, body.contains(auto_logout::assets::SCRIPT));
+            assert_eq!(mode.values(), body.contains(auto_logout::assets::SCRIPT));
         }
-        Input { n, rt, app, cookie }
+        let clock = (mode == Mode::WriteDue).then_some(clock);
+        Input {
+            n,
+            rt,
+            app,
+            cookie,
+            clock,
+        }
     }
 
     pub fn run(input: &Input) {
         input.rt.block_on(async {
             for _ in 0..input.n {
+                if let Some(clock) = &input.clock {
+                    clock.advance(WRITE_STEP);
+                }
                 let res = input
                     .app
                     .clone()
@@ -425,10 +490,14 @@ mod axum_stack {
 }
 
 #[library_benchmark]
-#[bench::with_layer_n1(args = (1, true), setup = axum_stack::setup)]
-#[bench::with_layer_n10001(args = (10_001, true), setup = axum_stack::setup)]
-#[bench::without_layer_n1(args = (1, false), setup = axum_stack::setup)]
-#[bench::without_layer_n10001(args = (10_001, false), setup = axum_stack::setup)]
+#[bench::with_layer_n1(args = (1, Mode::Page), setup = axum_stack::setup)]
+#[bench::with_layer_n10001(args = (10_001, Mode::Page), setup = axum_stack::setup)]
+#[bench::flow_only_n1(args = (1, Mode::FlowOnly), setup = axum_stack::setup)]
+#[bench::flow_only_n10001(args = (10_001, Mode::FlowOnly), setup = axum_stack::setup)]
+#[bench::write_due_n1(args = (1, Mode::WriteDue), setup = axum_stack::setup)]
+#[bench::write_due_n10001(args = (10_001, Mode::WriteDue), setup = axum_stack::setup)]
+#[bench::without_layer_n1(args = (1, Mode::Without), setup = axum_stack::setup)]
+#[bench::without_layer_n10001(args = (10_001, Mode::Without), setup = axum_stack::setup)]
 fn axum_request(input: axum_stack::Input) -> axum_stack::Input {
     axum_stack::run(&input);
     input
@@ -459,6 +528,12 @@ mod actix_stack {
         ))
     }
 
+    /// The baseline's page, also under the middleware.
+    async fn plain_page(session: Session) -> HttpResponse {
+        let user: Option<String> = session.get("user").ok().flatten();
+        HttpResponse::Ok().body(page_body(user, None))
+    }
+
     async fn login(session: Session, auto_logout: Option<AutoLogout>) -> HttpResponse {
         session.insert("user", "demo").unwrap();
         if let Some(auto_logout) = auto_logout {
@@ -467,17 +542,29 @@ mod actix_stack {
         HttpResponse::Ok().finish()
     }
 
-    pub fn setup(n: u32, middleware: bool) -> Input {
+    pub fn setup(n: u32, mode: Mode) -> Input {
         let system = actix_web::rt::System::new();
+        let clock = ManualClock::new(LAST_ACTIVITY);
         let (app, cookie) = system.block_on(async {
             let store = AutoLogoutStore::new(actix_app::MemoryStore::default());
-            let auto_logout = AutoLogoutMiddleware::new(config(), &store)
-                .with_clock(ManualClock::new(LAST_ACTIVITY));
+            let config = if mode == Mode::WriteDue {
+                write_config()
+            } else {
+                config()
+            };
+            let auto_logout = AutoLogoutMiddleware::new(config, &store).with_clock(clock.clone());
             let app = test::init_service(
                 App::new()
-                    .route("/", web::get().to(page))
+                    .route(
+                        "/",
+                        if mode.values() {
+                            web::get().to(page)
+                        } else {
+                            web::get().to(plain_page)
+                        },
+                    )
                     .route("/login", web::get().to(login))
-                    .wrap(Condition::new(middleware, auto_logout))
+                    .wrap(Condition::new(mode.layer(), auto_logout))
                     .wrap(
                         SessionMiddleware::builder(store, Key::generate())
                             .cookie_secure(false)
@@ -498,24 +585,32 @@ mod actix_stack {
                 .to_request()
         };
         // Twice, to check that the page is the logged-in one and that the
-        // session is not written (no new cookie).
+        // session is written (a new cookie) only when a write is due.
+        let write_due = mode == Mode::WriteDue;
         for _ in 0..2 {
+            if write_due {
+                clock.advance(WRITE_STEP);
+            }
             let res = system.block_on(test::call_service(&app, request()));
             assert_eq!(res.status(), 200);
-            assert!(
-                !res.headers().contains_key(header::SET_COOKIE),
-                "the session was written"
+            assert_eq!(
+                res.headers().contains_key(header::SET_COOKIE),
+                write_due,
+                "the session written"
             );
             let body = system.block_on(test::read_body(res));
             let body = String::from_utf8(body.to_vec()).unwrap();
             assert!(body.starts_with("<h1>Hello, demo</h1>"), "{body}");
-            assert_eq!(middleware, body.contains(auto_logout::assets::SCRIPT));
+            assert_eq!(mode.values(), body.contains(auto_logout::assets::SCRIPT));
         }
         Input {
             n,
             run: Box::new(move |n| {
                 system.block_on(async {
                     for _ in 0..n {
+                        if write_due {
+                            clock.advance(WRITE_STEP);
+                        }
                         black_box(test::call_service(&app, request()).await);
                     }
                 })
@@ -525,10 +620,14 @@ mod actix_stack {
 }
 
 #[library_benchmark]
-#[bench::with_middleware_n1(args = (1, true), setup = actix_stack::setup)]
-#[bench::with_middleware_n10001(args = (10_001, true), setup = actix_stack::setup)]
-#[bench::without_middleware_n1(args = (1, false), setup = actix_stack::setup)]
-#[bench::without_middleware_n10001(args = (10_001, false), setup = actix_stack::setup)]
+#[bench::with_middleware_n1(args = (1, Mode::Page), setup = actix_stack::setup)]
+#[bench::with_middleware_n10001(args = (10_001, Mode::Page), setup = actix_stack::setup)]
+#[bench::flow_only_n1(args = (1, Mode::FlowOnly), setup = actix_stack::setup)]
+#[bench::flow_only_n10001(args = (10_001, Mode::FlowOnly), setup = actix_stack::setup)]
+#[bench::write_due_n1(args = (1, Mode::WriteDue), setup = actix_stack::setup)]
+#[bench::write_due_n10001(args = (10_001, Mode::WriteDue), setup = actix_stack::setup)]
+#[bench::without_middleware_n1(args = (1, Mode::Without), setup = actix_stack::setup)]
+#[bench::without_middleware_n10001(args = (10_001, Mode::Without), setup = actix_stack::setup)]
 fn actix_request(mut input: actix_stack::Input) -> actix_stack::Input {
     (input.run)(input.n);
     input
