@@ -189,16 +189,24 @@ impl Config {
     }
 }
 
+/// The template variable names, as django-auto-logout's context processor
+/// names them; every template integration uses these.
+pub(crate) mod names {
+    /// The seconds until the idle limit.
+    pub(crate) const IDLE: &str = "seconds_until_idle_end";
+    /// The seconds until the absolute limit.
+    pub(crate) const SESSION: &str = "seconds_until_session_end";
+    /// The script tag.
+    pub(crate) const SCRIPT: &str = "redirect_to_login_immediately";
+}
+
 impl serde::Serialize for TemplateContext<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut s = serializer.serialize_struct("TemplateContext", 3)?;
-        s.serialize_field("seconds_until_idle_end", &self.seconds_until_idle_end())?;
-        s.serialize_field(
-            "seconds_until_session_end",
-            &self.seconds_until_session_end(),
-        )?;
-        s.serialize_field("redirect_to_login_immediately", &self.script)?;
+        s.serialize_field(names::IDLE, &self.seconds_until_idle_end())?;
+        s.serialize_field(names::SESSION, &self.seconds_until_session_end())?;
+        s.serialize_field(names::SCRIPT, &self.script)?;
         s.end()
     }
 }

@@ -94,9 +94,7 @@ use crate::script::ScriptTag;
 /// The name of the function [`register`] adds: `{{ auto_logout_script() }}`.
 pub const FUNCTION_NAME: &str = "auto_logout_script";
 
-const IDLE: &str = "seconds_until_idle_end";
-const SESSION: &str = "seconds_until_session_end";
-const SCRIPT: &str = "redirect_to_login_immediately";
+use crate::context::names::{IDLE, SCRIPT, SESSION};
 const KEYS: &[&str] = &[IDLE, SESSION, SCRIPT];
 
 /// Registers what templates need on an environment: the anonymous values as

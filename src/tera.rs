@@ -91,9 +91,7 @@ use crate::script::ScriptTag;
 /// The name of the function [`register`] adds: `{{ auto_logout_script() }}`.
 pub const FUNCTION_NAME: &str = "auto_logout_script";
 
-const IDLE: &str = "seconds_until_idle_end";
-const SESSION: &str = "seconds_until_session_end";
-const SCRIPT: &str = "redirect_to_login_immediately";
+use crate::context::names::{IDLE, SCRIPT, SESSION};
 
 /// Registers what templates need on a Tera instance: the anonymous values as
 /// global defaults, and the function `auto_logout_script()`.

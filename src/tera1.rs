@@ -89,9 +89,7 @@ use ::tera1::Context;
 use crate::context::TemplateContext;
 use crate::script::ScriptTag;
 
-const IDLE: &str = "seconds_until_idle_end";
-const SESSION: &str = "seconds_until_session_end";
-const SCRIPT: &str = "redirect_to_login_immediately";
+use crate::context::names::{IDLE, SCRIPT, SESSION};
 
 /// Adds `seconds_until_idle_end`, `seconds_until_session_end` and
 /// `redirect_to_login_immediately` to a render context, replacing values of
