@@ -19,13 +19,9 @@
 //! script tag into its body. The system clock runs, so the middleware writes
 //! the session once per write resolution (1 % of the idle time), as in
 //! production; actix-identity writes it on every request.
-#![allow(clippy::duplicate_mod)]
 
 use std::hint::black_box;
 use std::time::Duration;
-
-#[path = "../examples/actix_demo/app.rs"]
-mod app;
 
 use actix_identity::{Identity, IdentityMiddleware};
 use actix_session::storage::{
@@ -40,6 +36,7 @@ use actix_web::middleware::Condition;
 use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, test, web};
 use auto_logout::Config;
 use auto_logout::actix::{AutoLogout, AutoLogoutContext, AutoLogoutMiddleware, AutoLogoutStore};
+use auto_logout_demos::actix_demo as app;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 #[derive(Clone, Copy, PartialEq)]

@@ -20,9 +20,7 @@
 
 use std::hint::black_box;
 
-#[path = "../examples/demo/app.rs"]
-mod app;
-
+use auto_logout_demos::axum_demo as app;
 use std::time::Duration;
 
 use auto_logout::axum::{AutoLogout, AutoLogoutContext, AutoLogoutLayer};

@@ -37,14 +37,12 @@
 use std::fmt::Write;
 use std::hint::black_box;
 
-#[path = "../examples/actix_demo/app.rs"]
-mod actix_app;
-
 use askama::Template;
 use auto_logout::askama::AutoLogoutTemplate;
 use auto_logout::{
     Activity, Config, ManualClock, Nonce, RequestOutcome, Stamps, TemplateContext, Timestamp,
 };
+use auto_logout_demos::actix_demo as actix_app;
 use gungraun::{library_benchmark, library_benchmark_group, main};
 
 /// The stored login, and last activity 10 s after it.

@@ -134,14 +134,7 @@ async fn same_for_a_client(config: Config, csp: app::Csp) {
         config,
         AutoLogoutStore::new(actix_support::app::MemoryStore::default()),
         |_| {},
-        // The same setting, in the actix demo's copy of the settings module.
-        |s| {
-            s.csp = match csp {
-                app::Csp::Off => actix_support::app::Csp::Off,
-                app::Csp::Strict => actix_support::app::Csp::Strict,
-                app::Csp::Nonce => actix_support::app::Csp::Nonce,
-            }
-        },
+        |s| s.csp = csp,
     );
     let (a, b) = (axum.browser(), actix.browser());
     for (i, step) in SCRIPT.iter().enumerate() {

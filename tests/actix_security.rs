@@ -25,14 +25,7 @@ async fn start(config: Config, csp: Csp) -> Target {
         config,
         AutoLogoutStore::new(app::MemoryStore::default()),
         |_| {},
-        // The actix demo has its own copy of the settings' types.
-        |s| {
-            s.csp = match csp {
-                Csp::Off => app::Csp::Off,
-                Csp::Strict => app::Csp::Strict,
-                Csp::Nonce => app::Csp::Nonce,
-            }
-        },
+        |s| s.csp = csp,
     );
     Target::new(site.addr, site.clock.clone(), "actix", site)
 }

@@ -1,4 +1,4 @@
-//! Browser tests for auto-logout: the demo site (`examples/demo/app.rs`)
+//! Browser tests for auto-logout: the demo site (`auto_logout_demos::axum_demo`)
 //! served in-process on a loopback port, driven through Debian's headless
 //! Chromium and chromedriver with fantoccini.
 //!
@@ -12,8 +12,6 @@
 //! Browsers run one at a time (a process-wide lock), so timing figures are not
 //! disturbed by a second Chromium on a small machine.
 
-#[path = "../../examples/demo/app.rs"]
-mod app;
 pub mod flows;
 
 use std::future::Future;
@@ -23,6 +21,8 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use auto_logout::Config;
+use auto_logout_demos::actix_demo as actix_app;
+use auto_logout_demos::axum_demo as app;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
@@ -944,11 +944,7 @@ pub fn save_screenshot(png: &[u8], name: &str) -> PathBuf {
 }
 
 // ---------------------------------------------------------------------------
-// The actix demo (`examples/actix_demo/app.rs`) under the same recorder
-
-#[allow(clippy::duplicate_mod)]
-#[path = "../../examples/actix_demo/app.rs"]
-mod actix_app;
+// The actix demo (`auto_logout_demos::actix_demo`) under the same recorder
 
 impl Site {
     /// Serves the actix demo (actix-web, actix-session, Tera) with `config`
@@ -960,12 +956,7 @@ impl Site {
         use actix_web::dev::Service;
 
         let mut settings = actix_app::Settings::new(config.clone());
-        // The actix demo has its own copy of the settings' types.
-        settings.csp = match csp {
-            Csp::Off => actix_app::Csp::Off,
-            Csp::Strict => actix_app::Csp::Strict,
-            Csp::Nonce => actix_app::Csp::Nonce,
-        };
+        settings.csp = csp;
         settings.htmx = app::default_htmx();
         let log = Recorder::new(config.clone());
         let rec = log.clone();

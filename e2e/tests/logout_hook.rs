@@ -7,14 +7,12 @@
 //! Back on the site, the session is gone and the login page shows the
 //! expiry message.
 
-#[path = "../../examples/demo/app.rs"]
-mod app;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use auto_logout::Config;
 use auto_logout::axum::LogoutEvent;
+use auto_logout_demos::axum_demo as app;
 use auto_logout_e2e::flows::{LATE_MS, early_ms};
 use auto_logout_e2e::{Browser, IDLE_MESSAGE, ms_between, until};
 use axum::Router;

@@ -3,8 +3,7 @@
 //! The HTTP client ([`Browser`]) is the axum tests' one.
 #![allow(dead_code)]
 
-#[path = "../../examples/actix_demo/app.rs"]
-pub mod app;
+pub use auto_logout_demos::actix_demo as app;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -2,8 +2,7 @@
 //! HTTP client with a cookie jar, and a session store that counts its writes.
 #![allow(dead_code)]
 
-#[path = "../../examples/demo/app.rs"]
-pub mod app;
+pub use auto_logout_demos::axum_demo as app;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

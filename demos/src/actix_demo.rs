@@ -1,16 +1,12 @@
-//! The demo site on actix-web + Tera 2 + auto-logout, as a library:
-//! `examples/actix_demo.rs` runs it, and the tests build the same stack with
-//! their own configuration, clock and session store, on a free port.
+//! The demo site on actix-web + Tera 2 + auto-logout: `examples/actix_demo.rs`
+//! runs it ([`run_from_env`]), and the tests build the same stack with their own
+//! configuration, clock and session store, on a free port.
 //!
-//! It is the axum demo's site (`examples/demo/app.rs`) for a client: the same
+//! It is the axum demo's site ([`crate::axum_demo`]) for a client: the same
 //! routes, status codes, redirects, messages, endpoints and page elements —
 //! the pages are rendered from the same templates, by Tera 2 instead of
 //! MiniJinja — and it reads the environment through the same
 //! [`Settings::from_env`].
-#![allow(dead_code)]
-
-#[path = "../demo/app.rs"]
-pub mod axum_app;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -35,8 +31,8 @@ use auto_logout::actix::{
 use auto_logout::{GuardedStore, LoginError, Nonce, engine};
 use tera::{Context, Tera};
 
-pub use axum_app::{Csp, PASSWORD, SESSION_COOKIE, Settings, USER_KEY, USERNAME};
-use axum_app::{LoginForm, NextQuery, PageQuery, countdowns_on, safe_next, warning_texts};
+pub use crate::axum_demo::{Csp, PASSWORD, SESSION_COOKIE, Settings, USER_KEY, USERNAME};
+use crate::axum_demo::{LoginForm, NextQuery, PageQuery, countdowns_on, safe_next, warning_texts};
 
 /// How long a call of the session store may take before the request gets `503`.
 pub const STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -60,10 +56,10 @@ struct AppState {
 fn templates() -> Tera {
     let mut tera = Tera::new();
     tera.add_raw_templates([
-        ("base.html", include_str!("../demo/templates/base.html")),
-        ("login.html", include_str!("../demo/templates/login.html")),
-        ("home.html", include_str!("../demo/templates/home.html")),
-        ("public.html", include_str!("../demo/templates/public.html")),
+        ("base.html", include_str!("../templates/base.html")),
+        ("login.html", include_str!("../templates/login.html")),
+        ("home.html", include_str!("../templates/home.html")),
+        ("public.html", include_str!("../templates/public.html")),
     ])
     .expect("the demo's templates parse with Tera 2");
     // `seconds_until_*` and `redirect_to_login_immediately` for every page.
@@ -435,13 +431,13 @@ async fn public(state: web::Data<AppState>) -> HttpResponse {
 async fn css() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
-        .body(include_str!("../demo/static/demo.css"))
+        .body(include_str!("../static/demo.css"))
 }
 
 async fn js() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/javascript; charset=utf-8")
-        .body(include_str!("../demo/static/demo.js"))
+        .body(include_str!("../static/demo.js"))
 }
 
 async fn htmx_js(state: web::Data<AppState>) -> HttpResponse {
@@ -548,6 +544,11 @@ impl MemoryStore {
         self.states.lock().unwrap().len()
     }
 
+    /// `true` when no state is stored.
+    pub fn is_empty(&self) -> bool {
+        self.states.lock().unwrap().is_empty()
+    }
+
     fn insert_new(&self, state: State) -> SessionKey {
         let key = format!("{}{}", self.keys.next(), self.keys.next());
         self.states.lock().unwrap().insert(key.clone(), state);
@@ -590,4 +591,126 @@ impl SessionStore for MemoryStore {
         self.states.lock().unwrap().remove(session_key.as_ref());
         Ok(())
     }
+}
+
+/// The demo as `cargo run --example actix_demo` starts it: the settings from
+/// the environment ([`Settings::from_env`], `DEMO_ADDR`, `DEMO_SECRET_KEY`,
+/// `REDIS_URL`), the log on stderr, served until Ctrl-C. Runs on an actix
+/// system (`#[actix_web::main]`).
+pub async fn run_from_env() -> std::process::ExitCode {
+    // The axum demo's, shared.
+    if let Err(err) = crate::axum_demo::start_logging() {
+        eprintln!("actix_demo: {err}");
+        return std::process::ExitCode::from(2);
+    }
+    let settings = match Settings::from_env(|name| std::env::var(name).ok()) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("actix_demo: {err}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let secret = std::env::var("DEMO_SECRET_KEY")
+        .ok()
+        .filter(|secret| !secret.trim().is_empty());
+    let key = match &secret {
+        Some(secret) => match Key::try_from(secret.trim().as_bytes()) {
+            Ok(key) => key,
+            Err(_) => {
+                eprintln!(
+                    "actix_demo: DEMO_SECRET_KEY is {} bytes; at least 64 are needed",
+                    secret.trim().len()
+                );
+                return std::process::ExitCode::from(2);
+            }
+        },
+        None => Key::generate(),
+    };
+    let addr = std::env::var("DEMO_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    let listener = match std::net::TcpListener::bind(&addr) {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("actix_demo: cannot listen on {addr}: {err} (set DEMO_ADDR)");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let c = &settings.config;
+    let secs = |d: Option<std::time::Duration>| {
+        d.map_or("off".to_owned(), |d| format!("{} s", d.as_secs()))
+    };
+    let summary = format!(
+        "idle {}, session {}, warning {}, redirect {}",
+        secs(c.idle_time()),
+        secs(c.session_time()),
+        secs(c.warn_before()),
+        if c.redirect_to_login_immediately() {
+            "on"
+        } else {
+            "off"
+        },
+    );
+    let extras = format!(
+        "{}{}",
+        match settings.csp {
+            Csp::Off => "",
+            Csp::Strict => ", CSP strict",
+            Csp::Nonce => ", CSP nonce",
+        },
+        if settings.auto_logout {
+            ""
+        } else {
+            ", auto-logout middleware OFF"
+        },
+    );
+    let served = match std::env::var("REDIS_URL") {
+        Ok(url) if !url.trim().is_empty() => {
+            let store = match auto_logout::redis::RedisStore::connect(url.trim()).await {
+                Ok(store) => store,
+                Err(err) => {
+                    eprintln!("actix_demo: cannot connect to REDIS_URL={url}: {err}");
+                    return std::process::ExitCode::from(2);
+                }
+            };
+            // Without DEMO_SECRET_KEY, every instance on this Redis uses one key.
+            let key = match secret {
+                Some(_) => key,
+                None => match shared_cookie_key(&store, &key).await {
+                    Ok(key) => key,
+                    Err(err) => {
+                        eprintln!("actix_demo: cannot keep the cookie key in Redis: {err}");
+                        return std::process::ExitCode::from(2);
+                    }
+                },
+            };
+            println!(
+                "auto-logout actix demo on http://{addr}/ — sign in as demo / demo\n  {summary}, sessions in Redis at {url}{extras}"
+            );
+            let stack = Stack::new(store, key);
+            serve(settings, stack, listener, no_routes)
+        }
+        _ => {
+            println!(
+                "auto-logout actix demo on http://{addr}/ — sign in as demo / demo\n  {summary}, sessions in memory{extras}"
+            );
+            let stack = Stack::new(AutoLogoutStore::new(MemoryStore::default()), key);
+            serve(settings, stack, listener, no_routes)
+        }
+    };
+    let server = match served {
+        Ok((server, _)) => server,
+        Err(err) => {
+            eprintln!("actix_demo: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        handle.stop(true).await;
+    });
+    if let Err(err) = server.await {
+        eprintln!("actix_demo: {err}");
+        return std::process::ExitCode::FAILURE;
+    }
+    std::process::ExitCode::SUCCESS
 }

@@ -1,7 +1,6 @@
-//! The demo site (axum + MiniJinja + auto-logout), as a library: `examples/demo.rs`
-//! runs it, and the tests build the same stack in-process, with their own
-//! configuration, clock and session store, on a free port.
-#![allow(dead_code)]
+//! The demo site (axum + MiniJinja + auto-logout): `examples/demo.rs` runs it
+//! ([`run_from_env`]), and the tests build the same stack in-process, with their
+//! own configuration, clock and session store, on a free port.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -277,10 +276,10 @@ struct AppState {
 fn templates() -> Environment<'static> {
     let mut env = Environment::new();
     for (name, source) in [
-        ("base.html", include_str!("templates/base.html")),
-        ("login.html", include_str!("templates/login.html")),
-        ("home.html", include_str!("templates/home.html")),
-        ("public.html", include_str!("templates/public.html")),
+        ("base.html", include_str!("../templates/base.html")),
+        ("login.html", include_str!("../templates/login.html")),
+        ("home.html", include_str!("../templates/home.html")),
+        ("public.html", include_str!("../templates/public.html")),
     ] {
         env.add_template(name, source)
             .expect("the demo's templates parse");
@@ -691,14 +690,14 @@ async fn public(State(state): State<AppState>) -> Response {
 async fn css() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        include_str!("static/demo.css"),
+        include_str!("../static/demo.css"),
     )
 }
 
 async fn js() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        include_str!("static/demo.js"),
+        include_str!("../static/demo.js"),
     )
 }
 
@@ -813,4 +812,84 @@ pub fn start_logging() -> Result<(), String> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init()
         .map_err(|err| err.to_string())
+}
+
+/// The demo as `cargo run --example demo` starts it: the settings from the
+/// environment ([`Settings::from_env`], `DEMO_ADDR`, `REDIS_URL`), the log on
+/// stderr ([`start_logging`]), served until Ctrl-C.
+pub async fn run_from_env() -> std::process::ExitCode {
+    if let Err(err) = start_logging() {
+        eprintln!("demo: {err}");
+        return std::process::ExitCode::from(2);
+    }
+    let settings = match Settings::from_env(|name| std::env::var(name).ok()) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("demo: {err}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let addr = std::env::var("DEMO_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    let (router, store) = match std::env::var("REDIS_URL") {
+        // The crate's Redis store: `redis://host:port`, or `redis-cluster://host:port`.
+        Ok(url) if !url.trim().is_empty() => {
+            match auto_logout::redis::RedisStore::connect(url.trim()).await {
+                Ok(store) => (
+                    guarded_router_with(&settings, store, axum::Router::new()),
+                    format!("Redis at {url}"),
+                ),
+                Err(err) => {
+                    eprintln!("demo: cannot connect to REDIS_URL={url}: {err}");
+                    return std::process::ExitCode::from(2);
+                }
+            }
+        }
+        _ => (
+            router(&settings, tower_sessions::MemoryStore::default()),
+            "memory".to_owned(),
+        ),
+    };
+    let listener = match tokio::net::TcpListener::bind(&addr).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("demo: cannot listen on {addr}: {err} (set DEMO_ADDR)");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let c = &settings.config;
+    let secs = |d: Option<std::time::Duration>| {
+        d.map_or("off".to_owned(), |d| format!("{} s", d.as_secs()))
+    };
+    println!(
+        "auto-logout demo on http://{addr}/ — sign in as demo / demo\n  idle {}, session {}, warning {}, redirect {}, sessions in {store}{}{}",
+        secs(c.idle_time()),
+        secs(c.session_time()),
+        secs(c.warn_before()),
+        if c.redirect_to_login_immediately() {
+            "on"
+        } else {
+            "off"
+        },
+        match settings.csp {
+            Csp::Off => "",
+            Csp::Strict => ", CSP strict",
+            Csp::Nonce => ", CSP nonce",
+        },
+        if settings.auto_logout {
+            ""
+        } else {
+            ", auto-logout layer OFF"
+        },
+    );
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    if let Err(err) = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        eprintln!("demo: {err}");
+        return std::process::ExitCode::FAILURE;
+    }
+    std::process::ExitCode::SUCCESS
 }
