@@ -13,18 +13,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export AUTO_LOGOUT_REQUIRE_E2E="${AUTO_LOGOUT_REQUIRE_E2E:-1}"
-cargo test --release --all-features --test load --test actix_load --no-run
+cargo test --release --all-features --test load --no-run
 
 for test in \
-  "load axum_memory_store_under_load_agrees_with_the_model" \
-  "load axum_redis_store_under_load_agrees_with_the_model" \
-  "load axum_crate_redis_store_under_load_agrees_with_the_model" \
-  "actix_load actix_memory_store_under_load_agrees_with_the_model" \
-  "actix_load actix_redis_store_under_load_agrees_with_the_model" \
-  "actix_load actix_crate_redis_store_under_load_agrees_with_the_model"; do
-  set -- $test
+  axum_load::axum_memory_store_under_load_agrees_with_the_model \
+  axum_load::axum_redis_store_under_load_agrees_with_the_model \
+  axum_load::axum_crate_redis_store_under_load_agrees_with_the_model \
+  actix_load::actix_memory_store_under_load_agrees_with_the_model \
+  actix_load::actix_redis_store_under_load_agrees_with_the_model \
+  actix_load::actix_crate_redis_store_under_load_agrees_with_the_model; do
   started=$(date +%s.%N)
   # One process per run, so each peak memory figure is the run's own.
-  cargo test -q --release --all-features --test "$1" -- --exact "$2" --nocapture
-  echo "$2: $(echo "$(date +%s.%N) - $started" | bc) s including start-up"
+  cargo test -q --release --all-features --test load -- --exact "$test" --nocapture
+  echo "$test: $(echo "$(date +%s.%N) - $started" | bc) s including start-up"
 done

@@ -1,6 +1,6 @@
 //! The demo's behaviour over real HTTP, written once as tables of steps and
-//! run against both demo stacks: `tests/axum_behaviour.rs` (axum,
-//! tower-sessions, MiniJinja) and `tests/actix_behaviour.rs` (actix-web,
+//! run against both demo stacks: `tests/axum/axum_behaviour.rs` (axum,
+//! tower-sessions, MiniJinja) and `tests/actix/actix_behaviour.rs` (actix-web,
 //! actix-session, Tera). The scenarios are those of `axum_demo.rs` and
 //! `axum_layer.rs`; a scenario that passes on one stack and not on the other
 //! is a difference between the integrations, that is a bug.

@@ -1,6 +1,6 @@
 //! The security review's checks (SECURITY.md), written once over real HTTP
-//! and run against both demo stacks: `tests/security.rs` (axum) and
-//! `tests/actix_security.rs` (actix-web). Each check starts the sites it
+//! and run against both demo stacks: `tests/axum/security.rs` (axum) and
+//! `tests/actix/actix_security.rs` (actix-web). Each check starts the sites it
 //! needs through a starter the test file passes in, so every framework gets
 //! the same requests and the same assertions.
 #![allow(dead_code)]

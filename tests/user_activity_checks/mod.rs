@@ -1,6 +1,6 @@
 //! Activity the user did not make (SPEC §3, passive requests), written once
-//! over real HTTP and run against both demo stacks: `tests/user_activity.rs`
-//! (axum) and `tests/actix_user_activity.rs` (actix-web).
+//! over real HTTP and run against both demo stacks: `tests/axum/user_activity.rs`
+//! (axum) and `tests/actix/actix_user_activity.rs` (actix-web).
 //!
 //! Each row signs a user in, then sends the row's request the way a browser
 //! does (the `Sec-Fetch-*` headers a browser sets itself) 10 s, 40 s and
