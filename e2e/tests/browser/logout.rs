@@ -1,7 +1,7 @@
 //! Logout in a real browser, no CSP: idle (with the delay figure), the session
 //! limit under continuous activity, three tabs, and a configured `LOGIN_URL`.
 //!
-//! `AUTO_LOGOUT_E2E_ROUNDS=10 cargo test -p auto-logout-e2e --test logout -- idle --nocapture`
+//! `AUTO_LOGOUT_E2E_ROUNDS=10 cargo test -p auto-logout-e2e --test browser -- logout::idle --nocapture`
 //! repeats the idle measurement.
 
 use auto_logout_e2e::flows;

@@ -1,6 +1,6 @@
 //! The warning dialog, no CSP: Stay signed in, Escape; and its screenshot.
 //!
-//! `AUTO_LOGOUT_SCREENSHOT=1 cargo test -p auto-logout-e2e --test warning -- screenshot`
+//! `AUTO_LOGOUT_SCREENSHOT=1 cargo test -p auto-logout-e2e --test browser -- warning::warning_dialog_screenshot`
 //! refreshes `docs/warning-dialog.png`.
 
 use std::time::Duration;
