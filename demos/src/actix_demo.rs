@@ -194,6 +194,13 @@ where
 /// wrapped in `AutoLogoutStore` with the same limit per call: a Redis that is
 /// down or hung gets `503`s within seconds, never a hang.
 pub async fn redis_store(url: &str) -> anyhow::Result<AutoLogoutStore<RedisSessionStore>> {
+    let store = redis_session_store(url).await?;
+    Ok(AutoLogoutStore::new(store).with_timeout(STORE_TIMEOUT))
+}
+
+/// The store inside [`redis_store`]'s wrapper: actix-session's Redis store
+/// over the pool with time limits.
+pub async fn redis_session_store(url: &str) -> anyhow::Result<RedisSessionStore> {
     use deadpool_redis::{Config as PoolConfig, Runtime, Timeouts};
     let mut config = PoolConfig::from_url(url);
     let mut pool = config.get_pool_config();
@@ -204,8 +211,7 @@ pub async fn redis_store(url: &str) -> anyhow::Result<AutoLogoutStore<RedisSessi
     };
     config.pool = Some(pool);
     let pool = config.create_pool(Some(Runtime::Tokio1))?;
-    let store = RedisSessionStore::new_pooled(pool).await?;
-    Ok(AutoLogoutStore::new(store).with_timeout(STORE_TIMEOUT))
+    RedisSessionStore::new_pooled(pool).await
 }
 
 /// The cookie key every instance on this Redis uses: the first instance's

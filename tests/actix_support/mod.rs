@@ -18,6 +18,32 @@ use auto_logout::{Config, ManualClock, Stamps};
 
 use crate::support::{Browser, T0};
 
+/// The actix demo with `settings` over `stack` (and `extra` routes) on a
+/// free loopback port, on its own thread and actix system, as a process of
+/// its own runs it: the address, and the system (stop it to stop the server).
+pub fn spawn<G, T, F>(
+    settings: app::Settings,
+    stack: app::Stack<G, T>,
+    extra: F,
+) -> (SocketAddr, actix_web::rt::System)
+where
+    G: auto_logout::GuardedStore + Clone + Send + 'static,
+    T: SessionStore + Clone + Send + 'static,
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let system = actix_web::rt::System::new();
+        system.block_on(async move {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let (server, addr) = app::serve(settings, stack, listener, extra).unwrap();
+            tx.send((addr, actix_web::rt::System::current())).unwrap();
+            let _ = server.await;
+        });
+    });
+    rx.recv().expect("the actix site starts")
+}
+
 /// The actix demo running on a free port, on its own thread and actix system.
 pub struct ActixSite<S = app::MemoryStore> {
     pub addr: SocketAddr,
@@ -120,17 +146,7 @@ impl<S: SessionStore + Clone + Send + Sync + 'static> ActixSite<S> {
     {
         settings.clock = Some(clock.clone());
         let store = stack.store.clone();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let system = actix_web::rt::System::new();
-            system.block_on(async move {
-                let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-                let (server, addr) = app::serve(settings, stack, listener, extra).unwrap();
-                tx.send((addr, actix_web::rt::System::current())).unwrap();
-                let _ = server.await;
-            });
-        });
-        let (addr, system) = rx.recv().expect("the actix site starts");
+        let (addr, system) = spawn(settings, stack, extra);
         ActixSite {
             addr,
             clock,

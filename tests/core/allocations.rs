@@ -12,7 +12,8 @@ fn allocations_during(f: impl FnOnce()) -> usize {
     counting_alloc::allocations_during(f).0
 }
 
-fn config() -> Config {
+/// The configuration every count uses (the engine glue's too).
+pub fn config() -> Config {
     Config::builder()
         .idle_time(600)
         .session_time(3600)

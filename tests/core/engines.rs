@@ -441,18 +441,9 @@ fn minijinja_context_written_key_by_key_renders_the_same_page() {
 
 // ---- allocations: the glue adds none beyond what each engine makes itself ----
 
+// The configuration of the core's own allocation counts.
+use crate::allocations::config as allocation_config;
 use crate::counting_alloc::allocations_during;
-
-fn allocation_config() -> Config {
-    Config::builder()
-        .idle_time(600)
-        .session_time(3600)
-        .warn_before(60)
-        .login_url("/login")
-        .redirect_to_login_immediately(true)
-        .build()
-        .unwrap()
-}
 
 #[test]
 fn tera2_glue_allocates_only_the_string_tera_keeps() {

@@ -15,10 +15,11 @@ use crate::support;
 
 use crate::actix_support;
 
-use actix_session::storage::{RedisSessionStore, SessionStore};
+use actix_session::storage::SessionStore;
 use actix_support::{ActixSite, app};
 use auto_logout::actix::AutoLogoutStore;
-use load_model::{ActixCounting, Plan, Report, Target};
+use load_model::{Plan, Report, Target};
+use support::watched::Counted;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -29,11 +30,11 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Runs the plan against the actix demo over `store` (its writes counted).
-async fn drive<S>(store: ActixCounting<S>, name: &str, timeout: bool) -> Report
+async fn drive<S>(store: Counted<S>, name: &str, timeout: bool) -> Report
 where
     S: SessionStore + Clone + Send + Sync + 'static,
 {
-    let writes = store.writes.clone();
+    let writes = store.writes();
     let mut wrapped = AutoLogoutStore::new(store);
     if timeout {
         // As the demo's Redis store: a call gives up after STORE_TIMEOUT.
@@ -54,31 +55,12 @@ where
 fn actix_memory_store_under_load_agrees_with_the_model() {
     let _one = load_model::one_at_a_time();
     let report = runtime().block_on(drive(
-        ActixCounting::new(app::MemoryStore::default()),
+        Counted::new(app::MemoryStore::default()),
         "demo MemoryStore",
         false,
     ));
     report.print();
     report.assert_truthful();
-}
-
-/// actix-session's `RedisSessionStore` over the demo's pool (broken
-/// connections replaced, time limits), as `app::redis_store` builds it, but
-/// with the writes counted under the wrapper.
-async fn redis_store(url: &str) -> RedisSessionStore {
-    use deadpool_redis::{Config as PoolConfig, Runtime, Timeouts};
-    let mut config = PoolConfig::from_url(url);
-    let mut pool = config.get_pool_config();
-    pool.timeouts = Timeouts {
-        wait: Some(app::STORE_TIMEOUT),
-        create: Some(app::STORE_TIMEOUT),
-        recycle: Some(app::STORE_TIMEOUT),
-    };
-    config.pool = Some(pool);
-    let pool = config.create_pool(Some(Runtime::Tokio1)).unwrap();
-    RedisSessionStore::new_pooled(pool)
-        .await
-        .expect("connects to redis")
 }
 
 #[test]
@@ -89,39 +71,15 @@ fn actix_redis_store_under_load_agrees_with_the_model() {
         return;
     };
     let mut report = runtime().block_on(async {
-        let store = ActixCounting::new(redis_store(&redis.url()).await);
+        let store = app::redis_session_store(&redis.url())
+            .await
+            .expect("connects to redis");
+        let store = Counted::new(store);
         drive(store, "Redis", true).await
     });
     report.store_memory = load_model::redis_peak_memory(redis.port);
     report.print();
     report.assert_truthful();
-}
-
-/// The actix demo over the crate's `RedisStore` (counted), on its own
-/// thread with its own actix system, as `ActixSite` runs the others.
-fn crate_redis_site(
-    store: ActixCounting<auto_logout::redis::RedisStore>,
-) -> (
-    std::net::SocketAddr,
-    auto_logout::ManualClock,
-    actix_web::rt::System,
-) {
-    let clock = auto_logout::ManualClock::new(support::T0);
-    let mut settings = app::Settings::new(load_model::config());
-    settings.clock = Some(clock.clone());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let system = actix_web::rt::System::new();
-        system.block_on(async move {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            let stack = app::Stack::new(store, actix_web::cookie::Key::generate());
-            let (server, addr) = app::serve(settings, stack, listener, app::no_routes).unwrap();
-            tx.send((addr, actix_web::rt::System::current())).unwrap();
-            let _ = server.await;
-        });
-    });
-    let (addr, system) = rx.recv().expect("the actix site starts");
-    (addr, clock, system)
 }
 
 #[test]
@@ -135,9 +93,13 @@ fn actix_crate_redis_store_under_load_agrees_with_the_model() {
         let store = auto_logout::redis::RedisStore::connect(&redis.url())
             .await
             .expect("connects to redis");
-        let store = ActixCounting::new(store);
-        let writes = store.writes.clone();
-        let (addr, clock, system) = crate_redis_site(store);
+        let store = Counted::new(store);
+        let writes = store.writes();
+        // On its own thread and actix system, as `ActixSite` runs the others.
+        let clock = auto_logout::ManualClock::new(support::T0);
+        let settings = support::settings_on(load_model::config(), &clock);
+        let stack = app::Stack::new(store, actix_web::cookie::Key::generate());
+        let (addr, system) = actix_support::spawn(settings, stack, app::no_routes);
         let target = Target {
             addr,
             clock,

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use auto_logout::Config;
+use support::watched::Counted;
 use support::{Browser, Site};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -153,14 +154,14 @@ async fn two_thousand_sessions() {
     assert!(took < Duration::from_secs(300), "bounded in time");
 }
 
-/// The axum demo over `store` (counted by `writes`), with a manual clock.
-async fn axum_target<S>(store: S, writes: Arc<std::sync::atomic::AtomicUsize>) -> load_model::Target
+/// The axum demo over `store` (its writes counted), with a manual clock.
+async fn axum_target<S>(store: Counted<S>) -> load_model::Target
 where
     S: tower_sessions::SessionStore + Clone,
 {
     let clock = auto_logout::ManualClock::new(support::T0);
-    let mut settings = support::app::Settings::new(load_model::config());
-    settings.clock = Some(clock.clone());
+    let writes = store.writes();
+    let settings = support::settings_on(load_model::config(), &clock);
     let router = support::app::router(&settings, store);
     let addr = support::app::spawn(router, "127.0.0.1:0").await.unwrap();
     load_model::Target {
@@ -171,19 +172,15 @@ where
 }
 
 /// The axum demo over a store that keeps a logout final by itself (the
-/// crate's `RedisStore`, counted), with a manual clock.
-async fn guarded_axum_target<S>(
-    store: S,
-    writes: Arc<std::sync::atomic::AtomicUsize>,
-) -> load_model::Target
+/// crate's `RedisStore`, its writes counted), with a manual clock.
+async fn guarded_axum_target<S>(store: Counted<S>) -> load_model::Target
 where
     S: tower_sessions::SessionStore + auto_logout::GuardedStore + Clone,
 {
     let clock = auto_logout::ManualClock::new(support::T0);
-    let mut settings = support::app::Settings::new(load_model::config());
-    settings.clock = Some(clock.clone());
-    let router = support::app::guarded_router_with(&settings, store, axum::Router::new());
-    let addr = support::app::spawn(router, "127.0.0.1:0").await.unwrap();
+    let writes = store.writes();
+    let settings = support::settings_on(load_model::config(), &clock);
+    let addr = support::serve_guarded(&settings, store).await;
     load_model::Target {
         addr,
         clock,
@@ -203,8 +200,8 @@ fn runtime() -> tokio::runtime::Runtime {
 fn axum_memory_store_under_load_agrees_with_the_model() {
     let _one = load_model::one_at_a_time();
     let report = runtime().block_on(async {
-        let store = load_model::TowerCounting::new(tower_sessions::MemoryStore::default());
-        let target = axum_target(store.clone(), store.writes.clone()).await;
+        let store = Counted::new(tower_sessions::MemoryStore::default());
+        let target = axum_target(store).await;
         load_model::run("axum", "MemoryStore", target, load_model::Plan::from_env()).await
     });
     report.print();
@@ -221,8 +218,8 @@ fn axum_redis_store_under_load_agrees_with_the_model() {
         let redis = support::app::redis_store(&redis.url())
             .await
             .expect("connects to redis");
-        let store = load_model::TowerCounting::new(redis);
-        let target = axum_target(store.clone(), store.writes.clone()).await;
+        let store = Counted::new(redis);
+        let target = axum_target(store).await;
         load_model::run("axum", "Redis", target, load_model::Plan::from_env()).await
     });
     report.store_memory = load_model::redis_peak_memory(redis.port);
@@ -241,8 +238,8 @@ fn axum_crate_redis_store_under_load_agrees_with_the_model() {
         let redis = auto_logout::redis::RedisStore::connect(&redis.url())
             .await
             .expect("connects to redis");
-        let store = load_model::TowerCounting::new(redis);
-        let target = guarded_axum_target(store.clone(), store.writes.clone()).await;
+        let store = Counted::new(redis);
+        let target = guarded_axum_target(store).await;
         load_model::run("axum", "RedisStore", target, load_model::Plan::from_env()).await
     });
     report.store_memory = load_model::redis_peak_memory(redis.port);

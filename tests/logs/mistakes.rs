@@ -723,8 +723,7 @@ async fn the_readmes_two_instance_redis_commands_work_for_both_demos() {
     let mut axum = Vec::new();
     for _ in 0..2 {
         let store = RedisStore::connect(&url).await.expect("connects to redis");
-        let router = app::guarded_router_with(&settings(), store, Router::new());
-        axum.push(app::spawn(router, "127.0.0.1:0").await.unwrap());
+        axum.push(support::serve_guarded(&settings(), store).await);
     }
 
     // The actix demo: its own actix system per instance, as a process has.
@@ -735,20 +734,8 @@ async fn the_readmes_two_instance_redis_commands_work_for_both_demos() {
         let key = actix_app::shared_cookie_key(&store, &Key::generate())
             .await
             .expect("the cookie key is kept in redis");
-        let settings = actix_app::Settings::from_env(|_| None).unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let system = actix_web::rt::System::new();
-            system.block_on(async move {
-                let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-                let stack = actix_app::Stack::new(store, key);
-                let (server, addr) =
-                    actix_app::serve(settings, stack, listener, actix_app::no_routes).unwrap();
-                tx.send((addr, actix_web::rt::System::current())).unwrap();
-                let _ = server.await;
-            });
-        });
-        let (addr, system) = rx.recv().expect("the actix instance starts");
+        let stack = actix_app::Stack::new(store, key);
+        let (addr, system) = actix_support::spawn(settings(), stack, actix_app::no_routes);
         actix.push(addr);
         systems.push(system);
     }

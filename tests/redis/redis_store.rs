@@ -35,6 +35,7 @@ use auto_logout::redis::fred::interfaces::{ClientLike, KeysInterface};
 use auto_logout::{Config, ManualClock, Stamps, Timestamp};
 use serde_json::Value;
 use support::app::{self as axum_app, DEFAULT_MESSAGE};
+use support::watched::{Gate, Gated};
 use support::{RedisServer, skip_loudly};
 use tower_sessions::SessionStore;
 use tower_sessions::session::{Id, Record};
@@ -440,10 +441,9 @@ async fn instance(
     hook: Option<HookCalls>,
 ) -> SocketAddr {
     let store = RedisStore::connect(url).await.expect("connects to redis");
+    let mut settings = support::settings_on(config(), clock);
     match stack {
         Stack::Axum => {
-            let mut settings = axum_app::Settings::new(config());
-            settings.clock = Some(clock.clone());
             if let Some(calls) = hook {
                 settings.customize.axum = Some(Arc::new(move |layer| {
                     let calls = calls.clone();
@@ -453,12 +453,9 @@ async fn instance(
                     })
                 }));
             }
-            let router = axum_app::guarded_router_with(&settings, store, axum::Router::new());
-            axum_app::spawn(router, "127.0.0.1:0").await.unwrap()
+            support::serve_guarded(&settings, store).await
         }
         Stack::Actix => {
-            let mut settings = actix_support::app::Settings::new(config());
-            settings.clock = Some(clock.clone());
             if let Some(calls) = hook {
                 settings.customize.actix = Some(Arc::new(move |middleware| {
                     let calls = calls.clone();
@@ -468,25 +465,8 @@ async fn instance(
                     })
                 }));
             }
-            let key = key.clone();
-            let (tx, rx) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                let system = actix_web::rt::System::new();
-                system.block_on(async move {
-                    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-                    let stack = actix_support::app::Stack::new(store, key);
-                    let (server, addr) = actix_support::app::serve(
-                        settings,
-                        stack,
-                        listener,
-                        actix_support::app::no_routes,
-                    )
-                    .unwrap();
-                    tx.send(addr).unwrap();
-                    let _ = server.await;
-                });
-            });
-            rx.recv().expect("the actix instance starts")
+            let stack = actix_support::app::Stack::new(store, key.clone());
+            actix_support::spawn(settings, stack, actix_support::app::no_routes).0
         }
     }
 }
@@ -1122,108 +1102,12 @@ async fn a_hung_or_killed_cluster_master_answers_503_in_seconds_and_heals_withou
 // The worst moment, held: B's save waits at a gate in its store while A logs
 // the session out, then goes on.
 
-/// A store that, once armed, stops its next write at a gate: it says it got
-/// there (`reached`), then waits for `release`.
-#[derive(Clone, Debug)]
-struct Gated<S> {
-    inner: S,
-    gate: Arc<Gate>,
-}
-
-#[derive(Debug, Default)]
-struct Gate {
-    armed: std::sync::atomic::AtomicBool,
-    reached: tokio::sync::Notify,
-    release: tokio::sync::Notify,
-}
-
-impl Gate {
-    async fn hold(&self) {
-        if self.armed.swap(false, Ordering::SeqCst) {
-            self.reached.notify_one();
-            self.release.notified().await;
-        }
-    }
-}
-
-impl<S> Gated<S> {
-    fn new(inner: S) -> Self {
-        Gated {
-            inner,
-            gate: Arc::default(),
-        }
-    }
-}
-
-impl<S: auto_logout::GuardedStore> auto_logout::GuardedStore for Gated<S> {
-    fn link(&self) -> auto_logout::StoreLink {
-        self.inner.link()
-    }
-}
-
-#[async_trait::async_trait]
-impl<S: SessionStore + Clone> SessionStore for Gated<S> {
-    async fn create(&self, record: &mut Record) -> tower_sessions::session_store::Result<()> {
-        self.inner.create(record).await
-    }
-    async fn save(&self, record: &Record) -> tower_sessions::session_store::Result<()> {
-        self.gate.hold().await;
-        self.inner.save(record).await
-    }
-    async fn load(&self, id: &Id) -> tower_sessions::session_store::Result<Option<Record>> {
-        self.inner.load(id).await
-    }
-    async fn delete(&self, id: &Id) -> tower_sessions::session_store::Result<()> {
-        self.inner.delete(id).await
-    }
-}
-
-type ActixState = std::collections::HashMap<String, String>;
-
-impl<S: actix_session::storage::SessionStore> actix_session::storage::SessionStore for Gated<S> {
-    async fn load(
-        &self,
-        key: &actix_session::storage::SessionKey,
-    ) -> Result<Option<ActixState>, actix_session::storage::LoadError> {
-        self.inner.load(key).await
-    }
-    async fn save(
-        &self,
-        state: ActixState,
-        ttl: &actix_web::cookie::time::Duration,
-    ) -> Result<actix_session::storage::SessionKey, actix_session::storage::SaveError> {
-        self.inner.save(state, ttl).await
-    }
-    async fn update(
-        &self,
-        key: actix_session::storage::SessionKey,
-        state: ActixState,
-        ttl: &actix_web::cookie::time::Duration,
-    ) -> Result<actix_session::storage::SessionKey, actix_session::storage::UpdateError> {
-        self.gate.hold().await;
-        self.inner.update(key, state, ttl).await
-    }
-    async fn update_ttl(
-        &self,
-        key: &actix_session::storage::SessionKey,
-        ttl: &actix_web::cookie::time::Duration,
-    ) -> anyhow::Result<()> {
-        self.inner.update_ttl(key, ttl).await
-    }
-    async fn delete(&self, key: &actix_session::storage::SessionKey) -> anyhow::Result<()> {
-        self.inner.delete(key).await
-    }
-}
-
 /// An axum instance over `store`, its clock at `clock`.
 async fn axum_over<S>(store: S, clock: &ManualClock) -> SocketAddr
 where
     S: SessionStore + auto_logout::GuardedStore + Clone,
 {
-    let mut settings = axum_app::Settings::new(config());
-    settings.clock = Some(clock.clone());
-    let router = axum_app::guarded_router_with(&settings, store, axum::Router::new());
-    axum_app::spawn(router, "127.0.0.1:0").await.unwrap()
+    support::serve_guarded(&support::settings_on(config(), clock), store).await
 }
 
 /// An actix instance over `store`, its clock at `clock`.
@@ -1231,23 +1115,9 @@ fn actix_over<S>(store: S, clock: &ManualClock, key: &actix_web::cookie::Key) ->
 where
     S: actix_session::storage::SessionStore + auto_logout::GuardedStore + Clone + Send + 'static,
 {
-    let mut settings = actix_support::app::Settings::new(config());
-    settings.clock = Some(clock.clone());
-    let key = key.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let system = actix_web::rt::System::new();
-        system.block_on(async move {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            let stack = actix_support::app::Stack::new(store, key);
-            let (server, addr) =
-                actix_support::app::serve(settings, stack, listener, actix_support::app::no_routes)
-                    .unwrap();
-            tx.send(addr).unwrap();
-            let _ = server.await;
-        });
-    });
-    rx.recv().expect("the actix instance starts")
+    let stack = actix_support::app::Stack::new(store, key.clone());
+    let settings = support::settings_on(config(), clock);
+    actix_support::spawn(settings, stack, actix_support::app::no_routes).0
 }
 
 /// B's activity write held at its gate while A logs out, then let go: the
@@ -1316,7 +1186,7 @@ async fn a_write_held_while_another_instance_logs_out_never_brings_the_session_b
     )
     .await;
     let gated = Gated::new(plain().await);
-    let gate = gated.gate.clone();
+    let gate = gated.watch.clone();
     let b = axum_over(auto_logout::axum::AutoLogoutStore::new(gated), &clock_b).await;
     held_save(
         "axum, AutoLogoutStore<tower-sessions-redis-store>",
@@ -1330,7 +1200,7 @@ async fn a_write_held_while_another_instance_logs_out_never_brings_the_session_b
     // axum over RedisStore: the script finds the record gone.
     let a = axum_over(RedisStore::connect(&url).await.unwrap(), &clock_a).await;
     let gated = Gated::new(RedisStore::connect(&url).await.unwrap());
-    let gate = gated.gate.clone();
+    let gate = gated.watch.clone();
     let b = axum_over(gated, &clock_b).await;
     held_save("axum, RedisStore", a, b, &gate, [&clock_a, &clock_b]).await;
 
@@ -1347,7 +1217,7 @@ async fn a_write_held_while_another_instance_logs_out_never_brings_the_session_b
         &key,
     );
     let gated = Gated::new(old().await);
-    let gate = gated.gate.clone();
+    let gate = gated.watch.clone();
     let b = actix_over(
         auto_logout::actix::AutoLogoutStore::new(gated),
         &clock_b,
@@ -1365,7 +1235,7 @@ async fn a_write_held_while_another_instance_logs_out_never_brings_the_session_b
     // actix over RedisStore.
     let a = actix_over(RedisStore::connect(&url).await.unwrap(), &clock_a, &key);
     let gated = Gated::new(RedisStore::connect(&url).await.unwrap());
-    let gate = gated.gate.clone();
+    let gate = gated.watch.clone();
     let b = actix_over(gated, &clock_b, &key);
     held_save("actix, RedisStore", a, b, &gate, [&clock_a, &clock_b]).await;
 }

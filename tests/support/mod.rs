@@ -4,6 +4,8 @@
 
 pub use auto_logout_demos::axum_demo as app;
 
+pub mod watched;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -130,6 +132,24 @@ impl Site {
     pub fn advance(&self, millis: u64) {
         self.clock.advance(Duration::from_millis(millis));
     }
+}
+
+/// The demo's settings with `config`, on `clock`.
+pub fn settings_on(config: Config, clock: &ManualClock) -> app::Settings {
+    let mut settings = app::Settings::new(config);
+    settings.clock = Some(clock.clone());
+    settings
+}
+
+/// The axum demo with `settings` over a store that keeps a logout final by
+/// itself (`guarded_router_with`: the crate's `RedisStore`, or one wrapped),
+/// on a free loopback port.
+pub async fn serve_guarded<S>(settings: &app::Settings, store: S) -> SocketAddr
+where
+    S: SessionStore + auto_logout::GuardedStore + Clone,
+{
+    let router = app::guarded_router_with(settings, store, axum::Router::new());
+    app::spawn(router, "127.0.0.1:0").await.unwrap()
 }
 
 /// An HTTP client that keeps cookies like a browser and shows redirects as they are.
