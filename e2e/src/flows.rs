@@ -4,7 +4,8 @@
 //! the user's own last activity-counting request, or of the sign-in for the
 //! absolute limit) and the requests the server saw, and asserts what it
 //! names: never earlier than the limit allows, never more than
-//! [`LATE_MS`] later.
+//! [`LATE_MS`] later, and over several rounds a median within
+//! [`MEDIAN_LATE_MS`].
 
 use std::time::{Duration, Instant};
 
@@ -23,10 +24,52 @@ pub const MAX_DELAY_MS: i64 = 1000;
 
 /// How much later than the limit the browser may reach the login page in any
 /// one round: from the user's last activity-counting request, `IDLE_TIME` +
-/// 500 ms at most. The product's target is 250 ms (SPEC §7), met in the
-/// figures of BENCHMARKS.md (typically 100-170 ms); one round under full load
-/// on 2 cores has overshot it, so a single round fails at twice the target.
+/// 500 ms at most. The product's target is [`MEDIAN_LATE_MS`] (SPEC §7), met
+/// in the figures of BENCHMARKS.md (typically 100-170 ms); one round under
+/// full load on 2 cores has overshot it, so a single round fails at twice the
+/// target.
 pub const LATE_MS: i64 = 500;
+
+/// The product's target for the same delay (SPEC §7), asserted where a test
+/// has rounds enough for a median ([`MEDIAN_ROUNDS`] or more): the median
+/// round reaches the login page at most 250 ms after the limit.
+pub const MEDIAN_LATE_MS: i64 = 250;
+
+/// The rounds from which a test asserts [`MEDIAN_LATE_MS`] on their median;
+/// with fewer, each round is held to [`LATE_MS`] only.
+pub const MEDIAN_ROUNDS: usize = 3;
+
+/// The median of `values` (the mean of the two middle ones, rounded up, for
+/// an even count); `None` for none.
+pub fn median(values: &[i64]) -> Option<i64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2] + 1).div_euclid(2)),
+    }
+}
+
+/// The rounds of one idle test: with [`MEDIAN_ROUNDS`] or more, the median
+/// round's browser reached the login page at most [`MEDIAN_LATE_MS`] after
+/// `IDLE_TIME` (each round is held to [`LATE_MS`], and to never before the
+/// limit, by [`check_idle_logout`]).
+pub fn assert_median_lateness(delays: &[Delay], idle: Duration, label: &str) {
+    if delays.len() < MEDIAN_ROUNDS {
+        return;
+    }
+    let idle_ms = idle.as_millis() as i64;
+    let late: Vec<i64> = delays.iter().map(|d| d.url_ms - idle_ms).collect();
+    let median = median(&late).expect("rounds");
+    println!("FIGURE {label}: browser on /login after IDLE_TIME (ms): {late:?}, median {median}");
+    assert!(
+        median <= MEDIAN_LATE_MS,
+        "{label}: the median round reached the login page {median} ms after IDLE_TIME \
+         (target {MEDIAN_LATE_MS} ms); rounds: {late:?}"
+    );
+}
 
 /// How much earlier than `IDLE_TIME` an idle logout may come: 1 %.
 pub fn early_ms(idle: Duration) -> i64 {
@@ -402,16 +445,24 @@ pub async fn idle_logout(b: &Browser, site: &Site, csp: Csp, label: &str) -> Del
     delay
 }
 
-/// Idle logout, `rounds` times in one browser (sign in again each time).
+/// Idle logout on the axum demo, `rounds` times in one browser (sign in
+/// again each time): [`idle_rounds_on`].
 pub async fn idle_logout_rounds(csp: Csp, rounds: usize, label: &str) -> Vec<Delay> {
     let site = Site::start(config(Some(3), Some(60), Some(2)), csp).await;
+    idle_rounds_on(&site, csp, rounds, label).await
+}
+
+/// Idle logout on `site`, `rounds` times in one browser (sign in again each
+/// time): each round's bounds ([`idle_logout`]), then the median of the
+/// rounds ([`assert_median_lateness`]).
+pub async fn idle_rounds_on(site: &Site, csp: Csp, rounds: usize, label: &str) -> Vec<Delay> {
     let Some(b) = Browser::start().await else {
         return Vec::new();
     };
     b.watch().await;
     let mut delays = Vec::new();
     for round in 1..=rounds {
-        delays.push(idle_logout(&b, &site, csp, &format!("{label} round {round}")).await);
+        delays.push(idle_logout(&b, site, csp, &format!("{label} round {round}")).await);
     }
     b.quit().await;
     let urls: Vec<i64> = delays.iter().map(|d| d.url_ms).collect();
@@ -419,6 +470,7 @@ pub async fn idle_logout_rounds(csp: Csp, rounds: usize, label: &str) -> Vec<Del
     println!(
         "FIGURE {label}: user's last request -> browser on /login (ms): {urls:?}; -> logout request at the server (ms): {servers:?}"
     );
+    assert_median_lateness(&delays, site.idle(), label);
     delays
 }
 

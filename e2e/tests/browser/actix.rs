@@ -9,26 +9,13 @@ use std::time::{Duration, Instant};
 use auto_logout_e2e::flows::{self, assert_csp_mode, assert_no_csp_violation};
 use auto_logout_e2e::{Browser, Csp, IDLE_MESSAGE, Recorder, Site, config, ms_between};
 
-/// Idle logout `rounds` times in one browser (sign in again each time).
+/// Idle logout `rounds` times in one browser (sign in again each time), with
+/// the median of the rounds when there are enough ([`flows::idle_rounds_on`]).
 /// Under a CSP one round: its check of the violation detector leaves a
 /// deliberate violation behind, as in `csp.rs`.
 async fn idle(csp: Csp, rounds: usize, label: &str) {
     let site = Site::start_actix(config(Some(3), Some(60), Some(2)), csp).await;
-    let Some(b) = Browser::start().await else {
-        return;
-    };
-    b.watch().await;
-    let mut delays = Vec::new();
-    for round in 1..=rounds {
-        // Bounds against the user's last request, the message, the events.
-        delays.push(flows::idle_logout(&b, &site, csp, &format!("{label} round {round}")).await);
-    }
-    b.quit().await;
-    let urls: Vec<i64> = delays.iter().map(|d| d.url_ms).collect();
-    let servers: Vec<i64> = delays.iter().map(|d| d.server_ms).collect();
-    println!(
-        "FIGURE {label}: user's last request -> browser on /login (ms): {urls:?}; -> logout request at the server (ms): {servers:?}"
-    );
+    flows::idle_rounds_on(&site, csp, rounds, label).await;
 }
 
 /// The warning shows `WARN_BEFORE` ahead of `IDLE_TIME` after the user's
@@ -116,7 +103,7 @@ async fn warning(csp: Csp, label: &str) {
 
 #[tokio::test]
 async fn actix_idle_logout_reaches_login_with_message() {
-    idle(Csp::Off, 2, "actix idle").await;
+    idle(Csp::Off, flows::MEDIAN_ROUNDS, "actix idle").await;
 }
 
 #[tokio::test]

@@ -11,12 +11,13 @@ fn rounds() -> usize {
     std::env::var("AUTO_LOGOUT_E2E_ROUNDS")
         .ok()
         .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(2)
+        .unwrap_or(flows::MEDIAN_ROUNDS)
 }
 
 #[tokio::test]
 async fn idle_logout_reaches_login_with_message() {
-    // Each round asserts its bounds against the user's last request.
+    // Each round asserts its bounds against the user's last request, and the
+    // rounds their median.
     flows::idle_logout_rounds(Csp::Off, rounds(), "idle").await;
 }
 
