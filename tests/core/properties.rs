@@ -545,12 +545,26 @@ proptest! {
     }
 
     #[test]
-    fn template_numbers_are_plain_non_negative_integers(idle in any::<Option<i64>>(), session in any::<Option<i64>>()) {
-        let config = Config::builder().idle_time(60).session_time(60).build().unwrap();
-        for ctx in [config.context(Remaining::new(idle, session)), TemplateContext::anonymous()] {
-            let text = format!("{} {}", ctx.seconds_until_idle_end(), ctx.seconds_until_session_end());
-            prop_assert!(text.bytes().all(|b| b.is_ascii_digit() || b == b' '));
+    fn template_numbers_are_the_seconds_left_rounded_up(idle in any::<Option<i64>>(), session in any::<Option<i64>>()) {
+        // The numbers are `u64`s, so their text is digits whatever they are;
+        // what can go wrong is their value. The model: whole seconds left,
+        // rounded up (a live session never shows 0 before its last second),
+        // 0 for time that has run out and for a limit that is not there.
+        fn seconds(millis: Option<i64>) -> u64 {
+            match millis {
+                Some(ms) if ms > 0 => (ms as u128).div_ceil(1000) as u64,
+                _ => 0,
+            }
         }
+        let config = Config::builder().idle_time(60).session_time(60).build().unwrap();
+        let ctx = config.context(Remaining::new(idle, session));
+        prop_assert_eq!(ctx.seconds_until_idle_end(), seconds(idle));
+        prop_assert_eq!(ctx.seconds_until_session_end(), seconds(session));
+        let anonymous = TemplateContext::anonymous();
+        prop_assert_eq!((anonymous.seconds_until_idle_end(), anonymous.seconds_until_session_end()), (0, 0));
+        // And what a template writes is those numbers, plain.
+        let text = format!("{} {}", ctx.seconds_until_idle_end(), ctx.seconds_until_session_end());
+        prop_assert_eq!(text, format!("{} {}", seconds(idle), seconds(session)));
     }
 
     #[test]
@@ -574,6 +588,14 @@ fn check_remaining(config: &Config, r: Remaining) -> Result<(), TestCaseError> {
 }
 
 // ---- per-session limits, against their own reference model ----------------------
+
+/// How long after the login a request comes: a multiple of the shorter limit
+/// in force, or that limit give or take a few milliseconds.
+#[derive(Clone, Copy, Debug)]
+enum Elapsed {
+    Times(f64),
+    AtTheLimit(i64),
+}
 
 /// A configuration with both limits and maximums above them, and one
 /// session's own limits within the maximums (each may be left to the
@@ -772,37 +794,66 @@ proptest! {
         prop_assert_eq!(late, 0, "late: {:?}", session);
     }
 
+    /// A stored limit is honoured up to the configured maximum and no
+    /// further: drawn around the maximum (a tenth of it to ten times it,
+    /// log-uniform), the session is active exactly while the time since the
+    /// login is within the limit in force, `min(own, maximum)` for each limit
+    /// (the configured limit where the session has none of its own; the
+    /// maximum is `MAX_IDLE_TIME`/`MAX_SESSION_TIME`, or the configured limit
+    /// where none is set). The time drawn runs to three times the shorter
+    /// limit in force, and often lands within 2 ms of it.
     #[test]
     fn stored_limits_never_grant_more_than_the_maximum(
         idle_ms in log_uniform(1_000, DAY),
         session_ms in log_uniform(1_000, DAY),
-        factor in 1i64..10,
-        own_idle in proptest::option::of(1i64..=i64::MAX),
-        own_session in proptest::option::of(1i64..=i64::MAX),
-        elapsed in 0i64..SPAN,
+        idle_factor in proptest::option::of(1i64..10),
+        session_factor in proptest::option::of(1i64..10),
+        own_idle in proptest::option::of(-1.0f64..=1.0),
+        own_session in proptest::option::of(-1.0f64..=1.0),
+        elapsed in prop_oneof![
+            (0.0f64..=3.0).prop_map(Elapsed::Times),
+            (-2i64..=2).prop_map(Elapsed::AtTheLimit),
+        ],
     ) {
-        let config = Config::builder()
+        let mut builder = Config::builder()
             .idle_time(Duration::from_millis(idle_ms as u64))
-            .session_time(Duration::from_millis(session_ms as u64))
-            .max_session_time(Duration::from_millis((session_ms * factor) as u64))
-            .build()
-            .unwrap();
+            .session_time(Duration::from_millis(session_ms as u64));
+        if let Some(factor) = idle_factor {
+            builder = builder.max_idle_time(Duration::from_millis((idle_ms * factor) as u64));
+        }
+        if let Some(factor) = session_factor {
+            builder = builder.max_session_time(Duration::from_millis((session_ms * factor) as u64));
+        }
+        let config = builder.build().unwrap();
+        let max_idle = idle_ms * idle_factor.unwrap_or(1);
+        let max_session = session_ms * session_factor.unwrap_or(1);
+        // Around the maximum: 10^u times it, u in [-1, 1].
+        let around = |max: i64, u: f64| ((max as f64 * 10f64.powf(u)) as i64).max(1);
+        let own_idle = own_idle.map(|u| around(max_idle, u));
+        let own_session = own_session.map(|u| around(max_session, u));
+        let idle_limit = own_idle.unwrap_or(idle_ms).min(max_idle);
+        let session_limit = own_session.unwrap_or(session_ms).min(max_session);
+        let in_force = idle_limit.min(session_limit);
+        let elapsed = match elapsed {
+            Elapsed::Times(times) => (in_force as f64 * times) as i64,
+            Elapsed::AtTheLimit(delta) => (in_force + delta).max(0),
+        };
+
         let stamps = Stamps::at_login(t(EPOCH)).with_limits(own_idle, own_session).unwrap();
         let stored = stamps.encode();
         prop_assert_eq!(Stamps::decode(&stored), Ok(stamps));
         let now = t(EPOCH + elapsed);
+        let within = elapsed <= idle_limit && elapsed <= session_limit;
         match config.check_request(Some(&stored), now, Activity::Passive) {
             RequestOutcome::Active { remaining, .. } => {
-                prop_assert!(remaining.idle_millis().unwrap() <= idle_ms);
-                prop_assert!(remaining.session_millis().unwrap() <= session_ms * factor);
-                prop_assert!(remaining.idle_limit_millis(&config).unwrap() <= idle_ms);
-                prop_assert!(remaining.session_limit_millis(&config).unwrap() <= session_ms * factor);
-                prop_assert!(elapsed <= idle_ms && elapsed <= session_ms * factor);
+                prop_assert!(within, "active {} ms after the login, limits {} ms and {} ms", elapsed, idle_limit, session_limit);
+                prop_assert!(remaining.idle_millis().unwrap() <= max_idle);
+                prop_assert!(remaining.session_millis().unwrap() <= max_session);
+                prop_assert_eq!(remaining.idle_limit_millis(&config), Some(idle_limit));
+                prop_assert_eq!(remaining.session_limit_millis(&config), Some(session_limit));
             }
             RequestOutcome::Expired(_) => {
-                let idle = own_idle.unwrap_or(idle_ms).min(idle_ms);
-                let session = own_session.unwrap_or(session_ms).min(session_ms * factor);
-                prop_assert!(elapsed > idle || elapsed > session);
+                prop_assert!(!within, "expired {} ms after the login, limits {} ms and {} ms", elapsed, idle_limit, session_limit);
             }
             RequestOutcome::Untracked => prop_assert!(false, "untracked"),
         }
