@@ -9,6 +9,7 @@ use auto_logout::{
     Timestamp,
 };
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 
 /// Ten years in ms: the longest time a configuration accepts.
 const SPAN: i64 = 10 * 365 * 24 * 3600 * 1000;
@@ -16,6 +17,18 @@ const SPAN: i64 = 10 * 365 * 24 * 3600 * 1000;
 const DAY: i64 = 24 * 3600 * 1000;
 /// 2023-11-14T22:13:20Z: where logins happen in these tests.
 const EPOCH: i64 = 1_700_000_000_000;
+
+/// 2,000 cases a property, and the failures proptest keeps in
+/// `properties.proptest-regressions` beside this file (by default it would
+/// keep them apart from the file in a binary with a `main.rs`).
+fn cases() -> ProptestConfig {
+    ProptestConfig {
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..ProptestConfig::with_cases(2000)
+    }
+}
 
 fn t(ms: i64) -> Timestamp {
     Timestamp::from_unix_millis(ms)
@@ -324,7 +337,7 @@ fn step_strategy() -> impl Strategy<Value = Step> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(cases())]
 
     #[test]
     fn idle_promise_holds_on_random_schedules(
@@ -782,7 +795,7 @@ fn per_session_limits_on_a_fixed_seed_batch_of_random_schedules() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(cases())]
 
     #[test]
     fn per_session_limits_are_never_early_beyond_one_percent_nor_late(
@@ -1279,7 +1292,7 @@ fn aged_step_strategy() -> impl Strategy<Value = AgedStep> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(cases())]
 
     #[test]
     fn input_ages_are_never_early_beyond_one_percent_nor_late(
