@@ -21,14 +21,6 @@ use auto_logout::actix::AutoLogoutStore;
 use load_model::{Plan, Report, Target};
 use support::watched::Counted;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// Runs the plan against the actix demo over `store` (its writes counted).
 async fn drive<S>(store: Counted<S>, name: &str, timeout: bool) -> Report
 where
@@ -53,63 +45,46 @@ where
 
 #[test]
 fn actix_memory_store_under_load_agrees_with_the_model() {
-    let _one = load_model::one_at_a_time();
-    let report = runtime().block_on(drive(
+    load_model::check_run(drive(
         Counted::new(app::MemoryStore::default()),
         "demo MemoryStore",
         false,
     ));
-    report.print();
-    report.assert_truthful();
 }
 
 #[test]
 fn actix_redis_store_under_load_agrees_with_the_model() {
-    let _one = load_model::one_at_a_time();
-    let Some(redis) = support::RedisServer::start("tests/load/actix_load.rs (actix + Redis)")
-    else {
-        return;
-    };
-    let mut report = runtime().block_on(async {
-        let store = app::redis_session_store(&redis.url())
+    load_model::check_run_on_redis("tests/load/actix_load.rs (actix + Redis)", async |url| {
+        let store = app::redis_session_store(&url)
             .await
             .expect("connects to redis");
-        let store = Counted::new(store);
-        drive(store, "Redis", true).await
+        drive(Counted::new(store), "Redis", true).await
     });
-    report.store_memory = load_model::redis_peak_memory(redis.port);
-    report.print();
-    report.assert_truthful();
 }
 
 #[test]
 fn actix_crate_redis_store_under_load_agrees_with_the_model() {
-    let _one = load_model::one_at_a_time();
-    let Some(redis) = support::RedisServer::start("tests/load/actix_load.rs (actix + RedisStore)")
-    else {
-        return;
-    };
-    let mut report = runtime().block_on(async {
-        let store = auto_logout::redis::RedisStore::connect(&redis.url())
-            .await
-            .expect("connects to redis");
-        let store = Counted::new(store);
-        let writes = store.writes();
-        // On its own thread and actix system, as `ActixSite` runs the others.
-        let clock = auto_logout::ManualClock::new(support::T0);
-        let settings = support::settings_on(load_model::config(), &clock);
-        let stack = app::Stack::new(store, actix_web::cookie::Key::generate());
-        let (addr, system) = actix_support::spawn(settings, stack, app::no_routes);
-        let target = Target {
-            addr,
-            clock,
-            writes,
-        };
-        let report = load_model::run("actix-web", "RedisStore", target, Plan::from_env()).await;
-        system.stop();
-        report
-    });
-    report.store_memory = load_model::redis_peak_memory(redis.port);
-    report.print();
-    report.assert_truthful();
+    load_model::check_run_on_redis(
+        "tests/load/actix_load.rs (actix + RedisStore)",
+        async |url| {
+            let store = auto_logout::redis::RedisStore::connect(&url)
+                .await
+                .expect("connects to redis");
+            let store = Counted::new(store);
+            let writes = store.writes();
+            // On its own thread and actix system, as `ActixSite` runs the others.
+            let clock = auto_logout::ManualClock::new(support::T0);
+            let settings = support::settings_on(load_model::config(), &clock);
+            let stack = app::Stack::new(store, actix_web::cookie::Key::generate());
+            let (addr, system) = actix_support::spawn(settings, stack, app::no_routes);
+            let target = Target {
+                addr,
+                clock,
+                writes,
+            };
+            let report = load_model::run("actix-web", "RedisStore", target, Plan::from_env()).await;
+            system.stop();
+            report
+        },
+    );
 }

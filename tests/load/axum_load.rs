@@ -62,7 +62,7 @@ where
 fn two_thousand_sessions_none_early_none_late_no_errors() {
     // Not at the same time as the runs against the model (two cores).
     let _one = load_model::one_at_a_time();
-    runtime().block_on(two_thousand_sessions());
+    load_model::runtime().block_on(two_thousand_sessions());
 }
 
 async fn two_thousand_sessions() {
@@ -188,61 +188,33 @@ where
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn axum_memory_store_under_load_agrees_with_the_model() {
-    let _one = load_model::one_at_a_time();
-    let report = runtime().block_on(async {
+    load_model::check_run(async {
         let store = Counted::new(tower_sessions::MemoryStore::default());
         let target = axum_target(store).await;
         load_model::run("axum", "MemoryStore", target, load_model::Plan::from_env()).await
     });
-    report.print();
-    report.assert_truthful();
 }
 
 #[test]
 fn axum_redis_store_under_load_agrees_with_the_model() {
-    let _one = load_model::one_at_a_time();
-    let Some(redis) = support::RedisServer::start("tests/load/axum_load.rs (axum + Redis)") else {
-        return;
-    };
-    let mut report = runtime().block_on(async {
-        let redis = support::app::redis_store(&redis.url())
+    load_model::check_run_on_redis("tests/load/axum_load.rs (axum + Redis)", async |url| {
+        let redis = support::app::redis_store(&url)
             .await
             .expect("connects to redis");
-        let store = Counted::new(redis);
-        let target = axum_target(store).await;
+        let target = axum_target(Counted::new(redis)).await;
         load_model::run("axum", "Redis", target, load_model::Plan::from_env()).await
     });
-    report.store_memory = load_model::redis_peak_memory(redis.port);
-    report.print();
-    report.assert_truthful();
 }
 
 #[test]
 fn axum_crate_redis_store_under_load_agrees_with_the_model() {
-    let _one = load_model::one_at_a_time();
-    let Some(redis) = support::RedisServer::start("tests/load/axum_load.rs (axum + RedisStore)")
-    else {
-        return;
-    };
-    let mut report = runtime().block_on(async {
-        let redis = auto_logout::redis::RedisStore::connect(&redis.url())
+    load_model::check_run_on_redis("tests/load/axum_load.rs (axum + RedisStore)", async |url| {
+        let redis = auto_logout::redis::RedisStore::connect(&url)
             .await
             .expect("connects to redis");
-        let store = Counted::new(redis);
-        let target = guarded_axum_target(store).await;
+        let target = guarded_axum_target(Counted::new(redis)).await;
         load_model::run("axum", "RedisStore", target, load_model::Plan::from_env()).await
     });
-    report.store_memory = load_model::redis_peak_memory(redis.port);
-    report.print();
-    report.assert_truthful();
 }

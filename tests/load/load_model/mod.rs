@@ -688,6 +688,39 @@ pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// A runtime with two workers, as every run has.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// One run against the model, alone in the process ([`one_at_a_time`]), on
+/// its own [`runtime`]: its report printed, then judged.
+pub fn check_run(run: impl Future<Output = Report>) {
+    let _one = one_at_a_time();
+    let report = runtime().block_on(run);
+    report.print();
+    report.assert_truthful();
+}
+
+/// [`check_run`] over a `redis-server` started for the run (`test` names the run
+/// in the notice when there is none: it says so loudly and passes, unless
+/// `AUTO_LOGOUT_REQUIRE_E2E=1`): `run` gets its URL, and the report the
+/// server's peak memory.
+pub fn check_run_on_redis(test: &str, run: impl AsyncFnOnce(String) -> Report) {
+    let _one = one_at_a_time();
+    let Some(redis) = crate::support::RedisServer::start(test) else {
+        return;
+    };
+    let mut report = runtime().block_on(run(redis.url()));
+    report.store_memory = redis_peak_memory(redis.port);
+    report.print();
+    report.assert_truthful();
+}
+
 /// `used_memory_peak_human` of the Redis server on `port` (`INFO memory`,
 /// spoken in plain RESP), if it answers.
 pub fn redis_peak_memory(port: u16) -> Option<String> {
