@@ -144,23 +144,27 @@ async fn start_custom(
 async fn start_hooked(config: Config, log: HookLog) -> Target {
     start_custom(config, move |middleware| {
         let log = log.clone();
-        middleware.on_logout(move |event: LogoutEvent| {
-            let log = log.clone();
-            async move {
-                let user = event.session().get::<String>(app::USER_KEY).unwrap();
-                let (reason, path) = (event.reason().as_str(), event.uri().path());
-                let call = Call::new(reason, user, event.method(), path);
-                log.answer(
-                    call,
-                    |to| {
-                        HttpResponse::SeeOther()
-                            .insert_header(("location", to))
-                            .finish()
-                    },
-                    |body| HttpResponse::Ok().body(body),
-                )
-            }
-        })
+        let limit = log.limit();
+        middleware
+            .logout_hook_timeout(limit)
+            .on_logout(move |event: LogoutEvent| {
+                let log = log.clone();
+                async move {
+                    let user = event.session().get::<String>(app::USER_KEY).unwrap();
+                    let (reason, path) = (event.reason().as_str(), event.uri().path());
+                    let call = Call::new(reason, user, event.method(), path);
+                    log.answer(
+                        call,
+                        |to| {
+                            HttpResponse::SeeOther()
+                                .insert_header(("location", to))
+                                .finish()
+                        },
+                        |body| HttpResponse::Ok().body(body),
+                    )
+                    .await
+                }
+            })
     })
     .await
 }

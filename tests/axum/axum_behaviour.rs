@@ -157,20 +157,24 @@ async fn forgetful_login(
 async fn start_hooked(config: Config, log: HookLog) -> Target {
     start_custom(config, move |layer| {
         let log = log.clone();
-        layer.on_logout(move |event: auto_logout::axum::LogoutEvent| {
-            let log = log.clone();
-            async move {
-                use axum::response::IntoResponse;
-                let user = event.session().get::<String>(app::USER_KEY).await.unwrap();
-                let (reason, path) = (event.reason().as_str(), event.uri().path());
-                let call = Call::new(reason, user, event.method(), path);
-                log.answer(
-                    call,
-                    |to| axum::response::Redirect::to(to).into_response(),
-                    |body| body.into_response(),
-                )
-            }
-        })
+        let limit = log.limit();
+        layer
+            .logout_hook_timeout(limit)
+            .on_logout(move |event: auto_logout::axum::LogoutEvent| {
+                let log = log.clone();
+                async move {
+                    use axum::response::IntoResponse;
+                    let user = event.session().get::<String>(app::USER_KEY).await.unwrap();
+                    let (reason, path) = (event.reason().as_str(), event.uri().path());
+                    let call = Call::new(reason, user, event.method(), path);
+                    log.answer(
+                        call,
+                        |to| axum::response::Redirect::to(to).into_response(),
+                        |body| body.into_response(),
+                    )
+                    .await
+                }
+            })
     })
     .await
 }

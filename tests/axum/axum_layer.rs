@@ -679,15 +679,6 @@ impl tower_sessions::SessionStore for Outage {
 /// The wrapper's time limit in the outage test.
 const STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(300);
 
-/// `GET path`, timed from the moment it is sent.
-async fn timed_get(b: &Browser, path: &str) -> (support::Page, std::time::Duration) {
-    let started = std::time::Instant::now();
-    let page = tokio::time::timeout(std::time::Duration::from_secs(10), b.get(path))
-        .await
-        .unwrap_or_else(|_| panic!("GET {path}: no answer in 10 s"));
-    (page, started.elapsed())
-}
-
 #[tokio::test]
 async fn a_failing_store_gets_the_layers_503_when_it_reads_the_session_first() {
     let outage = Outage::default();
@@ -707,7 +698,7 @@ async fn a_failing_store_gets_the_layers_503_when_it_reads_the_session_first() {
     // The store refuses: the layer's 503 at once, not cached.
     outage.set(Outage::FAILS);
     for path in ["/", "/login", "/auto-logout/status"] {
-        let (page, took) = timed_get(&b, path).await;
+        let (page, took) = b.timed_get_with(path, &[]).await;
         assert_eq!(page.status, 503, "{path}: {page:?}");
         assert_eq!(page.body, "auto-logout: the session store failed");
         assert_eq!(page.header("cache-control"), Some("no-store"));
@@ -717,7 +708,7 @@ async fn a_failing_store_gets_the_layers_503_when_it_reads_the_session_first() {
     // The store never answers: the same 503 once the wrapper's limit is
     // reached — not before (it waited for the store), not much after.
     outage.set(Outage::HANGS);
-    let (page, took) = timed_get(&b, "/").await;
+    let (page, took) = b.timed_get_with("/", &[]).await;
     assert_eq!(page.status, 503, "{page:?}");
     assert_eq!(page.body, "auto-logout: the session store failed");
     assert!(took >= STORE_TIMEOUT, "{took:?}");

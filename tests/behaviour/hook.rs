@@ -1,10 +1,11 @@
 //! The logout hook (`on_logout`) on both stacks: what it sees, how its
 //! answer reaches a page, the client script's `status` request, `fetch` and
-//! htmx, and that a failing hook still logs the session out.
+//! htmx, and that a failing or hanging hook still logs the session out.
 //!
 //! Each test file installs a hook that records every call in a [`HookLog`]
 //! (the reason, the signed-in user read from the session, the request's
-//! method and path) and answers as the log's [`Mode`] says.
+//! method and path) and answers as the log's [`Mode`] says, with the log's
+//! [`HookLog::limit`] as the integration's `logout_hook_timeout`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -35,6 +36,8 @@ pub enum Mode {
     Fail,
     /// A panic.
     Panic,
+    /// No answer, ever (an identity provider that hangs).
+    Hang,
 }
 
 /// One call of the hook, as it saw the request and the session.
@@ -64,19 +67,33 @@ impl Call {
 #[derive(Clone)]
 pub struct HookLog {
     mode: Mode,
+    limit: Duration,
     calls: Arc<Mutex<Vec<Call>>>,
 }
 
 impl HookLog {
+    /// A log whose hook answers as `mode` says, within the integration's
+    /// default limit.
     pub fn new(mode: Mode) -> Self {
         HookLog {
             mode,
+            limit: auto_logout::engine::LOGOUT_HOOK_TIMEOUT,
             calls: Arc::default(),
         }
     }
 
+    /// The same, with `limit` as the integration's `logout_hook_timeout`.
+    pub fn within(self, limit: Duration) -> Self {
+        HookLog { limit, ..self }
+    }
+
     pub fn mode(&self) -> Mode {
         self.mode
+    }
+
+    /// What the test file passes to `logout_hook_timeout`.
+    pub fn limit(&self) -> Duration {
+        self.limit
     }
 
     pub fn record(&self, call: Call) {
@@ -91,7 +108,7 @@ impl HookLog {
     /// mode says, with the framework's answers `redirect` makes (a 303 to
     /// its argument, [`IDP`]) and `page` makes (a 200 with its argument as
     /// the body, [`HOOK_PAGE`]).
-    pub fn answer<R>(
+    pub async fn answer<R>(
         &self,
         call: Call,
         redirect: impl FnOnce(&'static str) -> R,
@@ -104,6 +121,7 @@ impl HookLog {
             Mode::Page => Ok(Some(page(HOOK_PAGE))),
             Mode::Fail => Err(HOOK_ERROR),
             Mode::Panic => panic!("the logout hook panics"),
+            Mode::Hang => std::future::pending().await,
         }
     }
 }
@@ -349,6 +367,73 @@ pub async fn a_failing_hook_still_logs_out(
     assert_eq!(status.json(), inactive, "{}: {status:?}", site.framework);
     assert_eq!(replay.get("/").await.location(), Some("/login?next=/"));
     assert_eq!(log.calls().len(), 1, "{}: no second logout", site.framework);
+}
+
+/// The limit the hanging-hook test sets (the default is 5 s).
+pub const HANG_LIMIT: Duration = Duration::from_millis(300);
+/// How much later than [`HANG_LIMIT`] the answer may come.
+pub const HANG_MARGIN: Duration = Duration::from_millis(1_500);
+
+/// A hook that never answers, with `logout_hook_timeout(300 ms)`: an expired
+/// page navigation gets the usual `303` to the login page and an expired
+/// `fetch` the usual `401` JSON, each once the limit has passed (the hook
+/// was waited for) and not much after (it was given up); both sessions are
+/// logged out all the same (their old cookies are signed out), once each,
+/// and the login page shows the message.
+pub async fn a_hanging_hook_is_given_up_at_its_limit(
+    start: impl AsyncFn(Config, HookLog) -> Target,
+) {
+    let log = HookLog::new(Mode::Hang).within(HANG_LIMIT);
+    let site = start(login_url_config(), log.clone()).await;
+    let framework = site.framework;
+    let (page, fetch) = (site.browser(), site.browser());
+    page.login().await;
+    fetch.login().await;
+    assert_eq!(page.get("/").await.status, 200, "{framework}");
+    let old = [cookies(&page), cookies(&fetch)];
+    site.advance(60_001);
+
+    let (navigated, page_took) = page.timed_get_with("/", NAVIGATE).await;
+    let (fetched, fetch_took) = fetch.timed_get_with("/", FETCH).await;
+    println!(
+        "{framework}: a logout hook that never answers, logout_hook_timeout {HANG_LIMIT:?}: \
+         the expired page answered in {page_took:?}, the expired fetch in {fetch_took:?}"
+    );
+    assert_eq!(navigated.status, 303, "{framework}: {navigated:?}");
+    assert_eq!(navigated.location(), Some("/login?next=%2F"), "{framework}");
+    assert_eq!(navigated.header("cache-control"), Some("no-store"));
+    assert_eq!(fetched.status, 401, "{framework}: {fetched:?}");
+    let expired: serde_json::Value = serde_json::from_str(
+        r#"{"error": "session_expired", "reason": "idle", "login": "/login"}"#,
+    )
+    .unwrap();
+    assert_eq!(fetched.json(), expired, "{framework}");
+    for (what, took) in [("page", page_took), ("fetch", fetch_took)] {
+        assert!(
+            took >= HANG_LIMIT,
+            "{framework}: the {what} was answered in {took:?}, before the hook's limit"
+        );
+        assert!(
+            took < HANG_LIMIT + HANG_MARGIN,
+            "{framework}: the {what} was answered in {took:?}, not within {HANG_MARGIN:?} \
+             of the hook's limit"
+        );
+    }
+    assert_eq!(
+        log.calls(),
+        [idle("GET", "/"), idle("GET", "/")],
+        "{framework}"
+    );
+
+    assert_eq!(page.get("/login").await.messages(), EXPIRED, "{framework}");
+    let inactive: serde_json::Value = serde_json::from_str(INACTIVE).unwrap();
+    for cookies in &old {
+        let replay = browser_with(site.addr, cookies);
+        let status = replay.get(STATUS).await;
+        assert_eq!(status.json(), inactive, "{framework}: {status:?}");
+        assert_eq!(replay.get("/").await.location(), Some("/login?next=/"));
+    }
+    assert_eq!(log.calls().len(), 2, "{framework}: no second logout");
 }
 
 /// A hook that keeps the usual answer changes nothing the suite checks.

@@ -857,6 +857,8 @@ macro_rules! behaviour_tests {
             hook_panic_still_logs_out =>
                 hook::a_failing_hook_still_logs_out($hooked, behaviour::hook::Mode::Panic),
             hook_returning_none_changes_nothing => hook::returning_none_changes_nothing($hooked),
+            hook_that_hangs_is_given_up_at_its_limit =>
+                hook::a_hanging_hook_is_given_up_at_its_limit($hooked),
             signed_in_key_starts_the_clocks => signed_in::the_key_starts_the_clocks($keyed),
             signed_in_without_the_key_warns_once =>
                 signed_in::without_the_key_it_warns_once($keyed),

@@ -246,6 +246,16 @@ impl Browser {
         self.send(req).await
     }
 
+    /// [`Browser::get_with`], timed from the moment it is sent to the end
+    /// of the body; panics when no answer came within 10 s.
+    pub async fn timed_get_with(&self, path: &str, headers: &[(&str, &str)]) -> (Page, Duration) {
+        let started = std::time::Instant::now();
+        let page = tokio::time::timeout(Duration::from_secs(10), self.get_with(path, headers))
+            .await
+            .unwrap_or_else(|_| panic!("GET {path}: no answer in 10 s"));
+        (page, started.elapsed())
+    }
+
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Page {
         self.send(self.client.post(self.url(path)).form(form)).await
     }
