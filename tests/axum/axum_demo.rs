@@ -193,33 +193,6 @@ async fn a_public_page_still_answers_after_expiry_and_the_message_waits() {
 }
 
 #[tokio::test]
-async fn the_absolute_limit_is_per_session_not_per_user() {
-    let site = Site::start(config()).await;
-    let laptop = site.browser();
-    laptop.login().await;
-    for _ in 0..2 {
-        site.advance(50_000);
-        assert!(laptop.signed_in().await);
-    }
-    let phone = site.browser();
-    phone.login().await; // Django would move the user's last_login, extending the laptop
-    for _ in 0..4 {
-        site.advance(50_000);
-        assert!(laptop.signed_in().await);
-        assert!(phone.signed_in().await);
-    }
-    site.advance(1); // 300.001 s after the laptop's login, 200.001 s after the phone's
-    assert!(
-        !laptop.signed_in().await,
-        "the laptop's own login time counts"
-    );
-    assert!(
-        phone.signed_in().await,
-        "the phone's session has its own clock"
-    );
-}
-
-#[tokio::test]
 async fn passive_requests_do_not_extend_idle_but_keepalive_does() {
     let site = Site::start(config()).await;
     let poller = site.browser();
@@ -705,36 +678,4 @@ async fn status_and_keepalive_answers_are_not_sniffed() {
             assert_eq!(res.json()["active"], signed_in);
         }
     }
-}
-
-/// `ENDPOINT_PREFIX=/api/`: the app's own API under the prefix counts as
-/// activity; only `status` and the crate's files are passive.
-#[tokio::test]
-async fn only_the_crates_own_endpoints_under_the_prefix_are_passive() {
-    let config = Config::builder()
-        .idle_time(60)
-        .redirect_to_login_immediately(true)
-        .endpoint_prefix("/api/")
-        .build()
-        .unwrap();
-    let api = axum::Router::new().route("/api/orders", axum::routing::get(|| async { "[]" }));
-    let site = Site::start_with(config.clone(), api).await;
-    let b = site.browser();
-    b.login().await;
-    site.advance(50_000);
-    assert_eq!(b.get("/api/orders").await.status, 200);
-    site.advance(50_000);
-    let status = b.get("/api/status").await.json();
-    assert_eq!(status["active"], true, "the API request counted: {status}");
-    assert_eq!(status["idle_ms"], 10_000, "{status}");
-    // status and the files are passive: the idle time keeps running.
-    assert_eq!(b.get(config.script_url()).await.status, 200);
-    assert_eq!(b.get(config.stylesheet_url()).await.status, 200);
-    site.advance(10_000);
-    assert_eq!(b.get("/api/status").await.json()["idle_ms"], 0);
-    site.advance(1);
-    assert_eq!(
-        b.get("/api/status").await.json(),
-        serde_json::json!({"active": false, "reason": "idle"})
-    );
 }

@@ -206,27 +206,6 @@ async fn the_script_and_stylesheet_are_served_under_their_content_hash() {
     assert_eq!(b.get("/auto-logout/").await.status, 404);
 }
 
-#[tokio::test]
-async fn a_custom_endpoint_prefix_moves_every_endpoint() {
-    let config = Config::builder()
-        .idle_time(60)
-        .redirect_to_login_immediately(true)
-        .endpoint_prefix("/_session/")
-        .build()
-        .unwrap();
-    let site = Site::start(config).await;
-    let b = site.browser();
-    b.login().await;
-    let home = b.get("/").await;
-    assert!(home.body.contains(r#"data-status-url="/_session/status""#));
-    assert!(
-        home.body
-            .contains(r#"data-keepalive-url="/_session/keepalive""#)
-    );
-    assert_eq!(b.get("/_session/status").await.json()["active"], true);
-    assert_eq!(b.get("/auto-logout/status").await.status, 404);
-}
-
 /// Two gates around a slow handler: it says when it started, and waits to be released.
 #[derive(Clone, Default)]
 struct Gate {

@@ -1,6 +1,6 @@
 //! The axum integration over real HTTP on loopback: the layer, the demo, axum-login,
-//! the behaviour suite, the security review, user activity, the idle-time promise
-//! and the logout races (the last over `MemoryStore` and a real `redis-server`).
+//! the behaviour suite (with the idle-time promise), the security review, user
+//! activity and the logout races (the last over `MemoryStore` and a real `redis-server`).
 //!
 //! `cargo test --all-features --test axum -- MODULE::` runs one module,
 //! e.g. `-- security::`.
@@ -19,7 +19,6 @@ mod axum_behaviour;
 mod axum_demo;
 mod axum_layer;
 mod axum_login;
-mod idle_promise;
 mod logout_races;
 mod security;
 mod user_activity;

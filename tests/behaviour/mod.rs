@@ -22,6 +22,7 @@ use crate::support::app::DEFAULT_MESSAGE;
 use crate::support::{Browser, Page};
 
 pub mod hook;
+pub mod idle_promise;
 pub mod input_age;
 pub mod limits;
 pub mod signed_in;
@@ -392,6 +393,82 @@ pub const ANONYMOUS_LOGOUT_CREATES_NOTHING: Scenario = Scenario {
         Request(0, get("/login"), answer(200).messages(NONE)),
         Request(0, get(STATUS), answer(200).json(INACTIVE)),
         Writes(0, 0),
+    ],
+};
+
+/// The absolute limit is per session, not per user: the same user signing
+/// in on a second browser (Django would move the user's `last_login`)
+/// neither ends nor extends the first session, and the second has its own.
+pub const THE_ABSOLUTE_LIMIT_IS_PER_SESSION_NOT_PER_USER: Scenario = Scenario {
+    config: django_config,
+    steps: &[
+        Login(0),
+        Repeat(2, &[Advance(50_000), Request(0, get("/"), answer(200))]),
+        Login(1),
+        Repeat(
+            4,
+            &[
+                Advance(50_000),
+                Request(0, get("/"), answer(200)),
+                Request(1, get("/"), answer(200)),
+            ],
+        ),
+        // 300.001 s after the first login, 200.001 s after the second.
+        Advance(1),
+        Request(0, get("/"), TO_LOGIN),
+        Request(1, get("/"), answer(200)),
+    ],
+};
+
+/// `ENDPOINT_PREFIX=/fragments/`, a prefix the app's own pages share.
+pub fn fragments_prefix_config() -> Config {
+    Config::builder()
+        .idle_time(60)
+        .redirect_to_login_immediately(true)
+        .endpoint_prefix("/fragments/")
+        .build()
+        .unwrap()
+}
+
+/// Every endpoint moves under `ENDPOINT_PREFIX` (the script tag says where;
+/// the default prefix is the app's again); the app's own page under the
+/// prefix counts as activity, only `status` and the crate's files are
+/// passive.
+pub const ONLY_THE_CRATES_OWN_ENDPOINTS_UNDER_THE_PREFIX_ARE_PASSIVE: Scenario = Scenario {
+    config: fragments_prefix_config,
+    steps: &[
+        Login(0),
+        Request(
+            0,
+            get("/"),
+            answer(200).contains(&[
+                r#"data-status-url="/fragments/status""#,
+                r#"data-keepalive-url="/fragments/keepalive""#,
+            ]),
+        ),
+        Request(0, get(STATUS), answer(404)),
+        Advance(50_000),
+        Request(
+            0,
+            get("/fragments/idle"),
+            answer(200).contains(&["idle-fragment"]),
+        ),
+        Advance(50_000),
+        Request(
+            0,
+            get("/fragments/status"),
+            answer(200).fields(&[("active", "true"), ("idle_ms", "10000")]),
+        ),
+        Request(0, get("{script}"), answer(200).asset(Asset::Script)),
+        Request(0, get("{stylesheet}"), answer(200).asset(Asset::Stylesheet)),
+        Advance(10_000),
+        Request(
+            0,
+            get("/fragments/status"),
+            answer(200).fields(&[("active", "true"), ("idle_ms", "0")]),
+        ),
+        Advance(1),
+        Request(0, get("/fragments/status"), answer(200).json(IDLE_OUT)),
     ],
 };
 
@@ -814,6 +891,10 @@ macro_rules! behaviour_tests {
             idle_expiry_shows_the_message_once => IDLE_EXPIRY_SHOWS_THE_MESSAGE_ONCE,
             absolute_expiry_under_continuous_activity => ABSOLUTE_EXPIRY_UNDER_CONTINUOUS_ACTIVITY,
             each_limit_flashes_its_own_message => EACH_LIMIT_FLASHES_ITS_OWN_MESSAGE,
+            the_absolute_limit_is_per_session_not_per_user =>
+                THE_ABSOLUTE_LIMIT_IS_PER_SESSION_NOT_PER_USER,
+            only_the_crates_own_endpoints_under_the_prefix_are_passive =>
+                ONLY_THE_CRATES_OWN_ENDPOINTS_UNDER_THE_PREFIX_ARE_PASSIVE,
             expiry_is_strict_at_the_boundary => EXPIRY_IS_STRICT_AT_THE_BOUNDARY,
             writes_are_coalesced => WRITES_ARE_COALESCED,
             passive_requests_do_not_extend_idle => PASSIVE_REQUESTS_DO_NOT_EXTEND_IDLE,
@@ -862,6 +943,24 @@ macro_rules! behaviour_tests {
             signed_in_key_starts_the_clocks => signed_in::the_key_starts_the_clocks($keyed),
             signed_in_without_the_key_warns_once =>
                 signed_in::without_the_key_it_warns_once($keyed),
+            idle_promise_ten_requests_half_a_second_apart_at_idle_one_second =>
+                idle_promise::ten_requests_half_a_second_apart_at_idle_one_second_are_never_logged_out(
+                    $start
+                ),
+            idle_promise_a_page_999_ms_after_sign_in_at_idle_60_s =>
+                idle_promise::sign_in_a_page_999_ms_later_and_59_002_s_after_that_still_signed_in_at_idle_60_s(
+                    $start
+                ),
+            idle_promise_requests_every_99_percent_of_idle_time_are_never_logged_out =>
+                idle_promise::requests_every_99_percent_of_idle_time_are_never_logged_out($start),
+            idle_promise_the_logout_window_at_idle_one_second =>
+                idle_promise::the_logout_window($start, 1_000),
+            idle_promise_the_logout_window_at_idle_60_seconds =>
+                idle_promise::the_logout_window($start, 60_000),
+            idle_promise_the_logout_window_at_idle_15_minutes =>
+                idle_promise::the_logout_window($start, 900_000),
+            idle_promise_store_writes_per_session_per_minute_at_idle_60_s_and_15_min =>
+                idle_promise::store_writes_per_session_per_minute_at_idle_60_s_and_15_min($start),
         }
     };
     // One test a scenario: `test_name => SCENARIO` (a path below
@@ -955,10 +1054,9 @@ pub async fn run(start: impl AsyncFn(Config) -> Target, scenario: &Scenario) {
 }
 
 async fn send(b: &Browser, config: &Config, req: &Req) -> Page {
-    let script = format!("/auto-logout/{}", auto_logout::assets::script_file_name());
     let path = req
         .path
-        .replace("{script}", &script)
+        .replace("{script}", config.script_url())
         .replace("{stylesheet}", config.stylesheet_url());
     let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap();
     let mut request = b.client.request(method, b.url(&path));

@@ -4,14 +4,10 @@
 //! and what it costs in store writes.
 //!
 //! Every bound is measured from the instant of the user's own last request,
-//! never from the deadline the server reports.
+//! never from the deadline the server reports. On both stacks: each check
+//! is given the stack's `start`.
 
-use crate::support;
-
-use std::time::Duration;
-
-use auto_logout::Config;
-use support::{Browser, Site};
+use super::*;
 
 const SECOND: u64 = 1_000;
 const MINUTE: u64 = 60 * SECOND;
@@ -27,7 +23,7 @@ fn idle_config(idle_ms: u64) -> Config {
 /// passive request never counts as activity, so it probes without moving the
 /// user's last request.
 async fn active_by_status(b: &Browser) -> bool {
-    let status = b.get("/auto-logout/status").await.json();
+    let status = b.get(STATUS).await.json();
     status["active"]
         .as_bool()
         .unwrap_or_else(|| panic!("status without `active`: {status}"))
@@ -42,15 +38,16 @@ fn one_percent(idle_ms: u64) -> u64 {
 /// still signed in 1 ms before `0.99 x IDLE_TIME` after the last page (the
 /// earliest the promise allows a logout), logged out 1 ms after `IDLE_TIME`
 /// after it (the latest).
-async fn logout_window(idle_ms: u64, gaps: &[u64]) {
-    let site = Site::start(idle_config(idle_ms)).await;
+async fn logout_window(start: &impl AsyncFn(Config) -> Target, idle_ms: u64, gaps: &[u64]) {
+    let site = start(idle_config(idle_ms)).await;
+    let framework = site.framework;
     let b = site.browser();
     b.login().await;
     for &gap in gaps {
         site.advance(gap);
         assert!(
             b.signed_in().await,
-            "IDLE_TIME {idle_ms} ms, gaps {gaps:?}: a page {gap} ms after the previous request \
+            "{framework}: IDLE_TIME {idle_ms} ms, gaps {gaps:?}: a page {gap} ms after the previous request \
              was refused"
         );
     }
@@ -59,14 +56,14 @@ async fn logout_window(idle_ms: u64, gaps: &[u64]) {
     site.advance(earliest_allowed - 1);
     assert!(
         active_by_status(&b).await,
-        "IDLE_TIME {idle_ms} ms, gaps {gaps:?}: logged out {} ms after the last request, \
+        "{framework}: IDLE_TIME {idle_ms} ms, gaps {gaps:?}: logged out {} ms after the last request, \
          earlier than IDLE_TIME by more than 1 %",
         earliest_allowed - 1
     );
     site.advance(idle_ms + 1 - (earliest_allowed - 1));
     assert!(
         !b.signed_in().await,
-        "IDLE_TIME {idle_ms} ms, gaps {gaps:?}: still signed in {} ms after the last request",
+        "{framework}: IDLE_TIME {idle_ms} ms, gaps {gaps:?}: still signed in {} ms after the last request",
         idle_ms + 1
     );
 }
@@ -88,9 +85,11 @@ fn schedules(idle_ms: u64) -> Vec<Vec<u64>> {
     ]
 }
 
-#[tokio::test]
-async fn ten_requests_half_a_second_apart_at_idle_one_second_are_never_logged_out() {
-    let site = Site::start(idle_config(SECOND)).await;
+pub async fn ten_requests_half_a_second_apart_at_idle_one_second_are_never_logged_out(
+    start: impl AsyncFn(Config) -> Target,
+) {
+    let site = start(idle_config(SECOND)).await;
+    let framework = site.framework;
     let b = site.browser();
     b.login().await;
     // The page the sign-in redirects to, 1 ms later; then ten pages 0.5 s apart.
@@ -103,25 +102,27 @@ async fn ten_requests_half_a_second_apart_at_idle_one_second_are_never_logged_ou
     }
     assert_eq!(
         answers, [200; 10],
-        "a user active every 0.5 s was logged out"
+        "{framework}: a user active every 0.5 s was logged out"
     );
     // And the logout after the tenth request comes on time: not before 990 ms,
     // by 1,001 ms.
     site.advance(989);
     assert!(
         active_by_status(&b).await,
-        "logged out 989 ms after the last page"
+        "{framework}: logged out 989 ms after the last page"
     );
     site.advance(12);
     assert!(
         !b.signed_in().await,
-        "still signed in 1,001 ms after the last page"
+        "{framework}: still signed in 1,001 ms after the last page"
     );
 }
 
-#[tokio::test]
-async fn sign_in_a_page_999_ms_later_and_59_002_s_after_that_still_signed_in_at_idle_60_s() {
-    let site = Site::start(idle_config(MINUTE)).await;
+pub async fn sign_in_a_page_999_ms_later_and_59_002_s_after_that_still_signed_in_at_idle_60_s(
+    start: impl AsyncFn(Config) -> Target,
+) {
+    let site = start(idle_config(MINUTE)).await;
+    let framework = site.framework;
     let b = site.browser();
     b.login().await;
     site.advance(999);
@@ -129,19 +130,20 @@ async fn sign_in_a_page_999_ms_later_and_59_002_s_after_that_still_signed_in_at_
     site.advance(59_002);
     assert!(
         b.signed_in().await,
-        "logged out 59.002 s after a page, 60.001 s after signing in"
+        "{framework}: logged out 59.002 s after a page, 60.001 s after signing in"
     );
     site.advance(60_001);
     assert!(
         !b.signed_in().await,
-        "still signed in 60.001 s after the last page"
+        "{framework}: still signed in 60.001 s after the last page"
     );
 }
 
-#[tokio::test]
-async fn requests_every_99_percent_of_idle_time_are_never_logged_out() {
+pub async fn requests_every_99_percent_of_idle_time_are_never_logged_out(
+    start: impl AsyncFn(Config) -> Target,
+) {
     for idle_ms in [SECOND, MINUTE, 15 * MINUTE] {
-        let site = Site::start(idle_config(idle_ms)).await;
+        let site = start(idle_config(idle_ms)).await;
         let b = site.browser();
         b.login().await;
         site.advance(one_percent(idle_ms) - 1); // a page the coalescing may skip
@@ -150,54 +152,40 @@ async fn requests_every_99_percent_of_idle_time_are_never_logged_out() {
             site.advance(idle_ms * 99 / 100);
             assert!(
                 b.signed_in().await,
-                "IDLE_TIME {idle_ms} ms: request {i} at 0.99 x IDLE_TIME after the previous \
-                 one was refused"
+                "{}: IDLE_TIME {idle_ms} ms: request {i} at 0.99 x IDLE_TIME after the previous \
+                 one was refused",
+                site.framework
             );
         }
     }
 }
 
-#[tokio::test]
-async fn the_logout_window_at_idle_one_second() {
-    for gaps in schedules(SECOND) {
-        logout_window(SECOND, &gaps).await;
-    }
-}
-
-#[tokio::test]
-async fn the_logout_window_at_idle_60_seconds() {
-    for gaps in schedules(MINUTE) {
-        logout_window(MINUTE, &gaps).await;
-    }
-}
-
-#[tokio::test]
-async fn the_logout_window_at_idle_15_minutes() {
-    for gaps in schedules(15 * MINUTE) {
-        logout_window(15 * MINUTE, &gaps).await;
+/// [`logout_window`] for each of [`schedules`] at `IDLE_TIME` `idle_ms`.
+pub async fn the_logout_window(start: impl AsyncFn(Config) -> Target, idle_ms: u64) {
+    for gaps in schedules(idle_ms) {
+        logout_window(&start, idle_ms, &gaps).await;
     }
 }
 
 /// Store writes of one signed-in session over one minute of injected time,
-/// with a request every 100 ms.
-async fn writes_per_minute(idle_ms: u64) -> usize {
-    let site = Site::start(idle_config(idle_ms)).await;
+/// with a request every 100 ms (the only session: every write is its own).
+async fn writes_per_minute(site: &Target) -> usize {
     let b = site.browser();
     b.login().await;
-    let id = b.session_id().expect("a session cookie");
-    let before = site.store.saves_of(id);
+    let before = (site.writes)();
     for _ in 0..600 {
         site.advance(100);
-        assert_eq!(b.get("/").await.status, 200);
+        assert_eq!(b.get("/").await.status, 200, "{}", site.framework);
     }
-    assert_eq!(b.session_id(), Some(id), "the session id did not change");
-    site.store.saves_of(id) - before
+    (site.writes)() - before
 }
 
-#[tokio::test]
-async fn store_writes_per_session_per_minute_at_idle_60_s_and_15_min() {
+pub async fn store_writes_per_session_per_minute_at_idle_60_s_and_15_min(
+    start: impl AsyncFn(Config) -> Target,
+) {
     for idle_ms in [MINUTE, 15 * MINUTE] {
-        let writes = writes_per_minute(idle_ms).await;
+        let site = start(idle_config(idle_ms)).await;
+        let writes = writes_per_minute(&site).await;
         let resolution = one_percent(idle_ms);
         // At most one write per 1 % of IDLE_TIME...
         let most = (MINUTE / resolution) as usize;
@@ -205,13 +193,15 @@ async fn store_writes_per_session_per_minute_at_idle_60_s_and_15_min() {
         // requests, or a request would go unrecorded for longer than 1 %.
         let least = (MINUTE / (resolution + 100)) as usize;
         println!(
-            "IDLE_TIME {} s: {writes} store writes per session per minute \
+            "{}: IDLE_TIME {} s: {writes} store writes per session per minute \
              (600 requests, one every 100 ms; bound {least}..={most})",
+            site.framework,
             idle_ms / SECOND
         );
         assert!(
             (least..=most).contains(&writes),
-            "IDLE_TIME {idle_ms} ms: {writes} writes in a minute, expected {least}..={most}"
+            "{}: IDLE_TIME {idle_ms} ms: {writes} writes in a minute, expected {least}..={most}",
+            site.framework
         );
     }
 }
