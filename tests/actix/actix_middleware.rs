@@ -16,6 +16,12 @@ use support::T0;
 use support::app::DEFAULT_MESSAGE;
 use tokio::sync::Notify;
 
+use crate::behaviour::store_lock::{self, Pause};
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::time::Duration as CookieDuration;
+
+type State = std::collections::HashMap<String, String>;
+
 const IDLE_MESSAGE: &str = "You were signed out after a minute without activity.";
 const SESSION_MESSAGE: &str = "Your five minutes are over. Please sign in again.";
 
@@ -583,6 +589,63 @@ async fn a_slow_request_never_moves_last_activity_backwards() {
         20_000,
         "the later activity is kept"
     );
+}
+
+/// A bare store whose armed `update` pauses half-way (after the wrapper has
+/// read the stored state), to let a `delete` try to slip in.
+#[derive(Clone, Default)]
+struct PausingStore {
+    inner: app::MemoryStore,
+    pause: Arc<Pause>,
+}
+
+impl SessionStore for PausingStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
+        self.inner.load(key).await
+    }
+    async fn save(&self, state: State, ttl: &CookieDuration) -> Result<SessionKey, SaveError> {
+        self.inner.save(state, ttl).await
+    }
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: State,
+        ttl: &CookieDuration,
+    ) -> Result<SessionKey, UpdateError> {
+        self.pause.wait_if_armed().await;
+        self.inner.update(key, state, ttl).await
+    }
+    async fn update_ttl(&self, key: &SessionKey, ttl: &CookieDuration) -> anyhow::Result<()> {
+        self.inner.update_ttl(key, ttl).await
+    }
+    async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
+        self.inner.delete(key).await
+    }
+}
+
+#[tokio::test]
+async fn a_delete_cannot_land_between_the_read_and_the_write_of_an_update() {
+    let bare = PausingStore::default();
+    let store = AutoLogoutStore::new(bare.clone());
+    let ttl = CookieDuration::hours(1);
+    let signed_in = || {
+        let stamps = serde_json::to_string(&Stamps::at_login(T0).encode()).unwrap();
+        State::from([(Stamps::SESSION_KEY.to_owned(), stamps)])
+    };
+    store_lock::a_delete_cannot_land_between_the_read_and_the_write_of_a_save(
+        "actix",
+        &bare.pause,
+        async || store.save(signed_in(), &ttl).await.unwrap(),
+        async |key| {
+            let key = SessionKey::try_from(key.as_ref().to_owned()).unwrap();
+            store.update(key, signed_in(), &ttl).await.unwrap();
+        },
+        async |key| store.delete(key).await.unwrap(),
+        // Under its key, or anew under another (as an update of a deleted
+        // state is saved by the bare store).
+        async |_| bare.inner.states().iter().any(|s| stamps_in(s).is_some()),
+    )
+    .await;
 }
 
 #[tokio::test]

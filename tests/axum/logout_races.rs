@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::behaviour::store_lock::{self, ATTEMPTS, Pause};
 use auto_logout::axum::{AutoLogout, AutoLogoutLayer, AutoLogoutStore};
 use auto_logout::{Clock, Config, ManualClock, Stamps, Timestamp};
 use axum::Router;
@@ -23,9 +24,6 @@ use support::{Browser, RedisServer, Site, T0};
 use tokio::sync::Notify;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::{MemoryStore, Session, SessionManagerLayer, SessionStore};
-
-/// How many times each race is run (each run is deterministic).
-const ATTEMPTS: usize = 10;
 
 fn config() -> Config {
     Config::builder()
@@ -326,19 +324,12 @@ async fn redis_last_activity_never_moves_backwards() {
     drop(redis);
 }
 
-/// A bare store whose `save` of one record pauses half-way (after the
-/// wrapper has read the stored record), to let a `delete` try to slip in.
+/// A bare store whose armed `save` pauses half-way (after the wrapper has
+/// read the stored record), to let a `delete` try to slip in.
 #[derive(Clone, Debug, Default)]
 struct PausingStore {
     inner: MemoryStore,
-    gate: Arc<PauseGate>,
-}
-
-#[derive(Debug, Default)]
-struct PauseGate {
-    armed: std::sync::atomic::AtomicBool,
-    entered: Notify,
-    release: Notify,
+    pause: Arc<Pause>,
 }
 
 #[async_trait::async_trait]
@@ -347,14 +338,7 @@ impl SessionStore for PausingStore {
         self.inner.create(record).await
     }
     async fn save(&self, record: &Record) -> tower_sessions::session_store::Result<()> {
-        if self
-            .gate
-            .armed
-            .swap(false, std::sync::atomic::Ordering::SeqCst)
-        {
-            self.gate.entered.notify_one();
-            self.gate.release.notified().await;
-        }
+        self.pause.wait_if_armed().await;
         self.inner.save(record).await
     }
     async fn load(&self, id: &Id) -> tower_sessions::session_store::Result<Option<Record>> {
@@ -369,48 +353,27 @@ impl SessionStore for PausingStore {
 async fn a_delete_cannot_land_between_the_read_and_the_write_of_a_save() {
     let bare = PausingStore::default();
     let store = AutoLogoutStore::new(bare.clone());
-    for attempt in 0..ATTEMPTS {
-        let mut record = Record {
-            id: Id::default(),
-            data: Default::default(),
-            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
-        };
-        record.data.insert(
-            Stamps::SESSION_KEY.to_owned(),
-            Stamps::at_login(T0).encode().into(),
-        );
-        store.create(&mut record).await.unwrap();
-        let id = record.id;
-
-        bare.gate
-            .armed
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-        let save = tokio::spawn({
-            let store = store.clone();
-            let record = record.clone();
-            async move { store.save(&record).await }
-        });
-        bare.gate.entered.notified().await; // read done, write not yet
-        let delete = tokio::spawn({
-            let store = store.clone();
-            async move { store.delete(&id).await }
-        });
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(
-            !delete.is_finished(),
-            "attempt {attempt}: the delete waits for the save under way"
-        );
-        bare.gate.release.notify_one();
-        save.await.unwrap().unwrap();
-        delete.await.unwrap().unwrap();
-        assert!(
-            bare.inner.load(&id).await.unwrap().is_none(),
-            "attempt {attempt}: the logout is final"
-        );
-        // A late save of the same record now re-creates nothing.
-        store.save(&record).await.unwrap();
-        assert!(bare.inner.load(&id).await.unwrap().is_none());
-    }
+    store_lock::a_delete_cannot_land_between_the_read_and_the_write_of_a_save(
+        "axum",
+        &bare.pause,
+        async || {
+            let mut record = Record {
+                id: Id::default(),
+                data: Default::default(),
+                expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+            };
+            record.data.insert(
+                Stamps::SESSION_KEY.to_owned(),
+                Stamps::at_login(T0).encode().into(),
+            );
+            store.create(&mut record).await.unwrap();
+            record
+        },
+        async |record| store.save(record).await.unwrap(),
+        async |record| store.delete(&record.id).await.unwrap(),
+        async |record| bare.inner.load(&record.id).await.unwrap().is_some(),
+    )
+    .await;
 }
 
 #[tokio::test]

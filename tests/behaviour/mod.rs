@@ -8,6 +8,10 @@
 //! A step is a request of one of the scenario's browsers (each with its own
 //! cookie jar) with the answer it must get, a move of the site's injected
 //! clock, or a count of the session store's writes since the last count.
+//!
+//! Beside the tables, checks written once as functions over a stack's start
+//! (`hook`, `idle_promise`, `signed_in`), and one over each stack's store
+//! wrapper, driven directly rather than over HTTP (`store_lock`).
 #![allow(dead_code)]
 
 use std::any::Any;
@@ -26,6 +30,7 @@ pub mod idle_promise;
 pub mod input_age;
 pub mod limits;
 pub mod signed_in;
+pub mod store_lock;
 
 /// The passive status endpoint.
 pub const STATUS: &str = "/auto-logout/status";
