@@ -23,7 +23,9 @@ async fn idle(csp: Csp, rounds: usize, label: &str) {
 /// user's activity, and the page, left alone, then logs out `IDLE_TIME`
 /// after that keepalive.
 async fn warning(csp: Csp, label: &str) {
-    let site = Site::start_actix(config(Some(4), Some(60), Some(2)), csp).await;
+    // A 3 s warning, as the axum flow's: the test inspects the dialog before it
+    // clicks, and one clean-clone run saw the click come after a 2 s warning.
+    let site = Site::start_actix(config(Some(6), Some(60), Some(3)), csp).await;
     let Some(b) = Browser::start().await else {
         return;
     };
