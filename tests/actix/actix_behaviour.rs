@@ -77,7 +77,8 @@ where
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
     let gate = Arc::new(Gate::default());
-    let store = AutoLogoutStore::new(FlakyStore::new(app::MemoryStore::default()));
+    let store = AutoLogoutStore::new(FlakyStore::new(app::MemoryStore::default()))
+        .with_timeout(behaviour::STORE_TIMEOUT);
     let routes = routes(gate.clone());
     let extra = move |cfg: &mut web::ServiceConfig| {
         routes(cfg);
@@ -91,7 +92,7 @@ where
         "actix",
         gate,
         move || counts.inner().inner.writes(),
-        move |on| switch.inner().fail(on),
+        move |fault| switch.inner().fault.set(fault),
         site,
     )
 }

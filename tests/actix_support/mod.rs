@@ -7,8 +7,6 @@ pub use auto_logout_demos::actix_demo as app;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::{Key, time::Duration};
@@ -16,7 +14,7 @@ use actix_web::web;
 use auto_logout::actix::AutoLogoutStore;
 use auto_logout::{Config, ManualClock, Stamps};
 
-use crate::support::{Browser, T0};
+use crate::support::{Browser, Fault, FaultSwitch, StoreCall, T0};
 
 /// The actix demo with `settings` over `stack` (and `extra` routes) on a
 /// free loopback port, on its own thread and actix system, as a process of
@@ -240,40 +238,37 @@ impl<S: SessionStore> SessionStore for Bypass<S> {
     }
 }
 
-/// A store that fails every call while its switch is on, as a store that
-/// lost its connection does.
+/// A store that fails, hangs or fails one kind of call as its [`Fault`]
+/// says, as a store that lost its connection does.
 #[derive(Clone, Default)]
 pub struct FlakyStore<S> {
     pub inner: S,
-    pub failing: Arc<AtomicBool>,
+    pub fault: FaultSwitch,
 }
 
 impl<S> FlakyStore<S> {
     pub fn new(inner: S) -> Self {
         FlakyStore {
             inner,
-            failing: Arc::default(),
+            fault: FaultSwitch::default(),
         }
     }
 
+    /// Every call fails (`true`) or works again (`false`).
     pub fn fail(&self, on: bool) {
-        self.failing.store(on, Ordering::SeqCst);
+        self.fault.set(if on { Fault::Fails } else { Fault::Works });
     }
 
-    fn down(&self) -> bool {
-        self.failing.load(Ordering::SeqCst)
+    async fn before(&self, call: StoreCall) -> anyhow::Result<()> {
+        self.fault.before(call).await.map_err(anyhow::Error::msg)
     }
-}
-
-fn outage() -> anyhow::Error {
-    anyhow::anyhow!("connection refused")
 }
 
 impl<S: SessionStore> SessionStore for FlakyStore<S> {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
-        if self.down() {
-            return Err(LoadError::Other(outage()));
-        }
+        self.before(StoreCall::Read)
+            .await
+            .map_err(LoadError::Other)?;
         self.inner.load(key).await
     }
 
@@ -282,9 +277,9 @@ impl<S: SessionStore> SessionStore for FlakyStore<S> {
         state: HashMap<String, String>,
         ttl: &Duration,
     ) -> Result<SessionKey, SaveError> {
-        if self.down() {
-            return Err(SaveError::Other(outage()));
-        }
+        self.before(StoreCall::Write)
+            .await
+            .map_err(SaveError::Other)?;
         self.inner.save(state, ttl).await
     }
 
@@ -294,23 +289,19 @@ impl<S: SessionStore> SessionStore for FlakyStore<S> {
         state: HashMap<String, String>,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        if self.down() {
-            return Err(UpdateError::Other(outage()));
-        }
+        self.before(StoreCall::Write)
+            .await
+            .map_err(UpdateError::Other)?;
         self.inner.update(key, state, ttl).await
     }
 
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
-        if self.down() {
-            return Err(outage());
-        }
+        self.before(StoreCall::Write).await?;
         self.inner.update_ttl(key, ttl).await
     }
 
     async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
-        if self.down() {
-            return Err(outage());
-        }
+        self.before(StoreCall::Delete).await?;
         self.inner.delete(key).await
     }
 }

@@ -6,7 +6,6 @@ use crate::behaviour;
 use crate::support;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use auto_logout::{Config, ManualClock};
@@ -16,42 +15,42 @@ use axum::routing::get;
 use behaviour::hook::{Call, HookLog};
 use behaviour::signed_in;
 use behaviour::{Gate, OWN_CACHING, OWN_POLICY, SLOW, Target};
-use support::{CountingStore, T0, app};
+use support::{CountingStore, FaultSwitch, StoreCall, T0, app};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::{Session, SessionStore, session_store};
 
-/// The counting store, with an outage switch.
+/// The counting store, with a fault switch.
 #[derive(Clone, Debug, Default)]
 struct Flaky {
     inner: CountingStore,
-    down: Arc<AtomicBool>,
+    fault: FaultSwitch,
 }
 
 impl Flaky {
-    fn check(&self) -> session_store::Result<()> {
-        if self.down.load(Ordering::SeqCst) {
-            return Err(session_store::Error::Backend("connection refused".into()));
-        }
-        Ok(())
+    async fn before(&self, call: StoreCall) -> session_store::Result<()> {
+        self.fault
+            .before(call)
+            .await
+            .map_err(|why| session_store::Error::Backend(why.into()))
     }
 }
 
 #[async_trait]
 impl SessionStore for Flaky {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        self.check()?;
+        self.before(StoreCall::Write).await?;
         self.inner.create(record).await
     }
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.check()?;
+        self.before(StoreCall::Write).await?;
         self.inner.save(record).await
     }
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        self.check()?;
+        self.before(StoreCall::Read).await?;
         self.inner.load(id).await
     }
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.check()?;
+        self.before(StoreCall::Delete).await?;
         self.inner.delete(id).await
     }
 }
@@ -86,17 +85,19 @@ async fn launch(config: Config, more: Router, change: impl FnOnce(&mut app::Sett
     let mut settings = app::Settings::new(config);
     settings.clock = Some(clock.clone());
     change(&mut settings);
-    let router = app::router_with(&settings, store.clone(), extra);
+    let guarded = auto_logout::axum::AutoLogoutStore::new(store.clone())
+        .with_timeout(behaviour::STORE_TIMEOUT);
+    let router = app::guarded_router_with(&settings, guarded, extra);
     let addr = app::spawn(router, "127.0.0.1:0").await.unwrap();
     let counts = store.inner.clone();
-    let switch = store.down.clone();
+    let switch = store.fault.clone();
     Target::new(
         addr,
         clock,
         "axum",
         gate,
         move || counts.creates() + counts.total_saves(),
-        move |on| switch.store(on, Ordering::SeqCst),
+        move |fault| switch.set(fault),
         (),
     )
 }

@@ -10,7 +10,7 @@
 //! clock, or a count of the session store's writes since the last count.
 //!
 //! Beside the tables, checks written once as functions over a stack's start
-//! (`hook`, `idle_promise`, `signed_in`), and one over each stack's store
+//! (`hook`, `idle_promise`, `signed_in`, `store_faults`), and one over each stack's store
 //! wrapper, driven directly rather than over HTTP (`store_lock`).
 #![allow(dead_code)]
 
@@ -22,6 +22,7 @@ use std::time::Duration;
 use auto_logout::{Config, ManualClock};
 use tokio::sync::Notify;
 
+pub use crate::support::Fault;
 use crate::support::app::DEFAULT_MESSAGE;
 use crate::support::{Browser, Page};
 
@@ -30,6 +31,7 @@ pub mod idle_promise;
 pub mod input_age;
 pub mod limits;
 pub mod signed_in;
+pub mod store_faults;
 pub mod store_lock;
 
 /// The passive status endpoint.
@@ -50,6 +52,9 @@ pub const IDLE_MESSAGE: &str = "You were signed out after a minute without activ
 pub const SESSION_MESSAGE: &str = "Your five minutes are over. Please sign in again.";
 /// What the demos flash on a sign-out.
 pub const SIGNED_OUT: &str = "You have been signed out.";
+/// The time limit of the store wrapper on both stacks' behaviour sites
+/// (`AutoLogoutStore::with_timeout`): a hanging store is given up after it.
+pub const STORE_TIMEOUT: Duration = Duration::from_millis(500);
 /// The body of the integrations' answer to a failing store.
 pub const STORE_FAILED: &str = "auto-logout: the session store failed";
 
@@ -69,28 +74,35 @@ pub struct Target {
     /// The gates of the site's [`SLOW`] page.
     pub gate: Arc<Gate>,
     writes: Box<dyn Fn() -> usize + Send + Sync>,
-    fail: Box<dyn Fn(bool) + Send + Sync>,
+    fault: Box<dyn Fn(Fault) + Send + Sync>,
     site: crate::support::Target,
 }
 
 impl Target {
     /// `writes` counts the session records the store has written so far
-    /// (created or saved); `fail` switches the store's outage on and off.
+    /// (created or saved); `fault` sets what the store does with its calls.
     pub fn new(
         addr: SocketAddr,
         clock: ManualClock,
         framework: &'static str,
         gate: Arc<Gate>,
         writes: impl Fn() -> usize + Send + Sync + 'static,
-        fail: impl Fn(bool) + Send + Sync + 'static,
+        fault: impl Fn(Fault) + Send + Sync + 'static,
         site: impl Any,
     ) -> Self {
         Target {
             gate,
             writes: Box::new(writes),
-            fail: Box::new(fail),
+            fault: Box::new(fault),
             site: crate::support::Target::new(addr, clock, framework, site),
         }
+    }
+}
+
+impl Target {
+    /// From now on the site's store behaves as `fault` says.
+    pub fn set_fault(&self, fault: Fault) {
+        (self.fault)(fault)
     }
 }
 
@@ -293,8 +305,8 @@ pub enum Step {
     /// The store wrote between `.0` and `.1` records (both included) since
     /// the last `Writes` step or the start; counting starts again.
     Writes(usize, usize),
-    /// The store fails every call (`true`) or works again (`false`).
-    StoreFails(bool),
+    /// From now on the store behaves as the [`Fault`] says.
+    Store(Fault),
     /// The browser requests [`SLOW`]; the step ends when the page has started.
     SlowStart(usize),
     /// [`SLOW`] is released and its answer read.
@@ -316,10 +328,10 @@ const NO_STORE: &[(&str, Option<&str>)] = &[("cache-control", Some("no-store"))]
 const UNTOUCHED: &[(&str, Option<&str>)] = &[("set-cookie", None)];
 const NO_CACHE_POLICY: &[(&str, Option<&str>)] = &[("cache-control", None)];
 const TO_LOGIN: Expect = see_other("/login?next=/");
-const EXPIRED: &[&str] = &[DEFAULT_MESSAGE];
-const NONE: &[&str] = &[];
+pub const EXPIRED: &[&str] = &[DEFAULT_MESSAGE];
+pub const NONE: &[&str] = &[];
 const ACTIVE: &[(&str, &str)] = &[("active", "true")];
-const KEEP_ALIVE: Req = post(KEEPALIVE).with(&[("x-auto-logout", "1")]);
+pub const KEEP_ALIVE: Req = post(KEEPALIVE).with(&[("x-auto-logout", "1")]);
 const IMMUTABLE: Option<&str> = Some("public, max-age=31536000, immutable");
 
 /// Sign in, a page, sign out with its message, anonymous again.
@@ -789,7 +801,7 @@ pub const STORE_ERROR_IS_503: Scenario = Scenario {
     config: django_config,
     steps: &[
         Login(0),
-        StoreFails(true),
+        Store(Fault::Fails),
         Request(
             0,
             get("/"),
@@ -818,7 +830,7 @@ pub const STORE_ERROR_IS_503: Scenario = Scenario {
             KEEP_ALIVE,
             answer(503).headers(NO_STORE).body(STORE_FAILED),
         ),
-        StoreFails(false),
+        Store(Fault::Works),
         Request(0, get("/"), answer(200).contains(&["Hello, demo"])),
         Advance(60_001),
         Request(0, get("/"), TO_LOGIN),
@@ -964,6 +976,12 @@ macro_rules! behaviour_tests {
                 idle_promise::the_logout_window($start, 60_000),
             idle_promise_the_logout_window_at_idle_15_minutes =>
                 idle_promise::the_logout_window($start, 900_000),
+            store_faults_a_hanging_store_is_given_up_at_the_limit =>
+                store_faults::a_hanging_store_is_given_up_at_the_limit($start),
+            store_faults_failing_writes_serve_no_page_and_count_nothing =>
+                store_faults::failing_writes_serve_no_page_and_count_nothing($start),
+            store_faults_failing_deletes_never_lose_a_logout =>
+                store_faults::failing_deletes_never_lose_a_logout($start),
             idle_promise_store_writes_per_session_per_minute_at_idle_60_s_and_15_min =>
                 idle_promise::store_writes_per_session_per_minute_at_idle_60_s_and_15_min($start),
         }
@@ -1041,7 +1059,7 @@ pub async fn run(start: impl AsyncFn(Config) -> Target, scenario: &Scenario) {
                 );
                 counted = now;
             }
-            StoreFails(on) => (site.fail)(on),
+            Store(fault) => site.set_fault(fault),
             SlowStart(who) => {
                 let b = browser(who);
                 slow = Some(tokio::spawn(async move { b.get(SLOW).await }));

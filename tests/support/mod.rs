@@ -466,3 +466,65 @@ impl Target {
         self.clock.advance(Duration::from_millis(millis));
     }
 }
+
+/// What a test store does with each kind of call: the store faults of the
+/// behaviour list (`behaviour::store_faults`), set while the site runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Every call works.
+    Works,
+    /// Every call fails at once, as a store that lost its connection does.
+    Fails,
+    /// No call ever answers, as a store behind a dead TCP peer.
+    Hangs,
+    /// Reads and deletes work; writes (create, save, update) fail.
+    WritesFail,
+    /// Reads and writes work; deletes fail.
+    DeletesFail,
+}
+
+/// The kinds of store call a [`Fault`] tells apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreCall {
+    Read,
+    Write,
+    Delete,
+}
+
+/// A [`Fault`] shared between a test and the store it breaks.
+#[derive(Clone, Debug, Default)]
+pub struct FaultSwitch(Arc<std::sync::atomic::AtomicU8>);
+
+impl FaultSwitch {
+    const FAULTS: [Fault; 5] = [
+        Fault::Works,
+        Fault::Fails,
+        Fault::Hangs,
+        Fault::WritesFail,
+        Fault::DeletesFail,
+    ];
+
+    /// From now on the store behaves as `fault` says.
+    pub fn set(&self, fault: Fault) {
+        let index = Self::FAULTS.iter().position(|f| *f == fault).unwrap();
+        self.0
+            .store(index as u8, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The fault in force.
+    pub fn get(&self) -> Fault {
+        Self::FAULTS[self.0.load(std::sync::atomic::Ordering::SeqCst) as usize]
+    }
+
+    /// Called by the store before a `call`: `Err` when the call must fail,
+    /// never ready when it must hang.
+    pub async fn before(&self, call: StoreCall) -> Result<(), &'static str> {
+        match (self.get(), call) {
+            (Fault::Hangs, _) => std::future::pending().await,
+            (Fault::Fails, _)
+            | (Fault::WritesFail, StoreCall::Write)
+            | (Fault::DeletesFail, StoreCall::Delete) => Err("connection refused"),
+            _ => Ok(()),
+        }
+    }
+}
