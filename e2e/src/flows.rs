@@ -13,7 +13,7 @@ use axum::http::Method;
 use fantoccini::Locator;
 use fantoccini::key::Key;
 
-use crate::{Browser, Csp, Hit, IDLE_MESSAGE, Recorder, SESSION_MESSAGE, Site, config};
+use crate::{Browser, Csp, Demo, Hit, IDLE_MESSAGE, Recorder, SESSION_MESSAGE, Site, config};
 use crate::{ms_between, until};
 
 /// The looser bound where the browser's side cannot be timed closely: leaving
@@ -445,10 +445,10 @@ pub async fn idle_logout(b: &Browser, site: &Site, csp: Csp, label: &str) -> Del
     delay
 }
 
-/// Idle logout on the axum demo, `rounds` times in one browser (sign in
+/// Idle logout on the `demo`, `rounds` times in one browser (sign in
 /// again each time): [`idle_rounds_on`].
-pub async fn idle_logout_rounds(csp: Csp, rounds: usize, label: &str) -> Vec<Delay> {
-    let site = Site::start(config(Some(3), Some(60), Some(2)), csp).await;
+pub async fn idle_logout_rounds(demo: Demo, csp: Csp, rounds: usize, label: &str) -> Vec<Delay> {
+    let site = Site::on(demo, config(Some(3), Some(60), Some(2)), csp).await;
     idle_rounds_on(&site, csp, rounds, label).await
 }
 
@@ -477,8 +477,8 @@ pub async fn idle_rounds_on(site: &Site, csp: Csp, rounds: usize, label: &str) -
 /// Session limit with continuous activity (page-side requests every 400 ms
 /// and a reload): the session ends at SESSION_TIME anyway, with the session
 /// message; its warning informs without an extend button.
-pub async fn session_limit(csp: Csp, label: &str) {
-    let site = Site::start(config(Some(4), Some(7), Some(2)), csp).await;
+pub async fn session_limit(demo: Demo, csp: Csp, label: &str) {
+    let site = Site::on(demo, config(Some(4), Some(7), Some(2)), csp).await;
     let Some(b) = Browser::start().await else {
         return;
     };
@@ -626,8 +626,8 @@ pub async fn session_limit(csp: Csp, label: &str) {
 /// user out during a pause. Nobody leaves while busy; afterwards every window
 /// reaches the login page between IDLE_TIME - 1 % and IDLE_TIME + [`LATE_MS`] after
 /// the last reload, and no script request extended the session.
-pub async fn three_tabs(csp: Csp, label: &str) {
-    let site = Site::start(config(Some(3), Some(60), Some(2)), csp).await;
+pub async fn three_tabs(demo: Demo, csp: Csp, label: &str) {
+    let site = Site::on(demo, config(Some(3), Some(60), Some(2)), csp).await;
     let Some(b) = Browser::start().await else {
         return;
     };
@@ -797,10 +797,10 @@ fn keepalives(site: &Site) -> Vec<Hit> {
 /// Warning: appears WARN_BEFORE early as an `alertdialog` with focus inside;
 /// "Stay signed in" extends the idle deadline (checked through `status`),
 /// Escape does too; then, left alone, the page logs out.
-pub async fn warning(csp: Csp, label: &str) {
+pub async fn warning(demo: Demo, csp: Csp, label: &str) {
     // A 3 s warning: the test inspects the dialog before it clicks, and one
     // clean-clone run saw that take 2 s (the click came after a 2 s warning).
-    let site = Site::start(config(Some(6), Some(60), Some(3)), csp).await;
+    let site = Site::on(demo, config(Some(6), Some(60), Some(3)), csp).await;
     let Some(b) = Browser::start().await else {
         return;
     };
@@ -877,10 +877,15 @@ pub async fn warning(csp: Csp, label: &str) {
                     .expect("press Escape");
             }
         }
-        assert!(
-            b.wait_dialog_gone(Duration::from_secs(2)).await,
-            "{label}: the dialog stayed after {how}"
-        );
+        if !b.wait_dialog_gone(Duration::from_secs(2)).await {
+            // What the page and the server saw, so that a failure says why.
+            panic!(
+                "{label}: the dialog stayed after {how}; requests since:\n{}\npage events: {:?}\nconsole: {:?}",
+                Recorder::dump(&site.log.since(acted), acted),
+                b.watched().await.events,
+                b.console().await
+            );
+        }
         let after = b.status(&site).await;
         let kept = keepalives(&site);
         println!(

@@ -307,6 +307,28 @@ async fn record(State(rec): State<Recorder>, req: Request, next: Next) -> Respon
     res
 }
 
+/// Which demo a browser flow runs on: every flow of `flows` runs on both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Demo {
+    /// axum, tower-sessions, axum-messages, MiniJinja ([`Site::start`]).
+    Axum,
+    /// actix-web, actix-session, Tera ([`Site::start_actix`]).
+    Actix,
+}
+
+impl Demo {
+    /// Both demos, axum first.
+    pub const BOTH: [Demo; 2] = [Demo::Axum, Demo::Actix];
+
+    /// `axum` or `actix`, for labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            Demo::Axum => "axum",
+            Demo::Actix => "actix",
+        }
+    }
+}
+
 /// The demo site on a free loopback port, with a recorder around it.
 pub struct Site {
     /// `http://127.0.0.1:<port>`
@@ -320,6 +342,14 @@ impl Site {
     /// session store, and the extra pages of [`extra_routes`].
     pub async fn start(config: Config, csp: Csp) -> Site {
         Site::start_with(config, csp, app::default_htmx()).await
+    }
+
+    /// The `demo` with `config` and `csp`: [`Site::start`] or [`Site::start_actix`].
+    pub async fn on(demo: Demo, config: Config, csp: Csp) -> Site {
+        match demo {
+            Demo::Axum => Site::start(config, csp).await,
+            Demo::Actix => Site::start_actix(config, csp).await,
+        }
     }
 
     /// [`Site::start`] with the home page's htmx button on `htmx` (served as

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use auto_logout::Config;
 use auto_logout_e2e::flows::{self, LATE_MS, early_ms};
-use auto_logout_e2e::{Browser, Csp, IDLE_MESSAGE, Recorder, Site, ms_between};
+use auto_logout_e2e::{Browser, Csp, Demo, IDLE_MESSAGE, Recorder, Site, ms_between};
 use fantoccini::Locator;
 
 const IDLE: i64 = 4;
@@ -65,8 +65,27 @@ async fn type_for(b: &Browser, length: Duration, every: Duration) -> Vec<(Instan
 
 #[tokio::test]
 async fn typing_keeps_the_session_with_few_keepalives() {
-    let label = "client activity";
-    let site = Site::start(config(true), Csp::Off).await;
+    typing_keeps_the_session(Demo::Axum).await;
+}
+
+#[tokio::test]
+async fn actix_typing_keeps_the_session_with_few_keepalives() {
+    typing_keeps_the_session(Demo::Actix).await;
+}
+
+#[tokio::test]
+async fn without_the_option_typing_does_not_keep_the_session() {
+    typing_without_the_option(Demo::Axum).await;
+}
+
+#[tokio::test]
+async fn actix_without_the_option_typing_does_not_keep_the_session() {
+    typing_without_the_option(Demo::Actix).await;
+}
+
+async fn typing_keeps_the_session(demo: Demo) {
+    let label = &format!("{} client activity", demo.name());
+    let site = Site::on(demo, config(true), Csp::Off).await;
     let Some(b) = Browser::start().await else {
         return;
     };
@@ -161,10 +180,9 @@ async fn typing_keeps_the_session_with_few_keepalives() {
     b.quit().await;
 }
 
-#[tokio::test]
-async fn without_the_option_typing_does_not_keep_the_session() {
-    let label = "client activity off";
-    let site = Site::start(config(false), Csp::Off).await;
+async fn typing_without_the_option(demo: Demo) {
+    let label = &format!("{} client activity off", demo.name());
+    let site = Site::on(demo, config(false), Csp::Off).await;
     let Some(b) = Browser::start().await else {
         return;
     };

@@ -13,7 +13,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use auto_logout_e2e::{Browser, Csp, Site, config, flows};
+use auto_logout_e2e::{Browser, Csp, Demo, Site, config, flows};
 use axum::Router;
 use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse};
@@ -22,42 +22,42 @@ use serde_json::json;
 
 #[tokio::test]
 async fn strict_idle_logout() {
-    flows::idle_logout_rounds(Csp::Strict, 1, "strict idle").await;
+    flows::idle_logout_rounds(Demo::Axum, Csp::Strict, 1, "strict idle").await;
 }
 
 #[tokio::test]
 async fn strict_warning() {
-    flows::warning(Csp::Strict, "strict warning").await;
+    flows::warning(Demo::Axum, Csp::Strict, "strict warning").await;
 }
 
 #[tokio::test]
 async fn strict_session_limit() {
-    flows::session_limit(Csp::Strict, "strict session").await;
+    flows::session_limit(Demo::Axum, Csp::Strict, "strict session").await;
 }
 
 #[tokio::test]
 async fn strict_three_tabs() {
-    flows::three_tabs(Csp::Strict, "strict three tabs").await;
+    flows::three_tabs(Demo::Axum, Csp::Strict, "strict three tabs").await;
 }
 
 #[tokio::test]
 async fn nonce_idle_logout() {
-    flows::idle_logout_rounds(Csp::Nonce, 1, "nonce idle").await;
+    flows::idle_logout_rounds(Demo::Axum, Csp::Nonce, 1, "nonce idle").await;
 }
 
 #[tokio::test]
 async fn nonce_warning() {
-    flows::warning(Csp::Nonce, "nonce warning").await;
+    flows::warning(Demo::Axum, Csp::Nonce, "nonce warning").await;
 }
 
 #[tokio::test]
 async fn nonce_session_limit() {
-    flows::session_limit(Csp::Nonce, "nonce session").await;
+    flows::session_limit(Demo::Axum, Csp::Nonce, "nonce session").await;
 }
 
 #[tokio::test]
 async fn nonce_three_tabs() {
-    flows::three_tabs(Csp::Nonce, "nonce three tabs").await;
+    flows::three_tabs(Demo::Axum, Csp::Nonce, "nonce three tabs").await;
 }
 
 /// Another origin on loopback, as an attacker's server would be: every request

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use auto_logout_e2e::flows;
-use auto_logout_e2e::{Browser, Csp, Hit, Recorder, Site, config, ms_between};
+use auto_logout_e2e::{Browser, Csp, Demo, Hit, Recorder, Site, config, ms_between};
 use fantoccini::Locator;
 use serde_json::json;
 
@@ -19,9 +19,10 @@ fn left_for_login(h: &Hit) -> bool {
     h.path == LEFT || h.location.as_deref() == Some(LEFT)
 }
 
-async fn sign_out_everywhere(csp: Csp, label: &str) {
+async fn sign_out_everywhere(demo: Demo, csp: Csp, label: &str) {
+    let label = &format!("{} {label}", demo.name());
     // Long limits: nothing but the sign-out can send the second window away.
-    let site = Site::start(config(Some(60), Some(300), None), csp).await;
+    let site = Site::on(demo, config(Some(60), Some(300), None), csp).await;
     let Some(b) = Browser::start().await else {
         return;
     };
@@ -117,17 +118,32 @@ async fn sign_out_everywhere(csp: Csp, label: &str) {
 
 #[tokio::test]
 async fn sign_out_in_one_window_signs_out_the_others() {
-    sign_out_everywhere(Csp::Off, "sign-out").await;
+    sign_out_everywhere(Demo::Axum, Csp::Off, "sign-out").await;
+}
+
+#[tokio::test]
+async fn actix_sign_out_in_one_window_signs_out_the_others() {
+    sign_out_everywhere(Demo::Actix, Csp::Off, "sign-out").await;
 }
 
 #[tokio::test]
 async fn sign_out_everywhere_under_strict_csp() {
-    sign_out_everywhere(Csp::Strict, "strict sign-out").await;
+    sign_out_everywhere(Demo::Axum, Csp::Strict, "strict sign-out").await;
+}
+
+#[tokio::test]
+async fn actix_sign_out_everywhere_under_strict_csp() {
+    sign_out_everywhere(Demo::Actix, Csp::Strict, "strict sign-out").await;
 }
 
 #[tokio::test]
 async fn sign_out_everywhere_with_a_nonce() {
-    sign_out_everywhere(Csp::Nonce, "nonce sign-out").await;
+    sign_out_everywhere(Demo::Axum, Csp::Nonce, "nonce sign-out").await;
+}
+
+#[tokio::test]
+async fn actix_sign_out_everywhere_with_a_nonce() {
+    sign_out_everywhere(Demo::Actix, Csp::Nonce, "nonce sign-out").await;
 }
 
 /// What a hostile page of the same origin posts, every 100 ms, on the plain
@@ -155,8 +171,17 @@ return scope;"#;
 
 #[tokio::test]
 async fn a_hostile_page_cannot_keep_a_protected_tab_past_the_servers_logout() {
-    let label = "hostile channel";
-    let site = Site::start(config(Some(3), Some(60), None), Csp::Off).await;
+    hostile_page(Demo::Axum).await;
+}
+
+#[tokio::test]
+async fn actix_a_hostile_page_cannot_keep_a_protected_tab_past_the_servers_logout() {
+    hostile_page(Demo::Actix).await;
+}
+
+async fn hostile_page(demo: Demo) {
+    let label = &format!("{} hostile channel", demo.name());
+    let site = Site::on(demo, config(Some(3), Some(60), None), Csp::Off).await;
     let Some(b) = Browser::start().await else {
         return;
     };

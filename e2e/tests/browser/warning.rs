@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use auto_logout_e2e::{Browser, Csp, Site, config, flows, save_screenshot, until};
+use auto_logout_e2e::{Browser, Csp, Demo, Site, config, flows, save_screenshot, until};
 
 #[tokio::test]
 async fn warning_stay_signed_in_and_escape_extend() {
-    flows::warning(Csp::Off, "warning").await;
+    flows::warning(Demo::Axum, Csp::Off, "warning").await;
 }
 
 #[tokio::test]

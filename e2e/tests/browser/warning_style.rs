@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use auto_logout::Config;
 use auto_logout_e2e::flows;
-use auto_logout_e2e::{Browser, Csp, Site};
+use auto_logout_e2e::{Browser, Csp, Demo, Site};
 use serde_json::Value as Json;
 
 fn config(stylesheet: bool) -> Config {
@@ -37,8 +37,9 @@ return {
   live: { position: ls.position, clip: ls.clip, width: ls.width, height: ls.height, overflow: ls.overflow }
 };"#;
 
-async fn styled_without_any_link(csp: Csp, label: &str) {
-    let site = Site::start(config(true), csp).await;
+async fn styled_without_any_link(demo: Demo, csp: Csp, label: &str) {
+    let label = &format!("{} {label}", demo.name());
+    let site = Site::on(demo, config(true), csp).await;
     let Some(b) = Browser::start().await else {
         return;
     };
@@ -79,17 +80,32 @@ async fn styled_without_any_link(csp: Csp, label: &str) {
 
 #[tokio::test]
 async fn styled_and_positioned_without_csp() {
-    styled_without_any_link(Csp::Off, "style, no CSP").await;
+    styled_without_any_link(Demo::Axum, Csp::Off, "style, no CSP").await;
+}
+
+#[tokio::test]
+async fn actix_styled_and_positioned_without_csp() {
+    styled_without_any_link(Demo::Actix, Csp::Off, "style, no CSP").await;
 }
 
 #[tokio::test]
 async fn styled_and_positioned_under_strict_csp() {
-    styled_without_any_link(Csp::Strict, "style, strict CSP").await;
+    styled_without_any_link(Demo::Axum, Csp::Strict, "style, strict CSP").await;
+}
+
+#[tokio::test]
+async fn actix_styled_and_positioned_under_strict_csp() {
+    styled_without_any_link(Demo::Actix, Csp::Strict, "style, strict CSP").await;
 }
 
 #[tokio::test]
 async fn styled_and_positioned_with_a_nonce() {
-    styled_without_any_link(Csp::Nonce, "style, nonce CSP").await;
+    styled_without_any_link(Demo::Axum, Csp::Nonce, "style, nonce CSP").await;
+}
+
+#[tokio::test]
+async fn actix_styled_and_positioned_with_a_nonce() {
+    styled_without_any_link(Demo::Actix, Csp::Nonce, "style, nonce CSP").await;
 }
 
 #[tokio::test]
