@@ -352,6 +352,14 @@ impl Site {
         }
     }
 
+    /// [`Site::on`] with the home page's htmx button on `htmx`.
+    pub async fn on_with(demo: Demo, config: Config, csp: Csp, htmx: Option<PathBuf>) -> Site {
+        match demo {
+            Demo::Axum => Site::start_with(config, csp, htmx).await,
+            Demo::Actix => Site::start_actix_with(config, csp, htmx).await,
+        }
+    }
+
     /// [`Site::start`] with the home page's htmx button on `htmx` (served as
     /// `/static/htmx.js`; `None`: no button).
     pub async fn start_with(config: Config, csp: Csp, htmx: Option<PathBuf>) -> Site {
@@ -983,11 +991,17 @@ impl Site {
     /// runs on its own thread and actix system until the test process ends.
     /// It has the demo's pages only (not [`extra_routes`]).
     pub async fn start_actix(config: Config, csp: Csp) -> Site {
+        Site::start_actix_with(config, csp, app::default_htmx()).await
+    }
+
+    /// [`Site::start_actix`] with the home page's htmx button on `htmx`, as
+    /// [`Site::start_with`].
+    pub async fn start_actix_with(config: Config, csp: Csp, htmx: Option<PathBuf>) -> Site {
         use actix_web::dev::Service;
 
         let mut settings = actix_app::Settings::new(config.clone());
         settings.csp = csp;
-        settings.htmx = app::default_htmx();
+        settings.htmx = htmx;
         let log = Recorder::new(config.clone());
         let rec = log.clone();
         let (tx, rx) = std::sync::mpsc::channel();

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use auto_logout::Config;
 use auto_logout_e2e::{
-    Browser, Csp, IDLE_MESSAGE, Recorder, Site, require_file, sleep_until, until,
+    Browser, Csp, Demo, IDLE_MESSAGE, Recorder, Site, require_file, sleep_until, until,
 };
 use fantoccini::Locator;
 use serde_json::Value as Json;
@@ -50,7 +50,7 @@ async fn fragment_text(b: &Browser) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
 
-async fn back_to_the_page(package: &str, major: &str) {
+async fn back_to_the_page(demo: Demo, package: &str, major: &str) {
     let file = htmx_file(package);
     if !require_file(
         &file,
@@ -69,7 +69,7 @@ async fn back_to_the_page(package: &str, major: &str) {
         .passive_path("/static/")
         .build()
         .expect("config");
-    let site = Site::start_with(config, Csp::Off, Some(file)).await;
+    let site = Site::on_with(demo, config, Csp::Off, Some(file)).await;
     let Some(b) = Browser::start().await else {
         return;
     };
@@ -246,10 +246,20 @@ async fn back_to_the_page(package: &str, major: &str) {
 
 #[tokio::test]
 async fn htmx2_expired_action_goes_to_login_for_the_page_and_back() {
-    back_to_the_page("htmx2", "2.").await;
+    back_to_the_page(Demo::Axum, "htmx2", "2.").await;
 }
 
 #[tokio::test]
 async fn htmx4_expired_action_goes_to_login_for_the_page_and_back() {
-    back_to_the_page("htmx4", "4.").await;
+    back_to_the_page(Demo::Axum, "htmx4", "4.").await;
+}
+
+#[tokio::test]
+async fn actix_htmx2_expired_action_goes_to_login_for_the_page_and_back() {
+    back_to_the_page(Demo::Actix, "htmx2", "2.").await;
+}
+
+#[tokio::test]
+async fn actix_htmx4_expired_action_goes_to_login_for_the_page_and_back() {
+    back_to_the_page(Demo::Actix, "htmx4", "4.").await;
 }
