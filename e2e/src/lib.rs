@@ -418,14 +418,7 @@ async fn cached_page(
     if !signed_in(&session).await {
         return Redirect::to("/login?next=/cached").into_response();
     }
-    let script = ctx.map_or_else(String::new, |c| {
-        c.context().redirect_to_login_immediately().to_string()
-    });
-    let mut res = plain_page(
-        "Cached",
-        "<h1>Cached</h1><p><a href=\"/public\">public page</a></p>",
-        &script,
-    );
+    let mut res = plain_page("Cached", CACHED_BODY, &script_of(ctx));
     res.headers_mut().insert(
         header::CACHE_CONTROL,
         axum::http::HeaderValue::from_static("private, no-cache"),
@@ -438,11 +431,34 @@ async fn signed_in(session: &Session) -> bool {
 }
 
 fn plain_page(title: &str, body: &str, script: &str) -> Response {
-    Html(format!(
+    Html(plain_html(title, body, script)).into_response()
+}
+
+/// The extra pages' HTML, the same on both demos.
+fn plain_html(title: &str, body: &str, script: &str) -> String {
+    format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
          <link rel=\"stylesheet\" href=\"/static/demo.css\"></head><body><main>{body}</main>{script}</body></html>"
-    ))
-    .into_response()
+    )
+}
+
+/// The body of `GET /form`.
+const FORM_BODY: &str = "<h1>Form</h1><form method=\"post\" action=\"/form\"><input name=\"note\" value=\"draft\">\
+         <button id=\"send\" type=\"submit\">Send</button></form>";
+/// The body of `GET /cached`.
+const CACHED_BODY: &str = "<h1>Cached</h1><p><a href=\"/public\">public page</a></p>";
+
+/// The body of `POST /form`: the note, letters and digits only.
+fn saved_body(note: &str) -> String {
+    let note: String = note.chars().filter(char::is_ascii_alphanumeric).collect();
+    format!("<h1 id=\"saved\">Saved: {note}</h1>")
+}
+
+/// The script tag an extra page carries, when the middleware gave a context.
+fn script_of(ctx: Option<auto_logout::axum::AutoLogoutContext>) -> String {
+    ctx.map_or_else(String::new, |c| {
+        c.context().redirect_to_login_immediately().to_string()
+    })
 }
 
 async fn form_page(
@@ -452,15 +468,7 @@ async fn form_page(
     if !signed_in(&session).await {
         return Redirect::to("/login?next=/form").into_response();
     }
-    let script = ctx.map_or_else(String::new, |c| {
-        c.context().redirect_to_login_immediately().to_string()
-    });
-    plain_page(
-        "Form",
-        "<h1>Form</h1><form method=\"post\" action=\"/form\"><input name=\"note\" value=\"draft\">\
-         <button id=\"send\" type=\"submit\">Send</button></form>",
-        &script,
-    )
+    plain_page("Form", FORM_BODY, &script_of(ctx))
 }
 
 #[derive(serde::Deserialize)]
@@ -476,19 +484,71 @@ async fn form_posted(
     if !signed_in(&session).await {
         return Redirect::to("/login?next=/form").into_response();
     }
-    let script = ctx.map_or_else(String::new, |c| {
-        c.context().redirect_to_login_immediately().to_string()
-    });
-    let note: String = note
-        .note
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
-    plain_page(
-        "Saved",
-        &format!("<h1 id=\"saved\">Saved: {note}</h1>"),
-        &script,
-    )
+    plain_page("Saved", &saved_body(&note.note), &script_of(ctx))
+}
+
+/// [`extra_routes`] on the actix demo: the same pages, the same HTML.
+pub fn actix_extra_routes(cfg: &mut actix_web::web::ServiceConfig) {
+    use actix_web::web;
+    cfg.route("/form", web::get().to(actix_form_page))
+        .route("/form", web::post().to(actix_form_posted))
+        .route("/cached", web::get().to(actix_cached_page));
+}
+
+fn actix_signed_in(session: &actix_session::Session) -> bool {
+    matches!(session.get::<String>(app::USER_KEY), Ok(Some(_)))
+}
+
+fn actix_page(
+    title: &str,
+    body: &str,
+    ctx: Option<auto_logout::actix::AutoLogoutContext>,
+) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(plain_html(title, body, &script_of(ctx)))
+}
+
+fn actix_to_login(next: &str) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::SeeOther()
+        .insert_header(("location", format!("/login?next={next}")))
+        .finish()
+}
+
+async fn actix_cached_page(
+    session: actix_session::Session,
+    ctx: Option<auto_logout::actix::AutoLogoutContext>,
+) -> actix_web::HttpResponse {
+    if !actix_signed_in(&session) {
+        return actix_to_login("/cached");
+    }
+    let mut res = actix_page("Cached", CACHED_BODY, ctx);
+    res.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("private, no-cache"),
+    );
+    res
+}
+
+async fn actix_form_page(
+    session: actix_session::Session,
+    ctx: Option<auto_logout::actix::AutoLogoutContext>,
+) -> actix_web::HttpResponse {
+    if !actix_signed_in(&session) {
+        return actix_to_login("/form");
+    }
+    actix_page("Form", FORM_BODY, ctx)
+}
+
+async fn actix_form_posted(
+    session: actix_session::Session,
+    ctx: Option<auto_logout::actix::AutoLogoutContext>,
+    note: actix_web::web::Form<Note>,
+) -> actix_web::HttpResponse {
+    if !actix_signed_in(&session) {
+        return actix_to_login("/form");
+    }
+    actix_page("Saved", &saved_body(&note.note), ctx)
 }
 
 // ---------------------------------------------------------------------------
@@ -989,7 +1049,7 @@ impl Site {
     /// and `csp`, the system clock and an in-memory session store, on a free
     /// loopback port, with the [`Recorder`] around it as on axum. The server
     /// runs on its own thread and actix system until the test process ends.
-    /// It has the demo's pages only (not [`extra_routes`]).
+    /// It has the demo's pages and [`actix_extra_routes`].
     pub async fn start_actix(config: Config, csp: Csp) -> Site {
         Site::start_actix_with(config, csp, app::default_htmx()).await
     }
@@ -1016,7 +1076,7 @@ impl Site {
                 let addr = listener.local_addr().expect("the bound address");
                 let server = actix_web::HttpServer::new(move || {
                     let rec = rec.clone();
-                    actix_app::app(settings.clone(), stack.clone(), actix_app::no_routes).wrap_fn(
+                    actix_app::app(settings.clone(), stack.clone(), actix_extra_routes).wrap_fn(
                         move |req, srv| {
                             let at = Instant::now();
                             let method = Method::from_bytes(req.method().as_str().as_bytes())

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use auto_logout_e2e::flows::{self, MAX_DELAY_MS};
 use auto_logout_e2e::{
-    BLOCK_STORAGE, Browser, Csp, IDLE_MESSAGE, NO_BROADCAST_CHANNEL, Recorder, Site, config,
+    BLOCK_STORAGE, Browser, Csp, Demo, IDLE_MESSAGE, NO_BROADCAST_CHANNEL, Recorder, Site, config,
     ms_between, sleep_until, until,
 };
 use fantoccini::Locator;
@@ -16,8 +16,8 @@ use serde_json::Value as Json;
 /// content, its timers frozen): it must leave at once. The page is `/cached`,
 /// whose handler chose `Cache-Control: private, no-cache` (the layer marks
 /// other pages of a session `no-store`, which keeps them out of the cache).
-async fn back_after(end_session: &str) {
-    let site = Site::start(config(Some(3), Some(60), None), Csp::Off).await;
+async fn back_after(demo: Demo, end_session: &str) {
+    let site = Site::on(demo, config(Some(3), Some(60), None), Csp::Off).await;
     let Some(b) = Browser::start().await else {
         return;
     };
@@ -102,19 +102,38 @@ async fn back_after(end_session: &str) {
 
 #[tokio::test]
 async fn bfcache_restore_after_expiry_leaves_at_once() {
-    back_after("expiry").await;
+    back_after(Demo::Axum, "expiry").await;
 }
 
 #[tokio::test]
 async fn bfcache_restore_after_sign_out_leaves_at_once() {
-    back_after("sign-out").await;
+    back_after(Demo::Axum, "sign-out").await;
+}
+
+#[tokio::test]
+async fn actix_bfcache_restore_after_expiry_leaves_at_once() {
+    back_after(Demo::Actix, "expiry").await;
+}
+
+#[tokio::test]
+async fn actix_bfcache_restore_after_sign_out_leaves_at_once() {
+    back_after(Demo::Actix, "sign-out").await;
 }
 
 /// A page reached by POST: the logout navigates by GET (no resubmission prompt,
 /// no second POST).
 #[tokio::test]
 async fn page_reached_by_post_leaves_by_get() {
-    let site = Site::start(config(Some(3), Some(60), None), Csp::Off).await;
+    post_page_leaves_by_get(Demo::Axum).await;
+}
+
+#[tokio::test]
+async fn actix_page_reached_by_post_leaves_by_get() {
+    post_page_leaves_by_get(Demo::Actix).await;
+}
+
+async fn post_page_leaves_by_get(demo: Demo) {
+    let site = Site::on(demo, config(Some(3), Some(60), None), Csp::Off).await;
     let Some(b) = Browser::start().await else {
         return;
     };
@@ -157,7 +176,16 @@ async fn page_reached_by_post_leaves_by_get() {
 /// to the fragment.
 #[tokio::test]
 async fn url_with_fragment_leaves() {
-    let site = Site::start(config(Some(3), Some(60), None), Csp::Off).await;
+    fragment_leaves(Demo::Axum).await;
+}
+
+#[tokio::test]
+async fn actix_url_with_fragment_leaves() {
+    fragment_leaves(Demo::Actix).await;
+}
+
+async fn fragment_leaves(demo: Demo) {
+    let site = Site::on(demo, config(Some(3), Some(60), None), Csp::Off).await;
     let Some(b) = Browser::start().await else {
         return;
     };
@@ -227,13 +255,13 @@ async fn prepare(b: &Browser, broadcast: bool) {
 /// With `BroadcastChannel`: two windows stay in step (a reload in one moves the
 /// other's deadline) and both log out. Without it too: each window still logs
 /// out by itself.
-async fn storage_blocked(broadcast: bool) {
-    let label = if broadcast {
-        "storage blocked"
+async fn storage_blocked(demo: Demo, broadcast: bool) {
+    let label = &if broadcast {
+        format!("{} storage blocked", demo.name())
     } else {
-        "storage blocked, no BroadcastChannel"
+        format!("{} storage blocked, no BroadcastChannel", demo.name())
     };
-    let site = Site::start(config(Some(3), Some(60), None), Csp::Off).await;
+    let site = Site::on(demo, config(Some(3), Some(60), None), Csp::Off).await;
     let Some(b) = Browser::start().await else {
         return;
     };
@@ -345,10 +373,20 @@ async fn storage_blocked(broadcast: bool) {
 
 #[tokio::test]
 async fn storage_blocked_tabs_stay_in_step() {
-    storage_blocked(true).await;
+    storage_blocked(Demo::Axum, true).await;
 }
 
 #[tokio::test]
 async fn storage_and_broadcast_channel_missing() {
-    storage_blocked(false).await;
+    storage_blocked(Demo::Axum, false).await;
+}
+
+#[tokio::test]
+async fn actix_storage_blocked_tabs_stay_in_step() {
+    storage_blocked(Demo::Actix, true).await;
+}
+
+#[tokio::test]
+async fn actix_storage_and_broadcast_channel_missing() {
+    storage_blocked(Demo::Actix, false).await;
 }
