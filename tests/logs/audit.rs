@@ -256,35 +256,90 @@ async fn keepalive(b: &Browser, with_header: bool) -> u16 {
 }
 
 // ---------------------------------------------------------------------------
-// axum
+// The checks, written once, and each stack's site for them
 
-#[tokio::test]
-async fn axum_an_idle_logout_is_logged_with_its_reason_and_ages() {
-    let (_turn, log) = listen().await;
+/// A change of a stored session under way.
+type Tampering = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// One stack's demo site with a manual clock, as the audit checks need it.
+struct AuditSite {
+    site: support::Target,
+    /// What must never reach the log once `b` has signed in: its session id
+    /// or keys, its cookie, the user's data.
+    secrets: Box<dyn Fn(&Browser) -> Vec<String>>,
+    /// Puts this JSON value under the stamps' key of `b`'s stored session.
+    tamper: Box<dyn Fn(&Browser, serde_json::Value) -> Tampering>,
+}
+
+/// The axum demo over a counting store.
+async fn axum_site() -> AuditSite {
     let site = Site::start(config()).await;
+    let store = site.store.clone();
+    let target = support::Target::new(site.addr, site.clock.clone(), "axum", site);
+    AuditSite {
+        site: target,
+        secrets: Box::new(|b| {
+            vec![
+                b.session_id().unwrap().to_string(),
+                app::USERNAME.to_owned(),
+            ]
+        }),
+        tamper: Box::new(move |b, value| {
+            let (store, id) = (store.clone(), b.session_id().unwrap());
+            Box::pin(async move { store.tamper(id, Stamps::SESSION_KEY, value).await })
+        }),
+    }
+}
+
+/// The actix demo over a [`LeakyActixStore`] that has not failed yet.
+async fn actix_audit_site() -> AuditSite {
+    let (site, store) = actix_site();
+    let target = support::Target::new(site.addr, site.clock.clone(), "actix", site);
+    let tampered = store.clone();
+    AuditSite {
+        site: target,
+        secrets: Box::new(move |b| {
+            let mut secrets = actix_secrets(b, &store);
+            secrets.push(app::USERNAME.to_owned());
+            secrets
+        }),
+        tamper: Box::new(move |_, value| {
+            tampered
+                .inner
+                .tamper(Stamps::SESSION_KEY, &value.to_string());
+            Box::pin(async {})
+        }),
+    }
+}
+
+/// Requests within the limits log nothing; 60.001 s after the last request
+/// the logout is logged once, for inactivity, with both ages.
+async fn idle_logout_is_logged(audit: AuditSite) {
+    let (_turn, log) = listen().await;
+    let site = &audit.site;
     let b = site.browser();
     b.login().await;
-    let id = b.session_id().unwrap().to_string();
-    // Active: requests within the limits log nothing.
     site.advance(30_000);
     assert!(b.signed_in().await);
-    assert!(log.audit().is_empty(), "{:#?}", log.audit());
+    assert!(
+        log.audit().is_empty(),
+        "{}: {:#?}",
+        site.framework,
+        log.audit()
+    );
 
-    // 60.001 s after the last request: logged out, for inactivity.
     site.advance(60_001);
     assert!(!b.signed_in().await);
     assert_one_logout(&log, "idle", Some(60_001), Some(90_001));
-    log.assert_free_of(&[&id, app::USERNAME]);
+    log.assert_free_of(&strs(&(audit.secrets)(&b)));
 }
 
-#[tokio::test]
-async fn axum_an_absolute_logout_is_logged_with_its_reason_and_ages() {
+/// A request every 50 s keeps the idle limit away; the fifth minute ends it.
+async fn absolute_logout_is_logged(audit: AuditSite) {
     let (_turn, log) = listen().await;
-    let site = Site::start(config()).await;
+    let site = &audit.site;
     let b = site.browser();
     b.login().await;
-    let id = b.session_id().unwrap().to_string();
-    // A request every 50 s keeps the idle limit away; the fifth minute ends it.
     for _ in 0..6 {
         site.advance(50_000);
         assert!(b.signed_in().await);
@@ -292,14 +347,13 @@ async fn axum_an_absolute_logout_is_logged_with_its_reason_and_ages() {
     site.advance(1);
     assert!(!b.signed_in().await);
     assert_one_logout(&log, "session", Some(1), Some(300_001));
-    log.assert_free_of(&[&id]);
+    log.assert_free_of(&strs(&(audit.secrets)(&b)));
 }
 
-#[tokio::test]
-async fn axum_a_refused_keepalive_is_a_warning() {
+/// A keepalive without its header: refused (`403`) with a warning, no logout.
+async fn refused_keepalive_is_a_warning(audit: AuditSite) {
     let (_turn, log) = listen().await;
-    let site = Site::start(config()).await;
-    let b = site.browser();
+    let b = audit.site.browser();
     b.login().await;
     assert_eq!(keepalive(&b, true).await, 200);
     assert!(log.audit().is_empty(), "{:#?}", log.audit());
@@ -310,51 +364,75 @@ async fn axum_a_refused_keepalive_is_a_warning() {
     assert!(log.named("logout").is_empty());
 }
 
-#[tokio::test]
-async fn axum_corrupt_stamps_are_refused_and_logged_out_as_invalid() {
+/// Stamps that cannot be read (text that is not stamps, a value of another
+/// type): refused with a warning that quotes neither, logged out as
+/// `invalid`, without ages.
+async fn corrupt_stamps_are_logged_out_as_invalid(audit: AuditSite) {
     let (_turn, log) = listen().await;
-    let site = Site::start(config()).await;
-    let b = site.browser();
-    b.login().await;
-    let id = b.session_id().unwrap();
-    site.store
-        .tamper(id, Stamps::SESSION_KEY, serde_json::json!("1.garbage"))
-        .await;
-    assert!(!b.signed_in().await);
-    let refused = warnings(&log, "stamps_refused");
-    assert_eq!(refused.len(), 1);
-    assert!(refused[0].field("error").unwrap().contains("format"));
-    assert_one_logout(&log, "invalid", None, None);
-    log.assert_free_of(&[&id.to_string(), "1.garbage"]);
-
-    // A value of another type under the key: refused the same way.
-    log.clear();
-    b.login().await;
-    let id = b.session_id().unwrap();
-    site.store
-        .tamper(id, Stamps::SESSION_KEY, serde_json::json!(12))
-        .await;
-    assert!(!b.signed_in().await);
-    assert_eq!(warnings(&log, "stamps_refused").len(), 1);
-    assert_one_logout(&log, "invalid", None, None);
+    let b = audit.site.browser();
+    for corrupt in [serde_json::json!("1.garbage"), serde_json::json!(12)] {
+        log.clear();
+        b.login().await;
+        (audit.tamper)(&b, corrupt.clone()).await;
+        assert!(!b.signed_in().await, "{corrupt}");
+        let refused = warnings(&log, "stamps_refused");
+        assert_eq!(refused.len(), 1, "{corrupt}");
+        assert!(
+            refused[0].field("error").unwrap().contains("format"),
+            "{refused:?}"
+        );
+        assert_one_logout(&log, "invalid", None, None);
+        let mut secrets = (audit.secrets)(&b);
+        secrets.push("1.garbage".to_owned());
+        log.assert_free_of(&strs(&secrets));
+    }
 }
 
-#[tokio::test]
-async fn axum_future_dated_stamps_are_logged_out_with_negative_ages() {
+/// Well-formed stamps an hour ahead: forged, not corrupt — no warning, and
+/// the logout carries the negative ages.
+async fn future_dated_stamps_are_logged_with_negative_ages(audit: AuditSite) {
     let (_turn, log) = listen().await;
-    let site = Site::start(config()).await;
-    let b = site.browser();
+    let b = audit.site.browser();
     b.login().await;
-    let id = b.session_id().unwrap();
-    // Well-formed stamps an hour ahead: forged, not corrupt.
     let ahead = Stamps::at_login(T0.saturating_add_millis(3_600_000)).encode();
-    site.store
-        .tamper(id, Stamps::SESSION_KEY, serde_json::json!(ahead))
-        .await;
+    (audit.tamper)(&b, serde_json::json!(ahead)).await;
     assert!(!b.signed_in().await);
     assert!(log.named("stamps_refused").is_empty(), "{:#?}", log.audit());
     assert_one_logout(&log, "invalid", Some(-3_600_000), Some(-3_600_000));
 }
+
+/// Each check on both stacks: `name => check`.
+macro_rules! on_both_stacks {
+    ($($axum:ident, $actix:ident => $check:ident),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $axum() {
+            $check(axum_site().await).await;
+        }
+
+        #[tokio::test]
+        async fn $actix() {
+            $check(actix_audit_site().await).await;
+        }
+    )*};
+}
+
+on_both_stacks! {
+    axum_an_idle_logout_is_logged_with_its_reason_and_ages,
+    actix_an_idle_logout_is_logged_with_its_reason_and_ages => idle_logout_is_logged,
+    axum_an_absolute_logout_is_logged_with_its_reason_and_ages,
+    actix_an_absolute_logout_is_logged_with_its_reason_and_ages => absolute_logout_is_logged,
+    axum_a_refused_keepalive_is_a_warning,
+    actix_a_refused_keepalive_is_a_warning => refused_keepalive_is_a_warning,
+    axum_corrupt_stamps_are_refused_and_logged_out_as_invalid,
+    actix_corrupt_stamps_are_refused_and_logged_out_as_invalid =>
+        corrupt_stamps_are_logged_out_as_invalid,
+    axum_future_dated_stamps_are_logged_out_with_negative_ages,
+    actix_future_dated_stamps_are_logged_out_with_negative_ages =>
+        future_dated_stamps_are_logged_with_negative_ages,
+}
+
+// ---------------------------------------------------------------------------
+// Store failures: the calls each session layer makes differ
 
 #[tokio::test]
 async fn axum_store_failures_are_warnings_without_session_ids_or_data() {
@@ -433,81 +511,6 @@ fn actix_secrets(b: &Browser, store: &LeakyActixStore) -> Vec<String> {
 
 fn strs(secrets: &[String]) -> Vec<&str> {
     secrets.iter().map(String::as_str).collect()
-}
-
-#[tokio::test]
-async fn actix_an_idle_logout_is_logged_with_its_reason_and_ages() {
-    let (_turn, log) = listen().await;
-    let (site, store) = actix_site();
-    let b = site.browser();
-    b.login().await;
-    site.advance(30_000);
-    assert!(b.signed_in().await);
-    assert!(log.audit().is_empty(), "{:#?}", log.audit());
-
-    site.advance(60_001);
-    assert!(!b.signed_in().await);
-    assert_one_logout(&log, "idle", Some(60_001), Some(90_001));
-    log.assert_free_of(&strs(&actix_secrets(&b, &store)));
-}
-
-#[tokio::test]
-async fn actix_an_absolute_logout_is_logged_with_its_reason_and_ages() {
-    let (_turn, log) = listen().await;
-    let (site, store) = actix_site();
-    let b = site.browser();
-    b.login().await;
-    for _ in 0..6 {
-        site.advance(50_000);
-        assert!(b.signed_in().await);
-    }
-    site.advance(1);
-    assert!(!b.signed_in().await);
-    assert_one_logout(&log, "session", Some(1), Some(300_001));
-    log.assert_free_of(&strs(&actix_secrets(&b, &store)));
-}
-
-#[tokio::test]
-async fn actix_a_refused_keepalive_is_a_warning() {
-    let (_turn, log) = listen().await;
-    let (site, _store) = actix_site();
-    let b = site.browser();
-    b.login().await;
-    assert_eq!(keepalive(&b, true).await, 200);
-    assert!(log.audit().is_empty(), "{:#?}", log.audit());
-    assert_eq!(keepalive(&b, false).await, 403);
-    let refused = warnings(&log, "keepalive_refused");
-    assert_eq!(refused.len(), 1);
-    assert!(refused[0].field("why").unwrap().contains("X-Auto-Logout"));
-    assert!(log.named("logout").is_empty());
-}
-
-#[tokio::test]
-async fn actix_corrupt_stamps_are_refused_and_logged_out_as_invalid() {
-    let (_turn, log) = listen().await;
-    let (site, store) = actix_site();
-    let b = site.browser();
-    b.login().await;
-    store.inner.tamper(Stamps::SESSION_KEY, "\"1.garbage\"");
-    assert!(!b.signed_in().await);
-    let refused = warnings(&log, "stamps_refused");
-    assert_eq!(refused.len(), 1);
-    assert!(refused[0].field("error").unwrap().contains("format"));
-    assert_one_logout(&log, "invalid", None, None);
-    let mut secrets = actix_secrets(&b, &store);
-    secrets.push("1.garbage".to_owned());
-    log.assert_free_of(&strs(&secrets));
-
-    // Stamps an hour ahead: forged, not corrupt.
-    log.clear();
-    b.login().await;
-    let ahead = Stamps::at_login(T0.saturating_add_millis(3_600_000)).encode();
-    store
-        .inner
-        .tamper(Stamps::SESSION_KEY, &serde_json::to_string(&ahead).unwrap());
-    assert!(!b.signed_in().await);
-    assert!(log.named("stamps_refused").is_empty(), "{:#?}", log.audit());
-    assert_one_logout(&log, "invalid", Some(-3_600_000), Some(-3_600_000));
 }
 
 #[tokio::test]
