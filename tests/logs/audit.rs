@@ -261,14 +261,19 @@ async fn keepalive(b: &Browser, with_header: bool) -> u16 {
 /// A change of a stored session under way.
 type Tampering = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
+/// What must never reach the log, for a signed-in browser.
+type Secrets = Box<dyn Fn(&Browser) -> Vec<String>>;
+/// Changes a browser's stored session.
+type Tamper = Box<dyn Fn(&Browser, serde_json::Value) -> Tampering>;
+
 /// One stack's demo site with a manual clock, as the audit checks need it.
 struct AuditSite {
     site: support::Target,
     /// What must never reach the log once `b` has signed in: its session id
     /// or keys, its cookie, the user's data.
-    secrets: Box<dyn Fn(&Browser) -> Vec<String>>,
+    secrets: Secrets,
     /// Puts this JSON value under the stamps' key of `b`'s stored session.
-    tamper: Box<dyn Fn(&Browser, serde_json::Value) -> Tampering>,
+    tamper: Tamper,
 }
 
 /// The axum demo over a counting store.
