@@ -424,7 +424,12 @@ mod axum_stack {
             }
             _ => router.layer(AutoLogoutLayer::new(config(), &store).with_clock(clock.clone())),
         };
-        let app = router.layer(SessionManagerLayer::new(store).with_secure(false));
+        // As `axum::serve` hands each connection the router: `with_state(())`
+        // turns every handler into its route once, not on every request (and
+        // applies the layers to them once).
+        let app = router
+            .layer(SessionManagerLayer::new(store).with_secure(false))
+            .with_state(());
         let cookie = rt.block_on(async {
             let res = app
                 .clone()

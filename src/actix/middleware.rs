@@ -210,7 +210,10 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     B: MessageBody,
 {
-    let pending = match Box::pin(begin(&shared, &req, &sessions_seen)).await {
+    // Boxed in a statement of its own: a temporary of the `await` statement
+    // would keep the unboxed future's place in this one (see the axum twin).
+    let begun = Box::pin(begin(&shared, &req, &sessions_seen));
+    let pending = match begun.await {
         Begin::Reply(answer) => return Ok(reply(req, answer)),
         Begin::HookResponse(response) => {
             return Ok(req.into_response(response).map_into_right_body());

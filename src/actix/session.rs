@@ -170,7 +170,8 @@ impl<'r> ActixExchange<'r> {
             request
                 .headers()
                 .iter()
-                .map(|(name, value)| (name.as_str(), value.to_str().ok())),
+                .map(|(name, value)| (name.as_str(), value)),
+            |value| value.to_str().ok(),
         );
         ActixExchange {
             request,

@@ -99,9 +99,8 @@ impl<'r> AxumExchange<'r> {
             ..
         } = head;
         let read = RequestHeaders::read(
-            headers
-                .iter()
-                .map(|(name, value)| (name.as_str(), value.to_str().ok())),
+            headers.iter().map(|(name, value)| (name.as_str(), value)),
+            |value| value.to_str().ok(),
         );
         AxumExchange {
             method,

@@ -390,7 +390,11 @@ pub(crate) async fn begin<X: Exchange>(
     let signed_in = match shared.signed_in_key {
         _ if user_before.is_some() => true,
         Some(key) if outcome == RequestOutcome::Untracked => {
-            match Box::pin(session.holds_user(key)).await {
+            // Each rare path is boxed in a `let` of its own: boxed in the
+            // `await`'s statement, the unboxed future would keep a place in
+            // this one all the same (a temporary lives to the statement's end).
+            let holds_user = Box::pin(session.holds_user(key));
+            match holds_user.await {
                 Ok(signed_in) => signed_in,
                 Err(StoreFailed) => return Begin::Reply(Reply::store_failed()),
             }
@@ -402,7 +406,8 @@ pub(crate) async fn begin<X: Exchange>(
         // clocks were started (before the integration was installed): now.
         let stamps = Stamps::at_login(now);
         outcome = config.check_request(Some(&stamps.encode()), now, activity);
-        if Box::pin(session.write_stamps(&stamps)).await.is_err() {
+        let written = Box::pin(session.write_stamps(&stamps));
+        if written.await.is_err() {
             return Begin::Reply(Reply::store_failed());
         }
     }
@@ -414,11 +419,15 @@ pub(crate) async fn begin<X: Exchange>(
         RequestOutcome::Active {
             write: Some(stamps),
             ..
-        } if Box::pin(session.write_stamps(&stamps)).await.is_err() => {
-            return Begin::Reply(Reply::store_failed());
+        } => {
+            let written = Box::pin(session.write_stamps(&stamps));
+            if written.await.is_err() {
+                return Begin::Reply(Reply::store_failed());
+            }
         }
         RequestOutcome::Expired(reason) => {
-            match Box::pin(log_out(shared, exchange, &session, reason, endpoint)).await {
+            let logged_out = Box::pin(log_out(shared, exchange, &session, reason, endpoint));
+            match logged_out.await {
                 Ok(LoggedOut::Answer(answer)) => return answer,
                 Ok(LoggedOut::GoOn { lost }) => message_lost = lost,
                 Err(StoreFailed) => return Begin::Reply(Reply::store_failed()),

@@ -33,15 +33,20 @@ pub(crate) struct RequestHeaders<'h> {
 }
 
 impl<'h> RequestHeaders<'h> {
-    /// Reads `headers` (names lower case, values as text when they are
-    /// visible ASCII), keeping the first of every name the rules read.
-    pub(crate) fn read(headers: impl IntoIterator<Item = (&'h str, Option<&'h str>)>) -> Self {
+    /// Reads `headers` (names lower case), keeping the first of every name
+    /// the rules read, its value as `text` reads it (as text when it is
+    /// visible ASCII). Only those values are read: a request's other headers
+    /// (its cookie, its user agent) are passed over by their names.
+    pub(crate) fn read<V>(
+        headers: impl IntoIterator<Item = (&'h str, V)>,
+        text: impl Fn(V) -> Option<&'h str>,
+    ) -> Self {
         let mut found = RequestHeaders::default();
         for (name, value) in headers {
             if let Some(index) = index_of(name)
                 && found.values[index].is_none()
             {
-                found.values[index] = Some(value);
+                found.values[index] = Some(text(value));
             }
         }
         found
@@ -99,13 +104,16 @@ mod tests {
 
     #[test]
     fn the_first_readable_value_of_each_name_is_kept() {
-        let headers = RequestHeaders::read([
-            ("cookie", Some("id=1")),
-            ("sec-fetch-site", Some("same-origin")),
-            ("sec-fetch-site", Some("cross-site")),
-            ("accept", None),
-            ("accept", Some("application/json")),
-        ]);
+        let headers = RequestHeaders::read(
+            [
+                ("cookie", Some("id=1")),
+                ("sec-fetch-site", Some("same-origin")),
+                ("sec-fetch-site", Some("cross-site")),
+                ("accept", None),
+                ("accept", Some("application/json")),
+            ],
+            |value| value,
+        );
         assert_eq!(headers.get("sec-fetch-site"), Some("same-origin"));
         // A value that is not text does not count as the header (as a
         // lookup's `to_str().ok()` did not), and is not replaced by the next.
