@@ -352,6 +352,15 @@ impl Site {
         }
     }
 
+    /// The `demo` with these `settings`: [`Site::start_settings`] or
+    /// [`Site::start_actix_settings`].
+    pub async fn on_settings(demo: Demo, settings: app::Settings) -> Site {
+        match demo {
+            Demo::Axum => Site::start_settings(settings).await,
+            Demo::Actix => Site::start_actix_settings(settings).await,
+        }
+    }
+
     /// [`Site::on`] with the home page's htmx button on `htmx`.
     pub async fn on_with(demo: Demo, config: Config, csp: Csp, htmx: Option<PathBuf>) -> Site {
         match demo {
@@ -363,9 +372,16 @@ impl Site {
     /// [`Site::start`] with the home page's htmx button on `htmx` (served as
     /// `/static/htmx.js`; `None`: no button).
     pub async fn start_with(config: Config, csp: Csp, htmx: Option<PathBuf>) -> Site {
-        let mut settings = app::Settings::new(config.clone());
+        let mut settings = app::Settings::new(config);
         settings.csp = csp;
         settings.htmx = htmx;
+        Site::start_settings(settings).await
+    }
+
+    /// The axum demo with these `settings` (a logout hook in
+    /// `settings.customize`, say).
+    pub async fn start_settings(settings: app::Settings) -> Site {
+        let config = settings.config.clone();
         let log = Recorder::new(config.clone());
         let router = app::router_with(
             &settings,
@@ -1057,11 +1073,17 @@ impl Site {
     /// [`Site::start_actix`] with the home page's htmx button on `htmx`, as
     /// [`Site::start_with`].
     pub async fn start_actix_with(config: Config, csp: Csp, htmx: Option<PathBuf>) -> Site {
-        use actix_web::dev::Service;
-
-        let mut settings = actix_app::Settings::new(config.clone());
+        let mut settings = actix_app::Settings::new(config);
         settings.csp = csp;
         settings.htmx = htmx;
+        Site::start_actix_settings(settings).await
+    }
+
+    /// The actix demo with these `settings`, as [`Site::start_settings`].
+    pub async fn start_actix_settings(settings: actix_app::Settings) -> Site {
+        use actix_web::dev::Service;
+
+        let config = settings.config.clone();
         let log = Recorder::new(config.clone());
         let rec = log.clone();
         let (tx, rx) = std::sync::mpsc::channel();

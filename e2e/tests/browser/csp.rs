@@ -122,12 +122,14 @@ async fn foreign_origin() -> Foreign {
 /// must still be on the site, the foreign origin must have had no request,
 /// and the script must have acted on its own: the `logout` event on `/public`.
 async fn injected_script_stays_on_the_site(
+    demo: Demo,
     label: &str,
     idle_ms: u64,
     attrs: impl Fn(&Foreign) -> Vec<(&'static str, String)>,
     type_keys: bool,
 ) {
-    let site = Site::start(config(Some(60), Some(600), None), Csp::Strict).await;
+    let label = &format!("{} {label}", demo.name());
+    let site = Site::on(demo, config(Some(60), Some(600), None), Csp::Strict).await;
     let foreign = foreign_origin().await;
     let Some(b) = Browser::start().await else {
         return;
@@ -221,7 +223,17 @@ async fn injected_script_stays_on_the_site(
 /// (posted to when the user types, with `CLIENT_ACTIVITY`).
 #[tokio::test]
 async fn strict_foreign_endpoint_urls_stay_on_the_site() {
+    foreign_endpoint_urls(Demo::Axum).await;
+}
+
+#[tokio::test]
+async fn actix_strict_foreign_endpoint_urls_stay_on_the_site() {
+    foreign_endpoint_urls(Demo::Actix).await;
+}
+
+async fn foreign_endpoint_urls(demo: Demo) {
     injected_script_stays_on_the_site(
+        demo,
         "strict, foreign status URL",
         2_000,
         |foreign| vec![("data-status-url", format!("{}/s", foreign.base))],
@@ -229,6 +241,7 @@ async fn strict_foreign_endpoint_urls_stay_on_the_site() {
     )
     .await;
     injected_script_stays_on_the_site(
+        demo,
         "strict, foreign keepalive URL",
         3_000,
         |foreign| {

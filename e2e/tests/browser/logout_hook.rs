@@ -5,16 +5,18 @@
 //! the browser there — not to `LOGIN_URL` — no earlier than `IDLE_TIME` − 1 %
 //! and no later than `IDLE_TIME` + 250 ms after the user's last request.
 //! Back on the site, the session is gone and the login page shows the
-//! expiry message.
+//! expiry message. On both demos; the user's last request is told apart by
+//! the site's recorder (by the request's kind, not the crate's rules).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use auto_logout::Config;
+use auto_logout::actix::LogoutEvent as ActixLogoutEvent;
 use auto_logout::axum::LogoutEvent;
 use auto_logout_demos::axum_demo as app;
 use auto_logout_e2e::flows::{LATE_MS, early_ms};
-use auto_logout_e2e::{Browser, IDLE_MESSAGE, ms_between, until};
+use auto_logout_e2e::{Browser, Demo, IDLE_MESSAGE, Recorder, Site, ms_between, until};
 use axum::Router;
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -22,16 +24,11 @@ use axum::response::{Html, IntoResponse, Redirect};
 use axum::routing::get;
 use fantoccini::Locator;
 
-/// When each request reached a server, with what the test needs of it.
+/// When each request reached the identity provider, and its path and query.
 #[derive(Clone, Debug)]
 struct Arrival {
     at: Instant,
-    method: String,
     path: String,
-    /// The user's own activity, by the request's kind as the browser sent it
-    /// (written here apart from the crate's rules): a document load or a
-    /// page's `fetch`, not marked passive, not `status`, not a static file.
-    counts: bool,
 }
 
 type Arrivals = Arc<Mutex<Vec<Arrival>>>;
@@ -45,33 +42,22 @@ fn recorded(router: Router, log: Arrivals) -> Router {
         move |req: Request, next: Next| {
             let log = log.clone();
             async move {
-                let arrival = {
-                    let header = |name: &str| {
-                        req.headers()
-                            .get(name)
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default()
-                            .to_owned()
-                    };
-                    let path = req.uri().path().to_owned();
-                    let dest = header("sec-fetch-dest");
-                    let counts = (req.method() == "GET" || req.method() == "POST")
-                        && (dest == "document" || dest == "empty")
-                        && header("x-auto-logout-passive") != "1"
-                        && !path.ends_with("/status")
-                        && !path.starts_with("/static/");
-                    Arrival {
-                        at: Instant::now(),
-                        method: req.method().to_string(),
-                        path: req.uri().to_string(),
-                        counts,
-                    }
-                };
-                log.lock().unwrap().push(arrival);
+                log.lock().unwrap().push(Arrival {
+                    at: Instant::now(),
+                    path: req.uri().to_string(),
+                });
                 next.run(req).await
             }
         },
     ))
+}
+
+/// Notes a call of the hook in `seen`; the provider's URL it answers with.
+fn note(seen: &Calls, reason: &str, path: &str, user: Option<String>, end_session: &str) -> String {
+    seen.lock()
+        .unwrap()
+        .push((reason.to_owned(), path.to_owned(), user.clone()));
+    format!("{end_session}&user={}", user.unwrap_or_default())
 }
 
 async fn serve(router: Router) -> String {
@@ -85,6 +71,16 @@ async fn serve(router: Router) -> String {
 
 #[tokio::test]
 async fn an_expiry_found_by_the_script_goes_to_the_identity_provider() {
+    to_the_identity_provider(Demo::Axum).await;
+}
+
+#[tokio::test]
+async fn actix_an_expiry_found_by_the_script_goes_to_the_identity_provider() {
+    to_the_identity_provider(Demo::Actix).await;
+}
+
+async fn to_the_identity_provider(demo: Demo) {
+    let label = demo.name();
     // The identity provider: its end-session page, on another origin.
     let idp_log: Arrivals = Arc::default();
     let idp = serve(recorded(
@@ -112,38 +108,54 @@ async fn an_expiry_found_by_the_script_goes_to_the_identity_provider() {
     let mut settings = app::Settings::new(config);
     settings.htmx = None;
     let end_session = format!("{idp}/logout?client_id=shop");
-    let seen = calls.clone();
+    let (seen, to) = (calls.clone(), end_session.clone());
     settings.customize.axum = Some(Arc::new(move |layer| {
-        let end_session = end_session.clone();
-        let seen = seen.clone();
+        let (seen, to) = (seen.clone(), to.clone());
         layer.on_logout(move |event: LogoutEvent| {
-            let end_session = end_session.clone();
-            let seen = seen.clone();
+            let (seen, to) = (seen.clone(), to.clone());
             async move {
                 let user = event.session().get::<String>(app::USER_KEY).await?;
-                seen.lock().unwrap().push((
-                    event.reason().as_str().to_owned(),
-                    event.uri().path().to_owned(),
-                    user.clone(),
-                ));
-                let url = format!("{end_session}&user={}", user.unwrap_or_default());
+                let url = note(
+                    &seen,
+                    event.reason().as_str(),
+                    event.uri().path(),
+                    user,
+                    &to,
+                );
                 Ok::<_, tower_sessions::session::Error>(Some(Redirect::to(&url).into_response()))
             }
         })
     }));
-    let site_log: Arrivals = Arc::default();
-    let router = app::router_with(
-        &settings,
-        tower_sessions::MemoryStore::default(),
-        Router::new(),
-    );
-    let site = serve(recorded(router, site_log.clone())).await;
+    let (seen, to) = (calls.clone(), end_session);
+    settings.customize.actix = Some(Arc::new(move |middleware| {
+        let (seen, to) = (seen.clone(), to.clone());
+        middleware.on_logout(move |event: ActixLogoutEvent| {
+            let (seen, to) = (seen.clone(), to.clone());
+            async move {
+                let user = event.session().get::<String>(app::USER_KEY)?;
+                let url = note(
+                    &seen,
+                    event.reason().as_str(),
+                    event.uri().path(),
+                    user,
+                    &to,
+                );
+                Ok::<_, actix_session::SessionGetError>(Some(
+                    actix_web::HttpResponse::SeeOther()
+                        .insert_header(("location", url))
+                        .finish(),
+                ))
+            }
+        })
+    }));
+    let site = Site::on_settings(demo, settings).await;
+    let site_url = site.base.clone();
 
     let Some(b) = Browser::start().await else {
         return;
     };
     // Sign in through the form; the page after it is the user's last request.
-    b.client.goto(&format!("{site}/login")).await.unwrap();
+    b.client.goto(&format!("{site_url}/login")).await.unwrap();
     let form = b
         .client
         .form(Locator::Css("form[action='/login']"))
@@ -163,20 +175,18 @@ async fn an_expiry_found_by_the_script_goes_to_the_identity_provider() {
     .await
     .unwrap_or_else(|| {
         panic!(
-            "the browser did not reach the identity provider; site requests: {:#?}",
-            site_log.lock().unwrap()
+            "{label}: the browser did not reach the identity provider; site requests:\n{}",
+            Recorder::dump(&site.log.hits(), Instant::now() - Duration::from_secs(30))
         )
     });
-    let site_hits = site_log.lock().unwrap().clone();
-    let last = site_hits
-        .iter()
-        .rfind(|a| a.counts && a.at < at_idp)
-        .expect("the user's last request")
-        .clone();
+    let last = site
+        .log
+        .last_activity_before(at_idp)
+        .expect("the user's last request");
     let after = ms_between(last.at, at_idp);
     let idle_ms = idle.as_millis() as i64;
     println!(
-        "at the identity provider {after} ms after the user's last request (IDLE_TIME {idle_ms} ms)"
+        "{label}: at the identity provider {after} ms after the user's last request (IDLE_TIME {idle_ms} ms)"
     );
     assert!(
         after >= idle_ms - early_ms(idle),
@@ -212,7 +222,7 @@ async fn an_expiry_found_by_the_script_goes_to_the_identity_provider() {
     );
 
     // Back on the site: signed out, and the login page says why.
-    b.client.goto(&format!("{site}/")).await.unwrap();
+    b.client.goto(&format!("{site_url}/")).await.unwrap();
     b.wait_for_path("/login", Duration::from_secs(5))
         .await
         .expect("on the login page");

@@ -1,4 +1,5 @@
-//! The warning dialog, no CSP: Stay signed in, Escape; and its screenshot.
+//! The warning dialog, no CSP: Stay signed in, Escape (axum here, actix in
+//! `actix.rs`); and its screenshot on both demos.
 //!
 //! `AUTO_LOGOUT_SCREENSHOT=1 cargo test -p auto-logout-e2e --test browser -- warning::warning_dialog_screenshot`
 //! refreshes `docs/warning-dialog.png`.
@@ -14,8 +15,19 @@ async fn warning_stay_signed_in_and_escape_extend() {
 
 #[tokio::test]
 async fn warning_dialog_screenshot() {
+    screenshot(Demo::Axum, "warning-dialog.png").await;
+}
+
+/// The actix demo's dialog (Tera's page), taken into the temp dir unless
+/// asked for, as the axum one.
+#[tokio::test]
+async fn actix_warning_dialog_screenshot() {
+    screenshot(Demo::Actix, "warning-dialog-actix.png").await;
+}
+
+async fn screenshot(demo: Demo, name: &str) {
     // The demo page with a warning shown about 2 s after loading.
-    let site = Site::start(config(Some(25), Some(300), Some(23)), Csp::Off).await;
+    let site = Site::on(demo, config(Some(25), Some(300), Some(23)), Csp::Off).await;
     let Some(b) = Browser::start().await else {
         return;
     };
@@ -39,7 +51,7 @@ async fn warning_dialog_screenshot() {
         shown.clock, shown.live
     );
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 5_000);
-    let path = save_screenshot(&png, "warning-dialog.png");
+    let path = save_screenshot(&png, name);
     println!(
         "screenshot of the warning dialog: {} ({} bytes)",
         path.display(),
