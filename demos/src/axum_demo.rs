@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use auto_logout::axum::{AutoLogout, AutoLogoutContext, AutoLogoutLayer, AutoLogoutStore};
+use auto_logout::axum::{
+    AutoLogout, AutoLogoutContext, AutoLogoutLayer, AutoLogoutStore, StoreErrorsLayer,
+};
 use auto_logout::{Config, GuardedStore, LoginError, ManualClock, Nonce, SessionLimits, engine};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -354,6 +356,9 @@ pub fn guarded_router_with<S: SessionStore + GuardedStore + Clone>(
             .with_secure(false)
             .with_same_site(SameSite::Lax),
     )
+    // Outermost: a session that cannot be written after the page answered
+    // gets the crate's 503, not tower-sessions' empty 500.
+    .layer(StoreErrorsLayer)
 }
 
 /// Binds `addr` and serves `router` on a background task; returns the bound

@@ -116,7 +116,10 @@
 //! the layer answers `503` with `auto-logout: the session store failed` and
 //! `Cache-Control: no-store`, and never serves a page as if signed in. It
 //! keeps no state of its own about the store, so service resumes when the
-//! store answers again.
+//! store answers again. A session that cannot be written after the page
+//! answered fails in `SessionManagerLayer`, outside this layer, with
+//! tower-sessions' empty `500`: [`StoreErrorsLayer`], added last, makes that
+//! the same `503`.
 //!
 //! # A logout stays final
 //!
@@ -172,6 +175,7 @@ mod response;
 mod service;
 mod session;
 mod store;
+mod store_errors;
 
 use std::sync::Arc;
 
@@ -204,6 +208,9 @@ pub use hook::LogoutEvent;
 pub use layer::AutoLogoutLayer;
 pub use service::AutoLogoutService;
 pub use store::AutoLogoutStore;
+#[cfg(feature = "redis")]
+pub(crate) use store_errors::note_store_failure;
+pub use store_errors::{StoreErrors, StoreErrorsLayer};
 
 /// The axum integration, for the engine's flow.
 pub(crate) struct Axum;

@@ -222,6 +222,7 @@ impl<S: SessionStore> AutoLogoutStore<S> {
 /// failed; otherwise the store's text, the session id taken out.
 #[cold]
 fn failed(operation: &'static str, id: &Id, error: &session_store::Error) {
+    super::store_errors::note_store_failure();
     match error {
         session_store::Error::Encode(_) => {
             store_lock::report_failure(operation, None, &"the session record could not be encoded")

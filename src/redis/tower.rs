@@ -40,6 +40,7 @@ fn backend(error: fred::error::Error) -> session_store::Error {
 /// The audit event of a failed call (feature `tracing`), the id taken out.
 #[cold]
 fn failed(operation: &'static str, id: &Id, error: &session_store::Error) {
+    crate::axum::note_store_failure();
     if store_lock::reporting_failures() {
         store_lock::report_failure(operation, Some(&id.to_string()), error);
     }
