@@ -141,6 +141,85 @@ pub(crate) fn keepalive_refused(why: &'static str) {
     let _ = why;
 }
 
+/// A request of a locked session (`LOCK_AFTER`) answered `423`, at info
+/// level (no path: a query may hold what the log must not).
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
+#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
+pub(crate) fn locked_request() {
+    #[cfg(feature = "tracing")]
+    tracing::info!(
+        target: TARGET,
+        event = "locked_request",
+        "request of a locked session refused"
+    );
+}
+
+/// A session re-authenticated in place (both clocks restarted), at info level.
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
+#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
+pub(crate) fn reauthenticated() {
+    #[cfg(feature = "tracing")]
+    tracing::info!(
+        target: TARGET,
+        event = "reauthenticated",
+        "session re-authenticated: both clocks restarted"
+    );
+}
+
+/// A right password in the lock dialog (`unlocked`) or in "Sign in again"
+/// (`reauthenticated`: both clocks restarted), at info level.
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
+#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
+pub(crate) fn unlocked(reauthenticate: bool) {
+    if reauthenticate {
+        return reauthenticated();
+    }
+    #[cfg(feature = "tracing")]
+    tracing::info!(
+        target: TARGET,
+        event = "unlocked",
+        "session unlocked: the idle clock restarted"
+    );
+}
+
+/// A wrong password in the lock or re-authentication dialog, at warn level:
+/// the `failures` so far in this lock and how many end the session.
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
+#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
+pub(crate) fn unlock_refused(failures: u32, allowed: u32) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: TARGET,
+        event = "unlock_refused",
+        failures,
+        allowed,
+        "wrong password in the lock or re-authentication dialog"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = (failures, allowed);
+}
+
+/// The application's `on_unlock` hook failed, panicked or did not answer in
+/// time, at warn level (the request gets `503`; nothing is counted).
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
+#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
+pub(crate) fn unlock_hook_failed(error: &dyn std::fmt::Display) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: TARGET,
+        event = "unlock_hook_failed",
+        error = %error,
+        "on_unlock hook failed"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = error;
+}
+
 /// A failed call of the wrapped session store, at warn level. `operation` is
 /// `load`, `create`, `save` or `delete`; `error` must carry no session id and
 /// no session data (the store wrappers pass a scrubbed text).

@@ -183,7 +183,9 @@ impl Config {
     /// when active, the anonymous context otherwise.
     pub fn context_for(&self, outcome: &RequestOutcome) -> TemplateContext<'_> {
         match outcome {
-            RequestOutcome::Active { remaining, .. } => self.context(*remaining),
+            RequestOutcome::Active { remaining, .. } | RequestOutcome::Locked { remaining } => {
+                self.context(*remaining)
+            }
             RequestOutcome::Untracked | RequestOutcome::Expired(_) => TemplateContext::anonymous(),
         }
     }

@@ -261,6 +261,14 @@ pub enum RequestOutcome {
     },
     /// Log the user out: flush the session, cycle its id, flash the message.
     Expired(ExpiryReason),
+    /// Logged in, but idle for `LOCK_AFTER` ([`Config::lock_after`]): the
+    /// request is refused (`423 Locked`) unless it is the `status` endpoint,
+    /// a passive request or the login page. Nothing is recorded: only a
+    /// re-authentication unlocks it, and `IDLE_TIME` still ends it.
+    Locked {
+        /// Time left, as for an active session.
+        remaining: Remaining,
+    },
 }
 
 impl Config {
@@ -321,6 +329,63 @@ impl Config {
         }
     }
 
+    /// The stamps of a session re-authenticated at `now` (the user gave their
+    /// password again): **both** clocks start again (NIST SP 800-63B §5.2),
+    /// the session's own limits are kept, and a locked session is unlocked.
+    /// `None` when `stored` is no active (or locked) session: an expired one
+    /// is not brought back, the user signs in anew.
+    ///
+    /// ```
+    /// use auto_logout::{Config, Stamps, Timestamp};
+    ///
+    /// let config = Config::builder().idle_time(600).session_time(3_600).build()?;
+    /// let login = Timestamp::from_unix_millis(1_700_000_000_000);
+    /// let stored = Stamps::at_login(login).encode();
+    /// let later = login.saturating_add_millis(500_000);
+    /// assert_eq!(
+    ///     config.reauthenticated_stamps(Some(&stored), later),
+    ///     Some(Stamps::at_login(later))
+    /// );
+    /// // Idle for more than IDLE_TIME: logged out, not re-authenticated.
+    /// assert_eq!(config.reauthenticated_stamps(Some(&stored), login.saturating_add_millis(600_001)), None);
+    /// # Ok::<(), auto_logout::ConfigError>(())
+    /// ```
+    pub fn reauthenticated_stamps(&self, stored: Option<&str>, now: Timestamp) -> Option<Stamps> {
+        let stamps = self.active_stamps(stored, now)?;
+        Stamps::at_login(now).with_limits(stamps.idle_limit_millis(), stamps.session_limit_millis())
+    }
+
+    /// The stamps of a locked session unlocked at `now` (`LOCK_AFTER`; the
+    /// user gave their password in the lock dialog): the idle clock starts
+    /// again, the absolute one goes on. `None` when `stored` is no active
+    /// (or locked) session.
+    pub fn unlocked_stamps(&self, stored: Option<&str>, now: Timestamp) -> Option<Stamps> {
+        let mut stamps = self.active_stamps(stored, now)?;
+        stamps.record_activity(now, 1);
+        Some(stamps)
+    }
+
+    /// The stored stamps when they are of a session still signed in at `now`.
+    fn active_stamps(&self, stored: Option<&str>, now: Timestamp) -> Option<Stamps> {
+        let stamps = Stamps::decode(stored?).ok()?;
+        match self.decide(&stamps, now) {
+            Decision::Active(_) => Some(stamps),
+            Decision::Expired(_) => None,
+        }
+    }
+
+    /// Whether a session with `remaining` time has been idle for
+    /// `LOCK_AFTER` (measured against the idle limit in force; a session
+    /// whose own idle limit is shorter is logged out before it would lock).
+    fn locks(&self, remaining: &Remaining) -> bool {
+        match (self.lock_after_millis(), remaining.idle_limit_millis(self)) {
+            (Some(lock_after), Some(idle_limit)) => remaining
+                .idle_millis()
+                .is_some_and(|left| idle_limit.saturating_sub(left) >= lock_after),
+            _ => false,
+        }
+    }
+
     /// The whole per-request step for an integration: read the stored stamps
     /// (`None` when the session has none), decide, and record activity.
     ///
@@ -347,6 +412,9 @@ impl Config {
             Decision::Expired(reason) => {
                 crate::audit::logout_at(reason, &stamps, now);
                 RequestOutcome::Expired(reason)
+            }
+            Decision::Active(remaining) if self.locks(&remaining) => {
+                RequestOutcome::Locked { remaining }
             }
             Decision::Active(remaining) => {
                 let active_at = match activity {

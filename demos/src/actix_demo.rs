@@ -120,7 +120,15 @@ where
         htmx: settings.htmx.clone().map(Arc::new),
         remember_session_time: settings.remember_session_time,
     };
-    let mut auto_logout = AutoLogoutMiddleware::new(settings.config.clone(), &stack.store);
+    // The lock dialog's and "Sign in again"'s password: the signed-in user's.
+    let mut auto_logout = AutoLogoutMiddleware::new(settings.config.clone(), &stack.store)
+        .on_unlock(|attempt: auto_logout::actix::UnlockAttempt| async move {
+            let user = attempt.session.get::<String>(USER_KEY)?;
+            Ok::<_, actix_session::SessionGetError>(crate::axum_demo::is_demo_password(
+                user.as_deref(),
+                &attempt.password,
+            ))
+        });
     if let Some(clock) = &settings.clock {
         auto_logout = auto_logout.with_clock(clock.clone());
     }

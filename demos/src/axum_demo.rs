@@ -130,6 +130,9 @@ impl Settings {
             "WARN_STYLESHEET",
             "MAX_IDLE_TIME",
             "MAX_SESSION_TIME",
+            "LOCK_AFTER",
+            "UNLOCK_ATTEMPTS",
+            "UNLOCK_FAILED_MESSAGE",
         ] {
             let Some(raw) = var(&format!("AUTO_LOGOUT_{key}")) else {
                 continue;
@@ -153,7 +156,8 @@ impl Settings {
                     .collect(),
                 _ => match raw.parse::<i64>() {
                     Ok(n) if key.ends_with("_TIME") || key.ends_with("_BEFORE") => n.into(),
-                    Ok(n) if key == "WRITE_RESOLUTION" => n.into(),
+                    Ok(n) if key == "WRITE_RESOLUTION" || key == "LOCK_AFTER" => n.into(),
+                    Ok(n) if key == "UNLOCK_ATTEMPTS" => n.into(),
                     _ => Json::String(raw.to_owned()),
                 },
             };
@@ -339,7 +343,10 @@ pub fn guarded_router_with<S: SessionStore + GuardedStore + Clone>(
     // first, so a store outage gets its 503.
     let app = app.layer(MessagesManagerLayer);
     let app = if settings.auto_logout {
-        let mut layer = AutoLogoutLayer::new(settings.config.clone(), &store);
+        // The lock dialog's and "Sign in again"'s password: the signed-in
+        // user's (`demo`).
+        let mut layer =
+            AutoLogoutLayer::new(settings.config.clone(), &store).on_unlock(check_password);
         if let Some(clock) = &settings.clock {
             layer = layer.with_clock(clock.clone());
         }
@@ -359,6 +366,20 @@ pub fn guarded_router_with<S: SessionStore + GuardedStore + Clone>(
     // Outermost: a session that cannot be written after the page answered
     // gets the crate's 503, not tower-sessions' empty 500.
     .layer(StoreErrorsLayer)
+}
+
+/// The demo's password check for the lock dialog and "Sign in again": the
+/// session's user is the demo user and the password is theirs.
+async fn check_password(
+    attempt: auto_logout::axum::UnlockAttempt,
+) -> Result<bool, tower_sessions::session::Error> {
+    let user: Option<String> = attempt.session.get(USER_KEY).await?;
+    Ok(is_demo_password(user.as_deref(), &attempt.password))
+}
+
+/// Whether `password` is the password of `user`, the demo's only user.
+pub fn is_demo_password(user: Option<&str>, password: &str) -> bool {
+    user == Some(USERNAME) && password == PASSWORD
 }
 
 /// Binds `addr` and serves `router` on a background task; returns the bound

@@ -141,6 +141,29 @@ impl AutoLogout {
         Ok(())
     }
 
+    /// Restarts **both** clocks of a signed-in session whose user has just
+    /// given their password again (NIST SP 800-63B §5.2: a successful
+    /// re-authentication resets both timeouts), for apps with their own
+    /// re-authentication page; renews the session id and keeps the data and
+    /// the session's own limits. A locked session (`LOCK_AFTER`) is unlocked.
+    ///
+    /// `Ok(false)` when the session is not signed in (or already expired,
+    /// which is not brought back): sign the user in with
+    /// [`AutoLogout::login`] instead.
+    pub fn reauthenticated(&self, session: &Session) -> Result<bool, SessionInsertError> {
+        let stored = session.get::<String>(Stamps::SESSION_KEY).ok().flatten();
+        let Some(stamps) = self
+            .config()
+            .reauthenticated_stamps(stored.as_deref(), self.now())
+        else {
+            return Ok(false);
+        };
+        session.renew();
+        session::write_stamps(session, &stamps)?;
+        crate::audit::reauthenticated();
+        Ok(true)
+    }
+
     /// Logs the session out, as Django's `logout()` does: its data cleared,
     /// its record deleted at the end of the request, and whatever the request
     /// stores afterwards (a new login) saved under a new key.

@@ -16,7 +16,7 @@ use actix_web::{Error, HttpMessage as _, HttpResponse};
 
 use super::response::into_response;
 use super::session::{self, ActixExchange};
-use super::{AutoLogout, LogoutEvent, Shared};
+use super::{AutoLogout, LogoutEvent, Shared, UnlockAttempt};
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::engine::flow::{self, Begin, Finish};
@@ -121,6 +121,43 @@ impl AutoLogoutMiddleware {
         self
     }
 
+    /// Checks the password given in the lock dialog (`LOCK_AFTER`) or in
+    /// "Sign in again" before the absolute limit: `hook` gets an
+    /// [`UnlockAttempt`] (the session, the password) and answers whether
+    /// the password is the signed-in user's. Without it, `<prefix>unlock`
+    /// and `<prefix>reauthenticate` answer `404`. An `Err`, a panic or no
+    /// answer within the hook limit ([`logout_hook_timeout`](Self::logout_hook_timeout))
+    /// answers `503` and counts no wrong password.
+    ///
+    /// ```
+    /// use actix_session::storage::CookieSessionStore;
+    /// use auto_logout::Config;
+    /// use auto_logout::actix::{AutoLogoutMiddleware, AutoLogoutStore, UnlockAttempt};
+    ///
+    /// async fn check_password(attempt: UnlockAttempt) -> Result<bool, actix_session::SessionGetError> {
+    ///     let user: Option<String> = attempt.session.get("user")?;
+    ///     // Compare with the user's stored password hash here.
+    ///     Ok(user.is_some() && attempt.password == "demo")
+    /// }
+    ///
+    /// # fn main() -> Result<(), auto_logout::ConfigError> {
+    /// let store = AutoLogoutStore::new(CookieSessionStore::default());
+    /// let config = Config::builder().idle_time("15m").lock_after("5m").build()?;
+    /// let middleware = AutoLogoutMiddleware::new(config, &store).on_unlock(check_password);
+    /// # let _ = middleware;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn on_unlock<F, Fut, E>(mut self, hook: F) -> Self
+    where
+        F: Fn(UnlockAttempt) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<bool, E>> + 'static,
+        E: std::fmt::Display + 'static,
+    {
+        Arc::make_mut(&mut self.shared).on_unlock = Some(super::hook::erase_unlock(hook));
+        self
+    }
+
     crate::engine::flow::shared_methods!();
 }
 
@@ -195,24 +232,43 @@ async fn begin(
     shared: &Arc<Shared>,
     req: &ServiceRequest,
     sessions_seen: &Cell<bool>,
+    form: Option<String>,
 ) -> Begin<HttpResponse, actix_session::Session> {
-    let mut exchange = ActixExchange::new(req, sessions_seen);
+    let mut exchange = ActixExchange::new(req, sessions_seen, form);
     flow::begin(shared, &mut exchange).await
+}
+
+/// The body of a password endpoint's request: at most
+/// [`FORM_LIMIT`](crate::engine::FORM_LIMIT) bytes of UTF-8, else `None`.
+async fn read_form(req: &mut ServiceRequest) -> Option<String> {
+    let body = req.extract::<actix_web::web::Bytes>().await.ok()?;
+    if body.len() > crate::engine::FORM_LIMIT {
+        return None;
+    }
+    flow::form_text(&body)
 }
 
 async fn run<S, B>(
     shared: Arc<Shared>,
     service: Rc<S>,
     sessions_seen: Rc<Cell<bool>>,
-    req: ServiceRequest,
+    mut req: ServiceRequest,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     B: MessageBody,
 {
+    // The password endpoints' form, read before the flow (which answers
+    // them itself).
+    let form = if flow::reads_form(&shared.endpoints, req.method().as_str(), req.path()) {
+        let read = Box::pin(read_form(&mut req));
+        read.await
+    } else {
+        None
+    };
     // Boxed in a statement of its own: a temporary of the `await` statement
     // would keep the unboxed future's place in this one (see the axum twin).
-    let begun = Box::pin(begin(&shared, &req, &sessions_seen));
+    let begun = Box::pin(begin(&shared, &req, &sessions_seen, form));
     let pending = match begun.await {
         Begin::Reply(answer) => return Ok(reply(req, answer)),
         Begin::HookResponse(response) => {
@@ -358,7 +414,7 @@ mod tests {
         let shared = AutoLogoutMiddleware::new(config, &store).handle().shared;
         let req = TestRequest::default().to_srv_request();
         let seen = Cell::new(false);
-        let begin = super::begin(&shared, &req, &seen);
+        let begin = super::begin(&shared, &req, &seen, None);
         let size = std::mem::size_of_val(&begin);
         let _ = std::io::Write::write_all(
             &mut std::io::stderr(),

@@ -190,7 +190,7 @@ mod store;
 pub use crate::page::PageContext as AutoLogoutContext;
 pub use extract::{AutoLogout, MissingAutoLogoutMiddleware};
 pub use flash::KeepUnread;
-pub use hook::LogoutEvent;
+pub use hook::{LogoutEvent, UnlockAttempt};
 pub use middleware::{AutoLogoutMiddleware, AutoLogoutService, StoreErrors, StoreErrorsService};
 pub use store::AutoLogoutStore;
 
@@ -200,6 +200,7 @@ pub(crate) struct Actix;
 impl crate::engine::flow::Integration for Actix {
     const FRAMEWORK: crate::engine::Framework = crate::engine::Framework::Actix;
     type Hook = hook::Hook;
+    type UnlockHook = hook::UnlockHook;
     /// The session key actix-identity keeps its user id under.
     type Auth = &'static str;
 }

@@ -13,7 +13,7 @@ use actix_web_flash_messages::FlashMessage;
 use actix_web_flash_messages::storage::FlashMessageStore;
 
 use super::Actix;
-use super::hook::{Hook, HookFuture, LogoutEvent};
+use super::hook::{Hook, HookFuture, LogoutEvent, UnlockAttempt, UnlockFuture, UnlockHook};
 use crate::decision::ExpiryReason;
 use crate::engine::flow::{Exchange, SessionIo, StoreFailed, Stored};
 use crate::engine::headers::RequestHeaders;
@@ -151,6 +151,19 @@ impl SessionIo for Session {
         end(self);
         Ok(())
     }
+
+    async fn read_text(&self, key: &'static str) -> Result<Option<String>, StoreFailed> {
+        Ok(self.get::<String>(key).ok().flatten())
+    }
+
+    async fn write_text(&self, key: &'static str, value: String) -> Result<(), StoreFailed> {
+        self.insert(key, value).map_err(|_| StoreFailed)
+    }
+
+    async fn renew_id(&self) -> Result<(), StoreFailed> {
+        self.renew();
+        Ok(())
+    }
 }
 
 /// One request through the middleware, as the engine's flow sees it.
@@ -161,11 +174,17 @@ pub(super) struct ActixExchange<'r> {
     /// Set once a request showed that `SessionMiddleware` runs before the
     /// middleware (the order does not change afterwards).
     sessions_seen: &'r Cell<bool>,
+    /// The body of a password endpoint's request, read before the flow.
+    form: Option<String>,
 }
 
 impl<'r> ActixExchange<'r> {
     /// The exchange of `request`.
-    pub(super) fn new(request: &'r ServiceRequest, sessions_seen: &'r Cell<bool>) -> Self {
+    pub(super) fn new(
+        request: &'r ServiceRequest,
+        sessions_seen: &'r Cell<bool>,
+        form: Option<String>,
+    ) -> Self {
         let read = RequestHeaders::read(
             request
                 .headers()
@@ -177,6 +196,7 @@ impl<'r> ActixExchange<'r> {
             request,
             read,
             sessions_seen,
+            form,
         }
     }
 }
@@ -265,6 +285,25 @@ impl Exchange for ActixExchange<'_> {
 
     fn log_out_user(&mut self, _identity_key: &&'static str) {
         // actix-identity keeps its user in the session, which has ended.
+    }
+
+    fn form(&self) -> Option<&str> {
+        self.form.as_deref()
+    }
+
+    #[allow(refining_impl_trait)]
+    fn call_unlock(
+        &self,
+        hook: &UnlockHook,
+        session: &Session,
+        password: String,
+        reauthenticate: bool,
+    ) -> UnlockFuture {
+        hook(UnlockAttempt {
+            session: session.clone(),
+            password,
+            reauthenticate,
+        })
     }
 }
 

@@ -140,6 +140,31 @@ impl AutoLogout {
         Ok(())
     }
 
+    /// Restarts **both** clocks of a signed-in session whose user has just
+    /// given their password again (NIST SP 800-63B §5.2: a successful
+    /// re-authentication resets both timeouts), for apps with their own
+    /// re-authentication page; cycles the session id and keeps the data and
+    /// the session's own limits. A locked session (`LOCK_AFTER`) is unlocked.
+    ///
+    /// `Ok(false)` when the session is not signed in (or already expired,
+    /// which is not brought back): sign the user in with
+    /// [`AutoLogout::login`] instead.
+    pub async fn reauthenticated(&self, session: &Session) -> Result<bool, session::Error> {
+        let stored = session.get_value(Stamps::SESSION_KEY).await?;
+        let Some(stamps) = self
+            .config()
+            .reauthenticated_stamps(stored.as_ref().and_then(Value::as_str), self.now())
+        else {
+            return Ok(false);
+        };
+        session.cycle_id().await?;
+        session
+            .insert_value(Stamps::SESSION_KEY, Value::String(stamps.encode()))
+            .await?;
+        crate::audit::reauthenticated();
+        Ok(true)
+    }
+
     /// Logs the session out, as Django's `logout()` does: its record is
     /// deleted, its data cleared, and whatever the request stores afterwards
     /// (a flash message) goes into a session with a new id.

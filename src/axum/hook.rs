@@ -34,3 +34,28 @@ where
         Box::pin(async move { future.await.map_err(|error| error.to_string()) })
     })
 }
+
+/// A password given in the lock dialog or in "Sign in again", as the hook
+/// given to [`AutoLogoutLayer::on_unlock`](super::AutoLogoutLayer::on_unlock)
+/// sees it ([`engine::UnlockAttempt`](crate::engine::UnlockAttempt) with
+/// tower-sessions' `Session`).
+pub type UnlockAttempt = crate::engine::UnlockAttempt<Session>;
+
+/// What the password check's future gives back, its error already a text.
+pub(crate) type UnlockFuture = Pin<Box<dyn Future<Output = Result<bool, String>> + Send>>;
+
+/// The password check as stored in the layer.
+pub(crate) type UnlockHook = Arc<dyn Fn(UnlockAttempt) -> UnlockFuture + Send + Sync>;
+
+/// `hook` type-erased: its future boxed, its error a text.
+pub(crate) fn erase_unlock<F, Fut, E>(hook: F) -> UnlockHook
+where
+    F: Fn(UnlockAttempt) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<bool, E>> + Send + 'static,
+    E: fmt::Display + 'static,
+{
+    Arc::new(move |attempt| {
+        let future = hook(attempt);
+        Box::pin(async move { future.await.map_err(|error| error.to_string()) })
+    })
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum_core::response::Response;
 use tower_layer::Layer;
 
-use super::{AutoLogout, AutoLogoutService, LogoutEvent, Shared};
+use super::{AutoLogout, AutoLogoutService, LogoutEvent, Shared, UnlockAttempt};
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::store_lock::GuardedStore;
@@ -116,6 +116,43 @@ impl AutoLogoutLayer {
         E: fmt::Display + 'static,
     {
         Arc::make_mut(&mut self.shared).on_logout = Some(super::hook::erase(hook));
+        self
+    }
+
+    /// Checks the password given in the lock dialog (`LOCK_AFTER`) or in
+    /// "Sign in again" before the absolute limit: `hook` gets an
+    /// [`UnlockAttempt`] (the session, the password) and answers whether
+    /// the password is the signed-in user's. Without it, `<prefix>unlock`
+    /// and `<prefix>reauthenticate` answer `404`. An `Err`, a panic or no
+    /// answer within the hook limit ([`logout_hook_timeout`](Self::logout_hook_timeout))
+    /// answers `503` and counts no wrong password.
+    ///
+    /// ```
+    /// use auto_logout::Config;
+    /// use auto_logout::axum::{AutoLogoutLayer, AutoLogoutStore, UnlockAttempt};
+    /// use tower_sessions::MemoryStore;
+    ///
+    /// async fn check_password(attempt: UnlockAttempt) -> Result<bool, tower_sessions::session::Error> {
+    ///     let user: Option<String> = attempt.session.get("user").await?;
+    ///     // Compare with the user's stored password hash here.
+    ///     Ok(user.is_some() && attempt.password == "demo")
+    /// }
+    ///
+    /// # fn main() -> Result<(), auto_logout::ConfigError> {
+    /// let store = AutoLogoutStore::new(MemoryStore::default());
+    /// let config = Config::builder().idle_time("15m").lock_after("5m").build()?;
+    /// let layer = AutoLogoutLayer::new(config, &store).on_unlock(check_password);
+    /// # let _ = layer;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn on_unlock<F, Fut, E>(mut self, hook: F) -> Self
+    where
+        F: Fn(UnlockAttempt) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<bool, E>> + Send + 'static,
+        E: fmt::Display + 'static,
+    {
+        Arc::make_mut(&mut self.shared).on_unlock = Some(super::hook::erase_unlock(hook));
         self
     }
 

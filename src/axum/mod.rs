@@ -204,7 +204,7 @@ use serde_json::Value;
 #[doc(inline)]
 pub use crate::page::PageContext as AutoLogoutContext;
 pub use extract::{AutoLogout, MissingAutoLogoutLayer};
-pub use hook::LogoutEvent;
+pub use hook::{LogoutEvent, UnlockAttempt};
 pub use layer::AutoLogoutLayer;
 pub use service::AutoLogoutService;
 pub use store::AutoLogoutStore;
@@ -218,6 +218,7 @@ pub(crate) struct Axum;
 impl crate::engine::flow::Integration for Axum {
     const FRAMEWORK: crate::engine::Framework = crate::engine::Framework::Axum;
     type Hook = hook::Hook;
+    type UnlockHook = hook::UnlockHook;
     type Auth = Arc<dyn AuthHook>;
 }
 

@@ -28,7 +28,9 @@ impl<S, B, ResBody> Service<Request<B>> for AutoLogoutService<S>
 where
     S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
-    B: Send + 'static,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     ResBody: From<String> + From<&'static str> + From<Body> + Send + 'static,
 {
     type Response = Response<ResBody>;
@@ -56,6 +58,25 @@ async fn begin(shared: &Arc<Shared>, head: &mut Parts) -> Begin<AxumResponse, Se
     flow::begin(shared, &mut exchange).await
 }
 
+/// The body of a password endpoint's request, in its extensions.
+#[derive(Clone)]
+pub(super) struct PasswordForm(pub(super) String);
+
+/// The body of a password endpoint's request: at most
+/// [`FORM_LIMIT`](crate::engine::FORM_LIMIT) bytes of UTF-8, else `None`.
+async fn read_form<B>(body: B) -> Option<String>
+where
+    B: http_body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    use http_body_util::{BodyExt, Limited};
+    let collected = Limited::new(body, crate::engine::FORM_LIMIT)
+        .collect()
+        .await
+        .ok()?;
+    flow::form_text(&collected.to_bytes())
+}
+
 async fn run<S, B, ResBody>(
     shared: Arc<Shared>,
     mut inner: S,
@@ -63,6 +84,8 @@ async fn run<S, B, ResBody>(
 ) -> Result<Response<ResBody>, S::Error>
 where
     S: Service<Request<B>, Response = Response<ResBody>>,
+    B: http_body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     ResBody: From<String> + From<&'static str> + From<Body>,
 {
     // The flow holds the request's head across its awaits; the body need
@@ -70,6 +93,19 @@ where
     // head's place in this future is reused by the application's future.
     let (pending, req) = {
         let (mut head, body) = req.into_parts();
+        // The password endpoints' form, read before the flow (which answers
+        // them itself: their body is not needed afterwards).
+        // In the extensions, where the flow finds it: no place for it in
+        // the flow's future.
+        let body = if flow::reads_form(&shared.endpoints, head.method.as_str(), head.uri.path()) {
+            let read = Box::pin(read_form(body));
+            if let Some(form) = read.await {
+                head.extensions.insert(PasswordForm(form));
+            }
+            None
+        } else {
+            Some(body)
+        };
         // Boxed in a statement of its own: a temporary of the `await`
         // statement would keep the unboxed future's place in this one
         // (2,000 bytes instead of 784 in a release build, beyond the
@@ -79,6 +115,10 @@ where
             Begin::Reply(reply) => return Ok(into_response(reply)),
             Begin::HookResponse(response) => return Ok(response.map(ResBody::from)),
             Begin::Continue(pending) => pending,
+        };
+        let Some(body) = body else {
+            // The flow answers every password endpoint itself.
+            return Ok(into_response(crate::engine::Reply::store_failed()));
         };
         head.extensions.insert(pending.state.clone());
         (pending, Request::from_parts(head, body))

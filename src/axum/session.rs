@@ -76,6 +76,25 @@ impl SessionIo for Session {
     async fn end(&self) -> Result<(), StoreFailed> {
         end_session(self).await.map_err(|_| StoreFailed)
     }
+
+    async fn read_text(&self, key: &'static str) -> Result<Option<String>, StoreFailed> {
+        match self.get_value(key).await {
+            Ok(Some(Value::String(text))) => Ok(Some(text)),
+            Ok(_) => Ok(None),
+            Err(_) => Err(StoreFailed),
+        }
+    }
+
+    async fn write_text(&self, key: &'static str, value: String) -> Result<(), StoreFailed> {
+        self.insert_value(key, Value::String(value))
+            .await
+            .map(drop)
+            .map_err(|_| StoreFailed)
+    }
+
+    async fn renew_id(&self) -> Result<(), StoreFailed> {
+        self.cycle_id().await.map_err(|_| StoreFailed)
+    }
 }
 
 /// One request through the layer, as the engine's flow sees it.
@@ -208,6 +227,27 @@ impl Exchange for AxumExchange<'_> {
 
     fn log_out_user(&mut self, auth: &Arc<dyn AuthHook>) {
         auth.log_out(&mut *self.extensions);
+    }
+
+    fn form(&self) -> Option<&str> {
+        self.extensions
+            .get::<super::service::PasswordForm>()
+            .map(|form| form.0.as_str())
+    }
+
+    #[allow(refining_impl_trait)]
+    fn call_unlock(
+        &self,
+        hook: &super::hook::UnlockHook,
+        session: &Session,
+        password: String,
+        reauthenticate: bool,
+    ) -> super::hook::UnlockFuture {
+        hook(super::UnlockAttempt {
+            session: session.clone(),
+            password,
+            reauthenticate,
+        })
     }
 }
 

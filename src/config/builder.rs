@@ -28,6 +28,12 @@ would refuse the configured limit itself";
 const EXPECT_CLEAN_PATH: &str = "a path without `.` or `..` segments and without empty segments \
 (`//`): browsers rewrite those, so requests would not reach the path configured";
 
+const EXPECT_ATTEMPTS: &str = "a whole number from 1 to 100";
+/// `UNLOCK_ATTEMPTS` unless set.
+const DEFAULT_UNLOCK_ATTEMPTS: u32 = 5;
+const EXPECT_BEFORE_IDLE_TIME: &str = "a time shorter than IDLE_TIME: the session locks \
+after this much idleness, and IDLE_TIME logs it out later";
+
 /// The write resolution when no idle limit is set (only the idle limit depends on it).
 const WRITE_RESOLUTION_WITHOUT_IDLE_MILLIS: i64 = 1000;
 
@@ -52,6 +58,9 @@ pub struct ConfigBuilder {
     pub(super) activity_needs_user: Option<bool>,
     pub(super) max_idle_time: Option<TimeValue>,
     pub(super) max_session_time: Option<TimeValue>,
+    pub(super) lock_after: Option<TimeValue>,
+    pub(super) unlock_attempts: Option<i64>,
+    pub(super) unlock_failed_message: Option<String>,
 }
 
 impl Config {
@@ -174,6 +183,27 @@ impl ConfigBuilder {
         self
     }
 
+    /// `LOCK_AFTER`: lock the session after this much idleness, before
+    /// `IDLE_TIME` logs it out (off unless set). See [`Config::lock_after`].
+    pub fn lock_after(mut self, time: impl Into<TimeValue>) -> Self {
+        self.lock_after = Some(time.into());
+        self
+    }
+
+    /// `UNLOCK_ATTEMPTS`: wrong passwords in a row before the session ends
+    /// (1 to 100; 5 unless set). See [`Config::unlock_attempts`].
+    pub fn unlock_attempts(mut self, attempts: i64) -> Self {
+        self.unlock_attempts = Some(attempts);
+        self
+    }
+
+    /// `UNLOCK_FAILED_MESSAGE`: the message after a session ended on
+    /// `UNLOCK_ATTEMPTS` wrong passwords (else `MESSAGE`).
+    pub fn unlock_failed_message(mut self, message: impl Into<String>) -> Self {
+        self.unlock_failed_message = Some(message.into());
+        self
+    }
+
     /// Validates every key and their combinations, once.
     pub fn build(self) -> Result<Config, ConfigError> {
         let idle_millis = time_millis("IDLE_TIME", self.idle_time.as_ref())?;
@@ -187,6 +217,42 @@ impl ConfigBuilder {
             write_resolution_given_millis,
         )?;
         let has_limit = idle_millis.is_some() || session_millis.is_some();
+        let lock_after_millis = time_millis("LOCK_AFTER", self.lock_after.as_ref())?;
+        if let (Some(lock), Some(given)) = (lock_after_millis, &self.lock_after) {
+            match idle_millis {
+                None => {
+                    return Err(ConfigError::Requires {
+                        key: "LOCK_AFTER",
+                        needs: "IDLE_TIME to be set (the lock comes before the idle logout)",
+                    });
+                }
+                Some(idle) if lock >= idle => {
+                    return Err(ConfigError::InvalidValue {
+                        key: "LOCK_AFTER",
+                        value: given.to_string(),
+                        expected: EXPECT_BEFORE_IDLE_TIME,
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        let unlock_attempts = match self.unlock_attempts {
+            None => DEFAULT_UNLOCK_ATTEMPTS,
+            Some(n @ 1..=100) => n as u32,
+            Some(n) => {
+                return Err(ConfigError::InvalidValue {
+                    key: "UNLOCK_ATTEMPTS",
+                    value: n.to_string(),
+                    expected: EXPECT_ATTEMPTS,
+                });
+            }
+        };
+        if self.unlock_failed_message.is_some() && !has_limit {
+            return Err(ConfigError::Requires {
+                key: "UNLOCK_FAILED_MESSAGE",
+                needs: "IDLE_TIME or SESSION_TIME to be set",
+            });
+        }
         const A_LIMIT: &str = "IDLE_TIME or SESSION_TIME to be set";
         let max_idle_millis = maximum_millis(
             "MAX_IDLE_TIME",
@@ -333,6 +399,8 @@ impl ConfigBuilder {
             message: self.message,
             idle_message: self.idle_message,
             session_message: self.session_message,
+            unlock_failed_message: self.unlock_failed_message,
+            unlock_attempts,
             redirect_to_login_immediately: self.redirect_to_login_immediately,
             warn_before_millis,
             login_url: self.login_url,
@@ -341,6 +409,7 @@ impl ConfigBuilder {
             write_resolution_given_millis,
             max_idle_millis,
             max_session_millis,
+            lock_after_millis,
             endpoint_prefix,
             warning: self.warning,
             client_activity: self.client_activity,
@@ -476,5 +545,36 @@ mod tests {
             .unwrap();
         assert_eq!(c.session_time(), None);
         assert_eq!(c.max_session_time(), Some(Duration::from_secs(8 * 3600)));
+    }
+
+    #[test]
+    fn lock_after_comes_before_the_idle_limit() {
+        let c = Config::from_json(r#"{"IDLE_TIME": "15m", "LOCK_AFTER": "5m"}"#).unwrap();
+        assert_eq!(c.lock_after(), Some(Duration::from_secs(300)));
+        assert_eq!(
+            Config::builder()
+                .idle_time(900)
+                .build()
+                .unwrap()
+                .lock_after(),
+            None
+        );
+        let err = Config::from_json(r#"{"IDLE_TIME": 600, "LOCK_AFTER": 600}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "LOCK_AFTER = 600 is not allowed: expected a time shorter than IDLE_TIME: the \
+             session locks after this much idleness, and IDLE_TIME logs it out later"
+        );
+        let err = Config::from_json(r#"{"SESSION_TIME": 600, "lock_after": "1m"}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "LOCK_AFTER needs IDLE_TIME to be set (the lock comes before the idle logout)"
+        );
+        let err = Config::from_json(r#"{"IDLE_TIME": 600, "LOCK_AFTER": true}"#).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("LOCK_AFTER = true is not allowed"),
+            "{err}"
+        );
     }
 }

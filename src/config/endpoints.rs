@@ -18,6 +18,21 @@ pub enum Endpoint {
     Script,
     /// `GET auto-logout.<hash>.css`: the warning's default stylesheet.
     Stylesheet,
+    /// `POST unlock` (form field `password`, header `X-Auto-Logout: 1`): the
+    /// lock dialog's password, checked by the application's `on_unlock`
+    /// hook; the idle clock starts again.
+    Unlock,
+    /// `POST reauthenticate` (the same form and header): "Sign in again"
+    /// before the absolute limit; both clocks start again.
+    Reauthenticate,
+}
+
+impl Endpoint {
+    /// `true` for the endpoints that take a password ([`Endpoint::Unlock`],
+    /// [`Endpoint::Reauthenticate`]): their request body is read.
+    pub const fn takes_password(self) -> bool {
+        matches!(self, Endpoint::Unlock | Endpoint::Reauthenticate)
+    }
 }
 
 /// The URL of an endpoint under `prefix`: the one place they are built.
@@ -27,6 +42,8 @@ pub fn endpoint_url(prefix: &str, endpoint: Endpoint) -> String {
         Endpoint::Keepalive => "keepalive",
         Endpoint::Script => assets::script_file_name(),
         Endpoint::Stylesheet => assets::stylesheet_file_name(),
+        Endpoint::Unlock => "unlock",
+        Endpoint::Reauthenticate => "reauthenticate",
     };
     let mut url = String::with_capacity(prefix.len() + name.len());
     url.push_str(prefix);
@@ -42,6 +59,8 @@ pub struct Endpoints {
     keepalive: String,
     script: String,
     stylesheet: String,
+    unlock: String,
+    reauthenticate: String,
 }
 
 impl Endpoints {
@@ -58,6 +77,8 @@ impl Endpoints {
             keepalive: endpoint_url(prefix, Endpoint::Keepalive),
             script: endpoint_url(prefix, Endpoint::Script),
             stylesheet: endpoint_url(prefix, Endpoint::Stylesheet),
+            unlock: endpoint_url(prefix, Endpoint::Unlock),
+            reauthenticate: endpoint_url(prefix, Endpoint::Reauthenticate),
         }
     }
 
@@ -68,6 +89,8 @@ impl Endpoints {
             Endpoint::Keepalive => &self.keepalive,
             Endpoint::Script => &self.script,
             Endpoint::Stylesheet => &self.stylesheet,
+            Endpoint::Unlock => &self.unlock,
+            Endpoint::Reauthenticate => &self.reauthenticate,
         }
     }
 
@@ -102,6 +125,8 @@ impl Endpoints {
             Endpoint::Keepalive,
             Endpoint::Script,
             Endpoint::Stylesheet,
+            Endpoint::Unlock,
+            Endpoint::Reauthenticate,
         ]
         .into_iter()
         .find(|&e| self.url(e) == path)
@@ -127,6 +152,11 @@ mod tests {
         assert_eq!(e.stylesheet(), config.stylesheet_url());
         assert_eq!(e.match_path("/x/status"), Some(Endpoint::Status));
         assert_eq!(e.match_path(config.script_url()), Some(Endpoint::Script));
+        assert_eq!(e.match_path("/x/unlock"), Some(Endpoint::Unlock));
+        assert_eq!(
+            e.match_path("/x/reauthenticate"),
+            Some(Endpoint::Reauthenticate)
+        );
         assert_eq!(e.match_path("/x/other"), None);
         assert_eq!(e.match_path("/y/status"), None);
         for endpoint in [
@@ -134,6 +164,8 @@ mod tests {
             Endpoint::Keepalive,
             Endpoint::Script,
             Endpoint::Stylesheet,
+            Endpoint::Unlock,
+            Endpoint::Reauthenticate,
         ] {
             assert_eq!(e.url(endpoint), endpoint_url("/x/", endpoint));
         }

@@ -14,7 +14,7 @@ use crate::time_value::{self, TimeValue};
 const ALLOWED_KEYS: &str = "IDLE_TIME, SESSION_TIME, MESSAGE, IDLE_MESSAGE, SESSION_MESSAGE, \
 REDIRECT_TO_LOGIN_IMMEDIATELY, WARN_BEFORE, LOGIN_URL, PASSIVE_PATHS, WRITE_RESOLUTION, \
 ENDPOINT_PREFIX, WARN_TITLE, WARN_IDLE_TEXT, WARN_SESSION_TEXT, WARN_STAY_LABEL, WARN_CLASS, \
-CLIENT_ACTIVITY, WARN_STYLESHEET, ACTIVITY_NEEDS_USER, MAX_IDLE_TIME, MAX_SESSION_TIME";
+CLIENT_ACTIVITY, WARN_STYLESHEET, ACTIVITY_NEEDS_USER, MAX_IDLE_TIME, MAX_SESSION_TIME, LOCK_AFTER, UNLOCK_ATTEMPTS, UNLOCK_FAILED_MESSAGE";
 
 const EXPECT_TEXT: &str = "a string";
 const EXPECT_BOOL: &str = "true or false";
@@ -81,6 +81,14 @@ impl ConfigBuilder {
             "WRITE_RESOLUTION" => self.write_resolution = Some(time_from_json(key, value)?),
             "MAX_IDLE_TIME" => self.max_idle_time = Some(time_from_json(key, value)?),
             "MAX_SESSION_TIME" => self.max_session_time = Some(time_from_json(key, value)?),
+            "LOCK_AFTER" => self.lock_after = Some(time_from_json(key, value)?),
+            "UNLOCK_FAILED_MESSAGE" => {
+                self.unlock_failed_message = Some(text_from_json(key, value)?)
+            }
+            "UNLOCK_ATTEMPTS" => match value.as_i64() {
+                Some(attempts) => self.unlock_attempts = Some(attempts),
+                None => return Err(invalid(key, &value, "a whole number from 1 to 100")),
+            },
             "MESSAGE" => self.message = Some(text_from_json(key, value)?),
             "IDLE_MESSAGE" => self.idle_message = Some(text_from_json(key, value)?),
             "SESSION_MESSAGE" => self.session_message = Some(text_from_json(key, value)?),

@@ -12,27 +12,34 @@ pub enum ExpiryReason {
     Session,
     /// The stored stamps were corrupt, foreign or dated in the future (fail closed).
     Invalid,
+    /// `UNLOCK_ATTEMPTS` wrong passwords in a row, in the lock or
+    /// re-authentication dialog.
+    UnlockFailed,
 }
 
 impl ExpiryReason {
-    /// `"idle"`, `"session"` or `"invalid"`, as in the JSON answers.
+    /// `"idle"`, `"session"`, `"invalid"` or `"unlock_failed"`, as in the
+    /// JSON answers.
     pub const fn as_str(self) -> &'static str {
         match self {
             ExpiryReason::Idle => "idle",
             ExpiryReason::Session => "session",
             ExpiryReason::Invalid => "invalid",
+            ExpiryReason::UnlockFailed => "unlock_failed",
         }
     }
 }
 
 impl Config {
     /// The message to flash after a logout for `reason`: `IDLE_MESSAGE` or
-    /// `SESSION_MESSAGE` when set, else `MESSAGE`, else none.
+    /// `SESSION_MESSAGE` (`UNLOCK_FAILED_MESSAGE`) when set, else `MESSAGE`,
+    /// else none.
     pub fn message_for(&self, reason: ExpiryReason) -> Option<&str> {
         let specific = match reason {
             ExpiryReason::Idle => self.0.idle_message.as_deref(),
             ExpiryReason::Session => self.0.session_message.as_deref(),
             ExpiryReason::Invalid => None,
+            ExpiryReason::UnlockFailed => self.0.unlock_failed_message.as_deref(),
         };
         specific.or(self.0.message.as_deref())
     }

@@ -22,6 +22,9 @@ pub(super) struct Inner {
     pub(super) message: Option<String>,
     pub(super) idle_message: Option<String>,
     pub(super) session_message: Option<String>,
+    pub(super) unlock_failed_message: Option<String>,
+    /// `UNLOCK_ATTEMPTS`: wrong passwords in a row before the session ends.
+    pub(super) unlock_attempts: u32,
     pub(super) redirect_to_login_immediately: bool,
     pub(super) warn_before_millis: Option<i64>,
     pub(super) login_url: Option<String>,
@@ -33,6 +36,8 @@ pub(super) struct Inner {
     pub(super) max_idle_millis: Option<i64>,
     /// `MAX_SESSION_TIME`, defaulting to `SESSION_TIME`.
     pub(super) max_session_millis: Option<i64>,
+    /// `LOCK_AFTER`, below `IDLE_TIME`.
+    pub(super) lock_after_millis: Option<i64>,
     pub(super) endpoint_prefix: String,
     pub(super) warning: WarningTexts,
     pub(super) client_activity: bool,
@@ -90,6 +95,9 @@ impl fmt::Debug for Config {
             .field("activity_needs_user", &self.0.activity_needs_user)
             .field("max_idle_time", &self.max_idle_time())
             .field("max_session_time", &self.max_session_time())
+            .field("lock_after", &self.lock_after())
+            .field("unlock_attempts", &self.0.unlock_attempts)
+            .field("unlock_failed_message", &self.0.unlock_failed_message)
             .finish()
     }
 }
@@ -102,6 +110,27 @@ impl Config {
     /// `IDLE_TIME`: log out after this long without an activity-counting request.
     pub fn idle_time(&self) -> Option<Duration> {
         self.0.idle_millis.map(millis_to_duration)
+    }
+
+    /// `LOCK_AFTER`: after this much idleness (less than `IDLE_TIME`) the
+    /// session is locked on the server: every request of it but the crate's
+    /// `status`, passive requests and the login page is answered `423 Locked`
+    /// until the user re-authenticates
+    /// (`AutoLogout::reauthenticated`); `IDLE_TIME` still logs it out, and
+    /// a locked request never counts as activity. Off unless set.
+    pub fn lock_after(&self) -> Option<Duration> {
+        self.0.lock_after_millis.map(millis_to_duration)
+    }
+
+    /// `UNLOCK_ATTEMPTS`: how many wrong passwords in a row the lock and
+    /// re-authentication dialogs take before the session ends (reason
+    /// `unlock_failed`): 5 unless set.
+    pub fn unlock_attempts(&self) -> u32 {
+        self.0.unlock_attempts
+    }
+
+    pub(crate) fn lock_after_millis(&self) -> Option<i64> {
+        self.0.lock_after_millis
     }
 
     /// `SESSION_TIME`: log out this long after login, activity or not.

@@ -61,10 +61,11 @@ pub fn activity_of<'h>(
     } else {
         Activity::Counts
     };
-    if endpoint == Some(Endpoint::Keepalive) {
-        keepalive_activity(activity, header)
-    } else {
-        activity
+    match endpoint {
+        Some(Endpoint::Keepalive) => keepalive_activity(activity, header),
+        // Checked only: a right password writes the new stamps itself.
+        Some(Endpoint::Unlock | Endpoint::Reauthenticate) => Activity::Passive,
+        _ => activity,
     }
 }
 

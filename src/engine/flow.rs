@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use super::{
     Endpoint, Endpoints, Framework, HookAnswer, LoginWatch, Mistake, Reply, Route, activity_of,
-    expired_reply, hook_answer, messages_mistake, page_cache_control, page_shows_expiry_message,
-    route, run_hook, session_layer_ran, signed_in_during_request, starts_clocks_at_end,
-    starts_clocks_of_untracked_login, store_mistake,
+    expired_reply, hook_answer, locked_reply, messages_mistake, page_cache_control,
+    page_shows_expiry_message, route, run_hook, session_layer_ran, signed_in_during_request,
+    starts_clocks_at_end, starts_clocks_of_untracked_login, store_mistake,
 };
 use crate::clock::{Clock, Timestamp};
 use crate::config::Config;
@@ -30,6 +30,8 @@ pub(crate) trait Integration: 'static {
     const FRAMEWORK: Framework;
     /// The application's logout hook, type-erased.
     type Hook: Clone + Send + Sync;
+    /// The application's password check (`on_unlock`), type-erased.
+    type UnlockHook: Clone + Send + Sync;
     /// How the integration sees an authentication crate's logins
     /// (axum-login, actix-identity).
     type Auth: Clone + Send + Sync;
@@ -49,6 +51,9 @@ pub(crate) struct Shared<I: Integration> {
     pub(crate) on_logout: Option<I::Hook>,
     /// How long the logout hook may take ([`super::LOGOUT_HOOK_TIMEOUT`] unless set).
     pub(crate) hook_timeout: Duration,
+    /// Set by `on_unlock`: the application's check of a password given in
+    /// the lock or re-authentication dialog (within `hook_timeout` too).
+    pub(crate) on_unlock: Option<I::UnlockHook>,
     /// Set by `signed_in_key`: the session key that holds the signed-in user.
     pub(crate) signed_in_key: Option<&'static str>,
     /// Set by `with_axum_login` / `with_actix_identity`.
@@ -69,6 +74,7 @@ impl<I: Integration> Shared<I> {
             store,
             on_logout: None,
             hook_timeout: super::LOGOUT_HOOK_TIMEOUT,
+            on_unlock: None,
             signed_in_key: None,
             auth: None,
             watch: Arc::default(),
@@ -91,6 +97,7 @@ impl<I: Integration> Clone for Shared<I> {
             endpoints: self.endpoints.clone(),
             on_logout: self.on_logout.clone(),
             hook_timeout: self.hook_timeout,
+            on_unlock: self.on_unlock.clone(),
             signed_in_key: self.signed_in_key,
             auth: self.auth.clone(),
             watch: self.watch.clone(),
@@ -248,6 +255,19 @@ pub(crate) trait SessionIo {
     /// Ends the session: its data cleared, its record deleted, whatever the
     /// request stores afterwards saved under a new id.
     fn end(&self) -> impl Future<Output = Result<(), StoreFailed>>;
+    /// The text under `key`, if it holds one.
+    fn read_text(
+        &self,
+        key: &'static str,
+    ) -> impl Future<Output = Result<Option<String>, StoreFailed>>;
+    /// Stores `value` under `key`.
+    fn write_text(
+        &self,
+        key: &'static str,
+        value: String,
+    ) -> impl Future<Output = Result<(), StoreFailed>>;
+    /// Gives the session a new id, its data kept (after a password).
+    fn renew_id(&self) -> impl Future<Output = Result<(), StoreFailed>>;
 }
 
 /// One request, as the flow sees it before the application's answer.
@@ -306,11 +326,24 @@ pub(crate) trait Exchange {
     ) -> impl Future<Output = Result<bool, StoreFailed>>;
     /// Makes the authentication crate's state of this request anonymous.
     fn log_out_user(&mut self, auth: &Auth<Self>);
+    /// The body of a password endpoint's request, read by the integration
+    /// before the flow ([`Endpoint::takes_password`]): `None` when it was
+    /// not read, is longer than [`super::FORM_LIMIT`] or is not UTF-8.
+    fn form(&self) -> Option<&str>;
+    /// Starts the application's `on_unlock` hook for `password`.
+    fn call_unlock(
+        &self,
+        hook: &UnlockHook<Self>,
+        session: &Self::Session,
+        password: String,
+        reauthenticate: bool,
+    ) -> impl Future<Output = Result<bool, String>> + Unpin;
 }
 
 type IntegrationOf<X> = <<X as Exchange>::Session as SessionIo>::Integration;
 type Auth<X> = <IntegrationOf<X> as Integration>::Auth;
 type Hook<X> = <IntegrationOf<X> as Integration>::Hook;
+type UnlockHook<X> = <IntegrationOf<X> as Integration>::UnlockHook;
 
 /// Where a request goes after [`begin`].
 pub(crate) enum Begin<Response, S: SessionIo> {
@@ -333,6 +366,22 @@ pub(crate) struct Pending<S: SessionIo> {
     was_active: bool,
     messages_before: bool,
     message_lost: bool,
+}
+
+/// Whether the integration reads this request's body before [`begin`]: a
+/// `POST` to a password endpoint ([`Endpoint::takes_password`]), which the
+/// flow always answers itself (the application never sees the request).
+pub(crate) fn reads_form(endpoints: &Endpoints, method: &str, path: &str) -> bool {
+    method == "POST"
+        && endpoints
+            .match_path(path)
+            .is_some_and(Endpoint::takes_password)
+}
+
+/// The body text of a password endpoint's request, if it is UTF-8 (the
+/// integration has read at most [`super::FORM_LIMIT`] bytes of it).
+pub(crate) fn form_text(bytes: &[u8]) -> Option<String> {
+    std::str::from_utf8(bytes).ok().map(str::to_owned)
 }
 
 /// The rules before the application answers: the route, the session layer,
@@ -425,6 +474,15 @@ pub(crate) async fn begin<X: Exchange>(
                 return Begin::Reply(Reply::store_failed());
             }
         }
+        // Idle for LOCK_AFTER: refused, unless it may go on while locked.
+        RequestOutcome::Locked { .. } => {
+            if let Some(reply) = locked_reply(config, endpoint, activity, exchange.path(), |name| {
+                exchange.header(name)
+            }) {
+                crate::audit::locked_request();
+                return Begin::Reply(reply);
+            }
+        }
         RequestOutcome::Expired(reason) => {
             let logged_out = Box::pin(log_out(shared, exchange, &session, reason, endpoint));
             match logged_out.await {
@@ -435,7 +493,15 @@ pub(crate) async fn begin<X: Exchange>(
         }
         _ => {}
     }
-    if endpoint.is_some() {
+    if let Some(endpoint) = endpoint {
+        if endpoint.takes_password() && outcome != RequestOutcome::Untracked {
+            // Rare: boxed, like the other rare paths.
+            let checked = Box::pin(check_password(shared, exchange, &session, endpoint, now));
+            return match checked.await {
+                Ok(answer) => answer,
+                Err(StoreFailed) => Begin::Reply(Reply::store_failed()),
+            };
+        }
         return Begin::Reply(Reply::endpoint(&outcome));
     }
     let shows_message = matches!(outcome, RequestOutcome::Expired(_))
@@ -454,6 +520,88 @@ pub(crate) async fn begin<X: Exchange>(
         messages_before,
         message_lost,
     })
+}
+
+/// The password endpoints (`unlock`, `reauthenticate`) of a signed-in or
+/// locked session: the application's `on_unlock` hook checks the password;
+/// a right one starts the idle clock (unlock) or both clocks
+/// (re-authentication) again and gives the session a new id, its data
+/// kept; `UNLOCK_ATTEMPTS` wrong ones in a row end the session (reason
+/// `unlock_failed`). A hook that fails or hangs is no wrong password: `503`.
+async fn check_password<X: Exchange>(
+    shared: &Shared<IntegrationOf<X>>,
+    exchange: &mut X,
+    session: &X::Session,
+    endpoint: Endpoint,
+    now: Timestamp,
+) -> Result<Begin<X::Response, X::Session>, StoreFailed> {
+    let reauthenticate = endpoint == Endpoint::Reauthenticate;
+    let Some(hook) = &shared.on_unlock else {
+        return Ok(Begin::Reply(super::no_unlock_hook_reply()));
+    };
+    let Some(password) = exchange.form().and_then(super::password_of) else {
+        return Ok(Begin::Reply(super::password_missing_reply()));
+    };
+    let config = &shared.config;
+    let stamps = session
+        .read_stamps(|stored| match stored {
+            Stored::Text(text) => Stamps::decode(text).ok(),
+            _ => None,
+        })
+        .await?;
+    // Decided active or locked from these very stamps.
+    let Some(mut stamps) = stamps else {
+        return Ok(Begin::Reply(Reply::endpoint(&RequestOutcome::Untracked)));
+    };
+    let verdict = super::run_guarded("the on_unlock hook", shared.hook_timeout, || {
+        exchange.call_unlock(hook, session, password, reauthenticate)
+    })
+    .await;
+    match verdict {
+        Err(error) => {
+            crate::audit::unlock_hook_failed(&error);
+            Ok(Begin::Reply(super::unlock_unavailable_reply()))
+        }
+        Ok(true) => {
+            if reauthenticate {
+                stamps = Stamps::at_login(now)
+                    .with_limits(stamps.idle_limit_millis(), stamps.session_limit_millis())
+                    .unwrap_or(Stamps::at_login(now));
+            } else {
+                stamps.record_activity(now, 1);
+            }
+            session.renew_id().await?;
+            session.write_stamps(&stamps).await?;
+            crate::audit::unlocked(reauthenticate);
+            let outcome = config.check_request(Some(&stamps.encode()), now, Activity::Passive);
+            Ok(Begin::Reply(Reply::endpoint(&outcome)))
+        }
+        Ok(false) => {
+            let stored = session.read_text(super::UNLOCK_KEY).await?;
+            let lock_began = stamps.last_activity_at();
+            let failures = super::failures_so_far(stored.as_deref(), lock_began) + 1;
+            let allowed = config.unlock_attempts();
+            crate::audit::unlock_refused(failures, allowed);
+            if failures < allowed {
+                let count = super::failures_text(lock_began, failures);
+                session.write_text(super::UNLOCK_KEY, count).await?;
+                return Ok(Begin::Reply(super::wrong_password_reply(
+                    allowed - failures,
+                )));
+            }
+            let reason = ExpiryReason::UnlockFailed;
+            crate::audit::logout_at(reason, &stamps, now);
+            Ok(
+                match log_out(shared, exchange, session, reason, Some(endpoint)).await? {
+                    LoggedOut::Answer(answer) => answer,
+                    // An endpoint is always answered.
+                    LoggedOut::GoOn { .. } => {
+                        Begin::Reply(Reply::endpoint(&RequestOutcome::Expired(reason)))
+                    }
+                },
+            )
+        }
+    }
 }
 
 /// The decision for what the session holds under the crate's key.

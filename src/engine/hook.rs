@@ -132,55 +132,64 @@ pub(crate) async fn run_hook<R, F>(
 where
     F: std::future::Future<Output = Result<Option<R>, String>> + Unpin,
 {
+    match run_guarded("the logout hook", limit, call).await {
+        Ok(answer) => answer,
+        Err(error) => {
+            crate::audit::hook_failed(reason, &error);
+            None
+        }
+    }
+}
+
+/// Runs one of the application's hooks (`what` names it in the failure)
+/// within `limit`: its answer, or the text of its failure, its panic, or
+/// its time running out. A hook's panic is its failure, not the request's.
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) async fn run_guarded<T, F>(
+    what: &'static str,
+    limit: Duration,
+    call: impl FnOnce() -> F,
+) -> Result<T, String>
+where
+    F: std::future::Future<Output = Result<T, String>> + Unpin,
+{
     use std::panic::{AssertUnwindSafe, catch_unwind};
-    let failed = |error: &dyn std::fmt::Display| {
-        crate::audit::hook_failed(reason, error);
-        None
-    };
-    // A panic is the hook's failure, not the request's: caught while the
-    // future is made and at every poll.
+    // Caught while the future is made and at every poll.
     let mut future = match catch_unwind(AssertUnwindSafe(call)) {
         Ok(future) => future,
-        Err(panic) => return failed(&HookPanicked(panic)),
+        Err(panic) => return Err(HookPanicked(what, panic).to_string()),
     };
     let guarded = std::future::poll_fn(move |cx| {
         match catch_unwind(AssertUnwindSafe(|| {
             std::pin::Pin::new(&mut future).poll(cx)
         })) {
-            Ok(poll) => poll.map(|answer| answer.map_err(HookFailure::Failed)),
-            Err(panic) => std::task::Poll::Ready(Err(HookFailure::Panicked(HookPanicked(panic)))),
+            Ok(poll) => poll,
+            Err(panic) => std::task::Poll::Ready(Err(HookPanicked(what, panic).to_string())),
         }
     });
     match tokio::time::timeout(limit, guarded).await {
-        Ok(Ok(answer)) => answer,
-        Ok(Err(HookFailure::Failed(error))) => failed(&error),
-        Ok(Err(HookFailure::Panicked(panic))) => failed(&panic),
-        Err(_) => failed(&format_args!(
-            "the logout hook did not answer within {limit:?}"
-        )),
+        Ok(answer) => answer,
+        Err(_) => Err(format!("{what} did not answer within {limit:?}")),
     }
 }
 
+/// A panic of one of the application's hooks, shown with its message.
 #[cfg(any(feature = "axum", feature = "actix"))]
-enum HookFailure {
-    Failed(String),
-    Panicked(HookPanicked),
-}
-
-/// A panic of the logout hook, shown with its message.
-#[cfg(any(feature = "axum", feature = "actix"))]
-pub(super) struct HookPanicked(pub(super) Box<dyn std::any::Any + Send>);
+pub(super) struct HookPanicked(
+    pub(super) &'static str,
+    pub(super) Box<dyn std::any::Any + Send>,
+);
 
 #[cfg(any(feature = "axum", feature = "actix"))]
 impl std::fmt::Display for HookPanicked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let message = self
-            .0
+            .1
             .downcast_ref::<&str>()
             .copied()
-            .or_else(|| self.0.downcast_ref::<String>().map(String::as_str))
+            .or_else(|| self.1.downcast_ref::<String>().map(String::as_str))
             .unwrap_or("a panic without a message");
-        write!(f, "the logout hook panicked: {message}")
+        write!(f, "{} panicked: {message}", self.0)
     }
 }
 

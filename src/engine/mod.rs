@@ -44,6 +44,7 @@ pub(crate) mod flow;
 #[cfg(any(feature = "axum", feature = "actix"))]
 pub(crate) mod headers;
 mod hook;
+mod locked;
 mod login;
 mod mistake;
 mod reply;
@@ -51,14 +52,19 @@ mod route;
 pub mod save_rule;
 #[cfg(test)]
 mod tests;
+#[cfg(any(feature = "axum", feature = "actix"))]
+mod unlock;
 
 pub use activity::*;
 pub use expired::*;
 pub use hook::*;
+pub use locked::*;
 pub use login::*;
 pub use mistake::*;
 pub use reply::*;
 pub use route::*;
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub use unlock::*;
 
 /// The framework integration that found a [`Mistake`]: the fix names its types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

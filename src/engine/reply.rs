@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::decision::{Activity, ExpiryReason, RequestOutcome};
+use crate::decision::{Activity, ExpiryReason, Remaining, RequestOutcome};
 
 /// A header value of a [`Reply`]: borrowed for the fixed ones, owned for a
 /// computed `Location`.
@@ -75,6 +75,13 @@ impl Reply {
 pub const STORE_FAILED: &str = "auto-logout: the session store failed";
 /// The body of the `403` to a `keepalive` without its header.
 pub const KEEPALIVE_REFUSED: &str = "auto-logout: keepalive needs the header X-Auto-Logout: 1";
+/// The body of the `403` to an `unlock` or `reauthenticate` without the header.
+pub const PASSWORD_REFUSED: &str =
+    "auto-logout: unlock and reauthenticate need the header X-Auto-Logout: 1";
+/// The body of the `404` to `unlock` and `reauthenticate` when the
+/// application gave no `on_unlock` hook to check passwords with.
+pub const NO_UNLOCK_HOOK: &str =
+    "auto-logout: no on_unlock hook is set, so passwords cannot be checked";
 /// The body of a `405`.
 pub const METHOD_NOT_ALLOWED: &str = "method not allowed";
 
@@ -129,22 +136,47 @@ pub(super) const NOT_ALLOWED_POST: &[(&str, HeaderText)] = &[
 ];
 
 /// The JSON body of the `status` and `keepalive` endpoints:
-/// `{"active":true,"idle_ms":..,"session_ms":..}` or `{"active":false,"reason":..}`.
+/// `{"active":true,"locked":false,"idle_ms":..,"session_ms":..}` (`"locked":true`
+/// for a session idle for `LOCK_AFTER`) or `{"active":false,"reason":..}`.
 pub fn status_json(outcome: &RequestOutcome) -> String {
-    match outcome {
-        RequestOutcome::Active { remaining, .. } => serde_json::json!({
-            "active": true,
-            "idle_ms": remaining.idle_millis(),
-            "session_ms": remaining.session_millis(),
-            "seconds_until_idle_end": remaining.seconds_until_idle_end(),
-            "seconds_until_session_end": remaining.seconds_until_session_end(),
-        }),
-        RequestOutcome::Expired(reason) => {
-            serde_json::json!({"active": false, "reason": reason.as_str()})
-        }
-        RequestOutcome::Untracked => serde_json::json!({"active": false, "reason": null}),
+    // Written from structs (fields in the order a map would sort them):
+    // one allocation, the text.
+    #[derive(serde::Serialize)]
+    struct SignedIn {
+        active: bool,
+        idle_ms: Option<i64>,
+        locked: bool,
+        seconds_until_idle_end: u64,
+        seconds_until_session_end: u64,
+        session_ms: Option<i64>,
     }
-    .to_string()
+    #[derive(serde::Serialize)]
+    struct Gone {
+        active: bool,
+        reason: Option<&'static str>,
+    }
+    let signed_in = |remaining: &Remaining, locked: bool| SignedIn {
+        active: true,
+        idle_ms: remaining.idle_millis(),
+        locked,
+        seconds_until_idle_end: remaining.seconds_until_idle_end(),
+        seconds_until_session_end: remaining.seconds_until_session_end(),
+        session_ms: remaining.session_millis(),
+    };
+    let gone = |reason: Option<ExpiryReason>| Gone {
+        active: false,
+        reason: reason.map(ExpiryReason::as_str),
+    };
+    let json = match outcome {
+        RequestOutcome::Active { remaining, .. } => {
+            serde_json::to_string(&signed_in(remaining, false))
+        }
+        RequestOutcome::Locked { remaining } => serde_json::to_string(&signed_in(remaining, true)),
+        RequestOutcome::Expired(reason) => serde_json::to_string(&gone(Some(*reason))),
+        RequestOutcome::Untracked => serde_json::to_string(&gone(None)),
+    };
+    // Plain structs of numbers, booleans and fixed texts always serialize.
+    json.unwrap_or_default()
 }
 
 /// The `status` and `keepalive` answer for a session that a logout hook sent

@@ -17,8 +17,8 @@ pub enum Route {
 
 /// The rules that need no session: the script and stylesheet files (`GET`,
 /// `HEAD`), `405` with `Allow` to any other method on an endpoint, and `403`
-/// to a `keepalive` without `X-Auto-Logout: 1` (which a cross-site form
-/// cannot send).
+/// to a `keepalive`, `unlock` or `reauthenticate` without `X-Auto-Logout: 1`
+/// (which a cross-site form cannot send).
 pub fn route<'h>(
     endpoints: &Endpoints,
     method: &str,
@@ -35,14 +35,23 @@ pub fn route<'h>(
         }
         Endpoint::Script => Reply::fixed(200, SCRIPT_HEADERS, assets::SCRIPT),
         Endpoint::Stylesheet => Reply::fixed(200, STYLESHEET_HEADERS, assets::STYLESHEET),
-        Endpoint::Keepalive if method != "POST" => {
+        Endpoint::Keepalive | Endpoint::Unlock | Endpoint::Reauthenticate if method != "POST" => {
             Reply::fixed(405, NOT_ALLOWED_POST, METHOD_NOT_ALLOWED)
         }
         Endpoint::Keepalive if header(KEEPALIVE_HEADER).map(str::trim) != Some("1") => {
             crate::audit::keepalive_refused("no X-Auto-Logout: 1 header");
             Reply::fixed(403, PLAIN_HEADERS, KEEPALIVE_REFUSED)
         }
-        Endpoint::Status | Endpoint::Keepalive => return Route::Continue(Some(endpoint)),
+        // A cross-site form cannot send the header: no password guessing
+        // from another site.
+        Endpoint::Unlock | Endpoint::Reauthenticate
+            if header(KEEPALIVE_HEADER).map(str::trim) != Some("1") =>
+        {
+            Reply::fixed(403, PLAIN_HEADERS, PASSWORD_REFUSED)
+        }
+        Endpoint::Status | Endpoint::Keepalive | Endpoint::Unlock | Endpoint::Reauthenticate => {
+            return Route::Continue(Some(endpoint));
+        }
     };
     Route::Reply(reply)
 }

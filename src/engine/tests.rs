@@ -413,9 +413,9 @@ mod routes_and_replies {
                 Ok(Some(1))
             });
             assert_eq!(run_hook(ExpiryReason::Idle, LIMIT, || polled).await, None);
-            let shown = HookPanicked(Box::new("polled")).to_string();
+            let shown = HookPanicked("the logout hook", Box::new("polled")).to_string();
             assert_eq!(shown, "the logout hook panicked: polled");
-            let shown = HookPanicked(Box::new(String::from("made"))).to_string();
+            let shown = HookPanicked("the logout hook", Box::new(String::from("made"))).to_string();
             assert_eq!(shown, "the logout hook panicked: made");
         }
 
@@ -1052,7 +1052,14 @@ mod requests {
         };
         assert_eq!(
             status_json(&active),
-            r#"{"active":true,"idle_ms":1500,"seconds_until_idle_end":2,"seconds_until_session_end":0,"session_ms":null}"#
+            r#"{"active":true,"idle_ms":1500,"locked":false,"seconds_until_idle_end":2,"seconds_until_session_end":0,"session_ms":null}"#
+        );
+        let locked = RequestOutcome::Locked {
+            remaining: Remaining::new(Some(1500), None),
+        };
+        assert_eq!(
+            status_json(&locked),
+            r#"{"active":true,"idle_ms":1500,"locked":true,"seconds_until_idle_end":2,"seconds_until_session_end":0,"session_ms":null}"#
         );
         assert_eq!(
             status_json(&RequestOutcome::Expired(ExpiryReason::Session)),
@@ -1061,6 +1068,158 @@ mod requests {
         assert_eq!(
             status_json(&RequestOutcome::Untracked),
             r#"{"active":false,"reason":null}"#
+        );
+    }
+}
+
+/// `LOCK_AFTER`: when a session locks (an injected clock: instants in
+/// milliseconds), what its requests are answered, and what unlocks it.
+mod locked {
+    use super::super::*;
+    use crate::clock::Timestamp;
+    use crate::config::Config;
+    use crate::decision::{Activity, ExpiryReason, RequestOutcome};
+    use crate::stamps::Stamps;
+
+    fn t(ms: i64) -> Timestamp {
+        Timestamp::from_unix_millis(1_700_000_000_000 + ms)
+    }
+
+    fn config() -> Config {
+        Config::builder()
+            .idle_time(900)
+            .lock_after(300)
+            .session_time(3_600)
+            .login_url("/login")
+            .build()
+            .unwrap()
+    }
+
+    fn headers<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<&'a str> + Copy {
+        move |name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    #[test]
+    fn a_session_locks_at_lock_after_and_still_ends_at_idle_time() {
+        let c = config();
+        let stored = Stamps::at_login(t(0)).encode();
+        let at = |ms, activity| c.check_request(Some(&stored), t(ms), activity);
+        // One millisecond before LOCK_AFTER: active, and the request counts.
+        assert!(matches!(
+            at(299_999, Activity::Counts),
+            RequestOutcome::Active { write: Some(_), .. }
+        ));
+        // At LOCK_AFTER: locked, with the idle limit's time left, and
+        // nothing recorded, whatever the request.
+        for activity in [
+            Activity::Counts,
+            Activity::Passive,
+            Activity::Earlier { millis_ago: 5 },
+        ] {
+            let RequestOutcome::Locked { remaining } = at(300_000, activity) else {
+                panic!("not locked at LOCK_AFTER ({activity:?})");
+            };
+            assert_eq!(remaining.idle_millis(), Some(600_000));
+            assert_eq!(remaining.session_millis(), Some(3_300_000));
+        }
+        assert!(matches!(
+            at(900_000, Activity::Counts),
+            RequestOutcome::Locked { .. }
+        ));
+        // IDLE_TIME still logs a locked session out.
+        assert_eq!(
+            at(900_001, Activity::Counts),
+            RequestOutcome::Expired(ExpiryReason::Idle)
+        );
+        // Without LOCK_AFTER the same session is active until IDLE_TIME.
+        let plain = Config::builder().idle_time(900).build().unwrap();
+        assert!(matches!(
+            plain.check_request(Some(&stored), t(899_000), Activity::Counts),
+            RequestOutcome::Active { .. }
+        ));
+    }
+
+    #[test]
+    fn the_lock_counts_from_the_last_activity() {
+        let c = config();
+        let stored = Stamps::new(t(0), t(100_000)).unwrap().encode();
+        assert!(matches!(
+            c.check_request(Some(&stored), t(399_999), Activity::Passive),
+            RequestOutcome::Active { .. }
+        ));
+        assert!(matches!(
+            c.check_request(Some(&stored), t(400_000), Activity::Passive),
+            RequestOutcome::Locked { .. }
+        ));
+    }
+
+    #[test]
+    fn a_session_whose_own_idle_limit_is_shorter_is_logged_out_unlocked() {
+        let c = Config::builder()
+            .idle_time(900)
+            .lock_after(300)
+            .build()
+            .unwrap();
+        let stored = Stamps::at_login(t(0))
+            .with_limits(Some(200_000), None)
+            .unwrap()
+            .encode();
+        assert!(matches!(
+            c.check_request(Some(&stored), t(200_000), Activity::Counts),
+            RequestOutcome::Active { .. }
+        ));
+        assert_eq!(
+            c.check_request(Some(&stored), t(200_001), Activity::Counts),
+            RequestOutcome::Expired(ExpiryReason::Idle)
+        );
+    }
+
+    #[test]
+    fn every_request_kind_is_refused_but_status_passive_and_the_login_page() {
+        let c = config();
+        let page = headers(&[]);
+        let reply = locked_reply(&c, None, Activity::Counts, "/orders", page).unwrap();
+        assert_eq!(reply.status, 423);
+        assert_eq!(
+            reply.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+        assert!(reply.body.contains("Session locked"));
+        let fetch = headers(&[("sec-fetch-mode", "cors")]);
+        let reply = locked_reply(&c, None, Activity::Counts, "/api/orders", fetch).unwrap();
+        assert_eq!((reply.status, &*reply.body), (423, LOCKED_JSON));
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+        let htmx = headers(&[("hx-request", "true")]);
+        let reply = locked_reply(&c, None, Activity::Counts, "/rows", htmx).unwrap();
+        assert_eq!((reply.status, &*reply.body), (423, LOCKED_JSON));
+        assert_eq!(reply.header("hx-trigger"), Some(HTMX_LOCKED_EVENT));
+        assert_eq!(reply.header("hx-reswap"), Some("none"));
+        let keepalive = Some(Endpoint::Keepalive);
+        let reply = locked_reply(
+            &c,
+            keepalive,
+            Activity::Counts,
+            "/auto-logout/keepalive",
+            page,
+        )
+        .unwrap();
+        assert_eq!((reply.status, &*reply.body), (423, LOCKED_JSON));
+        // What goes on: the status endpoint (it says "locked"), passive
+        // requests, the login page.
+        let status = Some(Endpoint::Status);
+        assert_eq!(
+            locked_reply(&c, status, Activity::Passive, "/auto-logout/status", page),
+            None
+        );
+        assert_eq!(
+            locked_reply(&c, None, Activity::Passive, "/static/app.css", page),
+            None
+        );
+        assert_eq!(
+            locked_reply(&c, None, Activity::Counts, "/login", page),
+            None
         );
     }
 }

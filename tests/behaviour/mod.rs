@@ -30,6 +30,7 @@ pub mod hook;
 pub mod idle_promise;
 pub mod input_age;
 pub mod limits;
+pub mod lock;
 pub mod signed_in;
 pub mod store_faults;
 pub mod store_lock;
@@ -941,6 +942,14 @@ macro_rules! behaviour_tests {
             input_age_forged_ages_cannot_extend => input_age::FORGED_AGES_CANNOT_EXTEND,
             input_age_the_write_resolution_applies_to_the_input =>
                 input_age::THE_WRITE_RESOLUTION_APPLIES_TO_THE_INPUT,
+            // LOCK_AFTER and the password endpoints.
+            lock_a_locked_session_refuses_every_kind_of_request =>
+                lock::A_LOCKED_SESSION_REFUSES_EVERY_KIND_OF_REQUEST,
+            lock_the_right_password_unlocks => lock::THE_RIGHT_PASSWORD_UNLOCKS,
+            lock_too_many_wrong_passwords_end_the_session =>
+                lock::TOO_MANY_WRONG_PASSWORDS_END_THE_SESSION,
+            lock_signing_in_again_restarts_both_clocks =>
+                lock::SIGNING_IN_AGAIN_RESTARTS_BOTH_CLOCKS,
         }
         $crate::behaviour_tests! {@calls
             hook_sees_the_session_and_replaces_a_page =>
@@ -976,6 +985,8 @@ macro_rules! behaviour_tests {
                 idle_promise::the_logout_window($start, 60_000),
             idle_promise_the_logout_window_at_idle_15_minutes =>
                 idle_promise::the_logout_window($start, 900_000),
+            lock_the_session_id_changes_and_the_data_stays =>
+                lock::the_session_id_changes_and_the_data_stays($start),
             store_faults_a_hanging_store_is_given_up_at_the_limit =>
                 store_faults::a_hanging_store_is_given_up_at_the_limit($start),
             store_faults_failing_writes_serve_no_page_and_count_nothing =>

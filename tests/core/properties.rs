@@ -191,6 +191,7 @@ fn run_session(idle_ms: i64, steps: &[Step], tally: &mut Tally, coarse_resolutio
                 assert_eq!(reason, ExpiryReason::Idle, "only an idle limit is set");
                 false
             }
+            RequestOutcome::Locked { .. } => panic!("locked without LOCK_AFTER"),
             RequestOutcome::Untracked => panic!("a tracked session came back untracked"),
         };
         match (model_alive, crate_alive) {
@@ -478,6 +479,7 @@ proptest! {
                 }
                 // A logged-out session is flushed by the integration: the run ends.
                 RequestOutcome::Expired(_) => break,
+                RequestOutcome::Locked { .. } => prop_assert!(false, "locked without LOCK_AFTER"),
                 RequestOutcome::Untracked => {
                     prop_assert!(!config.has_limit());
                     break;
@@ -745,6 +747,7 @@ fn run_limited_session(s: &LimitedSession, steps: &[Step]) -> (u64, u64, u64) {
                     _ => (1, 0, 0),
                 };
             }
+            RequestOutcome::Locked { .. } => panic!("locked without LOCK_AFTER"),
             RequestOutcome::Untracked => panic!("a tracked session came back untracked"),
         }
     }
@@ -868,6 +871,7 @@ proptest! {
             RequestOutcome::Expired(_) => {
                 prop_assert!(!within, "expired {} ms after the login, limits {} ms and {} ms", elapsed, idle_limit, session_limit);
             }
+            RequestOutcome::Locked { .. } => prop_assert!(false, "locked without LOCK_AFTER"),
             RequestOutcome::Untracked => prop_assert!(false, "untracked"),
         }
     }
@@ -1137,6 +1141,7 @@ fn run_aged_session(
                 }
                 return;
             }
+            RequestOutcome::Locked { .. } => panic!("locked without LOCK_AFTER"),
             RequestOutcome::Untracked => panic!("a tracked session came back untracked"),
         }
     }

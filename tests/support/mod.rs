@@ -282,6 +282,27 @@ impl Browser {
         }
     }
 
+    /// The raw value of the cookie `name` in the jar, if any.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = self.base.parse().unwrap();
+        let header = self.jar.cookies(&url)?;
+        header.to_str().ok()?.split("; ").find_map(|pair| {
+            let (key, value) = pair.split_once('=')?;
+            (key == name).then(|| value.to_owned())
+        })
+    }
+
+    /// A new browser whose jar holds only the cookie `name=value`.
+    pub fn with_cookie(addr: SocketAddr, name: &str, value: &str) -> Browser {
+        let browser = Browser::new(addr);
+        let url = browser.base.parse().unwrap();
+        browser
+            .jar
+            .add_cookie_str(&format!("{name}={value}; Path=/"), &url);
+        browser
+    }
+
     /// The session id in the jar, if any.
     pub fn session_id(&self) -> Option<Id> {
         use reqwest::cookie::CookieStore;
