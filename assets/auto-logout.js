@@ -96,6 +96,14 @@
   const clientActivity = data.clientActivity !== undefined;
   // The warning's default stylesheet, linked unless the app styles the dialog itself.
   const stylesheetUrl = sameSitePath(data.stylesheet);
+  // LOCK_AFTER: the page locks this long after the last activity the server counted,
+  // and its password is sent here.
+  const lockMs = data.lockMs ? nonNegativeMillis(data.lockMs) : null;
+  const unlockUrl = sameSitePath(data.unlockUrl);
+  // SIGN_IN_AGAIN: the warning before the absolute limit takes the password.
+  const reauthenticateUrl = sameSitePath(data.reauthenticateUrl);
+  // TITLE_COUNTDOWN: a hidden tab's title shows the warning's countdown.
+  const titleCountdown = data.titleCountdown !== undefined;
 
   // ---- State -------------------------------------------------------------------------
 
@@ -134,6 +142,13 @@
   let countdown = null;
   let announcement = null;
   let lastAnnouncedStep = null;
+  // The page's own title, while the countdown may replace it.
+  let pageTitle = null;
+
+  // The lock dialog while the session is locked, and what it changed on the page to
+  // hide it: [element, inert, aria-hidden, visibility] for each child of the body.
+  let lockDialog = null;
+  let hiddenPage = [];
 
   function nearestDeadline() {
     if (idleAt === null) return sessionAt;
@@ -208,11 +223,11 @@
       // Nothing in it to believe or doubt: at worst a page of this origin makes us
       // send the keepalive it could send itself.
       if (clientActivity) noteInput(false);
-    } else if (message.type === 'logout') {
+    } else if (message.type === 'logout' || message.type === 'lock') {
       // With a status endpoint the server confirms first; without one there is no one
-      // to ask, and leaving early is the safe mistake.
+      // to ask, and leaving early is the safe mistake (a lock is not a reason to leave).
       if (statusUrl) verifyWithServer();
-      else leave(message.reason);
+      else if (message.type === 'logout') leave(message.reason);
     } else if (message.type === 'deadlines') {
       const newIdleAt = extendedDeadline(idleAt, message.idleAt, idleLimitMs);
       const newSessionAt = extendedDeadline(sessionAt, message.sessionAt, sessionLimitMs);
@@ -263,6 +278,8 @@
     }
     adoptDeadlines(deadlineFromRemaining(answer.idle_ms), deadlineFromRemaining(answer.session_ms));
     lastCheckedAt = Date.now();
+    if (answer.locked) showLock();
+    else hideLock();
     tellOtherTabs({ type: 'deadlines', idleAt: idleAt, sessionAt: sessionAt });
     schedule();
   }
@@ -354,9 +371,11 @@
   // ---- Input in the page (CLIENT_ACTIVITY) -------------------------------------------
 
   // How long before the idle deadline input is turned into a keepalive: when the
-  // warning would show, or shortly before the deadline when there is no warning.
+  // warning would show, or shortly before the deadline when there is no warning. With
+  // LOCK_AFTER, before the lock instead (at most a quarter of LOCK_AFTER before it).
   function inputLeadMs() {
-    return warnBeforeMs || Math.min(INPUT_LEAD_MS, (idleLimitMs || 4 * INPUT_LEAD_MS) / 4);
+    const lead = warnBeforeMs || Math.min(INPUT_LEAD_MS, (idleLimitMs || 4 * INPUT_LEAD_MS) / 4);
+    return lockMs !== null && idleLimitMs !== null ? idleLimitMs - lockMs + Math.min(lead, lockMs / 4) : lead;
   }
 
   // Input since the last activity the server counted: the idle deadline minus the
@@ -426,7 +445,7 @@
     // CLIENT_ACTIVITY: at the lead before the idle deadline, input since the server last
     // saw activity becomes one keepalive instead of a warning. Never for the absolute
     // limit, which nothing extends.
-    if (clientActivity && keepaliveUrl && !dialog && idleAt === deadline && now < deadline) {
+    if (clientActivity && keepaliveUrl && !dialog && !lockDialog && idleAt === deadline && now < deadline) {
       const leadStartsAt = deadline - inputLeadMs();
       if (now < leadStartsAt) {
         nextAt = leadStartsAt;
@@ -449,8 +468,18 @@
       return;
     }
 
+    // LOCK_AFTER: at the lock time the server is asked, once; its answer locks the page.
+    const lockAt = lockTime();
+    if (lockAt !== null && !lockDialog && statusUrl && unlockUrl && lastCheckedAt < lockAt) {
+      if (now >= lockAt) {
+        askStatus(false);
+        return;
+      }
+      nextAt = Math.min(nextAt, lockAt);
+    }
+
     const alreadyWarned = warnedForDeadline !== null && Math.abs(warnedForDeadline - deadline) < SAME_DEADLINE_MS;
-    if (warnBeforeMs && !alreadyWarned) {
+    if (warnBeforeMs && !alreadyWarned && !lockDialog) {
       const warnAt = deadline - warnBeforeMs;
       const checkedInThisWindow = lastCheckedAt >= warnAt;
       if (now < warnAt) {
@@ -496,7 +525,9 @@
     const amount = inMinutes ? Math.floor(seconds / 60) : seconds;
     // Changes once per minute, then once per 20 s; negative so the two never collide.
     const step = inMinutes ? Math.ceil(seconds / 60) : -Math.ceil(seconds / 20);
-    countdown.textContent = Math.floor(seconds / 60) + ':' + String(seconds % 60).padStart(2, '0');
+    const clock = Math.floor(seconds / 60) + ':' + String(seconds % 60).padStart(2, '0');
+    countdown.textContent = clock;
+    if (titleCountdown) document.title = document.hidden ? '(' + clock + ') ' + pageTitle : pageTitle;
     if (seconds > 0 && step !== lastAnnouncedStep) {
       lastAnnouncedStep = step;
       announcement.textContent = relativeTime ? relativeTime.format(amount, unit) : amount + ' ' + unit + 's';
@@ -504,14 +535,55 @@
   }
 
   // Creates an element (classes and attributes only: no inline style or handler, for
-  // CSP) and puts it into the dialog once the dialog exists.
-  function createElement(tagName, className, attributes, text) {
+  // CSP) and puts it into `parent` when there is one.
+  function createElement(parent, tagName, className, attributes, text) {
     const element = document.createElement(tagName);
     element.className = className;
     for (const name in attributes) element.setAttribute(name, attributes[name]);
     if (text) element.textContent = text;
-    if (dialog) dialog.appendChild(element);
+    if (parent) parent.appendChild(element);
     return element;
+  }
+
+  // A password form in `parent` that posts to `url` (the lock dialog's unlock, "Sign in
+  // again"): a right password's answer is the server's new deadlines; a wrong one is
+  // said in the form, which is ready for the next try.
+  function passwordForm(parent, className, url, label) {
+    const form = createElement(parent, 'form', className + '__form', {});
+    const input = createElement(
+      createElement(form, 'label', className + '__label', {}, 'Password '),
+      'input',
+      className + '__input',
+      { type: 'password', name: 'password', autocomplete: 'current-password', required: '' }
+    );
+    createElement(form, 'button', className + '__button', { type: 'submit' }, label);
+    const error = createElement(form, 'p', className + '__error', { role: 'alert' });
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      fetch(url, {
+        method: 'POST',
+        headers: { 'X-Auto-Logout': '1' },
+        body: new URLSearchParams({ password: input.value }),
+        credentials: 'same-origin',
+        cache: 'no-store',
+      })
+        .then(function (response) {
+          return response.json();
+        })
+        .then(function (answer) {
+          input.value = '';
+          if (typeof answer.active === 'boolean') return takeServerAnswer(answer);
+          error.textContent =
+            answer.error === 'wrong_password'
+              ? 'Wrong password. Tries left: ' + answer.attempts_left
+              : 'The password could not be checked. Please try again.';
+          input.focus();
+        })
+        .catch(function () {
+          error.textContent = 'The password could not be checked. Please try again.';
+        });
+    });
+    return input;
   }
 
   // Returns true when the dialog was created now, false when it was already open.
@@ -525,27 +597,30 @@
     dialogCanStay = canStay;
     focusBeforeDialog = document.activeElement;
 
-    dialog = createElement('div', className, {
+    dialog = createElement(null, 'div', className, {
       role: 'alertdialog',
       'aria-labelledby': NAME + '-title',
       'aria-describedby': NAME + '-text',
       tabindex: '-1',
     });
-    createElement('p', className + '__title', { id: NAME + '-title' }, data.warnTitle || 'Your session is about to end');
+    createElement(dialog, 'p', className + '__title', { id: NAME + '-title' }, data.warnTitle || 'Your session is about to end');
     const text = forIdle
       ? data.warnIdleText || 'You will be signed out due to inactivity.'
       : data.warnSessionText || 'Your session reaches its time limit.';
-    createElement('p', className + '__text', { id: NAME + '-text' }, text);
+    createElement(dialog, 'p', className + '__text', { id: NAME + '-text' }, text);
     // The ticking clock is for the eyes; screen readers get the live region below.
-    countdown = createElement('p', className + '__time', { 'aria-hidden': 'true' });
+    countdown = createElement(dialog, 'p', className + '__time', { 'aria-hidden': 'true' });
     let stayButton = null;
     if (canStay) {
-      stayButton = createElement('button', className + '__button', { type: 'button' }, data.warnStayLabel || 'Stay signed in');
+      stayButton = createElement(dialog, 'button', className + '__button', { type: 'button' }, data.warnStayLabel || 'Stay signed in');
       stayButton.addEventListener('click', function () {
         staySignedIn();
       });
+    } else if (reauthenticateUrl && !forIdle) {
+      // SIGN_IN_AGAIN: the password restarts both clocks, and the page stays.
+      stayButton = passwordForm(dialog, className, reauthenticateUrl, 'Sign in again');
     }
-    announcement = createElement('p', NAME + '-visually-hidden', { 'aria-live': 'polite' });
+    announcement = createElement(dialog, 'p', NAME + '-visually-hidden', { 'aria-live': 'polite' });
     // Hidden from the eyes even where no stylesheet is linked. CSSOM properties set from
     // a script are not inline styles under a Content-Security-Policy.
     Object.assign(announcement.style, {
@@ -558,6 +633,7 @@
       whiteSpace: 'nowrap',
     });
     lastAnnouncedStep = null;
+    pageTitle = document.title;
 
     dialog.addEventListener('keydown', function (event) {
       if (event.key !== 'Escape') return;
@@ -576,14 +652,66 @@
     const focusWasInside = dialog.contains(document.activeElement);
     dialog.remove();
     dialog = null;
+    if (titleCountdown) document.title = pageTitle;
     if (focusWasInside && focusBeforeDialog) focusBeforeDialog.focus();
+  }
+
+  // ---- The lock (LOCK_AFTER) ---------------------------------------------------------
+
+  // When the page locks: LOCK_AFTER after the last activity the server counted (the
+  // idle deadline less the idle limit); null without a lock.
+  function lockTime() {
+    return lockMs !== null && idleAt !== null && idleLimitMs !== null ? idleAt - idleLimitMs + lockMs : null;
+  }
+
+  // Covers the page: every other child of the body is inert (no focus, no input),
+  // hidden from screen readers and from sight, and keeps what the user typed. The
+  // dialog says who is signed in (the value of the page's data-auto-logout-user
+  // attribute, else that element's text) and takes the password.
+  function showLock() {
+    if (lockDialog || !unlockUrl) return;
+    closeWarning();
+    const className = data.warnClass || NAME + '-warning';
+    const user = document.querySelector('[data-' + NAME + '-user]');
+    const userName = user && (user.getAttribute('data-' + NAME + '-user') || user.textContent).trim();
+    for (const element of document.body.children) {
+      hiddenPage.push([element, element.inert, element.getAttribute('aria-hidden'), element.style.visibility]);
+      element.inert = true;
+      element.setAttribute('aria-hidden', 'true');
+      element.style.visibility = 'hidden';
+    }
+    lockDialog = createElement(document.body, 'div', className + ' ' + NAME + '-lock', {
+      role: 'dialog',
+      'aria-modal': 'true',
+      'aria-labelledby': NAME + '-lock-title',
+    });
+    createElement(lockDialog, 'h2', className + '__title', { id: NAME + '-lock-title' }, 'Session locked');
+    if (userName) createElement(lockDialog, 'p', className + '__text', {}, 'Signed in as ' + userName);
+    passwordForm(lockDialog, className, unlockUrl, 'Unlock').focus();
+    fireEvent('lock');
+    tellOtherTabs({ type: 'lock' });
+  }
+
+  // Uncovers the page as it was.
+  function hideLock() {
+    if (!lockDialog) return;
+    lockDialog.remove();
+    lockDialog = null;
+    for (const [element, inert, ariaHidden, visibility] of hiddenPage) {
+      element.inert = inert;
+      if (ariaHidden === null) element.removeAttribute('aria-hidden');
+      else element.setAttribute('aria-hidden', ariaHidden);
+      element.style.visibility = visibility;
+    }
+    hiddenPage = [];
+    fireEvent('unlock');
   }
 
   // ---- Start -------------------------------------------------------------------------
 
   // The warning's look: a <link> to the site's own file passes `style-src 'self'`.
   if (stylesheetUrl && document.head) {
-    document.head.appendChild(createElement('link', '', { rel: 'stylesheet', href: stylesheetUrl }));
+    createElement(document.head, 'link', '', { rel: 'stylesheet', href: stylesheetUrl });
   }
 
   if (clientActivity) {
@@ -598,6 +726,9 @@
       );
     }
   }
+
+  // htmx was refused a request of a locked session: the server says so to every tab.
+  if (unlockUrl) document.addEventListener('auto-logout-locked', verifyWithServer);
 
   // Timers do not run while a laptop sleeps or a tab is frozen: re-check on wake-up.
   document.addEventListener('visibilitychange', schedule);

@@ -13,6 +13,7 @@
 //! disturbed by a second Chromium on a small machine.
 
 pub mod flows;
+pub mod lock;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -906,6 +907,7 @@ impl Browser {
         Probe {
             at: hit.at,
             active: body["active"].as_bool().unwrap_or(false),
+            locked: body["locked"].as_bool().unwrap_or(false),
             idle_ms: body["idle_ms"].as_u64(),
             session_ms: body["session_ms"].as_u64(),
             reason: body["reason"].as_str().map(str::to_owned),
@@ -932,6 +934,8 @@ impl Browser {
 pub struct Probe {
     pub at: Instant,
     pub active: bool,
+    /// `LOCK_AFTER`: the session is locked.
+    pub locked: bool,
     pub idle_ms: Option<u64>,
     pub session_ms: Option<u64>,
     pub reason: Option<String>,

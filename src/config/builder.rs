@@ -61,6 +61,8 @@ pub struct ConfigBuilder {
     pub(super) lock_after: Option<TimeValue>,
     pub(super) unlock_attempts: Option<i64>,
     pub(super) unlock_failed_message: Option<String>,
+    pub(super) sign_in_again: bool,
+    pub(super) title_countdown: bool,
 }
 
 impl Config {
@@ -204,6 +206,23 @@ impl ConfigBuilder {
         self
     }
 
+    /// `SIGN_IN_AGAIN`: the warning before `SESSION_TIME` offers "Sign in
+    /// again" (the password, checked by the integration's `on_unlock`
+    /// hook), which restarts both clocks. Off unless set; needs
+    /// `SESSION_TIME` and `WARN_BEFORE`.
+    pub fn sign_in_again(mut self, on: bool) -> Self {
+        self.sign_in_again = on;
+        self
+    }
+
+    /// `TITLE_COUNTDOWN`: while the warning shows in a hidden tab, the tab's
+    /// title shows the countdown (the page's own title comes back after).
+    /// Off unless set; needs `WARN_BEFORE`.
+    pub fn title_countdown(mut self, on: bool) -> Self {
+        self.title_countdown = on;
+        self
+    }
+
     /// Validates every key and their combinations, once.
     pub fn build(self) -> Result<Config, ConfigError> {
         let idle_millis = time_millis("IDLE_TIME", self.idle_time.as_ref())?;
@@ -322,9 +341,29 @@ impl ConfigBuilder {
                 });
             }
         }
+        if self.sign_in_again && (session_millis.is_none() || warn_before_millis.is_none()) {
+            return Err(ConfigError::Requires {
+                key: "SIGN_IN_AGAIN",
+                needs: "SESSION_TIME and WARN_BEFORE to be set (it is offered in the warning before SESSION_TIME)",
+            });
+        }
+        if self.title_countdown && warn_before_millis.is_none() {
+            return Err(ConfigError::Requires {
+                key: "TITLE_COUNTDOWN",
+                needs: "WARN_BEFORE to be set (the title counts down while the warning shows)",
+            });
+        }
+        if self.warn_stylesheet.is_some()
+            && warn_before_millis.is_none()
+            && lock_after_millis.is_none()
+        {
+            return Err(ConfigError::Requires {
+                key: "WARN_STYLESHEET",
+                needs: "WARN_BEFORE or LOCK_AFTER to be set (it styles the warning and the lock dialog)",
+            });
+        }
         let w = &self.warning;
         for (key, set) in [
-            ("WARN_STYLESHEET", self.warn_stylesheet.is_some()),
             ("WARN_TITLE", w.title.is_some()),
             ("WARN_IDLE_TEXT", w.idle_text.is_some()),
             ("WARN_SESSION_TEXT", w.session_text.is_some()),
@@ -377,7 +416,8 @@ impl ConfigBuilder {
             ));
         }
         let endpoints = Endpoints::under(&endpoint_prefix);
-        let warn_stylesheet = warn_before_millis.is_some() && self.warn_stylesheet.unwrap_or(true);
+        let warn_stylesheet = (warn_before_millis.is_some() || lock_after_millis.is_some())
+            && self.warn_stylesheet.unwrap_or(true);
         let script_attrs = PreparedAttrs::new(
             Limits {
                 idle_millis,
@@ -391,6 +431,9 @@ impl ConfigBuilder {
             Extras {
                 client_activity: self.client_activity,
                 stylesheet_url: warn_stylesheet.then_some(endpoints.stylesheet()),
+                lock_after_millis,
+                sign_in_again: self.sign_in_again,
+                title_countdown: self.title_countdown,
             },
         );
         Ok(Config(Arc::new(Inner {
@@ -401,6 +444,8 @@ impl ConfigBuilder {
             session_message: self.session_message,
             unlock_failed_message: self.unlock_failed_message,
             unlock_attempts,
+            sign_in_again: self.sign_in_again,
+            title_countdown: self.title_countdown,
             redirect_to_login_immediately: self.redirect_to_login_immediately,
             warn_before_millis,
             login_url: self.login_url,

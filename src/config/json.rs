@@ -14,7 +14,7 @@ use crate::time_value::{self, TimeValue};
 const ALLOWED_KEYS: &str = "IDLE_TIME, SESSION_TIME, MESSAGE, IDLE_MESSAGE, SESSION_MESSAGE, \
 REDIRECT_TO_LOGIN_IMMEDIATELY, WARN_BEFORE, LOGIN_URL, PASSIVE_PATHS, WRITE_RESOLUTION, \
 ENDPOINT_PREFIX, WARN_TITLE, WARN_IDLE_TEXT, WARN_SESSION_TEXT, WARN_STAY_LABEL, WARN_CLASS, \
-CLIENT_ACTIVITY, WARN_STYLESHEET, ACTIVITY_NEEDS_USER, MAX_IDLE_TIME, MAX_SESSION_TIME, LOCK_AFTER, UNLOCK_ATTEMPTS, UNLOCK_FAILED_MESSAGE";
+CLIENT_ACTIVITY, WARN_STYLESHEET, ACTIVITY_NEEDS_USER, MAX_IDLE_TIME, MAX_SESSION_TIME, LOCK_AFTER, UNLOCK_ATTEMPTS, UNLOCK_FAILED_MESSAGE, SIGN_IN_AGAIN, TITLE_COUNTDOWN";
 
 const EXPECT_TEXT: &str = "a string";
 const EXPECT_BOOL: &str = "true or false";
@@ -101,6 +101,14 @@ impl ConfigBuilder {
             "WARN_CLASS" => self.warning.class = Some(text_from_json(key, value)?),
             "REDIRECT_TO_LOGIN_IMMEDIATELY" => match value {
                 Value::Bool(on) => self.redirect_to_login_immediately = on,
+                other => return Err(invalid(key, &other, EXPECT_BOOL)),
+            },
+            "SIGN_IN_AGAIN" => match value {
+                Value::Bool(on) => self.sign_in_again = on,
+                other => return Err(invalid(key, &other, EXPECT_BOOL)),
+            },
+            "TITLE_COUNTDOWN" => match value {
+                Value::Bool(on) => self.title_countdown = on,
                 other => return Err(invalid(key, &other, EXPECT_BOOL)),
             },
             "CLIENT_ACTIVITY" => match value {

@@ -28,6 +28,12 @@ pub(crate) struct Extras<'a> {
     pub(crate) client_activity: bool,
     /// The stylesheet the script links (`WARN_STYLESHEET` on and a warning configured).
     pub(crate) stylesheet_url: Option<&'a str>,
+    /// `LOCK_AFTER`: the script locks the page and offers the unlock form.
+    pub(crate) lock_after_millis: Option<i64>,
+    /// `SIGN_IN_AGAIN`: the absolute-limit warning offers the password.
+    pub(crate) sign_in_again: bool,
+    /// `TITLE_COUNTDOWN`.
+    pub(crate) title_countdown: bool,
 }
 
 /// Attribute text computed once per configuration.
@@ -111,6 +117,28 @@ impl PreparedAttrs {
         }
         if let Some(url) = extras.stylesheet_url {
             push_attr(&mut endpoints, "data-stylesheet", url);
+        }
+        if let Some(lock) = extras.lock_after_millis {
+            push_attr(
+                &mut endpoints,
+                "data-lock-ms",
+                itoa::Buffer::new().format(lock),
+            );
+            push_attr(
+                &mut endpoints,
+                "data-unlock-url",
+                urls.url(super::Endpoint::Unlock),
+            );
+        }
+        if extras.sign_in_again {
+            push_attr(
+                &mut endpoints,
+                "data-reauthenticate-url",
+                urls.url(super::Endpoint::Reauthenticate),
+            );
+        }
+        if extras.title_countdown {
+            endpoints.push_str(" data-title-countdown");
         }
         let mut src = String::new();
         push_attr(&mut src, "src", urls.script());

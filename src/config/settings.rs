@@ -25,6 +25,10 @@ pub(super) struct Inner {
     pub(super) unlock_failed_message: Option<String>,
     /// `UNLOCK_ATTEMPTS`: wrong passwords in a row before the session ends.
     pub(super) unlock_attempts: u32,
+    /// `SIGN_IN_AGAIN`.
+    pub(super) sign_in_again: bool,
+    /// `TITLE_COUNTDOWN`.
+    pub(super) title_countdown: bool,
     pub(super) redirect_to_login_immediately: bool,
     pub(super) warn_before_millis: Option<i64>,
     pub(super) login_url: Option<String>,
@@ -98,6 +102,8 @@ impl fmt::Debug for Config {
             .field("lock_after", &self.lock_after())
             .field("unlock_attempts", &self.0.unlock_attempts)
             .field("unlock_failed_message", &self.0.unlock_failed_message)
+            .field("sign_in_again", &self.0.sign_in_again)
+            .field("title_countdown", &self.0.title_countdown)
             .finish()
     }
 }
@@ -127,6 +133,18 @@ impl Config {
     /// `unlock_failed`): 5 unless set.
     pub fn unlock_attempts(&self) -> u32 {
         self.0.unlock_attempts
+    }
+
+    /// `SIGN_IN_AGAIN`: whether the warning before `SESSION_TIME` offers
+    /// "Sign in again" (both clocks restart on the right password).
+    pub fn sign_in_again(&self) -> bool {
+        self.0.sign_in_again
+    }
+
+    /// `TITLE_COUNTDOWN`: whether a hidden tab's title shows the warning's
+    /// countdown.
+    pub fn title_countdown(&self) -> bool {
+        self.0.title_countdown
     }
 
     pub(crate) fn lock_after_millis(&self) -> Option<i64> {

@@ -859,7 +859,7 @@ fn error_warn_stylesheet_without_a_warning_or_not_a_bool() {
         e,
         ConfigError::Requires {
             key: "WARN_STYLESHEET",
-            needs: "WARN_BEFORE to be set"
+            needs: "WARN_BEFORE or LOCK_AFTER to be set (it styles the warning and the lock dialog)"
         }
     );
     assert_eq!(

@@ -10,6 +10,7 @@ mod actix;
 mod client_activity;
 mod csp;
 mod htmx;
+mod lock;
 mod logout;
 mod logout_hook;
 mod navigation;
