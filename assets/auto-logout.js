@@ -104,6 +104,9 @@
   const reauthenticateUrl = sameSitePath(data.reauthenticateUrl);
   // TITLE_COUNTDOWN: a hidden tab's title shows the warning's countdown.
   const titleCountdown = data.titleCountdown !== undefined;
+  // LOGOUT_ON_TABS_CLOSED: the server's presence lease, renewed while this tab is open.
+  const presenceMs = nonNegativeMillis(data.presenceMs);
+  const loadedAt = Date.now();
 
   // ---- State -------------------------------------------------------------------------
 
@@ -466,6 +469,17 @@
       if (statusUrl) askStatus(true);
       else leave(reasonForNearestDeadline());
       return;
+    }
+
+    // LOGOUT_ON_TABS_CLOSED: while this tab is open, a passive status request renews the
+    // lease about every quarter of it (a hidden tab's timers may run once a minute).
+    if (presenceMs && statusUrl) {
+      const renewAt = Math.max(lastAskedAt, loadedAt) + presenceMs / 4;
+      if (now >= renewAt) {
+        askStatus(false);
+        return;
+      }
+      nextAt = Math.min(nextAt, renewAt);
     }
 
     // LOCK_AFTER: at the lock time the server is asked, once; its answer locks the page.

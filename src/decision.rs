@@ -355,6 +355,36 @@ impl Config {
         Stamps::at_login(now).with_limits(stamps.idle_limit_millis(), stamps.session_limit_millis())
     }
 
+    /// Whether `stored` are the stamps of a session still signed in at `now`
+    /// that signed in, or re-authenticated, at most `within` ago: the rule of
+    /// "sudo mode" for sensitive routes (the integrations'
+    /// `RequireRecentLogin`). A re-authentication restarts the login
+    /// instant ([`Config::reauthenticated_stamps`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use auto_logout::{Config, Stamps, Timestamp};
+    ///
+    /// let config = Config::builder().idle_time(600).build()?;
+    /// let login = Timestamp::from_unix_millis(1_700_000_000_000);
+    /// let stored = Stamps::at_login(login).encode();
+    /// let five_minutes = Duration::from_secs(300);
+    /// assert!(config.signed_in_within(Some(&stored), login.saturating_add_millis(300_000), five_minutes));
+    /// assert!(!config.signed_in_within(Some(&stored), login.saturating_add_millis(300_001), five_minutes));
+    /// assert!(!config.signed_in_within(None, login, five_minutes));
+    /// # Ok::<(), auto_logout::ConfigError>(())
+    /// ```
+    pub fn signed_in_within(
+        &self,
+        stored: Option<&str>,
+        now: Timestamp,
+        within: std::time::Duration,
+    ) -> bool {
+        let within = i64::try_from(within.as_millis()).unwrap_or(i64::MAX);
+        self.active_stamps(stored, now)
+            .is_some_and(|stamps| now.millis_since(stamps.login_at()) <= within)
+    }
+
     /// The stamps of a locked session unlocked at `now` (`LOCK_AFTER`; the
     /// user gave their password in the lock dialog): the idle clock starts
     /// again, the absolute one goes on. `None` when `stored` is no active

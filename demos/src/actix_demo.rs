@@ -26,12 +26,16 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use actix_web_flash_messages::storage::CookieMessageStore;
 use actix_web_flash_messages::{FlashMessage, FlashMessagesFramework, IncomingFlashMessages};
 use auto_logout::actix::{
-    AutoLogout, AutoLogoutContext, AutoLogoutMiddleware, AutoLogoutStore, KeepUnread, StoreErrors,
+    AutoLogout, AutoLogoutContext, AutoLogoutMiddleware, AutoLogoutStore, KeepUnread,
+    RequireRecentLogin, StoreErrors,
 };
 use auto_logout::{GuardedStore, LoginError, Nonce, engine};
 use tera::{Context, Tera};
 
-pub use crate::axum_demo::{Csp, PASSWORD, SESSION_COOKIE, Settings, USER_KEY, USERNAME};
+use crate::axum_demo::is_demo_password;
+pub use crate::axum_demo::{
+    Csp, PASSWORD, RECENT_LOGIN, ReauthenticateForm, SESSION_COOKIE, Settings, USER_KEY, USERNAME,
+};
 use crate::axum_demo::{LoginForm, NextQuery, PageQuery, countdowns_on, safe_next, warning_texts};
 
 /// How long a call of the session store may take before the request gets `503`.
@@ -60,6 +64,11 @@ fn templates() -> Tera {
         ("login.html", include_str!("../templates/login.html")),
         ("home.html", include_str!("../templates/home.html")),
         ("public.html", include_str!("../templates/public.html")),
+        ("account.html", include_str!("../templates/account.html")),
+        (
+            "reauthenticate.html",
+            include_str!("../templates/reauthenticate.html"),
+        ),
     ])
     .expect("the demo's templates parse with Tera 2");
     // `seconds_until_*` and `redirect_to_login_immediately` for every page.
@@ -166,6 +175,19 @@ where
         .route("/static/demo.js", web::get().to(js))
         .route("/static/htmx.js", web::get().to(htmx_js))
         .route("/fragments/idle", web::get().to(idle_fragment))
+        .route("/reauthenticate", web::get().to(reauthenticate_form))
+        .route("/reauthenticate", web::post().to(reauthenticate_submit))
+        // "Sudo mode": the account page needs a sign-in or a confirmation of
+        // the password within RECENT_LOGIN (the guard needs the auto-logout
+        // middleware: without it the page is not there).
+        .service(
+            web::resource("/account")
+                .wrap(Condition::new(
+                    settings.auto_logout,
+                    RequireRecentLogin::new(RECENT_LOGIN, "/reauthenticate"),
+                ))
+                .route(web::get().to(account)),
+        )
         .configure(extra)
         .wrap(Condition::new(settings.auto_logout, auto_logout))
         .wrap(flash)
@@ -374,6 +396,51 @@ async fn login_form(
         auto_logout::tera::insert(&mut page, &values);
     }
     render(&state, "login.html", &page, nonce.as_deref())
+}
+
+/// The account page, behind [`RequireRecentLogin`].
+async fn account(state: web::Data<AppState>) -> HttpResponse {
+    let mut page = Context::new();
+    page.insert("minutes", &(RECENT_LOGIN.as_secs() / 60));
+    render(&state, "account.html", &page, None)
+}
+
+/// The page that confirms the password for the account page.
+async fn reauthenticate_form(
+    state: web::Data<AppState>,
+    query: web::Query<NextQuery>,
+) -> HttpResponse {
+    let mut page = Context::new();
+    page.insert("minutes", &(RECENT_LOGIN.as_secs() / 60));
+    page.insert("next", safe_next(query.next.as_deref()));
+    render(&state, "reauthenticate.html", &page, None)
+}
+
+/// Checks the password, restarts both clocks (`AutoLogout::reauthenticated`)
+/// and goes on to `next`.
+async fn reauthenticate_submit(
+    state: web::Data<AppState>,
+    auto_logout: Option<AutoLogout>,
+    session: Session,
+    form: web::Form<ReauthenticateForm>,
+) -> HttpResponse {
+    let next = safe_next(form.next.as_deref()).to_owned();
+    let user = session.get::<String>(USER_KEY).ok().flatten();
+    if !is_demo_password(user.as_deref(), &form.password) {
+        let mut page = Context::new();
+        page.insert("minutes", &(RECENT_LOGIN.as_secs() / 60));
+        page.insert("next", &next);
+        page.insert("error", "Wrong password.");
+        let mut res = render(&state, "reauthenticate.html", &page, None);
+        *res.status_mut() = StatusCode::UNAUTHORIZED;
+        return res;
+    }
+    match auto_logout.map(|auto_logout| auto_logout.reauthenticated(&session)) {
+        None | Some(Ok(true)) => see_other(&next),
+        // Not signed in any more: sign in anew.
+        Some(Ok(false)) => see_other(&engine::login_location("/login", &next)),
+        Some(Err(err)) => HttpResponse::ServiceUnavailable().body(format!("session store: {err}")),
+    }
 }
 
 async fn login_submit(

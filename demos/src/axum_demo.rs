@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use auto_logout::axum::{
-    AutoLogout, AutoLogoutContext, AutoLogoutLayer, AutoLogoutStore, StoreErrorsLayer,
+    AutoLogout, AutoLogoutContext, AutoLogoutLayer, AutoLogoutStore, RequireRecentLoginLayer,
+    StoreErrorsLayer,
 };
 use auto_logout::{Config, GuardedStore, LoginError, ManualClock, Nonce, SessionLimits, engine};
 use axum::extract::{Query, State};
@@ -133,6 +134,10 @@ impl Settings {
             "LOCK_AFTER",
             "UNLOCK_ATTEMPTS",
             "UNLOCK_FAILED_MESSAGE",
+            "SIGN_IN_AGAIN",
+            "TITLE_COUNTDOWN",
+            "LOGOUT_ON_TABS_CLOSED",
+            "TABS_CLOSED_MESSAGE",
         ] {
             let Some(raw) = var(&format!("AUTO_LOGOUT_{key}")) else {
                 continue;
@@ -143,7 +148,11 @@ impl Settings {
                 continue;
             }
             let value = match key {
-                "REDIRECT_TO_LOGIN_IMMEDIATELY" | "CLIENT_ACTIVITY" | "WARN_STYLESHEET" => {
+                "REDIRECT_TO_LOGIN_IMMEDIATELY"
+                | "CLIENT_ACTIVITY"
+                | "WARN_STYLESHEET"
+                | "SIGN_IN_AGAIN"
+                | "TITLE_COUNTDOWN" => {
                     match raw.to_ascii_lowercase().as_str() {
                         "1" | "true" | "yes" | "on" => Json::Bool(true),
                         "0" | "false" | "no" | "off" => Json::Bool(false),
@@ -156,7 +165,14 @@ impl Settings {
                     .collect(),
                 _ => match raw.parse::<i64>() {
                     Ok(n) if key.ends_with("_TIME") || key.ends_with("_BEFORE") => n.into(),
-                    Ok(n) if key == "WRITE_RESOLUTION" || key == "LOCK_AFTER" => n.into(),
+                    Ok(n)
+                        if matches!(
+                            key,
+                            "WRITE_RESOLUTION" | "LOCK_AFTER" | "LOGOUT_ON_TABS_CLOSED"
+                        ) =>
+                    {
+                        n.into()
+                    }
                     Ok(n) if key == "UNLOCK_ATTEMPTS" => n.into(),
                     _ => Json::String(raw.to_owned()),
                 },
@@ -167,7 +183,7 @@ impl Settings {
         // is that limit when it is longer than SESSION_TIME (or SESSION_TIME is
         // off), unless it was given.
         if !map.contains_key("MAX_SESSION_TIME") {
-            let probe = Config::from_value(Json::Object(map.clone())).map_err(|e| e.to_string())?;
+            let probe = probe_config(&map)?;
             if probe.has_limit() && probe.session_time().is_none_or(|limit| remember > limit) {
                 map.insert(
                     "MAX_SESSION_TIME".into(),
@@ -178,7 +194,7 @@ impl Settings {
         // The default warning only where it fits: with the script on, and
         // shorter than both limits (an explicit WARN_BEFORE is validated as given).
         if var("AUTO_LOGOUT_WARN_BEFORE").is_none() {
-            let probe = Config::from_value(Json::Object(map.clone())).map_err(|e| e.to_string())?;
+            let probe = probe_config(&map)?;
             let warn = std::time::Duration::from_secs(DEFAULT_WARN_BEFORE as u64);
             let fits = |limit: Option<std::time::Duration>| limit.is_none_or(|l| warn < l);
             if probe.redirect_to_login_immediately()
@@ -226,6 +242,17 @@ impl Settings {
             customize: Customize::default(),
         })
     }
+}
+
+/// The configuration of `map` without the keys that need `WARN_BEFORE`, for
+/// choosing the defaults that depend on the limits (the full map is checked
+/// after them).
+fn probe_config(map: &Map<String, Json>) -> Result<Config, String> {
+    let mut map = map.clone();
+    for needs_the_warning in ["SIGN_IN_AGAIN", "TITLE_COUNTDOWN"] {
+        map.remove(needs_the_warning);
+    }
+    Config::from_value(Json::Object(map)).map_err(|e| e.to_string())
 }
 
 /// `DEMO_REMEMBER_SESSION_TIME` read through `var`, in the human forms of the
@@ -286,6 +313,11 @@ fn templates() -> Environment<'static> {
         ("login.html", include_str!("../templates/login.html")),
         ("home.html", include_str!("../templates/home.html")),
         ("public.html", include_str!("../templates/public.html")),
+        ("account.html", include_str!("../templates/account.html")),
+        (
+            "reauthenticate.html",
+            include_str!("../templates/reauthenticate.html"),
+        ),
     ] {
         env.add_template(name, source)
             .expect("the demo's templates parse");
@@ -336,8 +368,20 @@ pub fn guarded_router_with<S: SessionStore + GuardedStore + Clone>(
         .route("/static/demo.js", get(js))
         .route("/static/htmx.js", get(htmx_js))
         .route("/fragments/idle", get(idle_fragment))
-        .with_state(state)
-        .merge(extra);
+        .route(
+            "/reauthenticate",
+            get(reauthenticate_form).post(reauthenticate_submit),
+        );
+    // "Sudo mode": the account page needs a sign-in or a confirmation of the
+    // password within RECENT_LOGIN (the guard needs the auto-logout layer).
+    let app = if settings.auto_logout {
+        app.merge(Router::new().route("/account", get(account)).route_layer(
+            RequireRecentLoginLayer::new(RECENT_LOGIN, "/reauthenticate"),
+        ))
+    } else {
+        app
+    };
+    let app = app.with_state(state).merge(extra);
     // Each layer wraps the ones before it: messages innermost, then
     // auto-logout, then sessions. The auto-logout layer reads the session
     // first, so a store outage gets its 503.
@@ -366,6 +410,85 @@ pub fn guarded_router_with<S: SessionStore + GuardedStore + Clone>(
     // Outermost: a session that cannot be written after the page answered
     // gets the crate's 503, not tower-sessions' empty 500.
     .layer(StoreErrorsLayer)
+}
+
+/// How recent a sign-in (or a confirmation of the password) the account page
+/// needs.
+pub const RECENT_LOGIN: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The account page, behind [`RequireRecentLoginLayer`].
+async fn account(State(state): State<AppState>) -> Response {
+    render(
+        &state,
+        "account.html",
+        context! { minutes => RECENT_LOGIN.as_secs() / 60 },
+        None,
+    )
+}
+
+/// The page that confirms the password for the account page.
+async fn reauthenticate_form(
+    State(state): State<AppState>,
+    Query(query): Query<NextQuery>,
+) -> Response {
+    render(
+        &state,
+        "reauthenticate.html",
+        context! {
+            minutes => RECENT_LOGIN.as_secs() / 60,
+            next => safe_next(query.next.as_deref()),
+        },
+        None,
+    )
+}
+
+/// The form of the demo's `/reauthenticate` page.
+#[derive(serde::Deserialize)]
+pub struct ReauthenticateForm {
+    /// The password as typed.
+    pub password: String,
+    /// Where to go after it.
+    pub next: Option<String>,
+}
+
+/// Checks the password, restarts both clocks (`AutoLogout::reauthenticated`)
+/// and goes on to `next`.
+async fn reauthenticate_submit(
+    State(state): State<AppState>,
+    auto_logout: Option<AutoLogout>,
+    session: Session,
+    Form(form): Form<ReauthenticateForm>,
+) -> Response {
+    let next = safe_next(form.next.as_deref()).to_owned();
+    let user: Option<String> = session.get(USER_KEY).await.ok().flatten();
+    if !is_demo_password(user.as_deref(), &form.password) {
+        let mut res = render(
+            &state,
+            "reauthenticate.html",
+            context! {
+                minutes => RECENT_LOGIN.as_secs() / 60,
+                next => next,
+                error => "Wrong password.",
+            },
+            None,
+        );
+        *res.status_mut() = StatusCode::UNAUTHORIZED;
+        return res;
+    }
+    match auto_logout.map(|auto_logout| async move { auto_logout.reauthenticated(&session).await })
+    {
+        None => Redirect::to(&next).into_response(),
+        Some(reauthenticated) => match reauthenticated.await {
+            Ok(true) => Redirect::to(&next).into_response(),
+            // Not signed in any more: sign in anew.
+            Ok(false) => Redirect::to(&engine::login_location("/login", &next)).into_response(),
+            Err(err) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("session store: {err}"),
+            )
+                .into_response(),
+        },
+    }
 }
 
 /// The demo's password check for the lock dialog and "Sign in again": the

@@ -854,8 +854,14 @@ impl Browser {
 
     /// Signs in as demo/demo through the login form; waits for `/`.
     pub async fn login(&self, site: &Site) {
+        self.login_at(&site.base).await;
+    }
+
+    /// [`Browser::login`] on the site at `base` (`http://host:port`): the
+    /// same site under another host name keeps cookies of its own.
+    pub async fn login_at(&self, base: &str) {
         self.client
-            .goto(&site.url("/login"))
+            .goto(&format!("{base}/login"))
             .await
             .expect("open /login");
         let form = self

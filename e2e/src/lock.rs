@@ -423,3 +423,110 @@ pub async fn lock_dialog_accessibility(demo: Demo, label: &str) {
     );
     b.quit().await;
 }
+
+/// `LOGOUT_ON_TABS_CLOSED` on both demos at once (each under its own host
+/// name, so their cookies stay apart): open tabs keep their sessions beyond
+/// the 2-minute lease, a reload does not end them; once every window is
+/// closed, each session ends after the lease, with the reason `closed`.
+pub async fn last_tab_closed(label: &str) {
+    let config = Config::builder()
+        .idle_time(600)
+        .session_time(3_600)
+        .logout_on_tabs_closed("2m")
+        .message(auto_logout_demos::axum_demo::DEFAULT_MESSAGE)
+        .redirect_to_login_immediately(true)
+        .passive_path("/static/")
+        .build()
+        .expect("a valid test configuration");
+    let lease = config.logout_on_tabs_closed().expect("a lease");
+    let axum = Site::on(Demo::Axum, config.clone(), Csp::Off).await;
+    let actix = Site::on(Demo::Actix, config, Csp::Off).await;
+    let actix_base = actix.base.replace("127.0.0.1", "localhost");
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let c = &b.client;
+    b.login(&axum).await;
+    let axum_window = c.window().await.expect("window");
+    let actix_window = c.new_window(false).await.expect("new window").handle;
+    c.switch_to_window(actix_window.clone())
+        .await
+        .expect("switch");
+    b.login_at(&actix_base).await;
+    let opened = Instant::now();
+    let windows = [(&axum, axum_window), (&actix, actix_window)];
+    // Half the time: a reload in each window.
+    crate::sleep_until(opened + lease / 2).await;
+    for (_, window) in &windows {
+        c.switch_to_window(window.clone()).await.expect("switch");
+        c.refresh().await.expect("reload");
+    }
+    // Beyond the lease with the windows open: both sessions held.
+    crate::sleep_until(opened + lease + Duration::from_secs(5)).await;
+    let mut cookies = Vec::new();
+    for (site, window) in &windows {
+        c.switch_to_window(window.clone()).await.expect("switch");
+        assert_eq!(b.path().await, "/", "{label}: a window left");
+        let server = b.status(site).await;
+        assert!(
+            server.active,
+            "{label}: ended with its window open: {server:?}"
+        );
+        let cookie = c
+            .get_named_cookie(auto_logout_demos::axum_demo::SESSION_COOKIE)
+            .await
+            .expect("the session cookie");
+        cookies.push(cookie.value().to_owned());
+    }
+    let renewals = |site: &Site| {
+        site.log
+            .hits()
+            .into_iter()
+            .filter(|hit| hit.is_status())
+            .count()
+    };
+    println!(
+        "FIGURE {label}: status requests of the open tabs over {} s: axum {}, actix {}",
+        (lease + Duration::from_secs(5)).as_secs(),
+        renewals(&axum),
+        renewals(&actix)
+    );
+    // Every window closed.
+    b.quit().await;
+    let closed = Instant::now();
+    crate::sleep_until(closed + lease + Duration::from_secs(2)).await;
+    // The same cookies, from another browser: the sessions are gone.
+    let Some(other) = Browser::start().await else {
+        return;
+    };
+    for ((site, _), (cookie, base)) in windows
+        .iter()
+        .zip(cookies.iter().zip([&axum.base, &actix_base]))
+    {
+        other
+            .client
+            .goto(&format!("{base}/public"))
+            .await
+            .expect("open the site");
+        // Through the page: WebDriver refuses cookies for `localhost`. Not
+        // HttpOnly like the original, which the server cannot tell.
+        other
+            .client
+            .execute(
+                "document.cookie = arguments[0] + '=' + arguments[1] + '; path=/';",
+                vec![
+                    json!(auto_logout_demos::axum_demo::SESSION_COOKIE),
+                    json!(cookie),
+                ],
+            )
+            .await
+            .expect("set the old cookie");
+        let server = other.status(site).await;
+        assert!(
+            !server.active && server.reason.as_deref() == Some("closed"),
+            "{label}: {} after every window closed: {server:?}",
+            base
+        );
+    }
+    other.quit().await;
+}

@@ -149,11 +149,13 @@ const HOSTS: [&str; 6] = [
     "",
 ];
 
-const ENDPOINTS: [Endpoint; 4] = [
+const ENDPOINTS: [Endpoint; 6] = [
     Endpoint::Status,
     Endpoint::Keepalive,
     Endpoint::Script,
     Endpoint::Stylesheet,
+    Endpoint::Unlock,
+    Endpoint::Reauthenticate,
 ];
 
 impl Path {
@@ -512,6 +514,8 @@ fuzz_target!(|input: Input| {
         (Some(Endpoint::Keepalive), Activity::Counts, Some(millis_ago)) => {
             Activity::Earlier { millis_ago }
         }
+        // The password endpoints are checked only.
+        (Some(Endpoint::Unlock | Endpoint::Reauthenticate), _, _) => Activity::Passive,
         _ => activity,
     };
     assert_eq!(engine_activity, expected, "{method} {path}");
@@ -526,7 +530,7 @@ fuzz_target!(|input: Input| {
             assert_eq!(Some(e), endpoint);
             match e {
                 Endpoint::Status => assert!(get_or_head, "status on {method}"),
-                Endpoint::Keepalive => {
+                Endpoint::Keepalive | Endpoint::Unlock | Endpoint::Reauthenticate => {
                     assert_eq!(method, "POST");
                     assert_eq!(header(request::KEEPALIVE_HEADER).map(str::trim), Some("1"));
                 }

@@ -227,6 +227,7 @@ fuzz_target!(|input: Input| {
 
     match outcome {
         RequestOutcome::Untracked => panic!("tracked stamps gave Untracked"),
+        RequestOutcome::Locked { .. } => panic!("locked without LOCK_AFTER"),
         RequestOutcome::Expired(reason) => {
             assert_eq!(Some(reason), expected_expiry, "{stored} at {now}");
             assert_eq!(plain, outcome, "the activity changed the decision");

@@ -161,6 +161,7 @@ mod extract;
 mod flash;
 mod hook;
 mod middleware;
+mod recent;
 mod response;
 mod session;
 mod store;
@@ -192,6 +193,7 @@ pub use extract::{AutoLogout, MissingAutoLogoutMiddleware};
 pub use flash::KeepUnread;
 pub use hook::{LogoutEvent, UnlockAttempt};
 pub use middleware::{AutoLogoutMiddleware, AutoLogoutService, StoreErrors, StoreErrorsService};
+pub use recent::{RequireRecentLogin, RequireRecentLoginService};
 pub use store::AutoLogoutStore;
 
 /// The actix-web integration, for the engine's flow.

@@ -171,6 +171,7 @@ mod hook;
 mod layer;
 #[cfg(feature = "axum-login")]
 mod login;
+mod recent;
 mod response;
 mod service;
 mod session;
@@ -206,6 +207,7 @@ pub use crate::page::PageContext as AutoLogoutContext;
 pub use extract::{AutoLogout, MissingAutoLogoutLayer};
 pub use hook::{LogoutEvent, UnlockAttempt};
 pub use layer::AutoLogoutLayer;
+pub use recent::{RequireRecentLogin, RequireRecentLoginLayer};
 pub use service::AutoLogoutService;
 pub use store::AutoLogoutStore;
 #[cfg(feature = "redis")]

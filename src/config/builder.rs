@@ -28,6 +28,10 @@ would refuse the configured limit itself";
 const EXPECT_CLEAN_PATH: &str = "a path without `.` or `..` segments and without empty segments \
 (`//`): browsers rewrite those, so requests would not reach the path configured";
 
+/// The shortest `LOGOUT_ON_TABS_CLOSED`: 2 minutes.
+const MIN_PRESENCE_LEASE_MILLIS: i64 = 120_000;
+const EXPECT_LEASE: &str = "a time of at least 2 minutes, like \"2m\": a hidden tab's timers \
+run about once a minute, so a shorter lease would end sessions whose tabs are still open";
 const EXPECT_ATTEMPTS: &str = "a whole number from 1 to 100";
 /// `UNLOCK_ATTEMPTS` unless set.
 const DEFAULT_UNLOCK_ATTEMPTS: u32 = 5;
@@ -63,6 +67,8 @@ pub struct ConfigBuilder {
     pub(super) unlock_failed_message: Option<String>,
     pub(super) sign_in_again: bool,
     pub(super) title_countdown: bool,
+    pub(super) logout_on_tabs_closed: Option<TimeValue>,
+    pub(super) tabs_closed_message: Option<String>,
 }
 
 impl Config {
@@ -223,6 +229,21 @@ impl ConfigBuilder {
         self
     }
 
+    /// `LOGOUT_ON_TABS_CLOSED`: end a session none of whose tabs has been
+    /// open for this long (a presence lease; at least 2 minutes). See
+    /// [`Config::logout_on_tabs_closed`].
+    pub fn logout_on_tabs_closed(mut self, time: impl Into<TimeValue>) -> Self {
+        self.logout_on_tabs_closed = Some(time.into());
+        self
+    }
+
+    /// `TABS_CLOSED_MESSAGE`: the message after a session ended because its
+    /// last tab was closed (else `MESSAGE`).
+    pub fn tabs_closed_message(mut self, message: impl Into<String>) -> Self {
+        self.tabs_closed_message = Some(message.into());
+        self
+    }
+
     /// Validates every key and their combinations, once.
     pub fn build(self) -> Result<Config, ConfigError> {
         let idle_millis = time_millis("IDLE_TIME", self.idle_time.as_ref())?;
@@ -266,6 +287,29 @@ impl ConfigBuilder {
                 });
             }
         };
+        let presence_lease_millis =
+            time_millis("LOGOUT_ON_TABS_CLOSED", self.logout_on_tabs_closed.as_ref())?;
+        if let (Some(lease), Some(given)) = (presence_lease_millis, &self.logout_on_tabs_closed) {
+            if lease < MIN_PRESENCE_LEASE_MILLIS {
+                return Err(ConfigError::InvalidValue {
+                    key: "LOGOUT_ON_TABS_CLOSED",
+                    value: given.to_string(),
+                    expected: EXPECT_LEASE,
+                });
+            }
+            if !has_limit || !self.redirect_to_login_immediately {
+                return Err(ConfigError::Requires {
+                    key: "LOGOUT_ON_TABS_CLOSED",
+                    needs: "IDLE_TIME or SESSION_TIME, and REDIRECT_TO_LOGIN_IMMEDIATELY: true (the client script renews the lease)",
+                });
+            }
+        }
+        if self.tabs_closed_message.is_some() && presence_lease_millis.is_none() {
+            return Err(ConfigError::Requires {
+                key: "TABS_CLOSED_MESSAGE",
+                needs: "LOGOUT_ON_TABS_CLOSED to be set",
+            });
+        }
         if self.unlock_failed_message.is_some() && !has_limit {
             return Err(ConfigError::Requires {
                 key: "UNLOCK_FAILED_MESSAGE",
@@ -432,6 +476,7 @@ impl ConfigBuilder {
                 client_activity: self.client_activity,
                 stylesheet_url: warn_stylesheet.then_some(endpoints.stylesheet()),
                 lock_after_millis,
+                presence_lease_millis,
                 sign_in_again: self.sign_in_again,
                 title_countdown: self.title_countdown,
             },
@@ -443,6 +488,8 @@ impl ConfigBuilder {
             idle_message: self.idle_message,
             session_message: self.session_message,
             unlock_failed_message: self.unlock_failed_message,
+            tabs_closed_message: self.tabs_closed_message,
+            presence_lease_millis,
             unlock_attempts,
             sign_in_again: self.sign_in_again,
             title_countdown: self.title_countdown,

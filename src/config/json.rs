@@ -14,7 +14,7 @@ use crate::time_value::{self, TimeValue};
 const ALLOWED_KEYS: &str = "IDLE_TIME, SESSION_TIME, MESSAGE, IDLE_MESSAGE, SESSION_MESSAGE, \
 REDIRECT_TO_LOGIN_IMMEDIATELY, WARN_BEFORE, LOGIN_URL, PASSIVE_PATHS, WRITE_RESOLUTION, \
 ENDPOINT_PREFIX, WARN_TITLE, WARN_IDLE_TEXT, WARN_SESSION_TEXT, WARN_STAY_LABEL, WARN_CLASS, \
-CLIENT_ACTIVITY, WARN_STYLESHEET, ACTIVITY_NEEDS_USER, MAX_IDLE_TIME, MAX_SESSION_TIME, LOCK_AFTER, UNLOCK_ATTEMPTS, UNLOCK_FAILED_MESSAGE, SIGN_IN_AGAIN, TITLE_COUNTDOWN";
+CLIENT_ACTIVITY, WARN_STYLESHEET, ACTIVITY_NEEDS_USER, MAX_IDLE_TIME, MAX_SESSION_TIME, LOCK_AFTER, UNLOCK_ATTEMPTS, UNLOCK_FAILED_MESSAGE, SIGN_IN_AGAIN, TITLE_COUNTDOWN, LOGOUT_ON_TABS_CLOSED, TABS_CLOSED_MESSAGE";
 
 const EXPECT_TEXT: &str = "a string";
 const EXPECT_BOOL: &str = "true or false";
@@ -82,6 +82,10 @@ impl ConfigBuilder {
             "MAX_IDLE_TIME" => self.max_idle_time = Some(time_from_json(key, value)?),
             "MAX_SESSION_TIME" => self.max_session_time = Some(time_from_json(key, value)?),
             "LOCK_AFTER" => self.lock_after = Some(time_from_json(key, value)?),
+            "LOGOUT_ON_TABS_CLOSED" => {
+                self.logout_on_tabs_closed = Some(time_from_json(key, value)?)
+            }
+            "TABS_CLOSED_MESSAGE" => self.tabs_closed_message = Some(text_from_json(key, value)?),
             "UNLOCK_FAILED_MESSAGE" => {
                 self.unlock_failed_message = Some(text_from_json(key, value)?)
             }

@@ -30,6 +30,8 @@ pub(crate) struct Extras<'a> {
     pub(crate) stylesheet_url: Option<&'a str>,
     /// `LOCK_AFTER`: the script locks the page and offers the unlock form.
     pub(crate) lock_after_millis: Option<i64>,
+    /// `LOGOUT_ON_TABS_CLOSED`: the script renews the presence lease.
+    pub(crate) presence_lease_millis: Option<i64>,
     /// `SIGN_IN_AGAIN`: the absolute-limit warning offers the password.
     pub(crate) sign_in_again: bool,
     /// `TITLE_COUNTDOWN`.
@@ -128,6 +130,13 @@ impl PreparedAttrs {
                 &mut endpoints,
                 "data-unlock-url",
                 urls.url(super::Endpoint::Unlock),
+            );
+        }
+        if let Some(lease) = extras.presence_lease_millis {
+            push_attr(
+                &mut endpoints,
+                "data-presence-ms",
+                itoa::Buffer::new().format(lease),
             );
         }
         if extras.sign_in_again {

@@ -15,31 +15,36 @@ pub enum ExpiryReason {
     /// `UNLOCK_ATTEMPTS` wrong passwords in a row, in the lock or
     /// re-authentication dialog.
     UnlockFailed,
+    /// `LOGOUT_ON_TABS_CLOSED`: no tab of the session renewed its presence
+    /// for that long (the last one was closed).
+    TabsClosed,
 }
 
 impl ExpiryReason {
-    /// `"idle"`, `"session"`, `"invalid"` or `"unlock_failed"`, as in the
-    /// JSON answers.
+    /// `"idle"`, `"session"`, `"invalid"`, `"unlock_failed"` or `"closed"`,
+    /// as in the JSON answers.
     pub const fn as_str(self) -> &'static str {
         match self {
             ExpiryReason::Idle => "idle",
             ExpiryReason::Session => "session",
             ExpiryReason::Invalid => "invalid",
             ExpiryReason::UnlockFailed => "unlock_failed",
+            ExpiryReason::TabsClosed => "closed",
         }
     }
 }
 
 impl Config {
     /// The message to flash after a logout for `reason`: `IDLE_MESSAGE` or
-    /// `SESSION_MESSAGE` (`UNLOCK_FAILED_MESSAGE`) when set, else `MESSAGE`,
-    /// else none.
+    /// `SESSION_MESSAGE` (`UNLOCK_FAILED_MESSAGE`, `TABS_CLOSED_MESSAGE`) when
+    /// set, else `MESSAGE`, else none.
     pub fn message_for(&self, reason: ExpiryReason) -> Option<&str> {
         let specific = match reason {
             ExpiryReason::Idle => self.0.idle_message.as_deref(),
             ExpiryReason::Session => self.0.session_message.as_deref(),
             ExpiryReason::Invalid => None,
             ExpiryReason::UnlockFailed => self.0.unlock_failed_message.as_deref(),
+            ExpiryReason::TabsClosed => self.0.tabs_closed_message.as_deref(),
         };
         specific.or(self.0.message.as_deref())
     }

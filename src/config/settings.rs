@@ -23,6 +23,9 @@ pub(super) struct Inner {
     pub(super) idle_message: Option<String>,
     pub(super) session_message: Option<String>,
     pub(super) unlock_failed_message: Option<String>,
+    pub(super) tabs_closed_message: Option<String>,
+    /// `LOGOUT_ON_TABS_CLOSED`: the presence lease, at least 2 minutes.
+    pub(super) presence_lease_millis: Option<i64>,
     /// `UNLOCK_ATTEMPTS`: wrong passwords in a row before the session ends.
     pub(super) unlock_attempts: u32,
     /// `SIGN_IN_AGAIN`.
@@ -104,6 +107,8 @@ impl fmt::Debug for Config {
             .field("unlock_failed_message", &self.0.unlock_failed_message)
             .field("sign_in_again", &self.0.sign_in_again)
             .field("title_countdown", &self.0.title_countdown)
+            .field("logout_on_tabs_closed", &self.logout_on_tabs_closed())
+            .field("tabs_closed_message", &self.0.tabs_closed_message)
             .finish()
     }
 }
@@ -145,6 +150,20 @@ impl Config {
     /// countdown.
     pub fn title_countdown(&self) -> bool {
         self.0.title_countdown
+    }
+
+    /// `LOGOUT_ON_TABS_CLOSED`: a session none of whose tabs renewed its
+    /// presence for this long (at least 2 minutes) ends at its next request
+    /// (reason `closed`). The client script renews it with a passive request
+    /// about every quarter of it while any tab of the session is open; every
+    /// request of the session renews it too. Off unless set.
+    pub fn logout_on_tabs_closed(&self) -> Option<Duration> {
+        self.0.presence_lease_millis.map(millis_to_duration)
+    }
+
+    #[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
+    pub(crate) fn presence_lease_millis(&self) -> Option<i64> {
+        self.0.presence_lease_millis
     }
 
     pub(crate) fn lock_after_millis(&self) -> Option<i64> {

@@ -460,6 +460,20 @@ pub(crate) async fn begin<X: Exchange>(
             return Begin::Reply(Reply::store_failed());
         }
     }
+    // LOGOUT_ON_TABS_CLOSED: read only when configured.
+    if let Some(lease) = config.presence_lease_millis()
+        && matches!(
+            outcome,
+            RequestOutcome::Active { .. } | RequestOutcome::Locked { .. }
+        )
+    {
+        let present = Box::pin(keep_presence(&session, lease, now));
+        match present.await {
+            Ok(true) => {}
+            Ok(false) => outcome = RequestOutcome::Expired(ExpiryReason::TabsClosed),
+            Err(StoreFailed) => return Begin::Reply(Reply::store_failed()),
+        }
+    }
     let was_active = matches!(outcome, RequestOutcome::Active { .. });
     let mut message_lost = false;
     match outcome {
@@ -600,6 +614,37 @@ async fn check_password<X: Exchange>(
                     }
                 },
             )
+        }
+    }
+}
+
+/// Renews the session's presence lease (`LOGOUT_ON_TABS_CLOSED`) when due:
+/// `false` when no tab renewed it for the whole lease (the session ends;
+/// its `logout` audit event is written here).
+async fn keep_presence<S: SessionIo>(
+    session: &S,
+    lease_millis: i64,
+    now: Timestamp,
+) -> Result<bool, StoreFailed> {
+    let stored = session.read_text(super::PRESENCE_KEY).await?;
+    match super::presence_at(stored.as_deref(), now, lease_millis) {
+        super::Presence::Held => Ok(true),
+        super::Presence::Renew => {
+            let renewed = now.as_unix_millis().to_string();
+            session.write_text(super::PRESENCE_KEY, renewed).await?;
+            Ok(true)
+        }
+        super::Presence::Gone => {
+            let stamps = session
+                .read_stamps(|stored| match stored {
+                    Stored::Text(text) => Stamps::decode(text).ok(),
+                    _ => None,
+                })
+                .await?;
+            if let Some(stamps) = stamps {
+                crate::audit::logout_at(ExpiryReason::TabsClosed, &stamps, now);
+            }
+            Ok(false)
         }
     }
 }

@@ -47,6 +47,8 @@ mod hook;
 mod locked;
 mod login;
 mod mistake;
+mod presence;
+mod recent;
 mod reply;
 mod route;
 pub mod save_rule;
@@ -61,6 +63,8 @@ pub use hook::*;
 pub use locked::*;
 pub use login::*;
 pub use mistake::*;
+pub use presence::*;
+pub use recent::*;
 pub use reply::*;
 pub use route::*;
 #[cfg(any(feature = "axum", feature = "actix"))]

@@ -450,6 +450,32 @@ fn demo_settings_come_from_the_environment_with_human_times() {
     assert!(!no_script.config.redirect_to_login_immediately());
     assert_eq!(no_script.config.warn_before(), None);
 
+    // The lock, "Sign in again", the title countdown and the presence lease.
+    let locked = app::Settings::from_env(env(&[
+        ("AUTO_LOGOUT_LOCK_AFTER", "30"),
+        ("AUTO_LOGOUT_UNLOCK_ATTEMPTS", "3"),
+        ("AUTO_LOGOUT_SIGN_IN_AGAIN", "on"),
+        ("AUTO_LOGOUT_TITLE_COUNTDOWN", "true"),
+        ("AUTO_LOGOUT_LOGOUT_ON_TABS_CLOSED", "2m"),
+        ("AUTO_LOGOUT_TABS_CLOSED_MESSAGE", "Closed."),
+    ]))
+    .unwrap();
+    let c = &locked.config;
+    assert_eq!(c.lock_after().unwrap().as_secs(), 30);
+    assert_eq!(c.unlock_attempts(), 3);
+    assert!(c.sign_in_again() && c.title_countdown());
+    assert_eq!(c.logout_on_tabs_closed().unwrap().as_secs(), 120);
+    assert_eq!(
+        c.message_for(auto_logout::ExpiryReason::TabsClosed),
+        Some("Closed.")
+    );
+    let err =
+        app::Settings::from_env(env(&[("AUTO_LOGOUT_LOGOUT_ON_TABS_CLOSED", "60")])).unwrap_err();
+    assert!(
+        err.contains("LOGOUT_ON_TABS_CLOSED = 60 is not allowed"),
+        "{err}"
+    );
+
     // Errors name the key.
     let err = app::Settings::from_env(env(&[("AUTO_LOGOUT_IDLE_TIME", "-5")])).unwrap_err();
     assert!(err.contains("IDLE_TIME"), "{err}");
@@ -527,7 +553,7 @@ async fn without_the_layer_the_same_site_still_works() {
     let home = b.get("/").await;
     assert_eq!(home.status, 200, "nothing logs out without the layer");
     assert!(home.body.contains(r#"data-on="false""#));
-    assert!(!home.body.contains("data-auto-logout"));
+    assert!(!home.body.contains("<script data-auto-logout"));
 }
 
 /// With `LOGIN_URL`: an expired htmx request goes to the login page with the

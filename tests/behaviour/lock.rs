@@ -279,3 +279,124 @@ pub async fn the_session_id_changes_and_the_data_stays(start: impl AsyncFn(Confi
         site.framework
     );
 }
+
+/// The message after the last tab was closed.
+pub const TABS_CLOSED: &str = "All tabs were closed: you were signed out.";
+
+/// A presence lease of 2 minutes; idle 10 minutes, absolute 1 hour.
+pub fn presence_config() -> Config {
+    Config::builder()
+        .idle_time(600)
+        .session_time(3_600)
+        .logout_on_tabs_closed("2m")
+        .message(crate::support::app::DEFAULT_MESSAGE)
+        .tabs_closed_message(TABS_CLOSED)
+        .redirect_to_login_immediately(true)
+        .passive_path("/static/")
+        .build()
+        .unwrap()
+}
+
+/// `LOGOUT_ON_TABS_CLOSED`: the script's passive status requests (an open
+/// tab) and page loads keep the session beyond the lease; none for longer
+/// than the lease ends it at its next request, with its own reason and
+/// message.
+pub const THE_LAST_TAB_CLOSED_ENDS_THE_SESSION: Scenario = Scenario {
+    config: presence_config,
+    steps: &[
+        Login(0),
+        // An open tab: a passive status request every quarter of the lease.
+        Repeat(
+            5,
+            &[
+                Advance(30_000),
+                Request(0, get(STATUS), answer(200).fields(&[("active", "true")])),
+            ],
+        ),
+        // Page loads (a reload, a navigation) renew it too.
+        Repeat(
+            3,
+            &[
+                Advance(100_000),
+                Request(0, get("/"), answer(200).contains(&["Hello, demo"])),
+            ],
+        ),
+        // Exactly the lease since the last renewal: still held.
+        Advance(120_000),
+        Request(0, get(STATUS), answer(200).fields(&[("active", "true")])),
+        // Then no tab for longer than the lease.
+        Advance(120_001),
+        Request(
+            0,
+            get(STATUS),
+            answer(200).json(r#"{"active": false, "reason": "closed"}"#),
+        ),
+        Request(0, get("/login"), answer(200).messages(&[TABS_CLOSED])),
+        Request(0, get("/"), TO_LOGIN),
+    ],
+};
+
+/// The demos' account page needs a sign-in, or a confirmation of the
+/// password, within two minutes (`RequireRecentLogin`): each kind of request
+/// is sent to confirm, and confirming (`AutoLogout::reauthenticated`)
+/// restarts both clocks.
+pub const SENSITIVE_PAGES_NEED_A_RECENT_SIGN_IN: Scenario = Scenario {
+    config: login_url_config,
+    steps: &[
+        Login(0),
+        Request(
+            0,
+            get("/account"),
+            answer(200).contains(&["Account settings"]),
+        ),
+        Repeat(3, &[Advance(45_000), Request(0, get("/"), answer(200))]),
+        Request(
+            0,
+            get("/account"),
+            see_other("/reauthenticate?next=%2Faccount"),
+        ),
+        Request(
+            0,
+            get("/account").with(&[("sec-fetch-mode", "cors")]),
+            answer(401).fields(&[
+                ("error", r#""reauthentication_required""#),
+                ("reauthenticate", r#""/reauthenticate?next=%2Faccount""#),
+            ]),
+        ),
+        Request(
+            0,
+            get("/account").with(&[("hx-request", "true")]),
+            answer(200).headers(&[("hx-redirect", Some("/reauthenticate?next=%2Faccount"))]),
+        ),
+        Request(
+            0,
+            get("/reauthenticate?next=/account"),
+            answer(200).contains(&["Confirm it is you"]),
+        ),
+        Request(
+            0,
+            post("/reauthenticate").form(&[("password", "nope"), ("next", "/account")]),
+            answer(401).contains(&["Wrong password."]),
+        ),
+        Request(
+            0,
+            get(STATUS),
+            answer(200).fields(&[("session_ms", "165000")]),
+        ),
+        Request(
+            0,
+            post("/reauthenticate").form(&[("password", "demo"), ("next", "/account")]),
+            see_other("/account"),
+        ),
+        Request(
+            0,
+            get("/account"),
+            answer(200).contains(&["Account settings"]),
+        ),
+        Request(
+            0,
+            get(STATUS),
+            answer(200).fields(&[("session_ms", "300000")]),
+        ),
+    ],
+};

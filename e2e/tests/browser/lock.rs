@@ -55,3 +55,9 @@ async fn lock_dialog_accessibility_axum() {
 async fn lock_dialog_accessibility_actix() {
     lock::lock_dialog_accessibility(Demo::Actix, "lock dialog axe actix").await;
 }
+
+/// Both demos in one run (about 4 minutes: the lease is 2 minutes at least).
+#[tokio::test]
+async fn the_last_tab_closed_ends_the_session_on_both_demos() {
+    lock::last_tab_closed("tabs closed").await;
+}
