@@ -128,6 +128,32 @@ impl<'a> TemplateContext<'a> {
 }
 
 impl Config {
+    /// `LOCK_AFTER`: the whole seconds until a session with `remaining`
+    /// time locks (0 once it is locked), rounded down so a page never
+    /// promises more; `None` without `LOCK_AFTER` or an idle limit. Not among
+    /// the values the template integrations add (they add no cost to apps
+    /// without a lock): pass it yourself, e.g. `seconds_until_lock =>
+    /// config.seconds_until_lock(values.remaining())`.
+    ///
+    /// ```
+    /// use auto_logout::{Config, Remaining};
+    ///
+    /// let config = Config::builder().idle_time(900).lock_after(300).build()?;
+    /// // 100 s after the last activity: 200 s until the lock.
+    /// assert_eq!(config.seconds_until_lock(Remaining::new(Some(800_000), None)), Some(200));
+    /// assert_eq!(config.seconds_until_lock(Remaining::new(Some(500_000), None)), Some(0));
+    /// let no_lock = Config::builder().idle_time(900).build()?;
+    /// assert_eq!(no_lock.seconds_until_lock(Remaining::new(Some(800_000), None)), None);
+    /// # Ok::<(), auto_logout::ConfigError>(())
+    /// ```
+    pub fn seconds_until_lock(&self, remaining: Remaining) -> Option<u64> {
+        let lock_after = self.lock_after_millis()?;
+        let idle_limit = remaining.idle_limit_millis(self)?;
+        let idle_left = remaining.idle_millis()?;
+        let until_lock = idle_left.saturating_sub(idle_limit.saturating_sub(lock_after));
+        Some((until_lock.max(0) / 1000) as u64)
+    }
+
     /// The context for a logged-in user with this much time left.
     pub fn context(&self, remaining: Remaining) -> TemplateContext<'_> {
         if !self.has_limit() {

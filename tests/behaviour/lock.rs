@@ -400,3 +400,33 @@ pub const SENSITIVE_PAGES_NEED_A_RECENT_SIGN_IN: Scenario = Scenario {
         ),
     ],
 };
+
+/// A right password restarts only the idle clock: the absolute limit still
+/// ends a session that is unlocked again and again, and a locked one.
+pub const THE_ABSOLUTE_LIMIT_ENDS_A_LOCKED_SESSION: Scenario = Scenario {
+    config: lock_config,
+    steps: &[
+        Login(0),
+        Repeat(
+            14,
+            &[
+                Advance(20_000),
+                Request(0, get(STATUS), answer(200).fields(LOCKED_STATUS)),
+                Request(0, unlock(RIGHT), answer(200).fields(UNLOCKED_STATUS)),
+            ],
+        ),
+        Advance(20_000),
+        Request(
+            0,
+            get(STATUS),
+            answer(200).fields(&[("locked", "true"), ("session_ms", "0")]),
+        ),
+        Advance(1),
+        Request(
+            0,
+            get(STATUS),
+            answer(200).json(r#"{"active": false, "reason": "session"}"#),
+        ),
+        Request(0, unlock(RIGHT), answer(200).fields(&[("active", "false")])),
+    ],
+};

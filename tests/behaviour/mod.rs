@@ -950,6 +950,8 @@ macro_rules! behaviour_tests {
                 lock::TOO_MANY_WRONG_PASSWORDS_END_THE_SESSION,
             lock_signing_in_again_restarts_both_clocks =>
                 lock::SIGNING_IN_AGAIN_RESTARTS_BOTH_CLOCKS,
+            lock_the_absolute_limit_ends_a_locked_session =>
+                lock::THE_ABSOLUTE_LIMIT_ENDS_A_LOCKED_SESSION,
             presence_the_last_tab_closed_ends_the_session =>
                 lock::THE_LAST_TAB_CLOSED_ENDS_THE_SESSION,
             sensitive_pages_need_a_recent_sign_in => lock::SENSITIVE_PAGES_NEED_A_RECENT_SIGN_IN,

@@ -173,6 +173,10 @@ class Doc extends Target {
     this.visibilityState = 'visible';
     this.currentScript = script;
     this.script = script;
+    this.title = 'Orders';
+  }
+  get hidden() {
+    return this.visibilityState === 'hidden';
   }
   createElement(tag) {
     return new El(this, tag);

@@ -278,7 +278,12 @@ struct AuditSite {
 
 /// The axum demo over a counting store.
 async fn axum_site() -> AuditSite {
-    let site = Site::start(config()).await;
+    axum_site_with(config()).await
+}
+
+/// [`axum_site`] with `config`.
+async fn axum_site_with(config: Config) -> AuditSite {
+    let site = Site::start(config).await;
     let store = site.store.clone();
     let target = support::Target::new(site.addr, site.clock.clone(), "axum", site);
     AuditSite {
@@ -298,7 +303,12 @@ async fn axum_site() -> AuditSite {
 
 /// The actix demo over a [`LeakyActixStore`] that has not failed yet.
 async fn actix_audit_site() -> AuditSite {
-    let (site, store) = actix_site();
+    actix_audit_site_with(config()).await
+}
+
+/// [`actix_audit_site`] with `config`.
+async fn actix_audit_site_with(config: Config) -> AuditSite {
+    let (site, store) = actix_site_with(config);
     let target = support::Target::new(site.addr, site.clock.clone(), "actix", site);
     let tampered = store.clone();
     AuditSite {
@@ -406,6 +416,108 @@ async fn future_dated_stamps_are_logged_with_negative_ages(audit: AuditSite) {
     assert_one_logout(&log, "invalid", Some(-3_600_000), Some(-3_600_000));
 }
 
+/// Idle 60 s, locked after 20 s, absolute 300 s, two tries.
+fn lock_config() -> Config {
+    Config::builder()
+        .idle_time(60)
+        .lock_after(20)
+        .session_time(300)
+        .unlock_attempts(2)
+        .message(app::DEFAULT_MESSAGE)
+        .build()
+        .unwrap()
+}
+
+/// A 2-minute presence lease; idle 10 minutes, absolute 1 hour.
+fn presence_config() -> Config {
+    Config::builder()
+        .idle_time(600)
+        .session_time(3_600)
+        .logout_on_tabs_closed("2m")
+        .redirect_to_login_immediately(true)
+        .message(app::DEFAULT_MESSAGE)
+        .build()
+        .unwrap()
+}
+
+/// `POST <prefix>path` with the script's header and `password`.
+async fn password(b: &Browser, path: &str, password: &str) -> u16 {
+    let request = b
+        .client
+        .post(b.url(&format!("/auto-logout/{path}")))
+        .header("x-auto-logout", "1")
+        .form(&[("password", password)]);
+    b.send(request).await.status
+}
+
+/// A wrong password that is logged: never the password itself.
+const WRONG: &str = "hunter2-not-it";
+
+/// The lock's events: a refused request, a wrong password (with the count),
+/// the unlock, a re-authentication, and at `UNLOCK_ATTEMPTS` the logout
+/// (`unlock_failed`, with its ages). No password reaches the log.
+async fn lock_events_are_logged(audit: AuditSite) {
+    let (_turn, log) = listen().await;
+    let site = &audit.site;
+    let b = site.browser();
+    b.login().await;
+    site.advance(20_000);
+    assert_eq!(b.get("/").await.status, 423, "{}", site.framework);
+    assert_eq!(log.named("locked_request").len(), 1, "{:#?}", log.audit());
+    assert_eq!(password(&b, "unlock", WRONG).await, 401);
+    let refused = warnings(&log, "unlock_refused");
+    assert_eq!(refused.len(), 1, "{:#?}", log.audit());
+    assert_eq!(refused[0].field("failures"), Some("1"));
+    assert_eq!(refused[0].field("allowed"), Some("2"));
+    assert_eq!(password(&b, "unlock", app::PASSWORD).await, 200);
+    assert_eq!(log.named("unlocked").len(), 1, "{:#?}", log.audit());
+    assert_eq!(password(&b, "reauthenticate", app::PASSWORD).await, 200);
+    assert_eq!(log.named("reauthenticated").len(), 1, "{:#?}", log.audit());
+    assert!(log.named("logout").is_empty(), "{:#?}", log.audit());
+    site.advance(20_000);
+    assert_eq!(password(&b, "unlock", WRONG).await, 401);
+    assert_eq!(password(&b, "unlock", WRONG).await, 200);
+    assert_eq!(warnings(&log, "unlock_refused").len(), 3);
+    assert_one_logout(&log, "unlock_failed", Some(20_000), Some(20_000));
+    let mut secrets = (audit.secrets)(&b);
+    secrets.push(WRONG.to_owned());
+    log.assert_free_of(&strs(&secrets));
+}
+
+/// The presence lease's logout (`closed`), with its ages.
+async fn closed_logout_is_logged(audit: AuditSite) {
+    let (_turn, log) = listen().await;
+    let site = &audit.site;
+    let b = site.browser();
+    b.login().await;
+    site.advance(59_000);
+    assert!(b.signed_in().await);
+    // No request (no open tab) for longer than the lease.
+    site.advance(120_001);
+    assert!(!b.signed_in().await);
+    assert_one_logout(&log, "closed", Some(120_001), Some(179_001));
+}
+
+#[tokio::test]
+async fn axum_the_lock_is_logged() {
+    lock_events_are_logged(axum_site_with(lock_config()).await).await;
+}
+
+#[tokio::test]
+async fn actix_the_lock_is_logged() {
+    lock_events_are_logged(actix_audit_site_with(lock_config()).await).await;
+}
+
+#[tokio::test]
+async fn axum_the_last_tab_closed_is_logged() {
+    closed_logout_is_logged(axum_site_with(presence_config()).await).await;
+}
+
+#[tokio::test]
+async fn actix_the_last_tab_closed_is_logged() {
+    closed_logout_is_logged(actix_audit_site_with(presence_config()).await).await;
+}
+
 /// Each check on both stacks: `name => check`.
 macro_rules! on_both_stacks {
     ($($axum:ident, $actix:ident => $check:ident),* $(,)?) => {$(
@@ -495,12 +607,13 @@ async fn axum_store_failures_are_warnings_without_session_ids_or_data() {
 
 /// The actix demo over a [`LeakyActixStore`] with a manual clock.
 fn actix_site() -> (ActixSite<LeakyActixStore>, LeakyActixStore) {
+    actix_site_with(config())
+}
+
+/// [`actix_site`] with `config`.
+fn actix_site_with(config: Config) -> (ActixSite<LeakyActixStore>, LeakyActixStore) {
     let leaky = LeakyActixStore::default();
-    let site = ActixSite::start_with(
-        config(),
-        ActixStore::new(leaky.clone()),
-        actix_app::no_routes,
-    );
+    let site = ActixSite::start_with(config, ActixStore::new(leaky.clone()), actix_app::no_routes);
     (site, leaky)
 }
 
