@@ -4,7 +4,6 @@
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_session::SessionExt as _;
@@ -14,14 +13,14 @@ use actix_web::{Error, HttpMessage as _};
 
 use super::extract::RequestState;
 use super::response::into_response;
-use crate::engine::{Reply, reauthentication_reply};
+use crate::engine::{RecentLogin, Reply};
 use crate::stamps::Stamps;
 
 /// Lets a request through only when its session signed in, or
 /// re-authenticated ("Sign in again", [`AutoLogout::reauthenticated`](super::AutoLogout::reauthenticated)),
 /// at most `within` ago; otherwise a page goes to `reauthenticate_url?next=<path>`,
 /// `fetch` gets `401` `{"error":"reauthentication_required","reauthenticate":..}`,
-/// htmx an `HX-Redirect` ([`reauthentication_reply`]). Wrap the sensitive
+/// htmx an `HX-Redirect` ([`reauthentication_reply`](crate::engine::reauthentication_reply)). Wrap the sensitive
 /// resources or scopes in it, inside [`AutoLogoutMiddleware`](super::AutoLogoutMiddleware):
 ///
 /// ```
@@ -39,8 +38,7 @@ use crate::stamps::Stamps;
 /// request it wraps is answered `500` with a text that says so.
 #[derive(Clone, Debug)]
 pub struct RequireRecentLogin {
-    within: Duration,
-    reauthenticate_url: Arc<str>,
+    rule: RecentLogin,
 }
 
 impl RequireRecentLogin {
@@ -53,13 +51,8 @@ impl RequireRecentLogin {
     /// When `reauthenticate_url` is not a path on this site (`/…`, not `//…`):
     /// the redirect must never leave the site.
     pub fn new(within: Duration, reauthenticate_url: &str) -> Self {
-        assert!(
-            crate::engine::safe_next(reauthenticate_url).is_some(),
-            "RequireRecentLogin: {reauthenticate_url:?} is not a path on this site, like \"/reauthenticate\""
-        );
         RequireRecentLogin {
-            within,
-            reauthenticate_url: reauthenticate_url.into(),
+            rule: RecentLogin::new(within, reauthenticate_url),
         }
     }
 }
@@ -117,16 +110,15 @@ where
                     .get::<String>(Stamps::SESSION_KEY)
                     .ok()
                     .flatten();
-                let recent = state.shared.config.signed_in_within(
+                let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+                let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+                self.guard.rule.check(
+                    &state.shared.config,
                     stored.as_deref(),
                     state.now,
-                    self.guard.within,
-                );
-                (!recent).then(|| {
-                    let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-                    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-                    reauthentication_reply(&self.guard.reauthenticate_url, path_and_query, header)
-                })
+                    path_and_query,
+                    header,
+                )
             }
         };
         if let Some(reply) = reply {

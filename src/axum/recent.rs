@@ -3,7 +3,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -16,14 +15,14 @@ use tower_sessions::Session;
 
 use super::extract::RequestState;
 use super::response::into_response;
-use crate::engine::{Reply, reauthentication_reply};
+use crate::engine::{RecentLogin, Reply};
 use crate::stamps::Stamps;
 
 /// Lets a request through only when its session signed in, or
 /// re-authenticated ("Sign in again", [`AutoLogout::reauthenticated`](super::AutoLogout::reauthenticated)),
 /// at most `within` ago; otherwise a page goes to `reauthenticate_url?next=<path>`,
 /// `fetch` gets `401` `{"error":"reauthentication_required","reauthenticate":..}`,
-/// htmx an `HX-Redirect` ([`reauthentication_reply`]). Put it on the
+/// htmx an `HX-Redirect` ([`reauthentication_reply`](crate::engine::reauthentication_reply)). Put it on the
 /// sensitive routes with `route_layer`, inside [`AutoLogoutLayer`](super::AutoLogoutLayer):
 ///
 /// ```
@@ -40,8 +39,7 @@ use crate::stamps::Stamps;
 /// request of those routes is answered `500` with a text that says so.
 #[derive(Clone, Debug)]
 pub struct RequireRecentLoginLayer {
-    within: Duration,
-    reauthenticate_url: Arc<str>,
+    rule: RecentLogin,
 }
 
 impl RequireRecentLoginLayer {
@@ -54,13 +52,8 @@ impl RequireRecentLoginLayer {
     /// When `reauthenticate_url` is not a path on this site (`/…`, not `//…`):
     /// the redirect must never leave the site.
     pub fn new(within: Duration, reauthenticate_url: &str) -> Self {
-        assert!(
-            crate::engine::safe_next(reauthenticate_url).is_some(),
-            "RequireRecentLoginLayer: {reauthenticate_url:?} is not a path on this site, like \"/reauthenticate\""
-        );
         RequireRecentLoginLayer {
-            within,
-            reauthenticate_url: reauthenticate_url.into(),
+            rule: RecentLogin::new(within, reauthenticate_url),
         }
     }
 }
@@ -71,7 +64,7 @@ impl<S> Layer<S> for RequireRecentLoginLayer {
     fn layer(&self, inner: S) -> Self::Service {
         RequireRecentLogin {
             inner,
-            layer: self.clone(),
+            rule: self.rule.clone(),
         }
     }
 }
@@ -80,7 +73,7 @@ impl<S> Layer<S> for RequireRecentLoginLayer {
 #[derive(Clone, Debug)]
 pub struct RequireRecentLogin<S> {
     inner: S,
-    layer: RequireRecentLoginLayer,
+    rule: RecentLogin,
 }
 
 /// The `500` text when the layers it needs are not outside it.
@@ -106,7 +99,7 @@ where
         // Use the service that was driven to readiness; leave a clone behind.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let layer = self.layer.clone();
+        let rule = self.rule.clone();
         let state = req.extensions().get::<RequestState>().cloned();
         let session = req.extensions().get::<Session>().cloned();
         Box::pin(async move {
@@ -117,21 +110,19 @@ where
             let Ok(stored) = session.get_value(Stamps::SESSION_KEY).await else {
                 return answer(Reply::store_failed());
             };
-            let recent = state.shared.config.signed_in_within(
-                stored.as_ref().and_then(Value::as_str),
-                state.now,
-                layer.within,
-            );
-            if recent {
-                return inner.call(req).await;
-            }
             let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
             let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-            answer(reauthentication_reply(
-                &layer.reauthenticate_url,
+            let refused = rule.check(
+                &state.shared.config,
+                stored.as_ref().and_then(Value::as_str),
+                state.now,
                 path_and_query,
                 header,
-            ))
+            );
+            match refused {
+                Some(reply) => answer(reply),
+                None => inner.call(req).await,
+            }
         })
     }
 }

@@ -65,3 +65,69 @@ pub fn reauthentication_reply<'h>(
         },
     }
 }
+
+/// The rule of a sudo-mode guard, written once for both integrations
+/// (`auto_logout::axum::RequireRecentLoginLayer`,
+/// `auto_logout::actix::RequireRecentLogin`): a request goes on when its
+/// session signed in or re-authenticated within the time, and is otherwise
+/// answered with [`reauthentication_reply`].
+///
+/// ```
+/// use std::time::Duration;
+/// use auto_logout::{Config, Stamps, Timestamp};
+/// use auto_logout::engine::RecentLogin;
+///
+/// let config = Config::builder().idle_time(600).build()?;
+/// let login = Timestamp::from_unix_millis(1_700_000_000_000);
+/// let stored = Stamps::at_login(login).encode();
+/// let rule = RecentLogin::new(Duration::from_secs(300), "/reauthenticate");
+/// let at = |ms| rule.check(&config, Some(&stored), login.saturating_add_millis(ms), "/keys", |_: &str| None);
+/// assert_eq!(at(300_000), None);
+/// assert_eq!(at(300_001).map(|reply| reply.status), Some(303));
+/// # Ok::<(), auto_logout::ConfigError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct RecentLogin {
+    within: std::time::Duration,
+    reauthenticate_url: std::sync::Arc<str>,
+}
+
+impl RecentLogin {
+    /// Sign-ins older than `within` are sent to `reauthenticate_url`.
+    ///
+    /// # Panics
+    ///
+    /// When `reauthenticate_url` is not a path on this site (`/…`, not `//…`):
+    /// the redirect must never leave the site.
+    pub fn new(within: std::time::Duration, reauthenticate_url: &str) -> Self {
+        assert!(
+            safe_next(reauthenticate_url).is_some(),
+            "RequireRecentLogin: {reauthenticate_url:?} is not a path on this site, like \"/reauthenticate\""
+        );
+        RecentLogin {
+            within,
+            reauthenticate_url: reauthenticate_url.into(),
+        }
+    }
+
+    /// `None` when a session with the stamps `stored` signed in recently
+    /// enough at `now` ([`Config::signed_in_within`](crate::Config::signed_in_within));
+    /// otherwise the answer to the request of `path_and_query`.
+    pub fn check<'h>(
+        &self,
+        config: &crate::Config,
+        stored: Option<&str>,
+        now: crate::Timestamp,
+        path_and_query: &str,
+        header: impl Fn(&str) -> Option<&'h str>,
+    ) -> Option<Reply> {
+        if config.signed_in_within(stored, now, self.within) {
+            return None;
+        }
+        Some(reauthentication_reply(
+            &self.reauthenticate_url,
+            path_and_query,
+            header,
+        ))
+    }
+}
