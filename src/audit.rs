@@ -5,7 +5,9 @@
 //!
 //! | `event` | level | fields | when |
 //! |---|---|---|---|
-//! | `logout` | info | `reason`, `idle_age_ms`, `session_age_ms` | a request finds its session expired and the integration logs it out |
+//! | `logout` | info | `reason`, `idle_age_ms`, `session_age_ms`, `source` | a session timed out and ended: `source = "request"` when a request found it expired and the integration logged it out, `"sweep"` when the sweeper found it with nobody there; once per session, whoever finds it first |
+//! | `session_revoked` | info | `reason` (`revoked`, `replaced`), `how` (`everywhere`, `others`, `one`, `tagged`, `limit`) | the application ended a session from elsewhere, or a sign-in over `MAX_SESSIONS_PER_USER` evicted one; once per session ended |
+//! | `sign_in_refused` | warn | `max` | `SESSION_LIMIT_POLICY = "refuse-new"` refused a sign-in at `MAX_SESSIONS_PER_USER` |
 //! | `stamps_refused` | warn | `error` | the stored stamps are corrupt, foreign or of another version |
 //! | `keepalive_refused` | warn | `why` | a keepalive request is answered `403` |
 //! | `store_failed` | warn | `operation`, `error` | a call of the wrapped session store fails |
@@ -43,6 +45,18 @@ const UNKNOWN_AGE: i64 = i64::MIN;
 #[cfg_attr(feature = "tracing", cold, inline(never))]
 #[cfg_attr(not(feature = "tracing"), inline(always))]
 pub(crate) fn logout(reason: ExpiryReason, idle_age_millis: i64, session_age_millis: i64) {
+    logout_from(reason, idle_age_millis, session_age_millis, "request");
+}
+
+/// The `logout` event, with where the logout was found (`source`).
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
+fn logout_from(
+    reason: ExpiryReason,
+    idle_age_millis: i64,
+    session_age_millis: i64,
+    source: &'static str,
+) {
     #[cfg(feature = "tracing")]
     {
         if idle_age_millis == UNKNOWN_AGE || session_age_millis == UNKNOWN_AGE {
@@ -50,6 +64,7 @@ pub(crate) fn logout(reason: ExpiryReason, idle_age_millis: i64, session_age_mil
                 target: TARGET,
                 event = "logout",
                 reason = reason.as_str(),
+                source,
                 "automatic logout"
             );
         } else {
@@ -59,12 +74,60 @@ pub(crate) fn logout(reason: ExpiryReason, idle_age_millis: i64, session_age_mil
                 reason = reason.as_str(),
                 idle_age_ms = idle_age_millis,
                 session_age_ms = session_age_millis,
+                source,
                 "automatic logout"
             );
         }
     }
     #[cfg(not(feature = "tracing"))]
-    let _ = (reason, idle_age_millis, session_age_millis);
+    let _ = (reason, idle_age_millis, session_age_millis, source);
+}
+
+/// The `logout` event of a session the sweeper ended (`source = "sweep"`).
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
+#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
+pub(crate) fn swept(reason: ExpiryReason, stamps: &Stamps, now: Timestamp) {
+    logout_from(
+        reason,
+        now.millis_since(stamps.last_activity_at()),
+        now.millis_since(stamps.login_at()),
+        "sweep",
+    );
+}
+
+/// A session the application ended from elsewhere (`revoked`), or a
+/// sign-in evicted (`replaced`): `how` names the call.
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
+#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
+pub(crate) fn session_revoked(reason: ExpiryReason, how: &'static str) {
+    #[cfg(feature = "tracing")]
+    tracing::info!(
+        target: TARGET,
+        event = "session_revoked",
+        reason = reason.as_str(),
+        how,
+        "session ended by the application"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = (reason, how);
+}
+
+/// A sign-in refused at `MAX_SESSIONS_PER_USER` (`refuse-new`).
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline(always))]
+#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
+pub(crate) fn sign_in_refused(max: u32) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: TARGET,
+        event = "sign_in_refused",
+        max,
+        "sign-in refused: too many sessions"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = max;
 }
 
 /// The `logout` event for stamps that were read: the ages are counted from
@@ -250,6 +313,21 @@ pub(crate) fn store_failed(operation: &'static str, error: &dyn std::fmt::Displa
 #[inline]
 pub(crate) fn store_failures_listened() -> bool {
     tracing::enabled!(target: TARGET, tracing::Level::WARN)
+}
+
+/// Whether a `logout` event would reach the log now: the integrations read
+/// a session's stamps again for its ages only then.
+#[cfg(any(feature = "axum", feature = "actix"))]
+#[inline]
+pub(crate) fn logouts_listened() -> bool {
+    #[cfg(feature = "tracing")]
+    {
+        tracing::enabled!(target: TARGET, tracing::Level::INFO)
+    }
+    #[cfg(not(feature = "tracing"))]
+    {
+        false
+    }
 }
 
 /// The application's logout hook failed (an error, a panic or no answer in

@@ -435,14 +435,18 @@ impl Config {
             return RequestOutcome::Untracked;
         }
         let Ok(mut stamps) = Stamps::decode(stored) else {
+            // Ended elsewhere (revoked, replaced, swept): told why; its
+            // `logout` event was written where it ended.
+            if let Some(reason) = crate::stamps::ended_reason(stored) {
+                return RequestOutcome::Expired(reason);
+            }
             crate::audit::unreadable_stamps(stored);
             return RequestOutcome::Expired(ExpiryReason::Invalid);
         };
         match self.decide(&stamps, now) {
-            Decision::Expired(reason) => {
-                crate::audit::logout_at(reason, &stamps, now);
-                RequestOutcome::Expired(reason)
-            }
+            // The `logout` event is the integration's, once the session
+            // ended here (not on another instance, nor by the sweeper).
+            Decision::Expired(reason) => RequestOutcome::Expired(reason),
             Decision::Active(remaining) if self.locks(&remaining) => {
                 RequestOutcome::Locked { remaining }
             }

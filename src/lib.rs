@@ -78,6 +78,8 @@ mod error;
 mod limits;
 mod page;
 mod script;
+#[cfg(any(feature = "axum", feature = "actix"))]
+mod sessions;
 mod stamps;
 #[cfg(any(feature = "axum", feature = "actix"))]
 mod store_lock;
@@ -110,13 +112,15 @@ pub mod tera1;
 pub use audit::{clocks_never_started_calls, clocks_never_started_fired};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use config::ExpiryReason;
-pub use config::{Config, ConfigBuilder, WarningTexts};
+pub use config::{Config, ConfigBuilder, SessionLimitPolicy, WarningTexts};
 pub use context::TemplateContext;
 pub use decision::{Activity, Decision, FUTURE_TOLERANCE_MILLIS, Remaining, RequestOutcome};
 pub use error::ConfigError;
 pub use limits::{LimitError, LoginError, SessionLimits};
 pub use page::PageContext;
 pub use script::{Nonce, NonceError, PageTexts, ScriptTag};
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub use sessions::{SessionIndexError, SignIn, UserSession, describe_user_agent};
 pub use stamps::{StampError, Stamps};
 #[cfg(any(feature = "axum", feature = "actix"))]
 pub use store_lock::{GuardedStore, StoreLink};

@@ -163,6 +163,18 @@ pub enum LoginError<E> {
     /// The session could not be written.
     #[error("session: {0}")]
     Session(#[source] E),
+    /// `MAX_SESSIONS_PER_USER` with `SESSION_LIMIT_POLICY = "refuse-new"`:
+    /// the user has this many sessions already; nothing was written. Show
+    /// the user why (and perhaps their sessions, to end one).
+    #[error("auto-logout: the user is signed in {max} times already, the most allowed")]
+    TooManySessions {
+        /// `MAX_SESSIONS_PER_USER`.
+        max: u32,
+    },
+    /// The index of the user's sessions could not be read or written (the
+    /// session store failed); nothing was written.
+    #[error("auto-logout: the index of the user's sessions failed: {0}")]
+    Index(String),
 }
 
 impl Config {
@@ -248,7 +260,7 @@ impl Config {
     /// idle and absolute deadlines, with the limits in force), or `None`
     /// when no limit applies. A session store sets a record's time to live
     /// from it.
-    #[cfg(all(feature = "redis", any(feature = "axum", feature = "actix")))]
+    #[cfg(any(feature = "axum", feature = "actix"))]
     pub(crate) fn deadline_of(&self, stamps: &Stamps) -> Option<Timestamp> {
         let limits =
             self.limits_in_force(stamps.idle_limit_millis(), stamps.session_limit_millis());

@@ -35,6 +35,7 @@ use std::fmt;
 use std::num::NonZeroI64;
 
 use crate::clock::Timestamp;
+use crate::config::ExpiryReason;
 
 /// The login instant and the last activity of one session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -63,6 +64,21 @@ pub enum StampError {
 /// Longest encoded form: "2." + four i64 in decimal and three dots (81
 /// bytes), with room to spare. A version 1 form is at most 41 bytes.
 const MAX_ENCODED_LEN: usize = 96;
+
+/// The stamps text a session is left with when the application or the
+/// sweeper ended it while nobody was there (`x.<reason>`, e.g. `x.revoked`):
+/// its next request is told why, and no save brings it back.
+pub(crate) fn ended_text(reason: ExpiryReason) -> String {
+    let mut text = String::with_capacity(2 + reason.as_str().len());
+    text.push_str("x.");
+    text.push_str(reason.as_str());
+    text
+}
+
+/// The reason of an [`ended_text`], if `stored` is one.
+pub(crate) fn ended_reason(stored: &str) -> Option<ExpiryReason> {
+    ExpiryReason::from_name(stored.strip_prefix("x.")?)
+}
 
 impl Stamps {
     /// The session key integrations store the encoded stamps under.

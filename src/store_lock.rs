@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::sessions::SessionIndex;
 
 use tokio::sync::Mutex;
 
@@ -108,6 +109,8 @@ pub(crate) trait EndOnce: Send + Sync {
 pub struct StoreLink {
     pub(crate) locks: Arc<StoreLocks>,
     pub(crate) ender: Arc<dyn EndOnce>,
+    /// The index of every user's sessions, where the store keeps it.
+    pub(crate) index: Arc<dyn SessionIndex>,
 }
 
 impl std::fmt::Debug for StoreLink {

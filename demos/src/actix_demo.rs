@@ -29,7 +29,7 @@ use auto_logout::actix::{
     AutoLogout, AutoLogoutContext, AutoLogoutMiddleware, AutoLogoutStore, KeepUnread,
     RequireRecentLogin, StoreErrors,
 };
-use auto_logout::{GuardedStore, LoginError, Nonce, engine};
+use auto_logout::{GuardedStore, LoginError, Nonce, SignIn, engine};
 use tera::{Context, Tera};
 
 use crate::axum_demo::is_demo_password;
@@ -447,6 +447,7 @@ async fn login_submit(
     state: web::Data<AppState>,
     auto_logout: Option<AutoLogout>,
     session: Session,
+    req: HttpRequest,
     form: web::Form<LoginForm>,
 ) -> HttpResponse {
     let next = safe_next(form.next.as_deref()).to_owned();
@@ -461,24 +462,46 @@ async fn login_submit(
         return res;
     }
     let limits = form.limits(state.remember_session_time);
-    let started = session
-        .insert(USER_KEY, USERNAME)
-        .map_err(LoginError::Session)
-        .and_then(|()| match auto_logout {
-            // Starts this session's clocks (and renews its key), with the
-            // limits of "Keep me signed in" when it was checked.
-            Some(auto_logout) => auto_logout.login_with_limits(&session, &limits),
+    let started = match session.insert(USER_KEY, USERNAME) {
+        Err(err) => Err(LoginError::Session(err)),
+        // Starts this session's clocks (and renews its key), with the
+        // limits of "Keep me signed in" when it was checked; indexed under
+        // the user, for "Your sessions" and "sign out everywhere".
+        Ok(()) => match auto_logout {
+            Some(auto_logout) => {
+                let user_agent = req
+                    .headers()
+                    .get(actix_web::http::header::USER_AGENT)
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or_default();
+                let sign_in = SignIn::user(USERNAME).user_agent(user_agent);
+                auto_logout
+                    .sign_in_with_limits(&session, sign_in, &limits)
+                    .await
+            }
             None => {
                 session.renew();
                 Ok(())
             }
-        });
+        },
+    };
     match started {
         Ok(()) => see_other(&next),
+        Err(LoginError::TooManySessions { max }) => {
+            let mut page = Context::new();
+            page.insert("messages", &Vec::<String>::new());
+            page.insert("error", &crate::axum_demo::too_many_sessions(max));
+            page.insert("next", &next);
+            page.insert("username", &form.username);
+            let mut res = render(&state, "login.html", &page, None);
+            *res.status_mut() = StatusCode::CONFLICT;
+            res
+        }
         Err(LoginError::Limits(err)) => HttpResponse::InternalServerError().body(err.to_string()),
         Err(LoginError::Session(err)) => {
             HttpResponse::ServiceUnavailable().body(format!("session store: {err}"))
         }
+        Err(err) => HttpResponse::ServiceUnavailable().body(err.to_string()),
     }
 }
 

@@ -10,7 +10,9 @@ use auto_logout::axum::{
     AutoLogout, AutoLogoutContext, AutoLogoutLayer, AutoLogoutStore, RequireRecentLoginLayer,
     StoreErrorsLayer,
 };
-use auto_logout::{Config, GuardedStore, LoginError, ManualClock, Nonce, SessionLimits, engine};
+use auto_logout::{
+    Config, GuardedStore, LoginError, ManualClock, Nonce, SessionLimits, SignIn, engine,
+};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -754,6 +756,7 @@ async fn login_submit(
     State(state): State<AppState>,
     auto_logout: Option<AutoLogout>,
     session: Session,
+    headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref()).to_owned();
@@ -781,12 +784,37 @@ async fn login_submit(
         match auto_logout {
             // Starts this session's clocks (and cycles its id), with the
             // limits of "Keep me signed in" when it was checked.
-            Some(auto_logout) => auto_logout.login_with_limits(&session, &limits).await,
+            // Indexed under the user, for "Your sessions" and "sign out everywhere".
+            Some(auto_logout) => {
+                let user_agent = headers
+                    .get(axum::http::header::USER_AGENT)
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or_default();
+                let sign_in = SignIn::user(USERNAME).user_agent(user_agent);
+                auto_logout
+                    .sign_in_with_limits(&session, sign_in, &limits)
+                    .await
+            }
             None => session.cycle_id().await.map_err(LoginError::Session),
         }
     };
     match started.await {
         Ok(()) => Redirect::to(&next).into_response(),
+        Err(LoginError::TooManySessions { max }) => {
+            let mut res = render(
+                &state,
+                "login.html",
+                context! {
+                    messages => Vec::<String>::new(),
+                    error => too_many_sessions(max),
+                    next => next,
+                    username => form.username,
+                },
+                None,
+            );
+            *res.status_mut() = StatusCode::CONFLICT;
+            res
+        }
         Err(LoginError::Limits(err)) => {
             (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response()
         }
@@ -795,7 +823,16 @@ async fn login_submit(
             format!("session store: {err}"),
         )
             .into_response(),
+        Err(err) => (StatusCode::SERVICE_UNAVAILABLE, err.to_string()).into_response(),
     }
+}
+
+/// What the login page says when `SESSION_LIMIT_POLICY` is `refuse-new`
+/// and the user is signed in `max` times already.
+pub fn too_many_sessions(max: u32) -> String {
+    format!(
+        "You are signed in on {max} devices already, the most allowed. Sign out on one of them first."
+    )
 }
 
 async fn logout(auto_logout: Option<AutoLogout>, session: Session, messages: Messages) -> Response {

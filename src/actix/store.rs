@@ -8,6 +8,7 @@ use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, Upd
 use actix_web::cookie::time::Duration;
 
 use crate::engine::save_rule::{self, InStore, SaveAction};
+use crate::sessions::{MemoryIndex, OWNER_KEY, Owner};
 use crate::stamps::Stamps;
 use crate::store_lock::{
     self, BoxFuture, EndOnce, GuardedStore, LocalBoxFuture, STORE_KEY_ENTRY, StoreLink, StoreLocks,
@@ -56,6 +57,8 @@ use crate::store_lock::{
 pub struct AutoLogoutStore<S> {
     inner: Arc<S>,
     locks: Arc<StoreLocks>,
+    /// Every user's sessions, in this process.
+    index: Arc<MemoryIndex>,
     timeout: Option<std::time::Duration>,
 }
 
@@ -65,6 +68,7 @@ impl<S> AutoLogoutStore<S> {
         AutoLogoutStore {
             inner: Arc::new(inner),
             locks: Arc::new(StoreLocks::new()),
+            index: Arc::new(MemoryIndex::default()),
             timeout: None,
         }
     }
@@ -90,6 +94,7 @@ impl<S: SessionStore + Send + Sync + 'static> GuardedStore for AutoLogoutStore<S
         StoreLink {
             locks: Arc::clone(&self.locks),
             ender: Arc::new(Ender(self.clone())),
+            index: self.index.clone(),
         }
     }
 }
@@ -117,6 +122,15 @@ impl<S: SessionStore + Send + Sync + 'static> EndOnce for Ender<S> {
                 return Ok(true);
             };
             let _guard = store.locks.lock_for(key).lock().await;
+            if store.index.any_tracked() && !store.index.claim_end(key) {
+                // Ended while nobody was there (revoked, swept): its
+                // `logout` event was written then.
+                store
+                    .timed(store.inner.delete(&session_key), |e| e)
+                    .await
+                    .map_err(|error| format!("{error:#}"))?;
+                return Ok(false);
+            }
             let there = match store
                 .timed(store.inner.load(&session_key), LoadError::Other)
                 .await
@@ -142,6 +156,7 @@ impl<S> Clone for AutoLogoutStore<S> {
         AutoLogoutStore {
             inner: self.inner.clone(),
             locks: Arc::clone(&self.locks),
+            index: self.index.clone(),
             timeout: self.timeout,
         }
     }
@@ -181,7 +196,16 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
         self.locks.mark_used();
         self.timed(self.inner.load(session_key), LoadError::Other)
             .await
-            .map(|state| state.map(|state| with_key_entry(state, session_key)))
+            .map(|state| {
+                state.map(|state| {
+                    // Ended while nobody was there: its next request is told why.
+                    let state = match self.index.ended_stamps(session_key.as_ref()) {
+                        Some(ended) => ended_state(ended),
+                        None => state,
+                    };
+                    with_key_entry(state, session_key)
+                })
+            })
             .inspect_err(|error| {
                 let failure = match error {
                     LoadError::Deserialization(_) => Failure::Data(UNREADABLE),
@@ -199,8 +223,17 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
         // A new key: nothing to merge with.
         self.locks.mark_used();
         session_state.remove(STORE_KEY_ENTRY);
+        let owner = owner_of(&session_state);
+        let stamps = owner.as_ref().and_then(|_| stamps_of(&session_state));
         self.timed(self.inner.save(session_state, ttl), SaveError::Other)
             .await
+            .inspect(|session_key| {
+                if owner.is_some() {
+                    // A sign-in: indexed under the key the store made.
+                    self.index
+                        .saved(session_key.as_ref(), owner, stamps.as_deref());
+                }
+            })
             .inspect_err(|error| {
                 let failure = match error {
                     SaveError::Serialization(_) => Failure::Data(UNWRITABLE),
@@ -244,12 +277,30 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
     async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
         self.locks.mark_used();
         let _guard = self.locks.lock_for(session_key.as_ref()).lock().await;
+        if self.index.any_tracked() {
+            self.index.claim_end(session_key.as_ref());
+        }
         self.timed(self.inner.delete(session_key), |e| e)
             .await
             .inspect_err(|error| {
                 failed("delete", Some(session_key.as_ref()), Failure::Other(error))
             })
     }
+}
+
+/// The owner of a signed-in session, if the state holds one.
+fn owner_of(state: &State) -> Option<Owner> {
+    Owner::from_json(state.get(OWNER_KEY)?)
+}
+
+/// What a load of a session ended while nobody was there gives: only the
+/// stamps that say why.
+fn ended_state(ended: String) -> State {
+    let mut state = State::with_capacity(2);
+    if let Ok(text) = serde_json::to_string(&ended) {
+        state.insert(Stamps::SESSION_KEY.to_owned(), text);
+    }
+    state
 }
 
 /// `state` with the key entry the middleware ends a session by, for a
@@ -313,6 +364,10 @@ impl<S: SessionStore> AutoLogoutStore<S> {
         mut session_state: State,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
+        if self.index.any_ended() && self.index.is_ended(session_key.as_ref()) {
+            // Ended while nobody was there: never brought back.
+            return Ok(session_key);
+        }
         let stored = match self
             .timed(self.inner.load(&session_key), LoadError::Other)
             .await
@@ -328,18 +383,29 @@ impl<S: SessionStore> AutoLogoutStore<S> {
             None => InStore::Gone,
             Some(text) => InStore::Stamps(text.as_deref()),
         };
-        match save_rule::decide(ours.as_deref(), in_store) {
+        let owner = owner_of(&session_state);
+        let (written, stamps_written) = match save_rule::decide(ours.as_deref(), in_store) {
             // The key stays; with nothing stored under it, the next request
             // starts a fresh session.
-            SaveAction::Drop => Ok(session_key),
-            SaveAction::Write => self.write(session_key, session_state, ttl).await,
+            SaveAction::Drop => return Ok(session_key),
+            SaveAction::Write => (self.write(session_key, session_state, ttl).await, ours),
             SaveAction::WriteStamps(stamps) => {
-                let text = serde_json::to_string(&stamps.encode())
+                let encoded = stamps.encode();
+                let text = serde_json::to_string(&encoded)
                     .map_err(|err| UpdateError::Serialization(err.into()))?;
                 session_state.insert(Stamps::SESSION_KEY.to_owned(), text);
-                self.write(session_key, session_state, ttl).await
+                (
+                    self.write(session_key, session_state, ttl).await,
+                    Some(encoded),
+                )
             }
+        };
+        if let (Ok(key), Some(owner)) = (&written, owner) {
+            // The stamps of a signed-in session, for its listing and the sweeper.
+            self.index
+                .saved(key.as_ref(), Some(owner), stamps_written.as_deref());
         }
+        written
     }
 
     /// The wrapped store's `update`. When it answers with another key, the

@@ -15,6 +15,7 @@ use super::session::end_session;
 use crate::clock::Timestamp;
 use crate::config::Config;
 use crate::limits::{LoginError, SessionLimits};
+use crate::sessions::{self, SessionIndexError, SignIn, UserSession};
 use crate::stamps::Stamps;
 
 /// What the layer leaves in the request extensions for the extractors.
@@ -140,6 +141,105 @@ impl AutoLogout {
         Ok(())
     }
 
+    /// Signs `sign_in`'s user in, as [`AutoLogout::login`] does (the clocks
+    /// start, the session id is cycled), and indexes the session under the
+    /// user, so that [`log_out_everywhere`](Self::log_out_everywhere),
+    /// [`log_out_other_sessions`](Self::log_out_other_sessions),
+    /// [`sessions_of`](Self::sessions_of) and the sweeper reach it. Under
+    /// `MAX_SESSIONS_PER_USER`, the user's oldest sessions end first
+    /// (`evict-oldest`), or the sign-in is refused with
+    /// [`LoginError::TooManySessions`] and nothing written (`refuse-new`).
+    ///
+    /// ```
+    /// use auto_logout::axum::AutoLogout;
+    /// use auto_logout::{LoginError, SignIn};
+    /// use tower_sessions::Session;
+    ///
+    /// async fn signed_in(auto_logout: AutoLogout, session: Session, user_agent: &str) -> &'static str {
+    ///     match auto_logout.sign_in(&session, SignIn::user("ada").user_agent(user_agent)).await {
+    ///         Ok(()) => "welcome",
+    ///         Err(LoginError::TooManySessions { .. }) => "sign out on another device first",
+    ///         Err(_) => "please try again",
+    ///     }
+    /// }
+    /// ```
+    pub async fn sign_in(
+        &self,
+        session: &Session,
+        sign_in: SignIn,
+    ) -> Result<(), LoginError<session::Error>> {
+        self.sign_in_with_limits(session, sign_in, &SessionLimits::new())
+            .await
+    }
+
+    /// [`AutoLogout::sign_in`] with this session's own limits (see
+    /// [`AutoLogout::login_with_limits`]); the limits are checked first.
+    pub async fn sign_in_with_limits(
+        &self,
+        session: &Session,
+        sign_in: SignIn,
+        limits: &SessionLimits,
+    ) -> Result<(), LoginError<session::Error>> {
+        let stamps = self
+            .config()
+            .login_stamps(self.now(), limits)
+            .map_err(LoginError::Limits)?;
+        let index = self.shared.store.index.as_ref();
+        sessions::make_room(index, self.config(), sign_in.user_id())
+            .await
+            .map_err(|refused| match refused {
+                sessions::NoRoom::Refused(max) => LoginError::TooManySessions { max },
+                sessions::NoRoom::Index(text) => LoginError::Index(text),
+            })?;
+        self.shared.watch.login_called();
+        session.cycle_id().await.map_err(LoginError::Session)?;
+        session
+            .insert_value(Stamps::SESSION_KEY, Value::String(stamps.encode()))
+            .await
+            .map_err(LoginError::Session)?;
+        session
+            .insert(sessions::OWNER_KEY, sign_in.owner())
+            .await
+            .map_err(LoginError::Session)?;
+        Ok(())
+    }
+
+    /// The sessions of the user signed in to `session` (with
+    /// [`AutoLogout::sign_in`]), oldest first, this one marked `current`:
+    /// a "your sessions" page (OWASP ASVS 7.5.2).
+    pub async fn own_sessions(
+        &self,
+        session: &Session,
+    ) -> Result<Vec<UserSession>, SessionIndexError> {
+        let owner = owner_of(session).await?;
+        sessions::list(
+            self.shared.store.index.as_ref(),
+            self.config(),
+            &owner.user,
+            Some(&owner),
+        )
+        .await
+    }
+
+    /// Ends every other session of the user signed in to `session`, this
+    /// one kept: after a password change (OWASP ASVS 7.4.3), or "sign out
+    /// everywhere else". Reason `revoked`; how many this call ended.
+    pub async fn log_out_other_sessions(
+        &self,
+        session: &Session,
+    ) -> Result<usize, SessionIndexError> {
+        let owner = owner_of(session).await?;
+        sessions::end_sessions_of(
+            self.shared.store.index.as_ref(),
+            &owner.user,
+            Some(&owner.handle),
+            "others",
+        )
+        .await
+    }
+
+    sessions::index_methods!();
+
     /// Restarts **both** clocks of a signed-in session whose user has just
     /// given their password again (NIST SP 800-63B §5.2: a successful
     /// re-authentication resets both timeouts), for apps with their own
@@ -184,6 +284,18 @@ impl AutoLogout {
     pub fn now(&self) -> Timestamp {
         self.now.unwrap_or_else(|| self.shared.clock.now())
     }
+}
+
+/// The owner `sign_in` left in `session`.
+async fn owner_of(session: &Session) -> Result<sessions::Owner, SessionIndexError> {
+    let value = session
+        .get_value(sessions::OWNER_KEY)
+        .await
+        .map_err(|error| SessionIndexError::Store(error.to_string()))?;
+    value
+        .as_ref()
+        .and_then(sessions::Owner::from_value)
+        .ok_or(SessionIndexError::NotSignedIn)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for AutoLogout {

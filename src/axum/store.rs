@@ -12,6 +12,7 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store;
 
 use crate::engine::save_rule::{self, InStore, SaveAction};
+use crate::sessions::{MemoryIndex, OWNER_KEY, Owner};
 use crate::stamps::Stamps;
 use crate::store_lock::{self, BoxFuture, EndOnce, GuardedStore, StoreLink, StoreLocks};
 
@@ -53,6 +54,8 @@ use crate::store_lock::{self, BoxFuture, EndOnce, GuardedStore, StoreLink, Store
 pub struct AutoLogoutStore<S> {
     inner: Arc<S>,
     shared: Arc<StoreLocks>,
+    /// Every user's sessions, in this process.
+    index: Arc<MemoryIndex>,
     timeout: Option<Duration>,
 }
 
@@ -62,6 +65,7 @@ impl<S: SessionStore> AutoLogoutStore<S> {
         AutoLogoutStore {
             inner: Arc::new(inner),
             shared: Arc::new(StoreLocks::new()),
+            index: Arc::new(MemoryIndex::default()),
             timeout: None,
         }
     }
@@ -97,6 +101,7 @@ impl<S: SessionStore> GuardedStore for AutoLogoutStore<S> {
         StoreLink {
             locks: self.shared.clone(),
             ender: Arc::new(self.clone()),
+            index: self.index.clone(),
         }
     }
 }
@@ -107,10 +112,19 @@ impl<S: SessionStore> EndOnce for AutoLogoutStore<S> {
     /// share no lock (the crate's Redis store ends a session once across them).
     fn end_once<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, String>> {
         Box::pin(async move {
+            let text = id;
             let Ok(id) = id.parse::<Id>() else {
                 return Ok(true);
             };
             let _guard = self.shared.lock_for(&id).lock().await;
+            if self.index.any_tracked() && !self.index.claim_end(text) {
+                // Ended while nobody was there (revoked, swept): its
+                // `logout` event was written then.
+                self.timed(self.inner.delete(&id))
+                    .await
+                    .map_err(|error| error.to_string())?;
+                return Ok(false);
+            }
             let there = match self.timed(self.inner.load(&id)).await {
                 Ok(record) => record.is_some(),
                 // A record the store cannot read is there, and ends here.
@@ -132,6 +146,7 @@ impl<S> Clone for AutoLogoutStore<S> {
         AutoLogoutStore {
             inner: self.inner.clone(),
             shared: self.shared.clone(),
+            index: self.index.clone(),
             timeout: self.timeout,
         }
     }
@@ -159,7 +174,26 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // A new id: nothing to merge with.
         self.shared.mark_used();
+        // A sign-in: indexed before its login is written, so a revocation
+        // of its user never misses it.
+        let owner = owner_of(record);
+        if let Some(owner) = &owner {
+            self.index.saved(
+                &record.id.to_string(),
+                Some(owner.clone()),
+                stamps_of(record).as_deref(),
+            );
+        }
+        let before = record.id;
         let result = self.timed(self.inner.create(record)).await;
+        if owner.is_some() && (result.is_err() || record.id != before) {
+            // Under another id (the store found the first one taken), or not at all.
+            self.index.claim_end(&before.to_string());
+            if result.is_ok() {
+                self.index
+                    .saved(&record.id.to_string(), owner, stamps_of(record).as_deref());
+            }
+        }
         result.inspect_err(|error| failed("create", &record.id, error))
     }
 
@@ -173,36 +207,74 @@ impl<S: SessionStore> SessionStore for AutoLogoutStore<S> {
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
         self.shared.mark_used();
-        self.timed(self.inner.load(session_id))
+        let loaded = self
+            .timed(self.inner.load(session_id))
             .await
-            .inspect_err(|error| failed("load", session_id, error))
+            .inspect_err(|error| failed("load", session_id, error));
+        if self.index.any_ended() {
+            // Ended while nobody was there: its next request is told why.
+            return loaded.map(|record| record.map(|record| self.unless_ended(record)));
+        }
+        loaded
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         self.shared.mark_used();
         let _guard = self.shared.lock_for(session_id).lock().await;
+        if self.index.any_tracked() {
+            self.index.claim_end(&session_id.to_string());
+        }
         self.timed(self.inner.delete(session_id))
             .await
             .inspect_err(|error| failed("delete", session_id, error))
     }
 }
 
+impl<S> AutoLogoutStore<S> {
+    /// `record`, or what says why when its session was ended while nobody
+    /// was there.
+    #[cold]
+    fn unless_ended(&self, record: Record) -> Record {
+        match self.index.ended_stamps(&record.id.to_string()) {
+            Some(ended) => ended_record(record, ended),
+            None => record,
+        }
+    }
+}
+
 impl<S: SessionStore> AutoLogoutStore<S> {
     /// `save` under its lock: the stored record read, the save rule applied.
     async fn save_merged(&self, record: &Record) -> session_store::Result<()> {
+        if self.index.any_ended() && self.index.is_ended(&record.id.to_string()) {
+            // Ended while nobody was there: never brought back.
+            return Ok(());
+        }
         let stored = self.timed(self.inner.load(&record.id)).await?;
-        let written = match decide_for(record, stored.as_ref()) {
+        let (written, stamps_written) = match decide_for(record, stored.as_ref()) {
             SaveAction::Drop => return Ok(()),
-            SaveAction::Write => self.timed(self.inner.save(record)).await,
+            SaveAction::Write => (
+                self.timed(self.inner.save(record)).await,
+                stamps_of(record).map(Cow::into_owned),
+            ),
             SaveAction::WriteStamps(stamps) => {
+                let text = stamps.encode();
                 let mut merged = record.clone();
-                merged.data.insert(
-                    Stamps::SESSION_KEY.to_owned(),
-                    Value::String(stamps.encode()),
-                );
-                self.timed(self.inner.save(&merged)).await
+                merged
+                    .data
+                    .insert(Stamps::SESSION_KEY.to_owned(), Value::String(text.clone()));
+                (self.timed(self.inner.save(&merged)).await, Some(text))
             }
         };
+        if written.is_ok()
+            && let Some(owner) = owner_of(record)
+        {
+            // The stamps of a signed-in session, for its listing and the sweeper.
+            self.index.saved(
+                &record.id.to_string(),
+                Some(owner),
+                stamps_written.as_deref(),
+            );
+        }
         match written {
             // Another instance deleted the record between the read and the
             // write, and the store refused to re-create it (a Redis store's
@@ -237,6 +309,23 @@ fn failed(operation: &'static str, id: &Id, error: &session_store::Error) {
                 store_lock::report_failure(operation, Some(&id.to_string()), text);
             }
         }
+    }
+}
+
+/// The owner of a signed-in session, if the record holds one.
+fn owner_of(record: &Record) -> Option<Owner> {
+    Owner::from_value(record.data.get(OWNER_KEY)?)
+}
+
+/// What a load of a session ended while nobody was there gives: its
+/// expiry, and only the stamps that say why.
+fn ended_record(record: Record, ended: String) -> Record {
+    let mut data = std::collections::HashMap::with_capacity(1);
+    data.insert(Stamps::SESSION_KEY.to_owned(), Value::String(ended));
+    Record {
+        id: record.id,
+        data,
+        expiry_date: record.expiry_date,
     }
 }
 

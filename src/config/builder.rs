@@ -9,7 +9,7 @@ use super::json::invalid_text;
 use super::limits::{Limits, largest_write_resolution_millis};
 use super::paths::{has_clean_segments, is_css_class, is_endpoint_prefix, is_same_origin_path};
 use super::prepared::{Extras, PreparedAttrs};
-use super::settings::{Inner, millis_to_duration};
+use super::settings::{Inner, SessionLimitPolicy, millis_to_duration};
 use super::{Config, WarningTexts};
 use crate::error::ConfigError;
 use crate::time_value::TimeValue;
@@ -37,6 +37,13 @@ const EXPECT_ATTEMPTS: &str = "a whole number from 1 to 100";
 const DEFAULT_UNLOCK_ATTEMPTS: u32 = 5;
 const EXPECT_BEFORE_IDLE_TIME: &str = "a time shorter than IDLE_TIME: the session locks \
 after this much idleness, and IDLE_TIME logs it out later";
+
+const EXPECT_SESSIONS: &str = "a whole number from 1 to 1000";
+const EXPECT_POLICY: &str = "\"evict-oldest\" (the oldest sessions end) or \"refuse-new\" (the \
+login call fails)";
+const EXPECT_SWEEP: &str = "a time from 1 second to 1 hour, like \"1m\"";
+/// `SWEEP_INTERVAL` unless set: 1 minute.
+const DEFAULT_SWEEP_MILLIS: i64 = 60_000;
 
 /// The write resolution when no idle limit is set (only the idle limit depends on it).
 const WRITE_RESOLUTION_WITHOUT_IDLE_MILLIS: i64 = 1000;
@@ -69,6 +76,11 @@ pub struct ConfigBuilder {
     pub(super) title_countdown: bool,
     pub(super) logout_on_tabs_closed: Option<TimeValue>,
     pub(super) tabs_closed_message: Option<String>,
+    pub(super) revoked_message: Option<String>,
+    pub(super) replaced_message: Option<String>,
+    pub(super) max_sessions_per_user: Option<i64>,
+    pub(super) session_limit_policy: Option<String>,
+    pub(super) sweep_interval: Option<TimeValue>,
 }
 
 impl Config {
@@ -244,6 +256,47 @@ impl ConfigBuilder {
         self
     }
 
+    /// `REVOKED_MESSAGE`: the message after the application ended the
+    /// session from elsewhere (sign out everywhere, a revoked session; else
+    /// `MESSAGE`).
+    pub fn revoked_message(mut self, message: impl Into<String>) -> Self {
+        self.revoked_message = Some(message.into());
+        self
+    }
+
+    /// `REPLACED_MESSAGE`: the message after a newer sign-in of the same user
+    /// took this session's place (`MAX_SESSIONS_PER_USER` with
+    /// `evict-oldest`; else `MESSAGE`).
+    pub fn replaced_message(mut self, message: impl Into<String>) -> Self {
+        self.replaced_message = Some(message.into());
+        self
+    }
+
+    /// `MAX_SESSIONS_PER_USER`: how many sessions one user may have at once
+    /// (1 to 1,000; no limit unless set). What happens at the limit is
+    /// [`ConfigBuilder::session_limit_policy`]'s. See
+    /// [`Config::max_sessions_per_user`].
+    pub fn max_sessions_per_user(mut self, sessions: i64) -> Self {
+        self.max_sessions_per_user = Some(sessions);
+        self
+    }
+
+    /// `SESSION_LIMIT_POLICY`: `"evict-oldest"` (the default: the oldest
+    /// sessions end, reason `replaced`) or `"refuse-new"` (the login call
+    /// fails). Needs `MAX_SESSIONS_PER_USER`.
+    pub fn session_limit_policy(mut self, policy: impl Into<String>) -> Self {
+        self.session_limit_policy = Some(policy.into());
+        self
+    }
+
+    /// `SWEEP_INTERVAL`: how often the sweeper looks for sessions that
+    /// timed out with nobody coming back (1 second to 1 hour; 1 minute
+    /// unless set). See [`Config::sweep_interval`].
+    pub fn sweep_interval(mut self, time: impl Into<TimeValue>) -> Self {
+        self.sweep_interval = Some(time.into());
+        self
+    }
+
     /// Validates every key and their combinations, once.
     pub fn build(self) -> Result<Config, ConfigError> {
         let idle_millis = time_millis("IDLE_TIME", self.idle_time.as_ref())?;
@@ -309,6 +362,58 @@ impl ConfigBuilder {
                 key: "TABS_CLOSED_MESSAGE",
                 needs: "LOGOUT_ON_TABS_CLOSED to be set",
             });
+        }
+        let max_sessions_per_user = match self.max_sessions_per_user {
+            None => None,
+            Some(n @ 1..=1_000) => Some(n as u32),
+            Some(n) => {
+                return Err(ConfigError::InvalidValue {
+                    key: "MAX_SESSIONS_PER_USER",
+                    value: n.to_string(),
+                    expected: EXPECT_SESSIONS,
+                });
+            }
+        };
+        let session_limit_policy = match self.session_limit_policy.as_deref() {
+            None => SessionLimitPolicy::EvictOldest,
+            Some(text) => match SessionLimitPolicy::from_name(text) {
+                Some(policy) => policy,
+                None => {
+                    return Err(ConfigError::InvalidValue {
+                        key: "SESSION_LIMIT_POLICY",
+                        value: serde_json::Value::String(text.to_owned()).to_string(),
+                        expected: EXPECT_POLICY,
+                    });
+                }
+            },
+        };
+        if self.session_limit_policy.is_some() && max_sessions_per_user.is_none() {
+            return Err(ConfigError::Requires {
+                key: "SESSION_LIMIT_POLICY",
+                needs: "MAX_SESSIONS_PER_USER to be set",
+            });
+        }
+        let sweep_interval_millis = time_millis("SWEEP_INTERVAL", self.sweep_interval.as_ref())?;
+        if let (Some(interval), Some(given)) = (sweep_interval_millis, &self.sweep_interval)
+            && !(1_000..=3_600_000).contains(&interval)
+        {
+            return Err(ConfigError::InvalidValue {
+                key: "SWEEP_INTERVAL",
+                value: given.to_string(),
+                expected: EXPECT_SWEEP,
+            });
+        }
+        let sweep_interval_millis = sweep_interval_millis.unwrap_or(DEFAULT_SWEEP_MILLIS);
+        for (key, given) in [
+            ("REVOKED_MESSAGE", &self.revoked_message),
+            ("REPLACED_MESSAGE", &self.replaced_message),
+        ] {
+            if given.is_some() && !has_limit {
+                return Err(ConfigError::Requires {
+                    key,
+                    needs: "IDLE_TIME or SESSION_TIME to be set",
+                });
+            }
         }
         if self.unlock_failed_message.is_some() && !has_limit {
             return Err(ConfigError::Requires {
@@ -489,6 +594,11 @@ impl ConfigBuilder {
             session_message: self.session_message,
             unlock_failed_message: self.unlock_failed_message,
             tabs_closed_message: self.tabs_closed_message,
+            revoked_message: self.revoked_message,
+            replaced_message: self.replaced_message,
+            max_sessions_per_user,
+            session_limit_policy,
+            sweep_interval_millis,
             presence_lease_millis,
             unlock_attempts,
             sign_in_again: self.sign_in_again,

@@ -14,7 +14,8 @@ use crate::time_value::{self, TimeValue};
 const ALLOWED_KEYS: &str = "IDLE_TIME, SESSION_TIME, MESSAGE, IDLE_MESSAGE, SESSION_MESSAGE, \
 REDIRECT_TO_LOGIN_IMMEDIATELY, WARN_BEFORE, LOGIN_URL, PASSIVE_PATHS, WRITE_RESOLUTION, \
 ENDPOINT_PREFIX, WARN_TITLE, WARN_IDLE_TEXT, WARN_SESSION_TEXT, WARN_STAY_LABEL, WARN_CLASS, \
-CLIENT_ACTIVITY, WARN_STYLESHEET, ACTIVITY_NEEDS_USER, MAX_IDLE_TIME, MAX_SESSION_TIME, LOCK_AFTER, UNLOCK_ATTEMPTS, UNLOCK_FAILED_MESSAGE, SIGN_IN_AGAIN, TITLE_COUNTDOWN, LOGOUT_ON_TABS_CLOSED, TABS_CLOSED_MESSAGE";
+CLIENT_ACTIVITY, WARN_STYLESHEET, ACTIVITY_NEEDS_USER, MAX_IDLE_TIME, MAX_SESSION_TIME, LOCK_AFTER, UNLOCK_ATTEMPTS, UNLOCK_FAILED_MESSAGE, SIGN_IN_AGAIN, TITLE_COUNTDOWN, LOGOUT_ON_TABS_CLOSED, TABS_CLOSED_MESSAGE, REVOKED_MESSAGE, REPLACED_MESSAGE, \
+MAX_SESSIONS_PER_USER, SESSION_LIMIT_POLICY, SWEEP_INTERVAL";
 
 const EXPECT_TEXT: &str = "a string";
 const EXPECT_BOOL: &str = "true or false";
@@ -86,6 +87,14 @@ impl ConfigBuilder {
                 self.logout_on_tabs_closed = Some(time_from_json(key, value)?)
             }
             "TABS_CLOSED_MESSAGE" => self.tabs_closed_message = Some(text_from_json(key, value)?),
+            "REVOKED_MESSAGE" => self.revoked_message = Some(text_from_json(key, value)?),
+            "REPLACED_MESSAGE" => self.replaced_message = Some(text_from_json(key, value)?),
+            "SESSION_LIMIT_POLICY" => self.session_limit_policy = Some(text_from_json(key, value)?),
+            "SWEEP_INTERVAL" => self.sweep_interval = Some(time_from_json(key, value)?),
+            "MAX_SESSIONS_PER_USER" => match value.as_i64() {
+                Some(sessions) => self.max_sessions_per_user = Some(sessions),
+                None => return Err(invalid(key, &value, "a whole number from 1 to 1000")),
+            },
             "UNLOCK_FAILED_MESSAGE" => {
                 self.unlock_failed_message = Some(text_from_json(key, value)?)
             }

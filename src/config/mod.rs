@@ -51,4 +51,4 @@ pub use endpoints::{DEFAULT_ENDPOINT_PREFIX, Endpoint, Endpoints, endpoint_url};
 pub(crate) use limits::Limits;
 pub(crate) use paths::{has_clean_segments, is_same_origin_path};
 pub use reasons::ExpiryReason;
-pub use settings::{Config, WarningTexts};
+pub use settings::{Config, SessionLimitPolicy, WarningTexts};

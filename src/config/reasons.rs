@@ -18,11 +18,19 @@ pub enum ExpiryReason {
     /// `LOGOUT_ON_TABS_CLOSED`: no tab of the session renewed its presence
     /// for that long (the last one was closed).
     TabsClosed,
+    /// The application ended the session from elsewhere: an administrator,
+    /// "sign out everywhere", "sign out my other sessions", one session
+    /// revoked from a "your sessions" page, or a back-channel logout of its
+    /// tag (`log_out_everywhere`, `revoke`, `log_out_tagged`, ...).
+    Revoked,
+    /// `MAX_SESSIONS_PER_USER` with `SESSION_LIMIT_POLICY = "evict-oldest"`:
+    /// a newer sign-in of the same user took this session's place.
+    Replaced,
 }
 
 impl ExpiryReason {
-    /// `"idle"`, `"session"`, `"invalid"`, `"unlock_failed"` or `"closed"`,
-    /// as in the JSON answers.
+    /// `"idle"`, `"session"`, `"invalid"`, `"unlock_failed"`, `"closed"`,
+    /// `"revoked"` or `"replaced"`, as in the JSON answers.
     pub const fn as_str(self) -> &'static str {
         match self {
             ExpiryReason::Idle => "idle",
@@ -30,14 +38,31 @@ impl ExpiryReason {
             ExpiryReason::Invalid => "invalid",
             ExpiryReason::UnlockFailed => "unlock_failed",
             ExpiryReason::TabsClosed => "closed",
+            ExpiryReason::Revoked => "revoked",
+            ExpiryReason::Replaced => "replaced",
         }
+    }
+
+    /// The reason named `name` ([`ExpiryReason::as_str`]'s text), if any.
+    pub fn from_name(name: &str) -> Option<ExpiryReason> {
+        Some(match name {
+            "idle" => ExpiryReason::Idle,
+            "session" => ExpiryReason::Session,
+            "invalid" => ExpiryReason::Invalid,
+            "unlock_failed" => ExpiryReason::UnlockFailed,
+            "closed" => ExpiryReason::TabsClosed,
+            "revoked" => ExpiryReason::Revoked,
+            "replaced" => ExpiryReason::Replaced,
+            _ => return None,
+        })
     }
 }
 
 impl Config {
     /// The message to flash after a logout for `reason`: `IDLE_MESSAGE` or
-    /// `SESSION_MESSAGE` (`UNLOCK_FAILED_MESSAGE`, `TABS_CLOSED_MESSAGE`) when
-    /// set, else `MESSAGE`, else none.
+    /// `SESSION_MESSAGE` (`UNLOCK_FAILED_MESSAGE`, `TABS_CLOSED_MESSAGE`,
+    /// `REVOKED_MESSAGE`, `REPLACED_MESSAGE`) when set, else `MESSAGE`, else
+    /// none.
     pub fn message_for(&self, reason: ExpiryReason) -> Option<&str> {
         let specific = match reason {
             ExpiryReason::Idle => self.0.idle_message.as_deref(),
@@ -45,6 +70,8 @@ impl Config {
             ExpiryReason::Invalid => None,
             ExpiryReason::UnlockFailed => self.0.unlock_failed_message.as_deref(),
             ExpiryReason::TabsClosed => self.0.tabs_closed_message.as_deref(),
+            ExpiryReason::Revoked => self.0.revoked_message.as_deref(),
+            ExpiryReason::Replaced => self.0.replaced_message.as_deref(),
         };
         specific.or(self.0.message.as_deref())
     }
@@ -75,5 +102,17 @@ mod tests {
         ]
         .map(ExpiryReason::as_str);
         assert_eq!(names, ["idle", "session", "invalid"]);
+        for reason in [
+            ExpiryReason::Idle,
+            ExpiryReason::Session,
+            ExpiryReason::Invalid,
+            ExpiryReason::UnlockFailed,
+            ExpiryReason::TabsClosed,
+            ExpiryReason::Revoked,
+            ExpiryReason::Replaced,
+        ] {
+            assert_eq!(ExpiryReason::from_name(reason.as_str()), Some(reason));
+        }
+        assert_eq!(ExpiryReason::from_name("Idle"), None);
     }
 }

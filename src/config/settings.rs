@@ -24,6 +24,14 @@ pub(super) struct Inner {
     pub(super) session_message: Option<String>,
     pub(super) unlock_failed_message: Option<String>,
     pub(super) tabs_closed_message: Option<String>,
+    pub(super) revoked_message: Option<String>,
+    pub(super) replaced_message: Option<String>,
+    /// `MAX_SESSIONS_PER_USER`.
+    pub(super) max_sessions_per_user: Option<u32>,
+    /// `SESSION_LIMIT_POLICY`.
+    pub(super) session_limit_policy: SessionLimitPolicy,
+    /// `SWEEP_INTERVAL`, 1 minute unless set.
+    pub(super) sweep_interval_millis: i64,
     /// `LOGOUT_ON_TABS_CLOSED`: the presence lease, at least 2 minutes.
     pub(super) presence_lease_millis: Option<i64>,
     /// `UNLOCK_ATTEMPTS`: wrong passwords in a row before the session ends.
@@ -109,7 +117,45 @@ impl fmt::Debug for Config {
             .field("title_countdown", &self.0.title_countdown)
             .field("logout_on_tabs_closed", &self.logout_on_tabs_closed())
             .field("tabs_closed_message", &self.0.tabs_closed_message)
+            .field("revoked_message", &self.0.revoked_message)
+            .field("replaced_message", &self.0.replaced_message)
+            .field("max_sessions_per_user", &self.0.max_sessions_per_user)
+            .field("session_limit_policy", &self.0.session_limit_policy)
+            .field("sweep_interval", &self.sweep_interval())
             .finish()
+    }
+}
+
+/// What a sign-in does when its user already has `MAX_SESSIONS_PER_USER`
+/// sessions (`SESSION_LIMIT_POLICY`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SessionLimitPolicy {
+    /// `"evict-oldest"`: the user's oldest sessions end (their next request
+    /// is told "signed in elsewhere", reason `replaced`) so the new one fits.
+    #[default]
+    EvictOldest,
+    /// `"refuse-new"`: the login call fails with
+    /// [`LoginError::TooManySessions`](crate::LoginError::TooManySessions);
+    /// the application shows why.
+    RefuseNew,
+}
+
+impl SessionLimitPolicy {
+    /// `"evict-oldest"` or `"refuse-new"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SessionLimitPolicy::EvictOldest => "evict-oldest",
+            SessionLimitPolicy::RefuseNew => "refuse-new",
+        }
+    }
+
+    /// The policy named `name` (lower case, as in the configuration).
+    pub fn from_name(name: &str) -> Option<SessionLimitPolicy> {
+        match name {
+            "evict-oldest" => Some(SessionLimitPolicy::EvictOldest),
+            "refuse-new" => Some(SessionLimitPolicy::RefuseNew),
+            _ => None,
+        }
     }
 }
 
@@ -159,6 +205,27 @@ impl Config {
     /// request of the session renews it too. Off unless set.
     pub fn logout_on_tabs_closed(&self) -> Option<Duration> {
         self.0.presence_lease_millis.map(millis_to_duration)
+    }
+
+    /// `MAX_SESSIONS_PER_USER`: how many sessions of one user may be signed
+    /// in at once (counted among the sessions signed in with a user id);
+    /// none unless set. At the limit, [`Config::session_limit_policy`]
+    /// decides.
+    pub fn max_sessions_per_user(&self) -> Option<u32> {
+        self.0.max_sessions_per_user
+    }
+
+    /// `SESSION_LIMIT_POLICY`: what a sign-in does when its user already has
+    /// `MAX_SESSIONS_PER_USER` sessions.
+    pub fn session_limit_policy(&self) -> SessionLimitPolicy {
+        self.0.session_limit_policy
+    }
+
+    /// `SWEEP_INTERVAL`: the sweeper ends sessions that timed out while
+    /// nobody came back, and writes their `logout` audit event, within this
+    /// long of their deadline (1 minute unless set).
+    pub fn sweep_interval(&self) -> Duration {
+        millis_to_duration(self.0.sweep_interval_millis)
     }
 
     #[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]

@@ -498,7 +498,7 @@ pub(crate) async fn begin<X: Exchange>(
             }
         }
         RequestOutcome::Expired(reason) => {
-            let logged_out = Box::pin(log_out(shared, exchange, &session, reason, endpoint));
+            let logged_out = Box::pin(log_out(shared, exchange, &session, reason, endpoint, now));
             match logged_out.await {
                 Ok(LoggedOut::Answer(answer)) => return answer,
                 Ok(LoggedOut::GoOn { lost }) => message_lost = lost,
@@ -604,9 +604,8 @@ async fn check_password<X: Exchange>(
                 )));
             }
             let reason = ExpiryReason::UnlockFailed;
-            crate::audit::logout_at(reason, &stamps, now);
             Ok(
-                match log_out(shared, exchange, session, reason, Some(endpoint)).await? {
+                match log_out(shared, exchange, session, reason, Some(endpoint), now).await? {
                     LoggedOut::Answer(answer) => answer,
                     // An endpoint is always answered.
                     LoggedOut::GoOn { .. } => {
@@ -619,8 +618,7 @@ async fn check_password<X: Exchange>(
 }
 
 /// Renews the session's presence lease (`LOGOUT_ON_TABS_CLOSED`) when due:
-/// `false` when no tab renewed it for the whole lease (the session ends;
-/// its `logout` audit event is written here).
+/// `false` when no tab renewed it for the whole lease (the session ends).
 async fn keep_presence<S: SessionIo>(
     session: &S,
     lease_millis: i64,
@@ -634,18 +632,8 @@ async fn keep_presence<S: SessionIo>(
             session.write_text(super::PRESENCE_KEY, renewed).await?;
             Ok(true)
         }
-        super::Presence::Gone => {
-            let stamps = session
-                .read_stamps(|stored| match stored {
-                    Stored::Text(text) => Stamps::decode(text).ok(),
-                    _ => None,
-                })
-                .await?;
-            if let Some(stamps) = stamps {
-                crate::audit::logout_at(ExpiryReason::TabsClosed, &stamps, now);
-            }
-            Ok(false)
-        }
+        // Its `logout` event is written where the session ends.
+        super::Presence::Gone => Ok(false),
     }
 }
 
@@ -686,13 +674,26 @@ async fn log_out<X: Exchange>(
     session: &X::Session,
     reason: ExpiryReason,
     endpoint: Option<Endpoint>,
+    now: Timestamp,
 ) -> Result<LoggedOut<X>, StoreFailed> {
     let framework = <IntegrationOf<X> as Integration>::FRAMEWORK;
     let config = &shared.config;
-    // Only the request whose delete removed the record runs the hook: once
-    // per logout, however many requests (on however many instances, with
-    // the Redis store) find the session expired.
+    // Only the request whose delete removed the record runs the hook and
+    // writes the `logout` event: once per logout, however many requests (on
+    // however many instances, with the Redis store) find the session
+    // expired, and never for a session the sweeper or a revocation ended.
     let ended_here = exchange.end_once(session, &shared.store).await?;
+    if ended_here && crate::audit::logouts_listened() {
+        let stamps = session
+            .read_stamps(|stored| match stored {
+                Stored::Text(text) => Stamps::decode(text).ok(),
+                _ => None,
+            })
+            .await?;
+        if let Some(stamps) = stamps {
+            crate::audit::logout_at(reason, &stamps, now);
+        }
+    }
     let replaced = match &shared.on_logout {
         Some(hook) if ended_here => {
             run_hook(reason, shared.hook_timeout, || {

@@ -8,6 +8,7 @@ use actix_session::storage::{
 use actix_web::cookie::time::Duration;
 
 use super::{Loaded, OurStamps, RedisStore, data_without_stamps};
+use crate::sessions::{OWNER_KEY, Owner};
 use crate::stamps::Stamps;
 use crate::store_lock;
 
@@ -76,11 +77,22 @@ impl SessionStore for RedisStore {
         let data =
             encode(&session_state).map_err(|error| SaveError::Serialization(error.into()))?;
         let stamps_text = stamps_of(&session_state);
+        let owner = session_state
+            .get(OWNER_KEY)
+            .and_then(|text| Owner::from_json(text))
+            .map(|owner| owner.to_json());
         loop {
             let session_key = generate_session_key();
             let stamps = OurStamps::of(stamps_text.as_deref());
             let created = self
-                .create_record(session_key.as_ref(), &data, stamps, "", ttl_millis(ttl))
+                .create_record(
+                    session_key.as_ref(),
+                    &data,
+                    stamps,
+                    "",
+                    ttl_millis(ttl),
+                    owner.as_deref(),
+                )
                 .await
                 .inspect_err(|error| failed("create", None, error))
                 .map_err(|error| SaveError::Other(error.into()))?;

@@ -77,6 +77,7 @@
 
 #[cfg(feature = "actix")]
 mod actix;
+mod index;
 #[cfg(feature = "axum")]
 mod tower;
 
@@ -85,11 +86,12 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use fred::clients::Pool;
-use fred::interfaces::{ClientLike, HashesInterface, KeysInterface};
+use fred::interfaces::{ClientLike, HashesInterface};
 use fred::types::scripts::Script;
 
 use crate::clock::{Clock, Timestamp};
 use crate::config::Config;
+use crate::sessions::Owner;
 use crate::stamps::Stamps;
 use crate::store_lock::{self, BoxFuture, EndOnce, GuardedStore, StoreLink, StoreLocks};
 
@@ -99,6 +101,12 @@ pub use fred;
 
 /// The save rule as a Lua script, one key per call.
 const SAVE_SCRIPT: &str = include_str!("save.lua");
+
+/// Ending a session while nobody is there, and the sweeper's claim.
+const INDEX_SCRIPT: &str = include_str!("index.lua");
+
+/// How many sessions one sweeper round claims at most.
+const SWEEP_BATCH: usize = 500;
 
 /// How long a command may take before the request gets its `503`.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
@@ -125,6 +133,7 @@ pub struct RedisStore {
 struct Shared {
     pool: Pool,
     script: Script,
+    index_script: Script,
     prefix: String,
     grace_millis: i64,
     timeout: Option<Duration>,
@@ -197,6 +206,7 @@ impl RedisStore {
             shared: Arc::new(Shared {
                 pool,
                 script: Script::from_lua(SAVE_SCRIPT),
+                index_script: Script::from_lua(INDEX_SCRIPT),
                 prefix: "auto-logout:session:".to_owned(),
                 grace_millis: DEFAULT_GRACE.as_millis() as i64,
                 timeout: Some(COMMAND_TIMEOUT),
@@ -321,15 +331,29 @@ impl RedisStore {
             fields.next().flatten(),
             fields.next().flatten(),
         );
-        Ok(data.map(|data| Loaded {
-            data,
-            stamps,
-            expiry: expiry.filter(|text| !text.is_empty()),
-        }))
+        Ok(match data {
+            Some(data) => Some(Loaded {
+                data,
+                stamps,
+                expiry: expiry.filter(|text| !text.is_empty()),
+            }),
+            // Ended while nobody was there: only the stamps that say why,
+            // for its next request.
+            None => stamps
+                .filter(|text| crate::stamps::ended_reason(text).is_some())
+                .map(|stamps| Loaded {
+                    data: "{}".to_owned(),
+                    stamps: Some(stamps),
+                    expiry: None,
+                }),
+        })
     }
 
     /// Writes a record under a new `id`, only if there is none: `false`
     /// when the id is taken.
+    ///
+    /// A sign-in (`owner`: the session's owner as JSON) is indexed first,
+    /// so a revocation of its user never misses it.
     pub(crate) async fn create_record(
         &self,
         id: &str,
@@ -337,9 +361,17 @@ impl RedisStore {
         stamps: OurStamps<'_>,
         expiry: &str,
         record_ttl_millis: i64,
+        owner: Option<&str>,
     ) -> Result<bool, fred::error::Error> {
+        if let Some(owner) = owner.and_then(Owner::from_json) {
+            let first_check = match &stamps {
+                OurStamps::Readable(stamps, _) => self.first_check(stamps),
+                _ => None,
+            };
+            self.index_session(id, &owner, first_check).await?;
+        }
         let saved = self
-            .run_script("c", id, data, stamps, expiry, record_ttl_millis)
+            .run_script("c", id, data, stamps, expiry, record_ttl_millis, owner)
             .await?;
         Ok(saved == Saved::Written)
     }
@@ -353,7 +385,7 @@ impl RedisStore {
         expiry: &str,
         record_ttl_millis: i64,
     ) -> Result<Saved, fred::error::Error> {
-        self.run_script("s", id, data, stamps, expiry, record_ttl_millis)
+        self.run_script("s", id, data, stamps, expiry, record_ttl_millis, None)
             .await
     }
 
@@ -366,18 +398,67 @@ impl RedisStore {
         id: &str,
         record_ttl_millis: i64,
     ) -> Result<(), fred::error::Error> {
-        self.run_script("t", id, "", OurStamps::None, "", record_ttl_millis)
+        self.run_script("t", id, "", OurStamps::None, "", record_ttl_millis, None)
             .await
             .map(|_| ())
     }
 
-    /// Deletes the record of `id`: `true` when this call removed it.
+    /// Deletes the record of `id`: `true` when this call ended a live
+    /// session (not one already ended while nobody was there). A signed-in
+    /// session leaves the index of its user too.
     pub(crate) async fn delete_record(&self, id: &str) -> Result<bool, fred::error::Error> {
-        let client = self.shared.pool.next();
-        let removed: i64 = self.timed(client.del(self.key(id))).await?;
-        Ok(removed > 0)
+        let answer: String = self
+            .eval(
+                &self.shared.index_script,
+                self.key(id),
+                vec!["e".to_owned()],
+            )
+            .await?;
+        let Some(owner) = answer.strip_prefix('1') else {
+            return Ok(false);
+        };
+        if let Some(owner) = Owner::from_json(owner) {
+            self.unindex(id, &owner).await?;
+        }
+        Ok(true)
     }
 
+    /// Runs `script` on `key` (`EVALSHA`, loaded after `NOSCRIPT`).
+    async fn eval<T: fred::types::FromValue>(
+        &self,
+        script: &Script,
+        key: String,
+        args: Vec<String>,
+    ) -> Result<T, fred::error::Error> {
+        let slot = fred::util::redis_keyslot(key.as_bytes());
+        let mut command = Vec::with_capacity(args.len() + 3);
+        command.push(script.sha1().to_string());
+        command.push("1".to_owned());
+        command.push(key);
+        command.extend(args);
+        let client = self.shared.pool.next();
+        // EVALSHA as a plain command: fred sends its own `evalsha` alone on
+        // the connection (no pipelining), which doubled a save's latency.
+        // The key's slot routes it on a Cluster.
+        let evalsha = fred::types::CustomCommand::new_static(
+            "EVALSHA",
+            fred::types::ClusterHash::Custom(slot),
+            false,
+        );
+        match self
+            .timed(client.custom(evalsha.clone(), command.clone()))
+            .await
+        {
+            // Not loaded on that server yet (a restart, a failover): load, once more.
+            Err(error) if error.details().starts_with("NOSCRIPT") => {
+                self.timed(script.load(client)).await?;
+                self.timed(client.custom(evalsha, command)).await
+            }
+            answer => answer,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
     async fn run_script(
         &self,
         mode: &str,
@@ -386,6 +467,7 @@ impl RedisStore {
         stamps: OurStamps<'_>,
         expiry: &str,
         record_ttl_millis: i64,
+        owner: Option<&str>,
     ) -> Result<Saved, fred::error::Error> {
         let ttl = self.ttl_millis(&stamps, record_ttl_millis);
         let (kind, text, login, last) = match stamps {
@@ -398,12 +480,7 @@ impl RedisStore {
                 padded(stamps.last_activity_at()),
             ),
         };
-        let key = self.key(id);
-        let slot = fred::util::redis_keyslot(key.as_bytes());
         let args: Vec<String> = vec![
-            self.shared.script.sha1().to_string(),
-            "1".to_owned(),
-            key,
             mode.to_owned(),
             data.to_owned(),
             kind.to_owned(),
@@ -412,27 +489,9 @@ impl RedisStore {
             last,
             ttl.to_string(),
             expiry.to_owned(),
+            owner.unwrap_or_default().to_owned(),
         ];
-        let client = self.shared.pool.next();
-        // EVALSHA as a plain command: fred sends its own `evalsha` alone on
-        // the connection (no pipelining), which doubled a save's latency.
-        // The key's slot routes it on a Cluster.
-        let evalsha = fred::types::CustomCommand::new_static(
-            "EVALSHA",
-            fred::types::ClusterHash::Custom(slot),
-            false,
-        );
-        let answer: i64 = match self
-            .timed(client.custom(evalsha.clone(), args.clone()))
-            .await
-        {
-            // Not loaded on that server yet (a restart, a failover): load, once more.
-            Err(error) if error.details().starts_with("NOSCRIPT") => {
-                self.timed(self.shared.script.load(client)).await?;
-                self.timed(client.custom(evalsha, args)).await?
-            }
-            answer => answer?,
-        };
+        let answer: i64 = self.eval(&self.shared.script, self.key(id), args).await?;
         Ok(match answer {
             1 => Saved::Written,
             2 => Saved::Merged,
@@ -494,6 +553,7 @@ impl GuardedStore for RedisStore {
         StoreLink {
             locks: self.shared.locks.clone(),
             ender: Arc::new(self.clone()),
+            index: Arc::new(self.clone()),
         }
     }
 }

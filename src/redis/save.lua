@@ -8,6 +8,8 @@
 --   s  the stamps text, when the session has stamps
 --   l  the login instant, 19 digits, zero-padded, when the stamps are readable
 --   a  the last activity, the same way
+--   u  the owner of a signed-in session (its user, handle, tag, client as
+--      JSON), written by a sign-in's create, for the index of its user
 -- Zero-padded numbers of one width compare as text in numeric order.
 --
 -- KEYS[1]  the record's key
@@ -17,6 +19,7 @@
 -- ARGV[5]  our login      ARGV[6]  our last activity (19 digits, 'k' only)
 -- ARGV[7]  time to live in milliseconds (above zero)
 -- ARGV[8]  our expiry text
+-- ARGV[9]  our owner (create only; empty for none)
 --
 -- Returns 0: nothing written (the record is gone, or another login is
 -- stored); 1: ours written; 2: ours written with the stored stamps, which
@@ -39,7 +42,7 @@ local function write_ours()
     redis.call('HDEL', key, 'l', 'a')
   else
     redis.call('HSET', key, 'd', data, 'e', expiry)
-    redis.call('HDEL', key, 's', 'l', 'a')
+    redis.call('HDEL', key, 's', 'l', 'a', 'u')
   end
   redis.call('PEXPIRE', key, ttl)
 end
@@ -50,6 +53,9 @@ if mode == 'c' then
     return 0
   end
   write_ours()
+  if ARGV[9] and ARGV[9] ~= '' then
+    redis.call('HSET', key, 'u', ARGV[9])
+  end
   return 1
 end
 
@@ -65,7 +71,8 @@ local stored = redis.call('HMGET', key, 'd', 's', 'l', 'a')
 local stored_data, stored_stamps = stored[1], stored[2]
 local stored_login, stored_last = stored[3], stored[4]
 
--- Gone (a logout, an expiry, or Redis dropped it): never re-created.
+-- Gone (a logout, an expiry, or Redis dropped it; or ended while nobody
+-- was there, which leaves only 's'): never re-created.
 if not stored_data then
   return 0
 end

@@ -10,6 +10,7 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store;
 
 use super::{Loaded, OurStamps, RedisStore, Saved, data_without_stamps};
+use crate::sessions::{OWNER_KEY, Owner};
 use crate::stamps::Stamps;
 use crate::store_lock;
 
@@ -31,6 +32,12 @@ fn expiry_of(record: &Record) -> (String, i64) {
         nanos.to_string(),
         ttl.clamp(i64::MIN as i128, i64::MAX as i128) as i64,
     )
+}
+
+/// The owner of a signed-in session as JSON text, if the record holds one.
+fn owner_of(record: &Record) -> Option<String> {
+    let owner = record.data.get(OWNER_KEY)?;
+    Owner::from_value(owner).map(|owner| owner.to_json())
 }
 
 fn backend(error: fred::error::Error) -> session_store::Error {
@@ -57,11 +64,12 @@ impl RedisStore {
 
     async fn create_tower(&self, record: &mut Record) -> session_store::Result<()> {
         let (data, expiry, ttl) = Self::encode(record)?;
+        let owner = owner_of(record);
         loop {
             let id = record.id.to_string();
             let stamps = OurStamps::of(stamps_of(record));
             if self
-                .create_record(&id, &data, stamps, &expiry, ttl)
+                .create_record(&id, &data, stamps, &expiry, ttl, owner.as_deref())
                 .await
                 .map_err(backend)?
             {
@@ -98,12 +106,17 @@ impl RedisStore {
         if let Some(stamps) = stamps {
             data.insert(Stamps::SESSION_KEY.to_owned(), Value::String(stamps));
         }
-        let expiry_date = expiry
-            .and_then(|text| text.parse::<i128>().ok())
-            .and_then(|nanos| OffsetDateTime::from_unix_timestamp_nanos(nanos).ok())
-            .ok_or_else(|| {
-                session_store::Error::Decode("a stored session has no readable expiry".into())
-            })?;
+        let expiry_date = match expiry {
+            Some(text) => text
+                .parse::<i128>()
+                .ok()
+                .and_then(|nanos| OffsetDateTime::from_unix_timestamp_nanos(nanos).ok())
+                .ok_or_else(|| {
+                    session_store::Error::Decode("a stored session has no readable expiry".into())
+                })?,
+            // A session ended while nobody was there: its next request ends it.
+            None => OffsetDateTime::now_utc() + time::Duration::hours(1),
+        };
         Ok(Some(Record {
             id: *id,
             data,
