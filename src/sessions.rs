@@ -199,21 +199,27 @@ pub(crate) struct Owner {
 
 impl Owner {
     /// The owner as JSON text.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// The owner in `text`, if it is one.
+    /// The owner in `text`, if it is one (also as a JSON string that
+    /// holds it, as the integrations' text writes leave it).
     #[cfg_attr(not(any(feature = "redis", feature = "actix")), allow(dead_code))]
     pub(crate) fn from_json(text: &str) -> Option<Owner> {
-        serde_json::from_str(text).ok()
+        match serde_json::from_str::<serde_json::Value>(text).ok()? {
+            serde_json::Value::String(inner) => serde_json::from_str(&inner).ok(),
+            value => Owner::deserialize(value).ok(),
+        }
     }
 
-    /// The owner in a session value, if it is one.
-    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    /// The owner in a session value, if it is one (an object, or a string
+    /// that holds one).
     pub(crate) fn from_value(value: &serde_json::Value) -> Option<Owner> {
-        Owner::deserialize(value).ok()
+        match value {
+            serde_json::Value::String(text) => serde_json::from_str(text).ok(),
+            value => Owner::deserialize(value).ok(),
+        }
     }
 }
 

@@ -281,8 +281,10 @@ impl AutoLogout {
 /// The owner `sign_in` left in `session`.
 fn owner_of(session: &Session) -> Result<sessions::Owner, SessionIndexError> {
     session
-        .get::<sessions::Owner>(sessions::OWNER_KEY)
+        .get::<serde_json::Value>(sessions::OWNER_KEY)
         .map_err(|error| SessionIndexError::Store(error.to_string()))?
+        .as_ref()
+        .and_then(sessions::Owner::from_value)
         .ok_or(SessionIndexError::NotSignedIn)
 }
 

@@ -164,6 +164,18 @@ impl SessionIo for Session {
         self.renew();
         Ok(())
     }
+
+    fn user_text(user: &String) -> String {
+        user.clone()
+    }
+
+    async fn signed_in_text(&self, key: &'static str) -> Option<String> {
+        match serde_json::from_str::<serde_json::Value>(self.entries().get(key)?).ok()? {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(text) => Some(text),
+            other => Some(other.to_string()),
+        }
+    }
 }
 
 /// One request through the middleware, as the engine's flow sees it.

@@ -95,6 +95,20 @@ impl SessionIo for Session {
     async fn renew_id(&self) -> Result<(), StoreFailed> {
         self.cycle_id().await.map_err(|_| StoreFailed)
     }
+
+    fn user_text(user: &Value) -> String {
+        match user {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    async fn signed_in_text(&self, key: &'static str) -> Option<String> {
+        match self.get_value(key).await.ok().flatten()? {
+            Value::Null => None,
+            user => Some(Self::user_text(&user)),
+        }
+    }
 }
 
 /// One request through the layer, as the engine's flow sees it.

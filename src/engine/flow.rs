@@ -143,8 +143,8 @@ macro_rules! shared_methods {
         /// but no clocks gets them started, at the end of the request that
         /// inserted the key or at the start of the first request that finds
         /// it ([`starts_clocks_at_end`](crate::engine::starts_clocks_at_end)).
-        /// The session id is not renewed then (that is the login handler's
-        /// job, and [`AutoLogout::login`] does it). Without this, an
+        /// The session is then indexed under that user (the key's value as
+        /// text), as [`AutoLogout::sign_in`] does, and its id renewed. Without this, an
         /// authentication crate or a login call, a session that ends a request
         /// with data but no clocks makes the integration warn once (see the
         /// README's "quick start").
@@ -268,6 +268,12 @@ pub(crate) trait SessionIo {
     ) -> impl Future<Output = Result<(), StoreFailed>>;
     /// Gives the session a new id, its data kept (after a password).
     fn renew_id(&self) -> impl Future<Output = Result<(), StoreFailed>>;
+    /// An authentication crate's user id as text, for the index of the
+    /// user's sessions.
+    fn user_text(user: &Self::User) -> String;
+    /// The signed-in user under `key` as text (a JSON string as it is,
+    /// anything else as JSON), `None` when there is none.
+    fn signed_in_text(&self, key: &'static str) -> impl Future<Output = Option<String>>;
 }
 
 /// One request, as the flow sees it before the application's answer.
@@ -457,6 +463,15 @@ pub(crate) async fn begin<X: Exchange>(
         outcome = config.check_request(Some(&stamps.encode()), now, activity);
         let written = Box::pin(session.write_stamps(&stamps));
         if written.await.is_err() {
+            return Begin::Reply(Reply::store_failed());
+        }
+        let user = match (&user_before, shared.signed_in_key) {
+            (Some(user), _) => Some(X::Session::user_text(user)),
+            (None, Some(key)) => session.signed_in_text(key).await,
+            (None, None) => None,
+        };
+        let indexed = Box::pin(index_login(&session, user));
+        if indexed.await.is_err() {
             return Begin::Reply(Reply::store_failed());
         }
     }
@@ -812,6 +827,29 @@ pub(crate) fn after_change<S: SessionIo>(
     worth_it.then(|| Box::pin(start_clocks_after_change(pending)))
 }
 
+/// A login the integration saw (an authentication crate's, or the
+/// signed-in key's) is indexed under its user, as `AutoLogout::sign_in`
+/// does, unless the application already signed it in: the owner written,
+/// and the session id renewed, so the store indexes it when it writes the
+/// record under the new id (and a fixated id is worth nothing).
+async fn index_login<S: SessionIo>(session: &S, user: Option<String>) -> Result<(), StoreFailed> {
+    let Some(user) = user else {
+        return Ok(());
+    };
+    if session
+        .read_text(crate::sessions::OWNER_KEY)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let owner = crate::SignIn::user(user).owner();
+    session
+        .write_text(crate::sessions::OWNER_KEY, owner.to_json())
+        .await?;
+    session.renew_id().await
+}
+
 /// Whether an automatic logout may flash a message: one is configured for a
 /// reason (`invalid` stamps get the general `MESSAGE`).
 fn messages_configured(config: &Config) -> bool {
@@ -832,6 +870,7 @@ async fn start_clocks_after_change<S: SessionIo>(pending: &Pending<S>) {
         let after = session.user_now(auth).await;
         if signed_in_during_request(pending.user_before.as_ref(), after.as_ref()) {
             let _ = session.write_stamps(&Stamps::at_login(now)).await;
+            let _ = index_login(session, after.as_ref().map(S::user_text)).await;
         }
     }
     if pending.was_active
@@ -848,6 +887,8 @@ async fn start_clocks_after_change<S: SessionIo>(pending: &Pending<S>) {
             let signed_in = session.holds_user(key).await.unwrap_or(false);
             if starts_clocks_at_end(&shared.config, false, signed_in, has_stamps) {
                 let _ = session.write_stamps(&Stamps::at_login(now)).await;
+                let user = session.signed_in_text(key).await;
+                let _ = index_login(session, user).await;
             }
         }
         None if !has_stamps && session.holds_data().await => shared.watch.report(),

@@ -222,3 +222,32 @@ async fn an_identity_signed_in_before_the_middleware_is_tracked_from_then_on() {
     clock.advance(std::time::Duration::from_millis(60_001));
     assert_eq!(who(&b).await, "anonymous", "and then run out");
 }
+
+#[tokio::test]
+async fn an_identity_login_is_indexed_under_its_id() {
+    let clock = ManualClock::new(T0);
+    let store = AutoLogoutStore::new(MemoryStore::default());
+    let server = start(clock.clone(), store.clone());
+    // A handle over the same store: the index is the store's.
+    let config = Config::builder()
+        .idle_time(60)
+        .session_time(300)
+        .build()
+        .unwrap();
+    let handle = AutoLogoutMiddleware::new(config, &store)
+        .with_clock(clock.clone())
+        .handle();
+    let (first, second) = (Browser::new(server.addr), Browser::new(server.addr));
+    for b in [&first, &second] {
+        assert_eq!(b.post_form("/login", &[]).await.status, 200);
+        assert_eq!(who(b).await, "alice");
+    }
+    let listed = handle.sessions_of("alice").await.unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.iter().all(|s| s.login_at == T0));
+    assert_eq!(handle.log_out_everywhere("alice").await.unwrap(), 2);
+    for b in [&first, &second] {
+        assert_eq!(who(b).await, "anonymous", "revoked");
+    }
+    assert!(handle.sessions_of("alice").await.unwrap().is_empty());
+}

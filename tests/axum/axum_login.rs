@@ -98,6 +98,7 @@ struct Site {
     browser_addr: std::net::SocketAddr,
     clock: ManualClock,
     store: CountingStore,
+    handle: auto_logout::axum::AutoLogout,
 }
 
 async fn start() -> Site {
@@ -136,18 +137,20 @@ async fn start_keyed(data_key: Option<&'static str>) -> Site {
     let store = CountingStore::default();
     let wrapped = auto_logout::axum::AutoLogoutStore::new(store.clone());
     let sessions = SessionManagerLayer::new(wrapped.clone()).with_secure(false);
+    let layer = match data_key {
+        None => AutoLogoutLayer::new(config, &wrapped)
+            .with_clock(clock.clone())
+            .with_axum_login::<Users>(),
+        Some(key) => AutoLogoutLayer::new(config, &wrapped)
+            .with_clock(clock.clone())
+            .with_axum_login_data_key::<Users>(key),
+    };
+    let handle = layer.handle();
     let app = Router::new()
         .route("/", get(home))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
-        .layer(match data_key {
-            None => AutoLogoutLayer::new(config, &wrapped)
-                .with_clock(clock.clone())
-                .with_axum_login::<Users>(),
-            Some(key) => AutoLogoutLayer::new(config, &wrapped)
-                .with_clock(clock.clone())
-                .with_axum_login_data_key::<Users>(key),
-        })
+        .layer(layer)
         .layer(MessagesManagerLayer)
         .layer(match data_key {
             None => AuthManagerLayerBuilder::new(users, sessions).build(),
@@ -160,6 +163,7 @@ async fn start_keyed(data_key: Option<&'static str>) -> Site {
         browser_addr,
         clock,
         store,
+        handle,
     }
 }
 
@@ -318,4 +322,28 @@ async fn with_axum_login_data_key_follows_a_custom_data_key() {
     assert_eq!(res.location(), Some("/login?next=/"));
     assert_eq!(b.get("/login").await.messages(), vec![MESSAGE.to_owned()]);
     assert_eq!(b.get("/").await.status, 303, "final");
+}
+
+#[tokio::test]
+async fn an_axum_login_login_is_indexed_under_its_user_id() {
+    let site = start().await;
+    let (first, second, bob) = (site.browser(), site.browser(), site.browser());
+    sign_in(&first, "ada").await;
+    sign_in(&second, "ada").await;
+    sign_in(&bob, "bob").await;
+    // axum-login's user id (1 for ada), as text: both of ada's sessions.
+    let listed = site.handle.sessions_of("1").await.unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.iter().all(|s| s.login_at == T0 && !s.current));
+    assert_eq!(site.handle.log_out_everywhere("1").await.unwrap(), 2);
+    for b in [&first, &second] {
+        // Signed out: axum-login's guard sends the user to sign in, where
+        // the message (MESSAGE, no REVOKED_MESSAGE set) is shown.
+        let page = b.get("/").await;
+        assert_eq!(page.location(), Some("/login?next=/"), "revoked: {page:?}");
+        assert!(b.get("/login").await.body.contains(MESSAGE));
+    }
+    assert_eq!(bob.get("/").await.body, "hello bob");
+    assert!(site.handle.sessions_of("1").await.unwrap().is_empty());
+    assert_eq!(site.handle.sessions_of("2").await.unwrap().len(), 1);
 }
