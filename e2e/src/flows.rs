@@ -132,6 +132,37 @@ impl Browser {
         .await
     }
 
+    /// Waits until the warning dialog stands still: its countdown filled in
+    /// and its button where it was 50 ms earlier. The script fills the
+    /// countdown 0.1 s after the dialog appears, and that first paint moves
+    /// the button down by a line. A WebDriver click reads the button's place
+    /// and presses there a moment later; read before that paint and pressed
+    /// after it, the press lands on the countdown and the button never hears it.
+    pub async fn wait_dialog_settled(&self, timeout: Duration) -> bool {
+        until(timeout, || async {
+            let settled = self
+                .client
+                .execute_async(
+                    r#"var done = arguments[arguments.length - 1];
+                       function place() {
+                         var d = document.querySelector('[role="alertdialog"]');
+                         var b = d && d.querySelector('button'), clock = d && d.querySelector('[aria-hidden="true"]');
+                         if (!b || (clock && !clock.textContent)) return null;
+                         var r = b.getBoundingClientRect();
+                         return [r.left, r.top, r.width, r.height].join();
+                       }
+                       var first = place();
+                       setTimeout(function () { done(first !== null && place() === first); }, 50);"#,
+                    vec![],
+                )
+                .await
+                .ok()?;
+            settled.as_bool().filter(|s| *s).map(|_| ())
+        })
+        .await
+        .is_some()
+    }
+
     /// Waits until no warning dialog is shown.
     pub async fn wait_dialog_gone(&self, timeout: Duration) -> bool {
         until(timeout, || async {
@@ -871,6 +902,14 @@ pub async fn warning(demo: Demo, csp: Csp, label: &str) {
         assert!(!dialog.inline_style, "inline style in the dialog");
 
         let kept_before = keepalives(&site).len();
+        if how == "button" {
+            // A click is aimed: at the button where it stays (see `wait_dialog_settled`).
+            assert!(
+                b.wait_dialog_settled(Duration::from_secs(2)).await,
+                "{label}: the dialog did not settle: {:?}",
+                b.dialog().await
+            );
+        }
         let acted = Instant::now();
         match how {
             "button" => {
