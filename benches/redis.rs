@@ -18,6 +18,9 @@
 //! a load and a save of the crate's `RedisStore` against
 //! tower-sessions-redis-store's.
 //!
+//! Every session of a user: a sign-in that indexes the session against a
+//! login that does not, and `log_out_everywhere` of 10 sessions.
+//!
 //! Without `redis-server` on `PATH` the bench says so and measures nothing.
 
 use std::hint::black_box;
@@ -484,6 +487,73 @@ fn store_bench(c: &mut Criterion, rt: &tokio::runtime::Runtime, url: &str) {
     group.finish();
 }
 
+/// Every session of a user, on the crate's `RedisStore`: a sign-in that
+/// indexes the session against a login that does not (the baseline), and
+/// `log_out_everywhere` of a user with 10 sessions (the commands each sends
+/// are counted in `tests/redis/sessions.rs`, which watches Redis's `MONITOR`).
+fn sessions_bench(c: &mut Criterion, rt: &tokio::runtime::Runtime, url: &str) {
+    use auto_logout::SignIn;
+    use auto_logout::axum::AutoLogoutLayer;
+    use std::sync::Arc;
+    use tower_sessions::Session;
+    let mut group = c.benchmark_group("redis sessions");
+    let store = rt.block_on(RedisStore::connect(url)).unwrap();
+    let clock = start();
+    let handle = AutoLogoutLayer::new(config(false), &store)
+        .with_clock(clock.clone())
+        .handle();
+    let users = std::sync::atomic::AtomicU64::new(0);
+    let fresh_user = || {
+        format!(
+            "user-{}",
+            users.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        )
+    };
+    let sign_in = |user: Option<String>| {
+        let session = Session::new(None, Arc::new(store.clone()), None);
+        let handle = handle.clone();
+        async move {
+            match user {
+                Some(user) => handle.sign_in(&session, SignIn::user(user)).await.unwrap(),
+                None => handle.login(&session).await.unwrap(),
+            }
+            session.save().await.unwrap();
+        }
+    };
+    // What is measured works: a sign-in is listed, a revocation ends all 10.
+    rt.block_on(async {
+        let user = fresh_user();
+        for _ in 0..10 {
+            sign_in(Some(user.clone())).await;
+        }
+        assert_eq!(handle.sessions_of(&user).await.unwrap().len(), 10);
+        assert_eq!(handle.log_out_everywhere(&user).await.unwrap(), 10);
+        assert!(handle.sessions_of(&user).await.unwrap().is_empty());
+    });
+    group.bench_function("baseline: a login (login + save, not indexed)", |b| {
+        b.iter(|| rt.block_on(sign_in(None)))
+    });
+    group.bench_function("a sign-in (sign_in + save, indexed)", |b| {
+        b.iter(|| rt.block_on(sign_in(Some(fresh_user()))))
+    });
+    group.bench_function("log_out_everywhere of a user with 10 sessions", |b| {
+        b.iter_batched(
+            || {
+                let user = fresh_user();
+                rt.block_on(async {
+                    for _ in 0..10 {
+                        sign_in(Some(user.clone())).await;
+                    }
+                });
+                user
+            },
+            |user| rt.block_on(handle.log_out_everywhere(&user)).unwrap(),
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let Some(redis) = RedisServer::start() else {
         eprintln!("\n*** NOTE: redis-server not found on PATH: nothing measured ***\n");
@@ -494,6 +564,7 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     store_bench(c, &rt, &redis.url());
+    sessions_bench(c, &rt, &redis.url());
     axum_bench(c, &rt, &redis.url());
     actix_bench(c, &redis.url());
 }
