@@ -372,6 +372,11 @@ impl MemoryIndex {
     /// Without an owner or stamps, it leaves the index.
     pub(crate) fn saved(&self, id: &str, owner: Option<Owner>, stamps: Option<&str>) {
         let mut state = self.state();
+        if state.ended.contains_key(id) {
+            // Ended while this write was under way (an end takes no store
+            // lock): it stays ended, and out of the index.
+            return;
+        }
         match (owner, stamps) {
             (Some(owner), Some(stamps)) => {
                 let user = owner.user.clone();
@@ -952,6 +957,14 @@ mod tests {
         assert!(index.claim_end("s2"));
         assert!(block(index.sessions_of("ada")).unwrap().is_empty());
         assert_eq!(block(index.sessions_of("bob")).unwrap().len(), 1);
+        // A write of an ended session that was under way when it ended
+        // does not index it again.
+        let third = block(index.sessions_of("bob")).unwrap()[0].clone();
+        assert!(block(index.end(&third, ExpiryReason::Revoked, false)).unwrap());
+        index.saved("s3", Some(owner("bob", "h3")), Some(&stamps));
+        assert!(block(index.sessions_of("bob")).unwrap().is_empty());
+        assert!(!block(index.end(&third, ExpiryReason::Revoked, false)).unwrap());
+        assert_eq!(index.ended_stamps("s3").as_deref(), Some("x.revoked"));
     }
 
     #[test]
