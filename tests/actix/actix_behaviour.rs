@@ -178,3 +178,184 @@ async fn start_keyed(config: Config, key: Option<&'static str>) -> Target {
     })
     .await
 }
+
+// Every session of a user (`behaviour::sessions`): the test routes that
+// call the library through the extractor, and a hook that counts its calls.
+
+crate::sessions_tests! { start = start_sessions }
+
+/// A test route's answer.
+fn session_answer((status, body): behaviour::sessions::Answer) -> HttpResponse {
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
+        .content_type("application/json")
+        .body(body)
+}
+
+/// The demo with `behaviour::sessions`' routes and a logout hook that
+/// counts its calls in `hooks`.
+async fn start_sessions(config: Config, hooks: behaviour::sessions::HookCalls) -> Target {
+    use auto_logout::actix::AutoLogout;
+    use behaviour::sessions::{self as s, field};
+
+    let more = |cfg: &mut web::ServiceConfig| {
+        cfg.route(
+            s::SIGN_IN,
+            web::post().to(
+                |al: AutoLogout, session: Session, form: web::Form<s::Form>| async move {
+                    let user = field(&form, "user").to_owned();
+                    let mut sign_in = auto_logout::SignIn::user(user.clone());
+                    if let Some(tag) = form.get("tag") {
+                        sign_in = sign_in.tag(tag);
+                    }
+                    let (ok, answer) = s::signed_in(al.sign_in(&session, sign_in).await);
+                    if ok {
+                        session.insert(app::USER_KEY, user).unwrap();
+                    }
+                    session_answer(answer)
+                },
+            ),
+        );
+        cfg.route(
+            s::OWN,
+            web::get().to(|al: AutoLogout, session: Session| async move {
+                session_answer(s::listing(al.own_sessions(&session).await))
+            }),
+        );
+        cfg.route(
+            s::LIST,
+            web::post().to(|al: AutoLogout, form: web::Form<s::Form>| async move {
+                session_answer(s::listing(al.sessions_of(field(&form, "user")).await))
+            }),
+        );
+        cfg.route(
+            s::REVOKE,
+            web::post().to(|al: AutoLogout, form: web::Form<s::Form>| async move {
+                let revoked = al
+                    .revoke(field(&form, "user"), field(&form, "handle"))
+                    .await;
+                session_answer(s::revoked(revoked))
+            }),
+        );
+        cfg.route(
+            s::OTHERS,
+            web::post().to(|al: AutoLogout, session: Session| async move {
+                session_answer(s::ended(al.log_out_other_sessions(&session).await))
+            }),
+        );
+        cfg.route(
+            s::EVERYWHERE,
+            web::post().to(|al: AutoLogout, form: web::Form<s::Form>| async move {
+                session_answer(s::ended(al.log_out_everywhere(field(&form, "user")).await))
+            }),
+        );
+        cfg.route(
+            s::TAGGED,
+            web::post().to(|al: AutoLogout, form: web::Form<s::Form>| async move {
+                session_answer(s::ended(al.log_out_tagged(field(&form, "tag")).await))
+            }),
+        );
+        cfg.route(
+            s::SWEEP,
+            web::post()
+                .to(|al: AutoLogout| async move { session_answer(s::ended(al.sweep().await)) }),
+        );
+    };
+    let one = Arc::new(OnceLock::<AutoLogoutMiddleware>::new());
+    launch(config, more, move |settings| {
+        settings.customize.actix = Some(Arc::new(move |middleware| {
+            one.get_or_init(|| {
+                let hooks = hooks.clone();
+                middleware.on_logout(move |_event: LogoutEvent| {
+                    hooks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    std::future::ready(Ok::<_, std::convert::Infallible>(None))
+                })
+            })
+            .clone()
+        }));
+    })
+}
+
+/// A bare store whose armed `update` waits half-way (after the wrapper has
+/// checked the session and read the stored state).
+#[derive(Clone, Default)]
+struct PausingStore {
+    inner: app::MemoryStore,
+    pause: Arc<behaviour::sessions::WritePause>,
+}
+
+type SessionState = std::collections::HashMap<String, String>;
+type Ttl = actix_web::cookie::time::Duration;
+
+impl actix_session::storage::SessionStore for PausingStore {
+    async fn load(
+        &self,
+        key: &actix_session::storage::SessionKey,
+    ) -> Result<Option<SessionState>, actix_session::storage::LoadError> {
+        self.inner.load(key).await
+    }
+    async fn save(
+        &self,
+        state: SessionState,
+        ttl: &Ttl,
+    ) -> Result<actix_session::storage::SessionKey, actix_session::storage::SaveError> {
+        self.inner.save(state, ttl).await
+    }
+    async fn update(
+        &self,
+        key: actix_session::storage::SessionKey,
+        state: SessionState,
+        ttl: &Ttl,
+    ) -> Result<actix_session::storage::SessionKey, actix_session::storage::UpdateError> {
+        self.pause.wait_if_armed().await;
+        self.inner.update(key, state, ttl).await
+    }
+    async fn update_ttl(
+        &self,
+        key: &actix_session::storage::SessionKey,
+        ttl: &Ttl,
+    ) -> anyhow::Result<()> {
+        self.inner.update_ttl(key, ttl).await
+    }
+    async fn delete(&self, key: &actix_session::storage::SessionKey) -> anyhow::Result<()> {
+        self.inner.delete(key).await
+    }
+}
+
+#[actix_web::test]
+async fn sessions_a_revocation_inside_a_store_write_stays_final() {
+    use actix_session::storage::{SessionKey, SessionStore};
+    use behaviour::sessions as s;
+    let bare = PausingStore::default();
+    let store = AutoLogoutStore::new(bare.clone());
+    let handle = AutoLogoutMiddleware::new(s::sessions_config(), &store).handle();
+    let ttl = Ttl::hours(1);
+    let state = |round: usize| {
+        let stamps = auto_logout::Stamps::at_login(crate::support::T0).encode();
+        SessionState::from([
+            (
+                auto_logout::Stamps::SESSION_KEY.to_owned(),
+                serde_json::to_string(&stamps).unwrap(),
+            ),
+            (
+                s::OWNER_KEY.to_owned(),
+                s::demo_owner(&format!("handle-{round}")).to_string(),
+            ),
+        ])
+    };
+    let key_of = |key: &SessionKey| SessionKey::try_from(key.as_ref().to_owned()).unwrap();
+    s::a_revocation_inside_a_store_write_stays_final(
+        "actix",
+        &bare.pause,
+        async |round| store.save(state(round), &ttl).await.unwrap(),
+        async |key| {
+            store.update(key_of(key), state(0), &ttl).await.unwrap();
+        },
+        async || handle.log_out_everywhere(s::DEMO).await.unwrap(),
+        async || handle.sessions_of(s::DEMO).await.unwrap().len(),
+        async |key| {
+            let loaded = store.load(key).await.unwrap()?;
+            serde_json::from_str(loaded.get(auto_logout::Stamps::SESSION_KEY)?).ok()
+        },
+    )
+    .await;
+}

@@ -209,3 +209,163 @@ async fn write_stamps(
         .unwrap();
     "written"
 }
+
+// Every session of a user (`behaviour::sessions`): the test routes that
+// call the library through the extractor, and a hook that counts its calls.
+
+crate::sessions_tests! { start = start_sessions }
+
+/// A test route's answer.
+fn session_answer((status, body): behaviour::sessions::Answer) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::from_u16(status).unwrap(),
+        [("content-type", "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+/// The demo with `behaviour::sessions`' routes and a logout hook that
+/// counts its calls in `hooks`.
+async fn start_sessions(config: Config, hooks: behaviour::sessions::HookCalls) -> Target {
+    use auto_logout::axum::AutoLogout;
+    use axum::Form;
+    use axum::routing::post;
+    use behaviour::sessions::{self as s, field};
+
+    let more = Router::new()
+        .route(
+            s::SIGN_IN,
+            post(
+                |al: AutoLogout, session: Session, Form(form): Form<s::Form>| async move {
+                    let user = field(&form, "user").to_owned();
+                    let mut sign_in = auto_logout::SignIn::user(user.clone());
+                    if let Some(tag) = form.get("tag") {
+                        sign_in = sign_in.tag(tag);
+                    }
+                    let (ok, answer) = s::signed_in(al.sign_in(&session, sign_in).await);
+                    if ok {
+                        session.insert(app::USER_KEY, user).await.unwrap();
+                    }
+                    session_answer(answer)
+                },
+            ),
+        )
+        .route(
+            s::OWN,
+            get(|al: AutoLogout, session: Session| async move {
+                session_answer(s::listing(al.own_sessions(&session).await))
+            }),
+        )
+        .route(
+            s::LIST,
+            post(|al: AutoLogout, Form(form): Form<s::Form>| async move {
+                session_answer(s::listing(al.sessions_of(field(&form, "user")).await))
+            }),
+        )
+        .route(
+            s::REVOKE,
+            post(|al: AutoLogout, Form(form): Form<s::Form>| async move {
+                let revoked = al
+                    .revoke(field(&form, "user"), field(&form, "handle"))
+                    .await;
+                session_answer(s::revoked(revoked))
+            }),
+        )
+        .route(
+            s::OTHERS,
+            post(|al: AutoLogout, session: Session| async move {
+                session_answer(s::ended(al.log_out_other_sessions(&session).await))
+            }),
+        )
+        .route(
+            s::EVERYWHERE,
+            post(|al: AutoLogout, Form(form): Form<s::Form>| async move {
+                session_answer(s::ended(al.log_out_everywhere(field(&form, "user")).await))
+            }),
+        )
+        .route(
+            s::TAGGED,
+            post(|al: AutoLogout, Form(form): Form<s::Form>| async move {
+                session_answer(s::ended(al.log_out_tagged(field(&form, "tag")).await))
+            }),
+        )
+        .route(
+            s::SWEEP,
+            post(|al: AutoLogout| async move { session_answer(s::ended(al.sweep().await)) }),
+        );
+    launch(config, more, move |settings| {
+        settings.customize.axum = Some(Arc::new(move |layer| {
+            let hooks = hooks.clone();
+            layer.on_logout(move |_event: auto_logout::axum::LogoutEvent| {
+                hooks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                std::future::ready(Ok::<_, std::convert::Infallible>(None))
+            })
+        }));
+    })
+    .await
+}
+
+/// A bare store whose armed `save` waits half-way (after the wrapper has
+/// checked the session and read the stored record).
+#[derive(Clone, Debug, Default)]
+struct PausingStore {
+    inner: tower_sessions::MemoryStore,
+    pause: Arc<behaviour::sessions::WritePause>,
+}
+
+#[async_trait]
+impl SessionStore for PausingStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.inner.create(record).await
+    }
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.pause.wait_if_armed().await;
+        self.inner.save(record).await
+    }
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.inner.load(id).await
+    }
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.inner.delete(id).await
+    }
+}
+
+#[tokio::test]
+async fn sessions_a_revocation_inside_a_store_write_stays_final() {
+    use behaviour::sessions as s;
+    let bare = PausingStore::default();
+    let store = auto_logout::axum::AutoLogoutStore::new(bare.clone());
+    let handle = auto_logout::axum::AutoLogoutLayer::new(s::sessions_config(), &store).handle();
+    s::a_revocation_inside_a_store_write_stays_final(
+        "axum",
+        &bare.pause,
+        async |round| {
+            let mut record = Record {
+                id: Id::default(),
+                data: Default::default(),
+                expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+            };
+            record.data.insert(
+                auto_logout::Stamps::SESSION_KEY.to_owned(),
+                auto_logout::Stamps::at_login(support::T0).encode().into(),
+            );
+            record.data.insert(
+                s::OWNER_KEY.to_owned(),
+                s::demo_owner(&format!("handle-{round}")),
+            );
+            store.create(&mut record).await.unwrap();
+            record
+        },
+        async |record| store.save(record).await.unwrap(),
+        async || handle.log_out_everywhere(s::DEMO).await.unwrap(),
+        async || handle.sessions_of(s::DEMO).await.unwrap().len(),
+        async |record| {
+            let loaded = store.load(&record.id).await.unwrap()?;
+            let stamps = loaded.data.get(auto_logout::Stamps::SESSION_KEY)?;
+            stamps.as_str().map(str::to_owned)
+        },
+    )
+    .await;
+}

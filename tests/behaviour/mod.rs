@@ -31,6 +31,7 @@ pub mod idle_promise;
 pub mod input_age;
 pub mod limits;
 pub mod lock;
+pub mod sessions;
 pub mod signed_in;
 pub mod store_faults;
 pub mod store_lock;
