@@ -29,7 +29,7 @@ use auto_logout::actix::{
     AutoLogout, AutoLogoutContext, AutoLogoutMiddleware, AutoLogoutStore, KeepUnread,
     RequireRecentLogin, StoreErrors,
 };
-use auto_logout::{GuardedStore, LoginError, Nonce, SignIn, engine};
+use auto_logout::{GuardedStore, LoginError, Nonce, SessionIndexError, SignIn, engine};
 use tera::{Context, Tera};
 
 use crate::axum_demo::is_demo_password;
@@ -37,6 +37,7 @@ pub use crate::axum_demo::{
     Csp, PASSWORD, RECENT_LOGIN, ReauthenticateForm, SESSION_COOKIE, Settings, USER_KEY, USERNAME,
 };
 use crate::axum_demo::{LoginForm, NextQuery, PageQuery, countdowns_on, safe_next, warning_texts};
+use crate::sessions::{self, SessionRow, Sweeper};
 
 /// How long a call of the session store may take before the request gets `503`.
 pub const STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -55,6 +56,8 @@ struct AppState {
     nonces: Arc<NonceSource>,
     htmx: Option<Arc<std::path::PathBuf>>,
     remember_session_time: Option<std::time::Duration>,
+    /// Stops this app's sweeper when the app is dropped.
+    _sweeper: Option<Arc<Sweeper>>,
 }
 
 fn templates() -> Tera {
@@ -69,6 +72,7 @@ fn templates() -> Tera {
             "reauthenticate.html",
             include_str!("../templates/reauthenticate.html"),
         ),
+        ("sessions.html", include_str!("../templates/sessions.html")),
     ])
     .expect("the demo's templates parse with Tera 2");
     // `seconds_until_*` and `redirect_to_login_immediately` for every page.
@@ -122,13 +126,6 @@ where
     T: SessionStore + Clone + 'static,
     F: FnOnce(&mut web::ServiceConfig),
 {
-    let state = AppState {
-        templates: Arc::new(templates()),
-        csp: settings.csp,
-        nonces: Arc::new(NonceSource::default()),
-        htmx: settings.htmx.clone().map(Arc::new),
-        remember_session_time: settings.remember_session_time,
-    };
     // The lock dialog's and "Sign in again"'s password: the signed-in user's.
     let mut auto_logout = AutoLogoutMiddleware::new(settings.config.clone(), &stack.store)
         .on_unlock(|attempt: auto_logout::actix::UnlockAttempt| async move {
@@ -144,6 +141,22 @@ where
     if let Some(customize) = &settings.customize.actix {
         auto_logout = customize(auto_logout);
     }
+    let state = AppState {
+        templates: Arc::new(templates()),
+        csp: settings.csp,
+        nonces: Arc::new(NonceSource::default()),
+        htmx: settings.htmx.clone().map(Arc::new),
+        remember_session_time: settings.remember_session_time,
+        // The sweeper ends the sessions nobody came back to (and takes them
+        // out of "Your sessions"). actix-web builds one app per worker, on
+        // the worker's runtime: one sweeper per worker (two), on the same
+        // index, which the sweeper allows; each stops with its worker.
+        _sweeper: settings
+            .auto_logout
+            .then(|| Sweeper::spawn(auto_logout.handle().sweeper()))
+            .flatten()
+            .map(Arc::new),
+    };
     // Messages in a signed cookie (the session store of actix-web-flash-messages
     // is built on actix-session 0.10 and drops them under 0.11), kept until a
     // page reads them, and `Secure` exactly when the session cookie is: the
@@ -188,6 +201,17 @@ where
                 ))
                 .route(web::get().to(account)),
         )
+        // "Your sessions" and the administrator's "sign out everywhere" (the
+        // index of sessions is the middleware's: without it the pages are not
+        // there).
+        .configure(|cfg| {
+            if settings.auto_logout {
+                cfg.route("/sessions", get_or_head().to(sessions_page))
+                    .route("/sessions/others/logout", web::post().to(sign_out_others))
+                    .route("/sessions/{handle}/logout", web::post().to(sign_out_one))
+                    .route("/admin/users/{user}/logout", web::post().to(sign_out_user));
+            }
+        })
         .configure(extra)
         .wrap(Condition::new(settings.auto_logout, auto_logout))
         .wrap(flash)
@@ -346,6 +370,7 @@ async fn home(
         // Without the middleware: the globals `register` added give the anonymous values.
         page.insert("idle_on", on(false));
         page.insert("session_on", on(false));
+        page.insert("sessions_link", &false);
         return render(&state, "home.html", &page, None);
     };
     let nonce = (state.csp == Csp::Nonce).then(|| state.nonces.next());
@@ -359,6 +384,7 @@ async fn home(
     page.insert("idle_on", on(idle_on));
     page.insert("session_on", on(session_on));
     page.insert("client_activity", &ctx.config().client_activity());
+    page.insert("sessions_link", &true);
     auto_logout::tera::insert(&mut page, &values);
     render(&state, "home.html", &page, nonce.as_deref())
 }
@@ -525,6 +551,128 @@ async fn logout(auto_logout: Option<AutoLogout>, session: Session) -> HttpRespon
     }
     FlashMessage::info("You have been signed out.").send();
     // The login page after a sign-out tells the user's other tabs.
+    see_other("/login?signed_out=1")
+}
+
+/// The signed-in user, or the answer for a request without one: a `POST`
+/// from an anonymous visitor goes to the sign-in page, and nothing is done or
+/// stored for it. A form another site submits is such a visitor: the session
+/// cookie is `SameSite=Lax`, so the browser leaves it out of a cross-site
+/// `POST` (the protection of `POST /logout`, the same here). The answer is
+/// boxed: it is the rare path, and an `HttpResponse` is large.
+fn user_or_answer(session: &Session) -> Result<String, Box<HttpResponse>> {
+    match session.get::<String>(USER_KEY) {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(Box::new(see_other("/login"))),
+        Err(err) => Err(Box::new(
+            HttpResponse::ServiceUnavailable().body(format!("session store: {err}")),
+        )),
+    }
+}
+
+/// The answer when the index of sessions failed.
+fn index_failed(err: SessionIndexError) -> HttpResponse {
+    HttpResponse::ServiceUnavailable().body(err.to_string())
+}
+
+/// "Your sessions": every session of the signed-in user (`own_sessions`),
+/// with when each started, was last used and ends, and a "Sign out" for each
+/// but this one; "Sign out everywhere else" below.
+async fn sessions_page(
+    state: web::Data<AppState>,
+    auto_logout: AutoLogout,
+    ctx: Option<AutoLogoutContext>,
+    session: Session,
+    messages: IncomingFlashMessages,
+) -> HttpResponse {
+    let Some(user) = signed_in_user(&session) else {
+        // The app's own login guard, as on the home page.
+        return see_other("/login?next=/sessions");
+    };
+    let messages: Vec<&str> = messages.iter().map(|m| m.content()).collect();
+    let (rows, error) = match auto_logout.own_sessions(&session).await {
+        Ok(listed) => (SessionRow::all(&listed, auto_logout.now()), None),
+        Err(SessionIndexError::NotSignedIn) => (Vec::new(), Some(sessions::NOT_INDEXED)),
+        Err(err) => return index_failed(err),
+    };
+    let mut page = Context::new();
+    page.insert("user", &user);
+    page.insert("messages", &messages);
+    page.insert("error", &error);
+    page.insert("others", &rows.iter().any(|row| !row.current));
+    page.insert("sessions", &rows);
+    let nonce = (state.csp == Csp::Nonce).then(|| state.nonces.next());
+    if let Some(ctx) = ctx {
+        let values = match (state.csp, nonce.as_deref().map(Nonce::new)) {
+            (Csp::Strict, _) => ctx.external(),
+            (Csp::Nonce, Some(Ok(nonce))) => ctx.with_nonce(nonce),
+            _ => ctx.context(),
+        };
+        auto_logout::tera::insert(&mut page, &values);
+    }
+    render(&state, "sessions.html", &page, nonce.as_deref())
+}
+
+/// "Sign out everywhere else": every other session of this user ends
+/// (reason `revoked`: each one's next request, or its open page at its next
+/// status check, goes to the sign-in page with `REVOKED_MESSAGE`).
+async fn sign_out_others(auto_logout: AutoLogout, session: Session) -> HttpResponse {
+    if let Err(answer) = user_or_answer(&session) {
+        return *answer;
+    }
+    match auto_logout.log_out_other_sessions(&session).await {
+        Ok(ended) => FlashMessage::info(sessions::others_signed_out(ended)).send(),
+        Err(SessionIndexError::NotSignedIn) => FlashMessage::error(sessions::NOT_INDEXED).send(),
+        Err(err) => return index_failed(err),
+    }
+    see_other("/sessions")
+}
+
+/// A session's "Sign out": the session of this user with this handle ends
+/// (a handle never reaches another user's session).
+async fn sign_out_one(
+    auto_logout: AutoLogout,
+    session: Session,
+    handle: web::Path<String>,
+) -> HttpResponse {
+    let user = match user_or_answer(&session) {
+        Ok(user) => user,
+        Err(answer) => return *answer,
+    };
+    match auto_logout.revoke(&user, &handle).await {
+        Ok(ended) => {
+            FlashMessage::info(sessions::one_signed_out(ended)).send();
+            see_other("/sessions")
+        }
+        Err(err) => index_failed(err),
+    }
+}
+
+/// The administrator's "sign out everywhere": every session of `user` ends.
+/// In the demo the administrator is the signed-in `demo` user (its only
+/// user), so it signs itself out too: its own session is then ended as by
+/// "Sign out" and the browser goes to the sign-in page, which tells its
+/// other tabs. For another user, back to "Your sessions".
+async fn sign_out_user(
+    auto_logout: AutoLogout,
+    session: Session,
+    user: web::Path<String>,
+) -> HttpResponse {
+    match user_or_answer(&session) {
+        Ok(admin) if admin == USERNAME => {}
+        Ok(_) => return HttpResponse::Forbidden().finish(),
+        Err(answer) => return *answer,
+    }
+    let ended = match auto_logout.log_out_everywhere(&user).await {
+        Ok(ended) => ended,
+        Err(err) => return index_failed(err),
+    };
+    FlashMessage::info(sessions::user_signed_out(&user, ended)).send();
+    if user.as_str() != USERNAME {
+        return see_other("/sessions");
+    }
+    // This session was one of them.
+    auto_logout.logout(&session);
     see_other("/login?signed_out=1")
 }
 

@@ -11,18 +11,21 @@ use auto_logout::axum::{
     StoreErrorsLayer,
 };
 use auto_logout::{
-    Config, GuardedStore, LoginError, ManualClock, Nonce, SessionLimits, SignIn, engine,
+    Config, GuardedStore, LoginError, ManualClock, Nonce, SessionIndexError, SessionLimits, SignIn,
+    engine,
 };
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Router};
 use axum_messages::{Messages, MessagesManagerLayer};
 use minijinja::{Environment, Value, context};
 use serde_json::{Map, Value as Json};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
+
+use crate::sessions::{self, SessionRow, Sweeper};
 
 /// The one user of the demo.
 pub const USERNAME: &str = "demo";
@@ -38,6 +41,13 @@ pub const DEFAULT_IDLE_TIME: i64 = 60;
 pub const DEFAULT_SESSION_TIME: i64 = 300;
 pub const DEFAULT_WARN_BEFORE: i64 = 20;
 pub const DEFAULT_MESSAGE: &str = "The session has expired. Please login again to continue.";
+/// The message after the user signed this session out from another one
+/// ("Your sessions"), or an administrator signed them out everywhere.
+pub const DEFAULT_REVOKED_MESSAGE: &str = "You were signed out from another session.";
+/// The message after a newer sign-in took this session's place
+/// (`MAX_SESSIONS_PER_USER`, `evict-oldest`).
+pub const DEFAULT_REPLACED_MESSAGE: &str =
+    "You were signed out because you signed in on another device.";
 /// The absolute limit of a session signed in with "Keep me signed in"
 /// (`DEMO_REMEMBER_SESSION_TIME`): a working day.
 pub const DEFAULT_REMEMBER_SESSION_TIME: std::time::Duration =
@@ -97,8 +107,9 @@ impl Settings {
     /// Reads the environment through `var`:
     /// `AUTO_LOGOUT_<KEY>` for every configuration key (`IDLE_TIME`,
     /// `SESSION_TIME`, `WARN_BEFORE`, `MESSAGE`, `REDIRECT_TO_LOGIN_IMMEDIATELY`,
-    /// and the others, e.g. `LOGIN_URL`, `IDLE_MESSAGE`, `PASSIVE_PATHS` as a
-    /// comma-separated list), `DEMO_CSP` (`strict`, `nonce` or `off`),
+    /// `REVOKED_MESSAGE`, `REPLACED_MESSAGE`, and the others, e.g. `LOGIN_URL`,
+    /// `IDLE_MESSAGE`, `MAX_SESSIONS_PER_USER`, `SESSION_LIMIT_POLICY`,
+    /// `SWEEP_INTERVAL`, `PASSIVE_PATHS` as a comma-separated list), `DEMO_CSP` (`strict`, `nonce` or `off`),
     /// `DEMO_AUTO_LOGOUT` (`off` to leave the layer out) and
     /// `DEMO_REMEMBER_SESSION_TIME` (the absolute limit of a session signed in
     /// with "Keep me signed in", default 8 h; `MAX_SESSION_TIME` is set to
@@ -140,6 +151,11 @@ impl Settings {
             "TITLE_COUNTDOWN",
             "LOGOUT_ON_TABS_CLOSED",
             "TABS_CLOSED_MESSAGE",
+            "REVOKED_MESSAGE",
+            "REPLACED_MESSAGE",
+            "MAX_SESSIONS_PER_USER",
+            "SESSION_LIMIT_POLICY",
+            "SWEEP_INTERVAL",
         ] {
             let Some(raw) = var(&format!("AUTO_LOGOUT_{key}")) else {
                 continue;
@@ -170,12 +186,15 @@ impl Settings {
                     Ok(n)
                         if matches!(
                             key,
-                            "WRITE_RESOLUTION" | "LOCK_AFTER" | "LOGOUT_ON_TABS_CLOSED"
+                            "WRITE_RESOLUTION"
+                                | "LOCK_AFTER"
+                                | "LOGOUT_ON_TABS_CLOSED"
+                                | "SWEEP_INTERVAL"
                         ) =>
                     {
                         n.into()
                     }
-                    Ok(n) if key == "UNLOCK_ATTEMPTS" => n.into(),
+                    Ok(n) if matches!(key, "UNLOCK_ATTEMPTS" | "MAX_SESSIONS_PER_USER") => n.into(),
                     _ => Json::String(raw.to_owned()),
                 },
             };
@@ -204,6 +223,16 @@ impl Settings {
                 && fits(probe.session_time())
             {
                 map.insert("WARN_BEFORE".into(), DEFAULT_WARN_BEFORE.into());
+            }
+        }
+        // The messages after a sign-out from elsewhere, where a limit allows
+        // messages (an explicit one is validated as given).
+        for (key, default) in [
+            ("REVOKED_MESSAGE", DEFAULT_REVOKED_MESSAGE),
+            ("REPLACED_MESSAGE", DEFAULT_REPLACED_MESSAGE),
+        ] {
+            if var(&format!("AUTO_LOGOUT_{key}")).is_none() && probe_config(&map)?.has_limit() {
+                map.insert(key.into(), default.into());
             }
         }
         let config = Config::from_value(Json::Object(map)).map_err(|e| e.to_string())?;
@@ -306,6 +335,8 @@ struct AppState {
     nonces: Arc<NonceSource>,
     htmx: Option<Arc<std::path::PathBuf>>,
     remember_session_time: Option<std::time::Duration>,
+    /// Stops the app's sweeper when the last copy of the app is dropped.
+    _sweeper: Option<Arc<Sweeper>>,
 }
 
 fn templates() -> Environment<'static> {
@@ -320,6 +351,7 @@ fn templates() -> Environment<'static> {
             "reauthenticate.html",
             include_str!("../templates/reauthenticate.html"),
         ),
+        ("sessions.html", include_str!("../templates/sessions.html")),
     ] {
         env.add_template(name, source)
             .expect("the demo's templates parse");
@@ -354,12 +386,31 @@ pub fn guarded_router_with<S: SessionStore + GuardedStore + Clone>(
     store: S,
     extra: Router,
 ) -> Router {
+    // The lock dialog's and "Sign in again"'s password: the signed-in
+    // user's (`demo`).
+    let layer = settings.auto_logout.then(|| {
+        let mut layer =
+            AutoLogoutLayer::new(settings.config.clone(), &store).on_unlock(check_password);
+        if let Some(clock) = &settings.clock {
+            layer = layer.with_clock(clock.clone());
+        }
+        if let Some(customize) = &settings.customize.axum {
+            layer = customize(layer);
+        }
+        layer
+    });
     let state = AppState {
         templates: Arc::new(templates()),
         csp: settings.csp,
         nonces: Arc::new(NonceSource::default()),
         htmx: settings.htmx.clone().map(Arc::new),
         remember_session_time: settings.remember_session_time,
+        // One sweeper per app: it ends the sessions nobody came back to
+        // (and takes them out of "Your sessions").
+        _sweeper: layer
+            .as_ref()
+            .and_then(|layer| Sweeper::spawn(layer.handle().sweeper()))
+            .map(Arc::new),
     };
     let app = Router::new()
         .route("/", get(home))
@@ -380,6 +431,12 @@ pub fn guarded_router_with<S: SessionStore + GuardedStore + Clone>(
         app.merge(Router::new().route("/account", get(account)).route_layer(
             RequireRecentLoginLayer::new(RECENT_LOGIN, "/reauthenticate"),
         ))
+        // "Your sessions" and the administrator's "sign out everywhere" (the
+        // index of sessions is the layer's: without it the pages are not there).
+        .route("/sessions", get(sessions_page))
+        .route("/sessions/others/logout", post(sign_out_others))
+        .route("/sessions/{handle}/logout", post(sign_out_one))
+        .route("/admin/users/{user}/logout", post(sign_out_user))
     } else {
         app
     };
@@ -388,20 +445,9 @@ pub fn guarded_router_with<S: SessionStore + GuardedStore + Clone>(
     // auto-logout, then sessions. The auto-logout layer reads the session
     // first, so a store outage gets its 503.
     let app = app.layer(MessagesManagerLayer);
-    let app = if settings.auto_logout {
-        // The lock dialog's and "Sign in again"'s password: the signed-in
-        // user's (`demo`).
-        let mut layer =
-            AutoLogoutLayer::new(settings.config.clone(), &store).on_unlock(check_password);
-        if let Some(clock) = &settings.clock {
-            layer = layer.with_clock(clock.clone());
-        }
-        if let Some(customize) = &settings.customize.axum {
-            layer = customize(layer);
-        }
-        app.layer(layer)
-    } else {
-        app
+    let app = match layer {
+        Some(layer) => app.layer(layer),
+        None => app,
     };
     app.layer(
         SessionManagerLayer::new(store)
@@ -708,6 +754,7 @@ async fn home(
             lang => lang,
             bare => bare,
             client_activity => ctx.config().client_activity(),
+            sessions_link => true,
         },
         nonce.as_deref(),
     )
@@ -866,6 +913,169 @@ async fn logout(auto_logout: Option<AutoLogout>, session: Session, messages: Mes
     }
     let _ = messages.info("You have been signed out.");
     // The login page after a sign-out tells the user's other tabs.
+    Redirect::to("/login?signed_out=1").into_response()
+}
+
+/// The signed-in user, or the answer for a request without one: a
+/// `POST` from an anonymous visitor goes to the sign-in page, and nothing is
+/// done or stored for it. A form another site submits is such a visitor: the
+/// session cookie is `SameSite=Lax`, so the browser leaves it out of a
+/// cross-site `POST` (the protection of `POST /logout`, the same here).
+async fn user_or_answer(session: &Session) -> Result<String, Response> {
+    match session.get::<String>(USER_KEY).await {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(Redirect::to("/login").into_response()),
+        Err(err) => Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("session store: {err}"),
+        )
+            .into_response()),
+    }
+}
+
+/// The answer when the index of sessions failed.
+fn index_failed(err: SessionIndexError) -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, err.to_string()).into_response()
+}
+
+/// "Your sessions": every session of the signed-in user (`own_sessions`),
+/// with when each started, was last used and ends, and a "Sign out" for each
+/// but this one; "Sign out everywhere else" below.
+async fn sessions_page(
+    State(state): State<AppState>,
+    auto_logout: AutoLogout,
+    ctx: Option<AutoLogoutContext>,
+    session: Session,
+    messages: Messages,
+) -> Response {
+    let Some(user) = signed_in_user(&session).await else {
+        // The app's own login guard, as on the home page.
+        return Redirect::to("/login?next=/sessions").into_response();
+    };
+    let messages: Vec<String> = messages.map(|m| m.message).collect();
+    let (rows, error) = match auto_logout.own_sessions(&session).await {
+        Ok(listed) => (SessionRow::all(&listed, auto_logout.now()), None),
+        Err(SessionIndexError::NotSignedIn) => (Vec::new(), Some(sessions::NOT_INDEXED)),
+        Err(err) => return index_failed(err),
+    };
+    let others = rows.iter().any(|row| !row.current);
+    let nonce = (state.csp == Csp::Nonce).then(|| state.nonces.next());
+    let script = ctx.map_or_else(
+        || Value::from(""),
+        |ctx| {
+            let values = match (state.csp, nonce.as_deref().map(Nonce::new)) {
+                (Csp::Strict, _) => ctx.external(),
+                (Csp::Nonce, Some(Ok(nonce))) => ctx.with_nonce(nonce),
+                _ => ctx.context(),
+            };
+            auto_logout::minijinja::script_tag(&values)
+        },
+    );
+    render(
+        &state,
+        "sessions.html",
+        context! {
+            user => user,
+            messages => messages,
+            error => error,
+            sessions => rows.into_iter().map(row_value).collect::<Vec<_>>(),
+            others => others,
+            redirect_to_login_immediately => script,
+        },
+        nonce.as_deref(),
+    )
+}
+
+/// A row of "Your sessions" for MiniJinja (Tera takes the row as it is).
+fn row_value(row: SessionRow) -> Value {
+    let when = |when: sessions::When| {
+        context! { iso => when.iso, text => when.text, relative => when.relative }
+    };
+    context! {
+        handle => row.handle,
+        current => row.current,
+        client => row.client,
+        signed_in => when(row.signed_in),
+        last_activity => when(row.last_activity),
+        idle_ends => row.idle_ends.map(when),
+        session_ends => row.session_ends.map(when),
+    }
+}
+
+/// "Sign out everywhere else": every other session of this user ends
+/// (reason `revoked`: each one's next request, or its open page at its next
+/// status check, goes to the sign-in page with `REVOKED_MESSAGE`).
+async fn sign_out_others(
+    auto_logout: AutoLogout,
+    session: Session,
+    messages: Messages,
+) -> Response {
+    if let Err(answer) = user_or_answer(&session).await {
+        return answer;
+    }
+    let _ = match auto_logout.log_out_other_sessions(&session).await {
+        Ok(ended) => messages.info(sessions::others_signed_out(ended)),
+        Err(SessionIndexError::NotSignedIn) => messages.error(sessions::NOT_INDEXED),
+        Err(err) => return index_failed(err),
+    };
+    Redirect::to("/sessions").into_response()
+}
+
+/// A session's "Sign out": the session of this user with this handle ends
+/// (a handle never reaches another user's session).
+async fn sign_out_one(
+    auto_logout: AutoLogout,
+    session: Session,
+    messages: Messages,
+    Path(handle): Path<String>,
+) -> Response {
+    let user = match user_or_answer(&session).await {
+        Ok(user) => user,
+        Err(answer) => return answer,
+    };
+    match auto_logout.revoke(&user, &handle).await {
+        Ok(ended) => {
+            let _ = messages.info(sessions::one_signed_out(ended));
+            Redirect::to("/sessions").into_response()
+        }
+        Err(err) => index_failed(err),
+    }
+}
+
+/// The administrator's "sign out everywhere": every session of `user` ends.
+/// In the demo the administrator is the signed-in `demo` user (its only
+/// user), so it signs itself out too: its own session is then ended as by
+/// "Sign out" and the browser goes to the sign-in page, which tells its
+/// other tabs. For another user, back to "Your sessions".
+async fn sign_out_user(
+    auto_logout: AutoLogout,
+    session: Session,
+    messages: Messages,
+    Path(user): Path<String>,
+) -> Response {
+    match user_or_answer(&session).await {
+        Ok(admin) if admin == USERNAME => {}
+        Ok(_) => return StatusCode::FORBIDDEN.into_response(),
+        Err(answer) => return answer,
+    }
+    let ended = match auto_logout.log_out_everywhere(&user).await {
+        Ok(ended) => ended,
+        Err(err) => return index_failed(err),
+    };
+    if user != USERNAME {
+        let _ = messages.info(sessions::user_signed_out(&user, ended));
+        return Redirect::to("/sessions").into_response();
+    }
+    // This session was one of them: what is stored next (the message) gets
+    // a new id.
+    if let Err(err) = auto_logout.logout(&session).await {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("session store: {err}"),
+        )
+            .into_response();
+    }
+    let _ = messages.info(sessions::user_signed_out(&user, ended));
     Redirect::to("/login?signed_out=1").into_response()
 }
 

@@ -8,6 +8,8 @@
 //! - [`actix_demo`]: actix-web, actix-session, actix-web-flash-messages,
 //!   Tera 2; the same site for a client, from the same templates
 //!   (`templates/`) and static files (`static/`), and the same [`Settings`](axum_demo::Settings).
+//! - [`sessions`]: "Your sessions", the rows and messages both demos show.
 
 pub mod actix_demo;
 pub mod axum_demo;
+pub mod sessions;
