@@ -14,6 +14,7 @@
 
 pub mod flows;
 pub mod lock;
+pub mod sessions;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

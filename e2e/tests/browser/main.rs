@@ -14,6 +14,7 @@ mod lock;
 mod logout;
 mod logout_hook;
 mod navigation;
+mod sessions;
 mod signout;
 mod warning;
 mod warning_style;
