@@ -15,3 +15,4 @@ mod server_log;
 
 mod audit;
 mod mistakes;
+mod sessions;
