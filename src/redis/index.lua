@@ -2,7 +2,7 @@
 -- claim, each on one key, atomically (so on a Redis Cluster as on a single
 -- server). Records are those of save.lua.
 --
--- KEYS[1]  a session record, or the sweep set ('w')
+-- KEYS[1]  a session record, the sweep set ('w'), or a user's hash ('u')
 -- ARGV[1]  mode:
 --   'x'  end the live session for a reason: ARGV[2] the stamps text that
 --        says why ('x.revoked'), ARGV[3] its stamps as the caller read
@@ -19,6 +19,16 @@
 --        ARGV[4] at most this many. Returns the members due at now, each
 --        moved to now + the claim's time, so another sweeper does not get
 --        them meanwhile.
+--   'p'  before an index entry whose record was not found is pruned: the
+--        record may be a sign-in's, indexed and not yet created. Where
+--        nothing is, a mark (only 'p', for ARGV[2] milliseconds) makes the
+--        id unusable, so that create fails (save.lua 'c' writes only where
+--        nothing is) and the sign-in indexes another id. Returns 1: gone for
+--        good, prune; 0: live (created meanwhile), keep.
+--   'u'  KEYS[1] a user's hash; ARGV[2], ARGV[3], ... pairs of a handle and
+--        an id: each handle removed while it still names that id (a sign-in
+--        whose first id was marked names its next one under the same
+--        handle). Returns how many were removed.
 
 local key = KEYS[1]
 local mode = ARGV[1]
@@ -54,6 +64,28 @@ if mode == 'w' then
     redis.call('ZADD', key, held, member)
   end
   return due
+end
+
+if mode == 'p' then
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('HSET', key, 'p', '1')
+    redis.call('PEXPIRE', key, tonumber(ARGV[2]))
+    return 1
+  end
+  if redis.call('HEXISTS', key, 'd') == 1 then
+    return 0
+  end
+  return 1
+end
+
+if mode == 'u' then
+  local removed = 0
+  for i = 2, #ARGV - 1, 2 do
+    if redis.call('HGET', key, ARGV[i]) == ARGV[i + 1] then
+      removed = removed + redis.call('HDEL', key, ARGV[i])
+    end
+  end
+  return removed
 end
 
 return redis.error_reply('auto-logout: unknown mode')

@@ -137,6 +137,44 @@ impl RedisStore {
         )
     }
 
+    /// An index entry whose record `live` did not find: gone for good
+    /// (`None`, its entries can be pruned), or the record of a sign-in that
+    /// was indexed and created meanwhile (`Some`, live).
+    ///
+    /// A sign-in indexes its session before the create writes its record:
+    /// an entry without a record may be one in flight, and pruning it would
+    /// leave that session live and in no index (no revocation would reach
+    /// it). `index.lua` 'p' marks the id taken where no record is, so that
+    /// create fails and the sign-in indexes another id instead.
+    async fn settle_missing(&self, id: &str) -> Result<Option<Indexed>, fred::error::Error> {
+        let gone: i64 = self
+            .eval(
+                &self.shared.index_script,
+                self.key(id),
+                vec!["p".to_owned(), MISSING_MARK_MILLIS.to_string()],
+            )
+            .await?;
+        if gone == 1 {
+            return Ok(None);
+        }
+        self.live(id).await
+    }
+
+    /// `live` of each id, then `settle_missing` of those not found: each
+    /// id's session if live, `None` when gone for good.
+    async fn live_or_gone(&self, ids: &[&str]) -> Result<Vec<Option<Indexed>>, fred::error::Error> {
+        let mut found = try_join_all(ids.iter().map(|id| self.live(id))).await?;
+        let missing: Vec<usize> = (0..found.len()).filter(|at| found[*at].is_none()).collect();
+        if !missing.is_empty() {
+            let settled =
+                try_join_all(missing.iter().map(|at| self.settle_missing(ids[*at]))).await?;
+            for (at, session) in missing.into_iter().zip(settled) {
+                found[at] = session;
+            }
+        }
+        Ok(found)
+    }
+
     async fn sessions_of_user(&self, user: &str) -> Result<Vec<Indexed>, fred::error::Error> {
         let client = self.shared.pool.next();
         let entries: Vec<(String, String)> = self
@@ -146,20 +184,23 @@ impl RedisStore {
             .await?
             .into_iter()
             .collect();
-        let found = try_join_all(entries.iter().map(|(_, id)| self.live(id))).await?;
+        let ids: Vec<&str> = entries.iter().map(|(_, id)| id.as_str()).collect();
+        let found = self.live_or_gone(&ids).await?;
         let mut live = Vec::with_capacity(found.len());
-        let mut stale = Vec::new();
-        for ((handle, _), session) in entries.iter().zip(found) {
+        let mut stale = vec!["u".to_owned()];
+        for ((handle, id), session) in entries.iter().zip(found) {
             match session {
                 Some(session) if session.owner.user == user && &session.owner.handle == handle => {
                     live.push(session)
                 }
-                // Gone, or no longer this user's: pruned.
-                _ => stale.push(handle.as_str()),
+                // Gone, or no longer this user's: pruned, unless the handle
+                // names another id meanwhile (a sign-in's next id).
+                _ => stale.extend([handle.clone(), id.clone()]),
             }
         }
-        if !stale.is_empty() {
-            self.timed(client.hdel::<i64, _, _>(self.user_key(user), stale))
+        if stale.len() > 1 {
+            let _: i64 = self
+                .eval(&self.shared.index_script, self.user_key(user), stale)
                 .await?;
         }
         Ok(live)
@@ -168,7 +209,8 @@ impl RedisStore {
     async fn tagged_sessions(&self, tag: &str) -> Result<Vec<Indexed>, fred::error::Error> {
         let client = self.shared.pool.next();
         let ids: Vec<String> = self.timed(client.smembers(self.tag_key(tag))).await?;
-        let found = try_join_all(ids.iter().map(|id| self.live(id))).await?;
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let found = self.live_or_gone(&refs).await?;
         let mut live = Vec::with_capacity(found.len());
         let mut stale = Vec::new();
         for (id, session) in ids.iter().zip(found) {
@@ -235,7 +277,8 @@ impl RedisStore {
                 ],
             )
             .await?;
-        let found = try_join_all(ids.iter().map(|id| self.live(id))).await?;
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let found = self.live_or_gone(&refs).await?;
         let mut live = Vec::with_capacity(found.len());
         let mut stale = Vec::new();
         for (id, session) in ids.iter().zip(found) {
@@ -271,6 +314,12 @@ impl RedisStore {
         .map(drop)
     }
 }
+
+/// How long `index.lua` 'p' keeps an id taken that had no record when an
+/// index entry of it was pruned: far longer than a sign-in takes from its
+/// index to its create (each a few commands, every one bounded by the
+/// command timeout).
+const MISSING_MARK_MILLIS: i64 = 10 * 60_000;
 
 /// [`super::SWEEP_BATCH`] as the script's argument.
 const SWEEP_BATCH_TEXT: &str = "500";
