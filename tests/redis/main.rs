@@ -16,3 +16,4 @@ mod actix_support;
 mod actix_redis;
 mod axum_redis;
 mod redis_store;
+mod sessions;
