@@ -275,8 +275,7 @@ impl Redis {
 impl Drop for Redis {
     fn drop(&mut self) {
         for node in &mut self.nodes {
-            // A node left stopped would never die of SIGKILL's delivery
-            // otherwise... it does; CONT first all the same.
+            // A node a failed check left stopped is let go first.
             let _ = std::process::Command::new("kill")
                 .args(["-CONT", &node.id().to_string()])
                 .status();
