@@ -664,7 +664,7 @@ impl From<String> for SessionIndexError {
 }
 
 /// Why a sign-in found no room under `MAX_SESSIONS_PER_USER`.
-pub(crate) enum NoRoom {
+enum NoRoom {
     /// `refuse-new`: the user has this many sessions.
     Refused(u32),
     /// The index failed.
@@ -674,11 +674,7 @@ pub(crate) enum NoRoom {
 /// Makes room for a sign-in of `user` under `MAX_SESSIONS_PER_USER`: the
 /// oldest sessions end (`evict-oldest`, reason `replaced`), or the sign-in
 /// is refused (`refuse-new`). Without the limit, no store call.
-pub(crate) async fn make_room(
-    index: &dyn SessionIndex,
-    config: &Config,
-    user: &str,
-) -> Result<(), NoRoom> {
+async fn make_room(index: &dyn SessionIndex, config: &Config, user: &str) -> Result<(), NoRoom> {
     if config.max_sessions_per_user().is_none() {
         return Ok(());
     }
@@ -694,6 +690,39 @@ pub(crate) async fn make_room(
             .map(drop)
             .map_err(NoRoom::Index),
     }
+}
+
+/// What a sign-in writes into the session (the stamps, and the owner under
+/// [`OWNER_KEY`]) once its limits are checked and room is made under
+/// `MAX_SESSIONS_PER_USER`; the integrations' `sign_in_with_limits` write
+/// them after renewing the session id.
+pub(crate) async fn prepare_sign_in<E>(
+    index: &dyn SessionIndex,
+    config: &Config,
+    now: Timestamp,
+    sign_in: &SignIn,
+    limits: &crate::limits::SessionLimits,
+) -> Result<(Stamps, Owner), crate::limits::LoginError<E>> {
+    use crate::limits::LoginError;
+    let stamps = config
+        .login_stamps(now, limits)
+        .map_err(LoginError::Limits)?;
+    make_room(index, config, sign_in.user_id())
+        .await
+        .map_err(|refused| match refused {
+            NoRoom::Refused(max) => LoginError::TooManySessions { max },
+            NoRoom::Index(text) => LoginError::Index(text),
+        })?;
+    Ok((stamps, sign_in.owner()))
+}
+
+/// The owner read from a session (`Ok(None)`: not signed in with
+/// `sign_in`; `Err`: the session could not be read), as an answer.
+pub(crate) fn owner_or_error(
+    read: Result<Option<Owner>, String>,
+) -> Result<Owner, SessionIndexError> {
+    read.map_err(SessionIndexError::Store)?
+        .ok_or(SessionIndexError::NotSignedIn)
 }
 
 /// The sessions of `user`, oldest sign-in first; `current` marks the one
@@ -774,6 +803,27 @@ pub(crate) async fn sweep_forever(
             crate::audit::store_failed("sweep", &error);
         }
     }
+}
+
+/// The sessions of the user signed in to a session (its owner, as read),
+/// this one marked current.
+pub(crate) async fn own_sessions(
+    index: &dyn SessionIndex,
+    config: &Config,
+    owner: Result<Option<Owner>, String>,
+) -> Result<Vec<UserSession>, SessionIndexError> {
+    let owner = owner_or_error(owner)?;
+    list(index, config, &owner.user, Some(&owner)).await
+}
+
+/// Ends every other session of the user signed in to a session (its owner,
+/// as read).
+pub(crate) async fn end_other_sessions(
+    index: &dyn SessionIndex,
+    owner: Result<Option<Owner>, String>,
+) -> Result<usize, SessionIndexError> {
+    let owner = owner_or_error(owner)?;
+    end_sessions_of(index, &owner.user, Some(&owner.handle), "others").await
 }
 
 /// The methods of the integrations' `AutoLogout` handles that act across

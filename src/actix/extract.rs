@@ -181,24 +181,15 @@ impl AutoLogout {
         sign_in: SignIn,
         limits: &SessionLimits,
     ) -> Result<(), LoginError<SessionInsertError>> {
-        let stamps = self
-            .config()
-            .login_stamps(self.now(), limits)
-            .map_err(LoginError::Limits)?;
         let index = self.shared.store.index.as_ref();
-        sessions::make_room(index, self.config(), sign_in.user_id())
-            .await
-            .map_err(|refused| match refused {
-                sessions::NoRoom::Refused(max) => LoginError::TooManySessions { max },
-                sessions::NoRoom::Index(text) => LoginError::Index(text),
-            })?;
+        let (stamps, owner) =
+            sessions::prepare_sign_in(index, self.config(), self.now(), &sign_in, limits).await?;
         self.shared.watch.login_called();
         session.renew();
         session::write_stamps(session, &stamps).map_err(LoginError::Session)?;
         session
-            .insert(sessions::OWNER_KEY, sign_in.owner())
-            .map_err(LoginError::Session)?;
-        Ok(())
+            .insert(sessions::OWNER_KEY, owner)
+            .map_err(LoginError::Session)
     }
 
     /// The sessions of the user signed in to `session` (with
@@ -208,14 +199,8 @@ impl AutoLogout {
         &self,
         session: &Session,
     ) -> Result<Vec<UserSession>, SessionIndexError> {
-        let owner = owner_of(session)?;
-        sessions::list(
-            self.shared.store.index.as_ref(),
-            self.config(),
-            &owner.user,
-            Some(&owner),
-        )
-        .await
+        let index = self.shared.store.index.as_ref();
+        sessions::own_sessions(index, self.config(), owner_of(session)).await
     }
 
     /// Ends every other session of the user signed in to `session`, this
@@ -225,14 +210,8 @@ impl AutoLogout {
         &self,
         session: &Session,
     ) -> Result<usize, SessionIndexError> {
-        let owner = owner_of(session)?;
-        sessions::end_sessions_of(
-            self.shared.store.index.as_ref(),
-            &owner.user,
-            Some(&owner.handle),
-            "others",
-        )
-        .await
+        let index = self.shared.store.index.as_ref();
+        sessions::end_other_sessions(index, owner_of(session)).await
     }
 
     sessions::index_methods!();
@@ -278,14 +257,12 @@ impl AutoLogout {
     }
 }
 
-/// The owner `sign_in` left in `session`.
-fn owner_of(session: &Session) -> Result<sessions::Owner, SessionIndexError> {
-    session
+/// The owner `sign_in` left in `session`, if any.
+fn owner_of(session: &Session) -> Result<Option<sessions::Owner>, String> {
+    let value = session
         .get::<serde_json::Value>(sessions::OWNER_KEY)
-        .map_err(|error| SessionIndexError::Store(error.to_string()))?
-        .as_ref()
-        .and_then(sessions::Owner::from_value)
-        .ok_or(SessionIndexError::NotSignedIn)
+        .map_err(|error| error.to_string())?;
+    Ok(value.as_ref().and_then(sessions::Owner::from_value))
 }
 
 impl FromRequest for AutoLogout {

@@ -180,17 +180,9 @@ impl AutoLogout {
         sign_in: SignIn,
         limits: &SessionLimits,
     ) -> Result<(), LoginError<session::Error>> {
-        let stamps = self
-            .config()
-            .login_stamps(self.now(), limits)
-            .map_err(LoginError::Limits)?;
         let index = self.shared.store.index.as_ref();
-        sessions::make_room(index, self.config(), sign_in.user_id())
-            .await
-            .map_err(|refused| match refused {
-                sessions::NoRoom::Refused(max) => LoginError::TooManySessions { max },
-                sessions::NoRoom::Index(text) => LoginError::Index(text),
-            })?;
+        let (stamps, owner) =
+            sessions::prepare_sign_in(index, self.config(), self.now(), &sign_in, limits).await?;
         self.shared.watch.login_called();
         session.cycle_id().await.map_err(LoginError::Session)?;
         session
@@ -198,10 +190,9 @@ impl AutoLogout {
             .await
             .map_err(LoginError::Session)?;
         session
-            .insert(sessions::OWNER_KEY, sign_in.owner())
+            .insert(sessions::OWNER_KEY, owner)
             .await
-            .map_err(LoginError::Session)?;
-        Ok(())
+            .map_err(LoginError::Session)
     }
 
     /// The sessions of the user signed in to `session` (with
@@ -211,14 +202,8 @@ impl AutoLogout {
         &self,
         session: &Session,
     ) -> Result<Vec<UserSession>, SessionIndexError> {
-        let owner = owner_of(session).await?;
-        sessions::list(
-            self.shared.store.index.as_ref(),
-            self.config(),
-            &owner.user,
-            Some(&owner),
-        )
-        .await
+        let index = self.shared.store.index.as_ref();
+        sessions::own_sessions(index, self.config(), owner_of(session).await).await
     }
 
     /// Ends every other session of the user signed in to `session`, this
@@ -228,14 +213,8 @@ impl AutoLogout {
         &self,
         session: &Session,
     ) -> Result<usize, SessionIndexError> {
-        let owner = owner_of(session).await?;
-        sessions::end_sessions_of(
-            self.shared.store.index.as_ref(),
-            &owner.user,
-            Some(&owner.handle),
-            "others",
-        )
-        .await
+        let index = self.shared.store.index.as_ref();
+        sessions::end_other_sessions(index, owner_of(session).await).await
     }
 
     sessions::index_methods!();
@@ -286,16 +265,13 @@ impl AutoLogout {
     }
 }
 
-/// The owner `sign_in` left in `session`.
-async fn owner_of(session: &Session) -> Result<sessions::Owner, SessionIndexError> {
+/// The owner `sign_in` left in `session`, if any.
+async fn owner_of(session: &Session) -> Result<Option<sessions::Owner>, String> {
     let value = session
         .get_value(sessions::OWNER_KEY)
         .await
-        .map_err(|error| SessionIndexError::Store(error.to_string()))?;
-    value
-        .as_ref()
-        .and_then(sessions::Owner::from_value)
-        .ok_or(SessionIndexError::NotSignedIn)
+        .map_err(|error| error.to_string())?;
+    Ok(value.as_ref().and_then(sessions::Owner::from_value))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for AutoLogout {

@@ -461,17 +461,12 @@ pub(crate) async fn begin<X: Exchange>(
         // clocks were started (before the integration was installed): now.
         let stamps = Stamps::at_login(now);
         outcome = config.check_request(Some(&stamps.encode()), now, activity);
-        let written = Box::pin(session.write_stamps(&stamps));
+        // The clocks, and the login indexed under its user.
+        let written = Box::pin(async {
+            session.write_stamps(&stamps).await?;
+            index_login(&session, user_before.as_ref(), shared.signed_in_key).await
+        });
         if written.await.is_err() {
-            return Begin::Reply(Reply::store_failed());
-        }
-        let user = match (&user_before, shared.signed_in_key) {
-            (Some(user), _) => Some(X::Session::user_text(user)),
-            (None, Some(key)) => session.signed_in_text(key).await,
-            (None, None) => None,
-        };
-        let indexed = Box::pin(index_login(&session, user));
-        if indexed.await.is_err() {
             return Begin::Reply(Reply::store_failed());
         }
     }
@@ -832,9 +827,18 @@ pub(crate) fn after_change<S: SessionIo>(
 /// does, unless the application already signed it in: the owner written,
 /// and the session id renewed, so the store indexes it when it writes the
 /// record under the new id (and a fixated id is worth nothing).
-async fn index_login<S: SessionIo>(session: &S, user: Option<String>) -> Result<(), StoreFailed> {
-    let Some(user) = user else {
-        return Ok(());
+async fn index_login<S: SessionIo>(
+    session: &S,
+    user: Option<&S::User>,
+    signed_in_key: Option<&'static str>,
+) -> Result<(), StoreFailed> {
+    let user = match (user, signed_in_key) {
+        (Some(user), _) => S::user_text(user),
+        (None, Some(key)) => match session.signed_in_text(key).await {
+            Some(user) => user,
+            None => return Ok(()),
+        },
+        (None, None) => return Ok(()),
     };
     if session
         .read_text(crate::sessions::OWNER_KEY)
@@ -870,7 +874,7 @@ async fn start_clocks_after_change<S: SessionIo>(pending: &Pending<S>) {
         let after = session.user_now(auth).await;
         if signed_in_during_request(pending.user_before.as_ref(), after.as_ref()) {
             let _ = session.write_stamps(&Stamps::at_login(now)).await;
-            let _ = index_login(session, after.as_ref().map(S::user_text)).await;
+            let _ = index_login(session, after.as_ref(), None).await;
         }
     }
     if pending.was_active
@@ -887,8 +891,7 @@ async fn start_clocks_after_change<S: SessionIo>(pending: &Pending<S>) {
             let signed_in = session.holds_user(key).await.unwrap_or(false);
             if starts_clocks_at_end(&shared.config, false, signed_in, has_stamps) {
                 let _ = session.write_stamps(&Stamps::at_login(now)).await;
-                let user = session.signed_in_text(key).await;
-                let _ = index_login(session, user).await;
+                let _ = index_login(session, None, Some(key)).await;
             }
         }
         None if !has_stamps && session.holds_data().await => shared.watch.report(),

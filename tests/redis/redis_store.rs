@@ -923,8 +923,11 @@ impl RedisCluster {
             ])
             .output()
             .expect("redis-cli runs");
+        // Session records only: the index of the users' sessions (`~user:`,
+        // `~sweep`) lives under the same prefix.
         String::from_utf8_lossy(&out.stdout)
             .lines()
+            .filter(|key| !key.contains('~'))
             .map(str::to_owned)
             .collect()
     }
