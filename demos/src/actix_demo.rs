@@ -153,7 +153,12 @@ where
         // index, which the sweeper allows; each stops with its worker.
         _sweeper: settings
             .auto_logout
-            .then(|| Sweeper::spawn(auto_logout.handle().sweeper()))
+            .then(|| {
+                Sweeper::spawn(
+                    settings.config.sweep_interval(),
+                    auto_logout.handle().sweeper(),
+                )
+            })
             .flatten()
             .map(Arc::new),
     };

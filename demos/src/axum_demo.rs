@@ -409,7 +409,9 @@ pub fn guarded_router_with<S: SessionStore + GuardedStore + Clone>(
         // (and takes them out of "Your sessions").
         _sweeper: layer
             .as_ref()
-            .and_then(|layer| Sweeper::spawn(layer.handle().sweeper()))
+            .and_then(|layer| {
+                Sweeper::spawn(settings.config.sweep_interval(), layer.handle().sweeper())
+            })
             .map(Arc::new),
     };
     let app = Router::new()

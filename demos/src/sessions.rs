@@ -143,14 +143,25 @@ fn relative(millis: i64) -> String {
 pub struct Sweeper(tokio::task::AbortHandle);
 
 impl Sweeper {
-    /// Spawns `sweeper` on the current Tokio runtime; `None` outside one (a
+    /// Spawns `sweeper` on the current Tokio runtime, its first round one
+    /// `SWEEP_INTERVAL` (`interval`) from now; `None` outside a runtime (a
     /// router built before its runtime starts gets no sweeper: spawn
     /// `handle().sweeper()` yourself there).
+    ///
+    /// Not a round at once: at start-up it would only race the first
+    /// requests (an actix-web worker that starts late would sweep while
+    /// another serves), and a session the sweeper ends gets no logout hook
+    /// on its next request.
     pub fn spawn(
+        interval: std::time::Duration,
         sweeper: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Option<Sweeper> {
         let runtime = tokio::runtime::Handle::try_current().ok()?;
-        Some(Sweeper(runtime.spawn(sweeper).abort_handle()))
+        let later = async move {
+            tokio::time::sleep(interval).await;
+            sweeper.await;
+        };
+        Some(Sweeper(runtime.spawn(later).abort_handle()))
     }
 }
 
