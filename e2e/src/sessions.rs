@@ -368,17 +368,24 @@ pub async fn sign_out_everywhere_else(demo: Demo, csp: Csp, label: &str) {
     );
 
     // A signs out everywhere else, before B's status check is due.
+    let clicked = Instant::now();
     click(&a.client, "#sign-out-others").await;
-    a.wait_for_path("/sessions", Duration::from_secs(5))
-        .await
-        .expect("back on /sessions");
-    let revoked = site
-        .log
-        .hits()
-        .into_iter()
-        .rev()
-        .find(|hit| hit.method == "POST" && hit.path == "/sessions/others/logout")
-        .unwrap_or_else(|| panic!("{label}: the POST was not recorded"));
+    // A is on /sessions already: wait for the POST and the page after it.
+    let revoked = until(Duration::from_secs(5), || async {
+        let hits = site.log.since(clicked);
+        let post = hits
+            .iter()
+            .find(|hit| hit.method == "POST" && hit.path == "/sessions/others/logout")?;
+        hits.iter()
+            .any(|hit| hit.method == "GET" && hit.path == "/sessions" && hit.at > post.at)
+            .then(|| post.clone())
+    })
+    .await
+    .unwrap_or_else(|| panic!("{label}: no POST and /sessions after the click"));
+    until(Duration::from_secs(5), || async {
+        (!messages_of(&a.client).await.is_empty()).then_some(())
+    })
+    .await;
     assert_eq!(revoked.status, 303, "{label}: {revoked}");
     assert_eq!(revoked.location.as_deref(), Some("/sessions"), "{label}");
     assert!(
