@@ -261,8 +261,11 @@ async fn start_sessions(config: Config, hooks: behaviour::sessions::HookCalls) -
         );
     };
     let one = Arc::new(OnceLock::<AutoLogoutMiddleware>::new());
-    launch(config, more, move |settings| {
+    let built = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = built.clone();
+    let site = launch(config, more, move |settings| {
         settings.customize.actix = Some(Arc::new(move |middleware| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             one.get_or_init(|| {
                 let hooks = hooks.clone();
                 middleware.on_logout(move |_event: LogoutEvent| {
@@ -272,7 +275,28 @@ async fn start_sessions(config: Config, hooks: behaviour::sessions::HookCalls) -
             })
             .clone()
         }));
-    })
+    });
+    settled(&site, &built).await;
+    site
+}
+
+/// Waits until both workers built their app (each spawns the demo's
+/// sweeper, whose first round runs at once) and answered a request, so
+/// that no first round of a background sweeper lands inside a scenario.
+async fn settled(site: &Target, built: &std::sync::atomic::AtomicUsize) {
+    for _ in 0..500 {
+        if built.load(std::sync::atomic::Ordering::SeqCst) >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        built.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "the workers started"
+    );
+    for _ in 0..4 {
+        assert_eq!(site.browser().get("/public").await.status, 200);
+    }
 }
 
 /// A bare store whose armed `update` waits half-way (after the wrapper has

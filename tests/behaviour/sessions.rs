@@ -361,7 +361,7 @@ pub async fn revoking_one_session(start: impl AsyncFn(Config, HookCalls) -> Targ
         "{}",
         s.what("listed")
     );
-    assert_eq!(s.handles("eve").await, [eve_handle.clone()]);
+    assert_eq!(s.handles("eve").await, std::slice::from_ref(&eve_handle));
 
     // A handle never reaches another user's session.
     assert!(

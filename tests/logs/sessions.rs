@@ -215,7 +215,7 @@ async fn axum_site(config: Config) -> SessionsSite {
 }
 
 /// The actix demo with the test routes; its handle.
-fn actix_site(config: Config) -> SessionsSite {
+async fn actix_site(config: Config) -> SessionsSite {
     use actix_session::Session;
     use actix_web::{HttpResponse, web};
     use auto_logout::actix::AutoLogout;
@@ -252,31 +252,37 @@ fn actix_site(config: Config) -> SessionsSite {
     };
     let slot = Arc::new(OnceLock::new());
     let taken = slot.clone();
+    let built = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = built.clone();
     let site = ActixSite::start_custom(
         config,
         auto_logout::actix::AutoLogoutStore::new(actix_app::MemoryStore::default()),
         extra,
         move |settings| {
             settings.customize.actix = Some(Arc::new(move |middleware| {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let _ = taken.set(middleware.handle());
                 middleware
             }));
         },
     );
-    // The workers build their apps once the server runs.
-    let handle = (0..500)
-        .find_map(|_| {
-            let built = slot.get().cloned();
-            if built.is_none() {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            built
-        })
-        .expect("the middleware was built");
-    let handle = Handle::Actix(handle);
+    // The workers build their apps (each spawns the demo's sweeper, whose
+    // first round runs at once) once the server runs: both, and a request
+    // each, before a test's requests, so that no background round lands
+    // inside a test.
+    for _ in 0..500 {
+        if built.load(std::sync::atomic::Ordering::SeqCst) >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let handle = slot.get().expect("the middleware was built").clone();
+    for _ in 0..4 {
+        assert_eq!(site.browser().get("/public").await.status, 200);
+    }
     SessionsSite {
         site: support::Target::new(site.addr, site.clock.clone(), "actix", site),
-        handle,
+        handle: Handle::Actix(handle),
     }
 }
 
@@ -517,7 +523,7 @@ async fn axum_revocations_are_logged_once_each() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn actix_revocations_are_logged_once_each() {
-    revocations_are_logged_once_each(actix_site(config())).await;
+    revocations_are_logged_once_each(actix_site(config()).await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -532,8 +538,8 @@ async fn axum_the_limit_is_logged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn actix_the_limit_is_logged() {
     the_limit_is_logged(
-        actix_site(limit_config("evict-oldest")),
-        actix_site(limit_config("refuse-new")),
+        actix_site(limit_config("evict-oldest")).await,
+        actix_site(limit_config("refuse-new")).await,
     )
     .await;
 }
@@ -545,7 +551,7 @@ async fn axum_the_logout_says_who_found_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn actix_the_logout_says_who_found_it() {
-    the_logout_says_who_found_it(actix_site(config())).await;
+    the_logout_says_who_found_it(actix_site(config()).await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -555,5 +561,5 @@ async fn axum_a_request_racing_the_sweeper_is_logged_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn actix_a_request_racing_the_sweeper_is_logged_once() {
-    a_request_racing_the_sweeper_is_logged_once(actix_site(config())).await;
+    a_request_racing_the_sweeper_is_logged_once(actix_site(config()).await).await;
 }
