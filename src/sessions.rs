@@ -40,8 +40,9 @@ pub(crate) type BoxFuture<'a, T> =
 /// user, the handle of the session, its tag and client).
 pub(crate) const OWNER_KEY: &str = "_auto_logout_owner";
 
-/// How long the index keeps the reason of a session that ended while
-/// nobody was there, for its next request: a day, as the Redis store's grace.
+/// How long after its own deadline the in-process index keeps the reason of
+/// a session that ended while nobody was there, for its next request: a
+/// day, as the Redis store's grace.
 pub(crate) const ENDED_KEPT_MILLIS: i64 = 24 * 3_600_000;
 
 /// Who signs in, for the login call that indexes the session
@@ -307,6 +308,10 @@ pub(crate) trait SessionIndex: Send + Sync {
         now: Timestamp,
         lease_millis: i64,
     ) -> BoxFuture<'a, Result<Vec<Indexed>, String>>;
+    /// The sweeper: forgets the reasons kept for sessions that would have
+    /// timed out more than [`ENDED_KEPT_MILLIS`] ago anyway (Redis drops
+    /// them by their time to live: nothing to do there).
+    fn forget_ended(&self, _config: &Config, _now: Timestamp) {}
     /// The sweeper: check `session` again at `at` (it is still active).
     fn check_at<'a>(
         &'a self,
@@ -335,8 +340,8 @@ struct MemoryState {
     sessions: HashMap<String, Entry>,
     /// Session ids by user.
     by_user: HashMap<String, Vec<String>>,
-    /// Ended sessions' reasons by session id, and when they ended.
-    ended: HashMap<String, (ExpiryReason, Timestamp)>,
+    /// Ended sessions' reasons by session id, and their stamps then.
+    ended: HashMap<String, (ExpiryReason, String)>,
     /// When each session is checked next by the sweeper.
     checks: HashMap<String, Timestamp>,
 }
@@ -491,14 +496,12 @@ impl SessionIndex for MemoryIndex {
         };
         if live {
             state.forget(&session.id);
-            // Kept for its next request; dropped by the sweeper after a day.
-            let now = Timestamp::from_unix_millis(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|elapsed| elapsed.as_millis() as i64)
-                    .unwrap_or(0),
-            );
-            state.ended.insert(session.id.clone(), (reason, now));
+            // Kept for its next request (its record stays in the wrapped
+            // store until then); the sweeper forgets it a day after the
+            // session would have timed out anyway.
+            state
+                .ended
+                .insert(session.id.clone(), (reason, session.stamps.clone()));
             self.count(&state);
         }
         Box::pin(std::future::ready(Ok(live)))
@@ -510,9 +513,6 @@ impl SessionIndex for MemoryIndex {
         lease_millis: i64,
     ) -> BoxFuture<'a, Result<Vec<Indexed>, String>> {
         let mut state = self.state();
-        let oldest_kept = now.saturating_add_millis(-ENDED_KEPT_MILLIS);
-        state.ended.retain(|_, (_, at)| *at >= oldest_kept);
-        self.count(&state);
         let due: Vec<String> = state
             .checks
             .iter()
@@ -526,6 +526,22 @@ impl SessionIndex for MemoryIndex {
             found.extend(state.indexed(&id));
         }
         Box::pin(std::future::ready(Ok(found)))
+    }
+
+    fn forget_ended(&self, config: &Config, now: Timestamp) {
+        if !self.any_ended() {
+            return;
+        }
+        let mut state = self.state();
+        state.ended.retain(|_, (_, stamps)| {
+            let deadline = Stamps::decode(stamps)
+                .ok()
+                .and_then(|stamps| config.deadline_of(&stamps));
+            // A session whose stamps say it timed out a day ago: any load of
+            // its record would end it anyway.
+            deadline.is_none_or(|deadline| deadline.saturating_add_millis(ENDED_KEPT_MILLIS) >= now)
+        });
+        self.count(&state);
     }
 
     fn check_at<'a>(
@@ -604,6 +620,7 @@ pub(crate) async fn sweep_once(
     now: Timestamp,
 ) -> Result<usize, String> {
     let interval = config.sweep_interval().as_millis() as i64;
+    index.forget_ended(config, now);
     let mut ended = 0;
     for session in index.due(now, interval).await? {
         let Ok(stamps) = Stamps::decode(&session.stamps) else {
@@ -1032,6 +1049,22 @@ mod tests {
         assert!(!block(index.end(&due[0], ExpiryReason::Idle, true)).unwrap());
         let fresh = block(index.sessions_of("ada")).unwrap();
         assert!(block(index.end(&fresh[0], ExpiryReason::Idle, true)).unwrap());
+    }
+
+    #[test]
+    fn an_ended_sessions_reason_is_kept_a_day_past_its_own_deadline() {
+        let index = MemoryIndex::default();
+        let config = Config::builder().idle_time(60).build().unwrap();
+        let stamps = Stamps::at_login(t(0)).encode();
+        index.saved("s1", Some(owner("ada", "h1")), Some(&stamps));
+        let ada = block(index.sessions_of("ada")).unwrap();
+        assert!(block(index.end(&ada[0], ExpiryReason::Revoked, false)).unwrap());
+        // The idle deadline is 60 s; its reason is kept a day beyond.
+        index.forget_ended(&config, t(60_000 + ENDED_KEPT_MILLIS));
+        assert_eq!(index.ended_stamps("s1").as_deref(), Some("x.revoked"));
+        index.forget_ended(&config, t(60_001 + ENDED_KEPT_MILLIS));
+        assert_eq!(index.ended_stamps("s1"), None);
+        assert!(!index.any_ended());
     }
 
     #[test]

@@ -493,29 +493,33 @@ async fn login_submit(
         return res;
     }
     let limits = form.limits(state.remember_session_time);
-    let started = match session.insert(USER_KEY, USERNAME) {
-        Err(err) => Err(LoginError::Session(err)),
-        // Starts this session's clocks (and renews its key), with the
-        // limits of "Keep me signed in" when it was checked; indexed under
-        // the user, for "Your sessions" and "sign out everywhere".
-        Ok(()) => match auto_logout {
-            Some(auto_logout) => {
-                let user_agent = req
-                    .headers()
-                    .get(actix_web::http::header::USER_AGENT)
-                    .and_then(|value| value.to_str().ok())
-                    .unwrap_or_default();
-                let sign_in = SignIn::user(USERNAME).user_agent(user_agent);
-                auto_logout
-                    .sign_in_with_limits(&session, sign_in, &limits)
-                    .await
-            }
-            None => {
-                session.renew();
-                Ok(())
-            }
-        },
+    // Starts this session's clocks (and renews its key), with the limits of
+    // "Keep me signed in" when it was checked; indexed under the user, for
+    // "Your sessions" and "sign out everywhere".
+    let started = match auto_logout {
+        Some(auto_logout) => {
+            let user_agent = req
+                .headers()
+                .get(actix_web::http::header::USER_AGENT)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default();
+            let sign_in = SignIn::user(USERNAME).user_agent(user_agent);
+            auto_logout
+                .sign_in_with_limits(&session, sign_in, &limits)
+                .await
+        }
+        None => {
+            session.renew();
+            Ok(())
+        }
     };
+    // The user only once the sign-in was accepted: a refused one
+    // (`refuse-new`) signs nobody in.
+    let started = started.and_then(|()| {
+        session
+            .insert(USER_KEY, USERNAME)
+            .map_err(LoginError::Session)
+    });
     match started {
         Ok(()) => see_other(&next),
         Err(LoginError::TooManySessions { max }) => {

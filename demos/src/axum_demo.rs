@@ -826,10 +826,6 @@ async fn login_submit(
     }
     let limits = form.limits(state.remember_session_time);
     let started = async {
-        session
-            .insert(USER_KEY, USERNAME)
-            .await
-            .map_err(LoginError::Session)?;
         match auto_logout {
             // Starts this session's clocks (and cycles its id), with the
             // limits of "Keep me signed in" when it was checked.
@@ -842,10 +838,16 @@ async fn login_submit(
                 let sign_in = SignIn::user(USERNAME).user_agent(user_agent);
                 auto_logout
                     .sign_in_with_limits(&session, sign_in, &limits)
-                    .await
+                    .await?
             }
-            None => session.cycle_id().await.map_err(LoginError::Session),
+            None => session.cycle_id().await.map_err(LoginError::Session)?,
         }
+        // The user only once the sign-in was accepted: a refused one
+        // (`refuse-new`) signs nobody in.
+        session
+            .insert(USER_KEY, USERNAME)
+            .await
+            .map_err(LoginError::Session)
     };
     match started.await {
         Ok(()) => Redirect::to(&next).into_response(),

@@ -871,8 +871,6 @@ macro_rules! sessions_tests {
             sessions_signing_out_everywhere_and_by_tag => signing_out_everywhere_and_by_tag,
             sessions_the_limit_evicts_the_oldest => the_limit_evicts_the_oldest,
             sessions_the_limit_refuses_a_new_sign_in => the_limit_refuses_a_new_sign_in,
-            #[ignore = "the demos' login writes the user before sign_in_with_limits: a refused \
-                        sign-in is signed in, without clocks"]
             sessions_the_demo_login_refused_signs_nobody_in =>
                 the_demo_login_refused_signs_nobody_in,
             sessions_the_sweeper_ends_idle_sessions_once => the_sweeper_ends_idle_sessions_once,
