@@ -152,10 +152,14 @@ pub enum LimitError {
     },
 }
 
-/// The error of the integrations' `AutoLogout::login_with_limits`: the
-/// limits were refused (checked before anything was written, so the session
-/// is as it was), or the session failed (`E`: the framework's session error).
+/// The error of the integrations' `AutoLogout::login_with_limits` and
+/// `sign_in`: the limits were refused (checked before anything was written,
+/// so the session is as it was), the session failed (`E`: the framework's
+/// session error), or — `sign_in` only — the user's sessions are at
+/// `MAX_SESSIONS_PER_USER` or their index failed. Non-exhaustive: match the
+/// cases you answer differently, and the rest with `_`.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoginError<E> {
     /// The limits are not allowed by the configuration; nothing was written.
     #[error("auto-logout: {0}")]

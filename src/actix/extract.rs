@@ -121,7 +121,7 @@ impl AutoLogout {
     ///     match auto_logout.login_with_limits(session, &limits) {
     ///         Ok(()) => HttpResponse::SeeOther().insert_header(("location", "/")).finish(),
     ///         Err(LoginError::Limits(refused)) => HttpResponse::InternalServerError().body(refused.to_string()),
-    ///         Err(LoginError::Session(err)) => HttpResponse::ServiceUnavailable().body(err.to_string()),
+    ///         Err(other) => HttpResponse::ServiceUnavailable().body(other.to_string()),
     ///     }
     /// }
     /// ```

@@ -117,7 +117,7 @@ impl AutoLogout {
     ///     match auto_logout.login_with_limits(&session, &limits).await {
     ///         Ok(()) => {}
     ///         Err(LoginError::Limits(refused)) => panic!("configuration: {refused}"),
-    ///         Err(LoginError::Session(store)) => eprintln!("session store: {store}"),
+    ///         Err(other) => eprintln!("{other}"),
     ///     }
     /// }
     /// ```

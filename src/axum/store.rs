@@ -250,30 +250,31 @@ impl<S: SessionStore> AutoLogoutStore<S> {
             return Ok(());
         }
         let stored = self.timed(self.inner.load(&record.id)).await?;
-        let (written, stamps_written) = match decide_for(record, stored.as_ref()) {
+        // The stamps merged in, when the stored ones won.
+        let (written, merged_stamps) = match decide_for(record, stored.as_ref()) {
             SaveAction::Drop => return Ok(()),
-            SaveAction::Write => (
-                self.timed(self.inner.save(record)).await,
-                stamps_of(record).map(Cow::into_owned),
-            ),
+            SaveAction::Write => (self.timed(self.inner.save(record)).await, None),
             SaveAction::WriteStamps(stamps) => {
-                let text = stamps.encode();
                 let mut merged = record.clone();
-                merged
-                    .data
-                    .insert(Stamps::SESSION_KEY.to_owned(), Value::String(text.clone()));
-                (self.timed(self.inner.save(&merged)).await, Some(text))
+                merged.data.insert(
+                    Stamps::SESSION_KEY.to_owned(),
+                    Value::String(stamps.encode()),
+                );
+                (self.timed(self.inner.save(&merged)).await, Some(stamps))
             }
         };
+        // A signed-in session's stamps, for its listing and the sweeper
+        // (nothing to do for any other session).
         if written.is_ok()
+            && record.data.contains_key(OWNER_KEY)
             && let Some(owner) = owner_of(record)
         {
-            // The stamps of a signed-in session, for its listing and the sweeper.
-            self.index.saved(
-                &record.id.to_string(),
-                Some(owner),
-                stamps_written.as_deref(),
-            );
+            let stamps = match merged_stamps {
+                Some(stamps) => Some(Cow::Owned(stamps.encode())),
+                None => stamps_of(record),
+            };
+            self.index
+                .saved(&record.id.to_string(), Some(owner), stamps.as_deref());
         }
         match written {
             // Another instance deleted the record between the read and the
