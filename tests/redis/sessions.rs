@@ -16,7 +16,11 @@
 //! - round trips (`MONITOR`): a request costs what it did before the index;
 //!   what a sign-in and a `log_out_everywhere` of ten sessions cost;
 //! - `log_out_everywhere` against a hung Redis fails within the command
-//!   timeout.
+//!   timeout;
+//! - `MAX_SESSIONS_PER_USER = 2` through the demo's `/login`, alternating
+//!   instances: `evict-oldest` tells the oldest browser `replaced` on the
+//!   other instance and lists the two newest; `refuse-new` answers 409 and
+//!   writes nothing, and after a `/logout` a new sign-in goes through.
 //!
 //! Without `redis-server` and `redis-cli` the tests say so loudly and pass,
 //! unless `AUTO_LOGOUT_REQUIRE_E2E=1`, when they fail.
@@ -444,11 +448,17 @@ struct Pair {
 
 impl Pair {
     async fn start(stack: Stack, redis: &Redis) -> Pair {
+        Pair::start_with(stack, redis, config()).await
+    }
+
+    /// Two instances with `config` (both the same, as one deployment has).
+    async fn start_with(stack: Stack, redis: &Redis, config: Config) -> Pair {
         let key = actix_web::cookie::Key::generate();
         let hooks: Arc<Mutex<Vec<String>>> = Arc::default();
         let audit = Audit::default();
-        let a = instance(stack, &redis.url(), &key, &hooks, &audit).await;
-        let b = instance(stack, &redis.url(), &key, &hooks, &audit).await;
+        let url = redis.url();
+        let a = instance(stack, &url, &key, &hooks, &audit, config.clone()).await;
+        let b = instance(stack, &url, &key, &hooks, &audit, config).await;
         Pair {
             what: format!("{stack:?} on {}", redis.name()),
             a,
@@ -474,10 +484,11 @@ async fn instance(
     key: &actix_web::cookie::Key,
     hooks: &Arc<Mutex<Vec<String>>>,
     audit: &Audit,
+    config: Config,
 ) -> Instance {
     let store = RedisStore::connect(url).await.expect("connects to redis");
     let clock = ManualClock::new(system_now());
-    let mut settings = support::settings_on(config(), &clock);
+    let mut settings = support::settings_on(config, &clock);
     let slot: Arc<OnceLock<Handle>> = Arc::default();
     let addr = match stack {
         Stack::Axum => {
@@ -1434,4 +1445,274 @@ async fn log_out_everywhere_against_a_hung_redis_fails_within_the_command_timeou
             hung(redis, stack).await;
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// 7. MAX_SESSIONS_PER_USER = 2 across two instances, through the demo's
+// own /login and /logout (user `demo`).
+
+const MAX_SESSIONS: i64 = 2;
+
+fn limited(policy: &str) -> Config {
+    Config::builder()
+        .idle_time(60)
+        .session_time(300)
+        .message(DEFAULT_MESSAGE)
+        .redirect_to_login_immediately(true)
+        .max_sessions_per_user(MAX_SESSIONS)
+        .session_limit_policy(policy)
+        .build()
+        .unwrap()
+}
+
+/// Every answer of a scenario, by status.
+#[derive(Default)]
+struct Tally(Mutex<BTreeMap<u16, usize>>);
+
+impl Tally {
+    async fn send(&self, req: reqwest::RequestBuilder, cookie: &str) -> Answer {
+        let answer = send(req, cookie).await;
+        *self.0.lock().unwrap().entry(answer.status).or_default() += 1;
+        answer
+    }
+
+    fn total(&self) -> usize {
+        self.0.lock().unwrap().values().sum()
+    }
+
+    fn server_errors(&self) -> usize {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(status, _)| **status >= 500)
+            .map(|(_, count)| count)
+            .sum()
+    }
+
+    fn counted(&self) -> BTreeMap<u16, usize> {
+        self.0.lock().unwrap().clone()
+    }
+
+    async fn login(&self, http: &reqwest::Client, addr: SocketAddr) -> Answer {
+        self.send(
+            http.post(format!("http://{addr}/login"))
+                .form(&[("username", "demo"), ("password", "demo")]),
+            "",
+        )
+        .await
+    }
+
+    async fn status(&self, http: &reqwest::Client, addr: SocketAddr, cookie: &str) -> Value {
+        let answer = self
+            .send(
+                http.get(format!("http://{addr}/auto-logout/status")),
+                cookie,
+            )
+            .await;
+        assert_eq!(answer.status, 200, "status answers 200: {}", answer.body);
+        serde_json::from_str(&answer.body).unwrap()
+    }
+
+    async fn home(&self, http: &reqwest::Client, addr: SocketAddr, cookie: &str) -> Answer {
+        self.send(http.get(format!("http://{addr}/")), cookie).await
+    }
+
+    /// The demo's `/login` on `on`, accepted: the cookie, and the new
+    /// session's handle (the one `sessions_of` did not list before).
+    async fn signed_in(
+        &self,
+        http: &reqwest::Client,
+        on: &Instance,
+        what: &str,
+    ) -> (String, String) {
+        let before = on.handle.handles_of("demo").await;
+        let login = self.login(http, on.addr).await;
+        assert_eq!(login.status, 303, "{what}: signed in: {}", login.body);
+        let cookie = session_cookie(&login.cookies).expect("a session cookie");
+        let after = on.handle.handles_of("demo").await;
+        let new: Vec<&String> = after.iter().filter(|h| !before.contains(h)).collect();
+        assert_eq!(
+            new.len(),
+            1,
+            "{what}: one new session: {before:?} → {after:?}"
+        );
+        (cookie, new[0].clone())
+    }
+
+    /// Live: the status says active, and the home page answers 200.
+    async fn assert_live(
+        &self,
+        http: &reqwest::Client,
+        addr: SocketAddr,
+        cookie: &str,
+        what: &str,
+    ) {
+        let said = self.status(http, addr, cookie).await;
+        assert_eq!(said["active"], Value::Bool(true), "{what}: live: {said}");
+        let home = self.home(http, addr, cookie).await;
+        assert_eq!(home.status, 200, "{what}: still signed in");
+    }
+
+    /// Signed out: the home page is a 303 to the login page.
+    async fn assert_signed_out(
+        &self,
+        http: &reqwest::Client,
+        addr: SocketAddr,
+        cookie: &str,
+        what: &str,
+    ) {
+        let home = self.home(http, addr, cookie).await;
+        assert_eq!(home.status, 303, "{what}: signed out");
+        assert!(
+            home.location.as_deref().unwrap_or("").starts_with("/login"),
+            "{what}: to the login page, not {:?}",
+            home.location
+        );
+    }
+}
+
+/// Ends every `demo` session a scenario before left (all run on one Redis).
+async fn no_demo_sessions(pair: &Pair) {
+    pair.a.handle.log_out_everywhere("demo").await.unwrap();
+    assert!(pair.b.handle.sessions_of("demo").await.unwrap().is_empty());
+}
+
+/// `evict-oldest`: three browsers sign in as `demo` on A, B, A; the first is
+/// told `replaced` on B, the two newest are live and listed.
+async fn evict_oldest(redis: &Redis, stack: Stack, tally: &Tally) {
+    let pair = Pair::start_with(stack, redis, limited("evict-oldest")).await;
+    let what = format!("{}, evict-oldest", pair.what);
+    let http = client();
+    no_demo_sessions(&pair).await;
+    let t = system_now();
+    let mut cookies = Vec::new();
+    let mut handles = Vec::new();
+    for (i, on) in [&pair.a, &pair.b, &pair.a].into_iter().enumerate() {
+        // One second apart: the sign-ins' order is their login time's.
+        pair.set_clocks(t.saturating_add_millis(1_000 * i as i64));
+        let (cookie, handle) = tally
+            .signed_in(&http, on, &format!("{what}, browser {}", i + 1))
+            .await;
+        cookies.push(cookie);
+        handles.push(handle);
+    }
+    // The first browser, on the other instance (B): replaced.
+    let said = tally.status(&http, pair.b.addr, &cookies[0]).await;
+    assert_eq!(
+        said,
+        serde_json::json!({"active": false, "reason": "replaced"}),
+        "{what}: the first browser"
+    );
+    tally
+        .assert_signed_out(&http, pair.b.addr, &cookies[0], &what)
+        .await;
+    // The two newest: live on both instances, and exactly them listed.
+    for cookie in &cookies[1..] {
+        for addr in [pair.a.addr, pair.b.addr] {
+            tally.assert_live(&http, addr, cookie, &what).await;
+        }
+    }
+    let mut newest = handles[1..].to_vec();
+    newest.sort();
+    for on in [&pair.a, &pair.b] {
+        assert_eq!(on.handle.handles_of("demo").await, newest, "{what}: listed");
+    }
+    assert_eq!(
+        pair.a.handle.log_out_everywhere("demo").await.unwrap(),
+        2,
+        "{what}: two sessions to end"
+    );
+    eprintln!(
+        "{what}: 3 sign-ins as demo on A, B, A: the first told replaced on B (status and a 303 \
+         to login), the two newest live and listed"
+    );
+}
+
+/// `refuse-new`: the third sign-in is refused (409, nothing written); after
+/// one of the two signs out through /logout, a new sign-in goes through.
+async fn refuse_new(redis: &Redis, stack: Stack, tally: &Tally) {
+    let pair = Pair::start_with(stack, redis, limited("refuse-new")).await;
+    let what = format!("{}, refuse-new", pair.what);
+    let http = client();
+    no_demo_sessions(&pair).await;
+    let (c1, _h1) = tally.signed_in(&http, &pair.a, &what).await;
+    let (c2, h2) = tally.signed_in(&http, &pair.b, &what).await;
+    let mut records = redis.records_with_data().await;
+    records.sort();
+
+    let refused = tally.login(&http, pair.a.addr).await;
+    assert_eq!(refused.status, 409, "{what}: refused: {}", refused.body);
+    let cookie_sent = session_cookie(&refused.cookies).is_some();
+    assert!(
+        refused
+            .body
+            .contains(&format!("signed in on {MAX_SESSIONS} devices already")),
+        "{what}: {}",
+        refused.body
+    );
+    // Nothing written: no record, no listing, no cookie that signs in.
+    let mut after = redis.records_with_data().await;
+    after.sort();
+    assert_eq!(after, records, "{what}: the refused sign-in wrote a record");
+    assert_eq!(pair.b.handle.handles_of("demo").await.len(), 2, "{what}");
+    if let Some(cookie) = session_cookie(&refused.cookies) {
+        for addr in [pair.a.addr, pair.b.addr] {
+            let said = tally.status(&http, addr, &cookie).await;
+            assert_ne!(said["active"], Value::Bool(true), "{what}: {said}");
+            tally.assert_signed_out(&http, addr, &cookie, &what).await;
+        }
+    }
+    for cookie in [&c1, &c2] {
+        tally.assert_live(&http, pair.b.addr, cookie, &what).await;
+    }
+
+    // The first signs out through the demo's /logout on B: room for one.
+    let out = tally
+        .send(http.post(format!("http://{}/logout", pair.b.addr)), &c1)
+        .await;
+    assert_eq!(out.status, 303, "{what}: /logout");
+    tally
+        .assert_signed_out(&http, pair.a.addr, &c1, &what)
+        .await;
+    assert_eq!(pair.a.handle.handles_of("demo").await, vec![h2.clone()]);
+    let (c3, h3) = tally.signed_in(&http, &pair.a, &what).await;
+    for cookie in [&c2, &c3] {
+        tally.assert_live(&http, pair.b.addr, cookie, &what).await;
+    }
+    let mut listed = vec![h2, h3];
+    listed.sort();
+    assert_eq!(pair.b.handle.handles_of("demo").await, listed, "{what}");
+    assert_eq!(pair.a.handle.log_out_everywhere("demo").await.unwrap(), 2);
+    eprintln!(
+        "{what}: 2 sign-ins as demo on A and B, the third on A refused (409, no record, no \
+         listing, no cookie that signs in; a session cookie sent: {cookie_sent}); after /logout \
+         on B a sign-in on A went through"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn max_sessions_per_user_evicts_the_oldest_or_refuses_the_new_across_two_instances() {
+    let Some(deployments) = Redis::both("tests/redis/sessions.rs") else {
+        return;
+    };
+    let tally = Tally::default();
+    for redis in &deployments {
+        for stack in [Stack::Axum, Stack::Actix] {
+            evict_oldest(redis, stack, &tally).await;
+            refuse_new(redis, stack, &tally).await;
+        }
+    }
+    eprintln!(
+        "MAX_SESSIONS_PER_USER = {MAX_SESSIONS}, both policies, both stacks, standalone Redis and \
+         Redis Cluster: {} answers {:?}",
+        tally.total(),
+        tally.counted()
+    );
+    assert_eq!(
+        tally.server_errors(),
+        0,
+        "5xx answers: {:?}",
+        tally.counted()
+    );
 }
