@@ -44,6 +44,10 @@ const UNKNOWN_AGE: i64 = i64::MIN;
 /// dated in the future; left out when unknown).
 #[cfg_attr(feature = "tracing", cold, inline(never))]
 #[cfg_attr(not(feature = "tracing"), inline(always))]
+#[cfg_attr(
+    not(any(feature = "axum", feature = "actix", feature = "tracing")),
+    allow(dead_code)
+)]
 pub(crate) fn logout(reason: ExpiryReason, idle_age_millis: i64, session_age_millis: i64) {
     logout_from(reason, idle_age_millis, session_age_millis, "request");
 }
@@ -134,6 +138,7 @@ pub(crate) fn sign_in_refused(max: u32) {
 /// `now` (what the decision used).
 #[cfg_attr(feature = "tracing", cold, inline(never))]
 #[cfg_attr(not(feature = "tracing"), inline(always))]
+#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
 pub(crate) fn logout_at(reason: ExpiryReason, stamps: &Stamps, now: Timestamp) {
     logout(
         reason,

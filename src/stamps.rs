@@ -68,6 +68,7 @@ const MAX_ENCODED_LEN: usize = 96;
 /// The stamps text a session is left with when the application or the
 /// sweeper ended it while nobody was there (`x.<reason>`, e.g. `x.revoked`):
 /// its next request is told why, and no save brings it back.
+#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
 pub(crate) fn ended_text(reason: ExpiryReason) -> String {
     let mut text = String::with_capacity(2 + reason.as_str().len());
     text.push_str("x.");
